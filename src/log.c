@@ -1,0 +1,105 @@
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static enum log_level min_level = LOG_LVL_INFO;
+static enum log_format format = LOG_FMT_TEXT;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_setup(enum log_level min, enum log_format fmt)
+{
+	min_level = min;
+	format = fmt;
+}
+
+enum log_level log_min_level(void)
+{
+	return min_level;
+}
+
+/* Append s to buf[*n..cap) as JSON string contents; truncates safely. */
+static void json_append(char *buf, size_t *n, size_t cap, const char *s)
+{
+	for (; *s && *n + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[(*n)++] = '\\';
+			buf[(*n)++] = (char)c;
+		} else if (c < 0x20) {
+			*n += (size_t)snprintf(buf + *n, cap - *n, "\\u%04x", c);
+		} else {
+			buf[(*n)++] = (char)c;
+		}
+	}
+}
+
+static void emit(enum log_level lvl, const char *text)
+{
+	char line[4096];
+	size_t n = 0;
+	ssize_t w;
+	size_t off = 0;
+
+	if (format == LOG_FMT_JSON) {
+		n = (size_t)snprintf(line, sizeof(line),
+				     "{\"src\":\"hfinit\",\"level\":\"%s\",\"msg\":\"",
+				     level_names[lvl]);
+		json_append(line, &n, sizeof(line) - 3, text);
+		line[n++] = '"';
+		line[n++] = '}';
+	} else {
+		int k = snprintf(line, sizeof(line) - 1, "hfinit: %s: %s", level_names[lvl], text);
+		n = k < 0 ? 0 : (size_t)k;
+		if (n > sizeof(line) - 2)
+			n = sizeof(line) - 2;
+	}
+	line[n++] = '\n';
+	while (off < n) {
+		w = write(STDERR_FILENO, line + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* stderr gone: nothing better to do */
+		off += (size_t)w;
+	}
+}
+
+static void vlog(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+{
+	char text[3072];
+	int saved = errno;
+	int k;
+
+	if (lvl < min_level)
+		return;
+	k = vsnprintf(text, sizeof(text), fmt, ap);
+	if (k < 0)
+		text[0] = '\0';
+	if (errnum) {
+		size_t n = strlen(text);
+		snprintf(text + n, sizeof(text) - n, ": %s", strerror(errnum));
+	}
+	emit(lvl, text);
+	errno = saved;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(lvl, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_errno(enum log_level lvl, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(lvl, errnum, fmt, ap);
+	va_end(ap);
+}

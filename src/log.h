@@ -1,0 +1,22 @@
+/* Levelled logger for hfinit's own lines: one write(2) per line to stderr,
+ * text ("hfinit: warn: ...") or JSON lines. Never allocates; safe to call
+ * from anywhere in the parent (not between fork and exec). */
+#ifndef HFINIT_LOG_H
+#define HFINIT_LOG_H
+
+enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
+enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
+
+void log_setup(enum log_level min, enum log_format fmt);
+enum log_level log_min_level(void);
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends ": strerror(errnum)". errno is preserved across all log calls. */
+void log_errno(enum log_level lvl, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+
+#endif
