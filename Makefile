@@ -7,8 +7,8 @@
 # scripts/build-deps into build/deps once, and reused.
 
 VERSION := 0.1.0
-BUILD   := build
-DEPS    := $(BUILD)/deps
+BUILD   ?= build
+DEPS    ?= $(BUILD)/deps
 SHELL   := /bin/bash
 
 # This machine sets LIBRARY_PATH to CUDA stubs; none of these may reach musl-gcc.
