@@ -48,10 +48,11 @@ PYTEST := /usr/bin/python3 -m pytest
 .PHONY: all deps test unit integration helpers bench fuzz format check-format clean distclean setup
 all: $(BUILD)/hfinit
 
+# Installs missing Debian packages; a quick no-op when all are there.
 setup:
-	scripts/setup-debian
+	@scripts/setup-debian
 
-$(DEPS_STAMP): scripts/build-deps
+$(DEPS_STAMP): scripts/build-deps | setup
 	scripts/build-deps $(DEPS)
 	touch $@
 deps: $(DEPS_STAMP)
@@ -86,7 +87,7 @@ integration: $(BUILD)/hfinit $(HELPER_BIN)
 	HFINIT_BIN=$(abspath $(BUILD)/hfinit) HFINIT_HELPERS=$(abspath $(BUILD)/helpers) \
 		$(PYTEST) -q -p no:cacheprovider tests/integration
 
-check-format:
+check-format: | setup
 	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c)
 
 format:
