@@ -59,24 +59,28 @@ deps: $(DEPS_STAMP)
 
 $(BUILD)/musl/%.o: src/%.c $(HDR) $(DEPS_STAMP) Makefile
 	@mkdir -p $(@D)
-	musl-gcc $(MUSL_CFLAGS) -c $< -o $@
+	@echo '  CC      $<'
+	@musl-gcc $(MUSL_CFLAGS) -c $< -o $@
 
 $(BUILD)/hfinit: $(MUSL_OBJ) $(DEPS_STAMP)
-	musl-gcc -static -Wl,--gc-sections -s -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
+	@musl-gcc -static -Wl,--gc-sections -s -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
 	@printf 'built %s: %s bytes stripped (%s)\n' $@ "$$(stat -c %s $@)" "$$(file -b $@ | cut -d, -f1-5)"
 
 $(BUILD)/host/%.o: src/%.c $(HDR) $(DEPS_STAMP) Makefile
 	@mkdir -p $(@D)
-	gcc $(HOST_CFLAGS) -c $< -o $@
+	@echo '  CC/san  $<'
+	@gcc $(HOST_CFLAGS) -c $< -o $@
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	gcc $(HOST_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(HOST_OBJ) \
+	@echo '  LD/san  $@'
+	@gcc $(HOST_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(HOST_OBJ) \
 		$(DEPS)/host/lib/libinih.a -lseccomp -lcmocka
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	musl-gcc $(WARN) -O2 -static -isystem $(DEPS)/kheaders -o $@ $<
+	@echo '  HELPER  $@'
+	@musl-gcc $(WARN) -O2 -static -isystem $(DEPS)/kheaders -o $@ $<
 
 helpers: $(HELPER_BIN)
 

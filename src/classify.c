@@ -1,0 +1,290 @@
+#include "classify.h"
+
+#include "signame.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* memmem-like search bounded by len; needle is a C string. */
+static const char *find(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0 || n > len)
+		return NULL;
+	for (size_t i = 0; i + n <= len; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+static bool is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* True when `word` occurs in line as the END of a word (so "ValueError" and
+ * "Error" match "Error", "Errors" and "errorless" do not), followed by ':' ,
+ * space, ']' or the end of the line. */
+static bool has_suffix_word(const char *line, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = line;
+	size_t left = len;
+	const char *hit;
+
+	while ((hit = find(p, left, word)) != NULL) {
+		size_t after = (size_t)(hit - line) + n;
+		char next = after < len ? line[after] : '\0';
+		if (next == '\0' || next == ':' || next == ' ' || next == ']' || next == ',')
+			return true;
+		left = len - (size_t)(hit - line) - 1;
+		p = hit + 1;
+	}
+	return false;
+}
+
+/* A whole word match (not part of a longer identifier on either side). */
+static bool has_word(const char *line, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = line;
+	size_t left = len;
+	const char *hit;
+
+	while ((hit = find(p, left, word)) != NULL) {
+		size_t at = (size_t)(hit - line);
+		bool before_ok = at == 0 || !is_word_char(line[at - 1]);
+		bool after_ok = at + n >= len || !is_word_char(line[at + n]);
+		if (before_ok && after_ok)
+			return true;
+		left = len - at - 1;
+		p = hit + 1;
+	}
+	return false;
+}
+
+static bool is_error_line(const char *line, size_t len)
+{
+	return has_suffix_word(line, len, "Error") || has_suffix_word(line, len, "Exception") ||
+	       has_word(line, len, "ERROR") || has_word(line, len, "CRITICAL") ||
+	       has_word(line, len, "FATAL") || has_word(line, len, "Fatal") ||
+	       find(line, len, "Segmentation fault") != NULL;
+}
+
+static bool is_warning_line(const char *line, size_t len)
+{
+	return has_suffix_word(line, len, "Warning") || has_word(line, len, "WARN") ||
+	       has_word(line, len, "WARNING") || has_word(line, len, "warning");
+}
+
+struct line_verdict classify_line(struct line_classifier *st, const char *line, size_t len)
+{
+	struct line_verdict v = {LINE_INFO, false, false};
+	static const char tb[] = "Traceback (most recent call last):";
+
+	if (len >= sizeof(tb) - 1 && memcmp(line, tb, sizeof(tb) - 1) == 0) {
+		st->in_traceback = true;
+		v.cls = LINE_ERROR;
+		v.counts = true; /* the traceback is one error, counted here */
+		return v;
+	}
+	if (st->in_traceback) {
+		/* Frames are indented; "During handling..." and blank lines continue the
+		 * chain; the first other line is the exception itself and ends it. */
+		if (len == 0 || line[0] == ' ' || line[0] == '\t' ||
+		    find(line, len, "During handling of the above exception") ||
+		    find(line, len, "The above exception was the direct cause")) {
+			v.cls = LINE_ERROR;
+			return v;
+		}
+		st->in_traceback = false;
+		v.cls = LINE_ERROR;
+		v.is_detail = true;
+		return v;
+	}
+	if (is_error_line(line, len)) {
+		v.cls = LINE_ERROR;
+		v.counts = true;
+		v.is_detail = true;
+	} else if (is_warning_line(line, len)) {
+		v.cls = LINE_WARNING;
+		v.counts = true;
+	}
+	return v;
+}
+
+/* Copy the quoted token after `key` (e.g. No module named 'torch') into out. */
+static void quoted_after(const char *line, size_t len, const char *key, char *out, size_t outlen)
+{
+	const char *p = find(line, len, key);
+	const char *end = line + len;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(key);
+	while (p < end && (*p == ' ' || *p == '\'' || *p == '"'))
+		p++;
+	while (p < end && *p != '\'' && *p != '"' && *p != ' ' && n + 1 < outlen)
+		out[n++] = *p++;
+	out[n] = '\0';
+}
+
+bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
+{
+	char tok[96];
+
+	if (find(line, len, "ModuleNotFoundError") || find(line, len, "No module named")) {
+		quoted_after(line, len, "No module named", tok, sizeof(tok));
+		d->category = "missing-dependency";
+		if (tok[0])
+			snprintf(
+			    d->hint, sizeof(d->hint),
+			    "Python module '%.60s' is missing: install it in the image (pip install "
+			    "%.60s), or check that hfinit picked the right interpreter (hfinit check)",
+			    tok, tok);
+		else
+			snprintf(
+			    d->hint, sizeof(d->hint),
+			    "a Python module is missing: install it in the image, or check that "
+			    "hfinit picked the right interpreter (hfinit check)");
+		return true;
+	}
+	if (find(line, len, "ImportError")) {
+		d->category = "missing-dependency";
+		snprintf(d->hint, sizeof(d->hint),
+			 "an import failed: a package is missing or built for another Python/CUDA; "
+			 "run hfinit check with requires = MODULES");
+		return true;
+	}
+	if (find(line, len, "CUDA out of memory") || find(line, len, "OutOfMemoryError") ||
+	    find(line, len, "CUDA error: out of memory")) {
+		d->category = "gpu-out-of-memory";
+		snprintf(d->hint, sizeof(d->hint),
+			 "the GPU ran out of memory: fewer workers, a smaller model or batch, or a "
+			 "larger GPU");
+		return true;
+	}
+	if (find(line, len, "EADDRINUSE") || find(line, len, "Address already in use")) {
+		d->category = "port-in-use";
+		snprintf(
+		    d->hint, sizeof(d->hint),
+		    "the port is taken: another service (or a leftover process) listens on it; "
+		    "give each service its own port");
+		return true;
+	}
+	if (find(line, len, "Cannot find module")) {
+		quoted_after(line, len, "Cannot find module", tok, sizeof(tok));
+		d->category = "node-module-missing";
+		snprintf(d->hint, sizeof(d->hint),
+			 "Node cannot find '%s': run the build (npm run build) and npm ci in the "
+			 "image, and check the service's workdir",
+			 tok[0] ? tok : "a module");
+		return true;
+	}
+	if (find(line, len, "401 Client Error") || find(line, len, "403 Client Error") ||
+	    find(line, len, "GatedRepoError") || find(line, len, "Invalid user token") ||
+	    find(line, len, "Invalid credentials in Authorization header") ||
+	    find(line, len, "is restricted and you are not in the authorized list")) {
+		d->category = "hub-auth";
+		snprintf(
+		    d->hint, sizeof(d->hint),
+		    "the Hugging Face Hub refused access: set HF_TOKEN (a Space secret) to a token "
+		    "that has accepted the model's terms / has access to the gated repo");
+		return true;
+	}
+	if (find(line, len, "No space left on device") || has_word(line, len, "ENOSPC")) {
+		d->category = "disk-full";
+		snprintf(
+		    d->hint, sizeof(d->hint),
+		    "the disk is full: point HF_HOME / caches at a larger volume, or clean up");
+		return true;
+	}
+	if (find(line, len, "Permission denied") || has_word(line, len, "EACCES")) {
+		const char *p = find(line, len, "'/");
+		size_t n = 0;
+		d->category = "permission-denied";
+		if (p) {
+			p++;
+			while (p + n < line + len && p[n] != '\'' && n + 1 < sizeof(tok)) {
+				tok[n] = p[n];
+				n++;
+			}
+		}
+		tok[n] = '\0';
+		snprintf(
+		    d->hint, sizeof(d->hint),
+		    "permission denied%s%s: the service's user (often uid 1000 on Spaces) cannot "
+		    "write there; chown it in the Dockerfile or write under $HOME or /tmp",
+		    n ? " on " : "", tok);
+		return true;
+	}
+	return false;
+}
+
+bool describe_exit(int wstatus, bool oom_killed, const char *sandbox, char *text, size_t textlen,
+		   struct diagnosis *d)
+{
+	if (WIFEXITED(wstatus)) {
+		int code = WEXITSTATUS(wstatus);
+		snprintf(text, textlen, "exited %d", code);
+		if (code == 126) {
+			d->category = "not-executable";
+			snprintf(d->hint, sizeof(d->hint),
+				 "exit 126: the command is not executable (chmod +x, or a script "
+				 "without "
+				 "a valid #! line)");
+			return true;
+		}
+		if (code == 127) {
+			d->category = "not-found";
+			snprintf(d->hint, sizeof(d->hint),
+				 "exit 127: the command or its interpreter was not found (check "
+				 "PATH and "
+				 "the #! line)");
+			return true;
+		}
+		if (code > 128 && code <= 128 + 64) {
+			const char *n = signame(code - 128);
+			d->category = "signal";
+			snprintf(d->hint, sizeof(d->hint),
+				 "exit %d: probably a child process killed by signal %d%s%s", code,
+				 code - 128, n ? " SIG" : "", n ? n : "");
+			return true;
+		}
+		return false;
+	}
+	if (WIFSIGNALED(wstatus)) {
+		int sig = WTERMSIG(wstatus);
+		const char *n = signame(sig);
+		if (n)
+			snprintf(text, textlen, "killed by SIG%s", n);
+		else
+			snprintf(text, textlen, "killed by signal %d", sig);
+		if (sig == SIGSYS) {
+			d->category = "seccomp";
+			snprintf(d->hint, sizeof(d->hint),
+				 "killed by SIGSYS: a system call denied by the seccomp profile "
+				 "'%s'; see "
+				 "docs/sandbox.md, or allow it in a custom [seccomp:NAME] profile",
+				 sandbox ? sandbox : "(none)");
+			return true;
+		}
+		if (sig == SIGKILL && oom_killed) {
+			d->category = "out-of-memory";
+			snprintf(d->hint, sizeof(d->hint),
+				 "killed by the kernel's OOM killer: the container ran out of "
+				 "memory; use "
+				 "fewer workers or a smaller model, or give it more memory");
+			return true;
+		}
+		return false;
+	}
+	snprintf(text, textlen, "status 0x%x", (unsigned)wstatus);
+	return false;
+}

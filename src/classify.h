@@ -1,0 +1,42 @@
+/* Classification of service output lines and exits (DESIGN.md §7).
+ * Pure functions: no I/O, no allocation. */
+#ifndef HFINIT_CLASSIFY_H
+#define HFINIT_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum line_class { LINE_INFO, LINE_WARNING, LINE_ERROR };
+
+/* Known failure signatures: a category and a one-line hint. */
+struct diagnosis {
+	const char *category; /* stable identifier, e.g. "missing-dependency" */
+	char hint[256];	      /* one line for a person; may name a module, port or path */
+};
+
+/* Per-stream state: a Python traceback spans many lines but is one error. */
+struct line_classifier {
+	bool in_traceback;
+};
+
+struct line_verdict {
+	enum line_class cls;
+	bool counts;	/* count this line in the error/warning totals */
+	bool is_detail; /* worth keeping as the service's last error text */
+};
+
+/* Classify one complete line (without its newline) of a service's stderr. */
+struct line_verdict classify_line(struct line_classifier *st, const char *line, size_t len);
+
+/* Match a line against the known failure signatures; true and d filled on a match. */
+bool diagnose_line(const char *line, size_t len, struct diagnosis *d);
+
+/* Describe how a process ended, from a wait status. `oom_killed` says the cgroup's
+ * oom_kill counter rose; `sandbox` names the seccomp profile (or NULL).
+ * Writes a short text ("exited 3", "killed by SIGSEGV", ...) to text and, for the
+ * notable cases (126, 127, SIGSYS, OOM, 128+N codes), a diagnosis; returns true
+ * when d was filled. */
+bool describe_exit(int wstatus, bool oom_killed, const char *sandbox, char *text, size_t textlen,
+		   struct diagnosis *d);
+
+#endif
