@@ -1,0 +1,203 @@
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+void linebuf_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg)
+{
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t take = nl ? (size_t)(nl - data) : n;
+		size_t room = sizeof(lb->buf) - lb->len;
+
+		if (take >= room) {
+			/* The line does not fit: pass on a full buffer as a piece. */
+			unsigned fl = LINE_UNTERMINATED | (lb->continuing ? LINE_CONTINUED : 0);
+			memcpy(lb->buf + lb->len, data, room);
+			fn(arg, lb->buf, sizeof(lb->buf), fl);
+			lb->len = 0;
+			lb->continuing = true;
+			data += room;
+			n -= room;
+			continue;
+		}
+		memcpy(lb->buf + lb->len, data, take);
+		lb->len += take;
+		if (!nl)
+			return;
+		fn(arg, lb->buf, lb->len, lb->continuing ? LINE_CONTINUED : 0);
+		lb->len = 0;
+		lb->continuing = false;
+		data += take + 1;
+		n -= take + 1;
+	}
+}
+
+void linebuf_finish(struct linebuf *lb, line_fn fn, void *arg)
+{
+	if (lb->len > 0)
+		fn(arg, lb->buf, lb->len,
+		   LINE_UNTERMINATED | (lb->continuing ? LINE_CONTINUED : 0));
+	lb->len = 0;
+	lb->continuing = false;
+}
+
+static bool never_blocks(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return true;
+	/* /dev/null: char device 1:3 */
+	return S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
+}
+
+int sink_init(struct sink *s, int fd, size_t cap)
+{
+	char path[64];
+	int nfd;
+
+	memset(s, 0, sizeof(*s));
+	s->ring = malloc(cap);
+	if (!s->ring)
+		return -1;
+	s->cap = cap;
+	if (never_blocks(fd)) {
+		s->fd = fd;
+		s->blocking_fd = true;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (nfd >= 0) {
+		s->fd = nfd;
+		return 0;
+	}
+	/* No /proc (or a socket, which cannot be reopened): flag fd itself. */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		free(s->ring);
+		s->ring = NULL;
+		return -1;
+	}
+	s->fd = fd;
+	return 0;
+}
+
+void sink_free(struct sink *s)
+{
+	free(s->ring);
+	s->ring = NULL;
+	s->cap = s->len = s->head = 0;
+}
+
+size_t sink_pending(const struct sink *s)
+{
+	return s->len;
+}
+
+static void ring_put(struct sink *s, const char *p, size_t n)
+{
+	size_t tail = (s->head + s->len) % s->cap;
+	size_t first = s->cap - tail < n ? s->cap - tail : n;
+
+	memcpy(s->ring + tail, p, first);
+	memcpy(s->ring, p + first, n - first);
+	s->len += n;
+}
+
+static void put_marker(struct sink *s)
+{
+	char m[96];
+	int k;
+
+	if (s->dropped == 0)
+		return;
+	k = snprintf(m, sizeof(m), "hfinit: warn: output too fast for stdout: %llu bytes dropped\n",
+		     (unsigned long long)s->dropped);
+	if (k <= 0 || (size_t)k > s->cap - s->len)
+		return; /* not yet: keep counting */
+	ring_put(s, m, (size_t)k);
+	s->dropped = 0;
+}
+
+bool sink_put(struct sink *s, const void *data, size_t n)
+{
+	const char *p = data;
+
+	if (!s->ring) {
+		s->dropped += n;
+		s->dropped_total += n;
+		return false;
+	}
+	if (s->len > 0 || s->dropped > 0)
+		(void)sink_flush(s); /* make room if the reader caught up */
+	put_marker(s);
+	if (s->dropped > 0 || n > s->cap - s->len) {
+		/* Keep lines whole: drop the whole chunk rather than a prefix of it. */
+		s->dropped += n;
+		s->dropped_total += n;
+		return false;
+	}
+	ring_put(s, p, n);
+	if (s->blocking_fd)
+		(void)sink_flush(s);
+	return true;
+}
+
+int sink_flush(struct sink *s)
+{
+	while (s->len > 0) {
+		size_t chunk = s->cap - s->head < s->len ? s->cap - s->head : s->len;
+		ssize_t w = write(s->fd, s->ring + s->head, chunk);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			int saved = errno;
+			s->dropped_total += s->len;
+			s->head = s->len = 0;
+			errno = saved;
+			return -1;
+		}
+		s->head = (s->head + (size_t)w) % s->cap;
+		s->len -= (size_t)w;
+	}
+	s->head = 0;
+	put_marker(s);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sink_drain(struct sink *s, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (sink_flush(s) < 0 || s->len == 0)
+			return;
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return;
+		struct pollfd pfd = {.fd = s->fd, .events = POLLOUT};
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return;
+	}
+}

@@ -1,0 +1,66 @@
+/* Service output: line assembly from pipes, and hfinit's own bounded,
+ * never-blocking output sink (DESIGN.md §7, issue 4 §6).
+ *
+ * linebuf: bytes in, whole lines out. A line longer than the buffer is
+ * passed on in pieces of the buffer's size, the later pieces flagged as
+ * continuations; a partial last line is passed on at EOF (linebuf_finish).
+ *
+ * sink: a byte ring of fixed capacity in front of an fd. sink_put never
+ * blocks: what does not fit is dropped and counted, and a marker line saying
+ * how many bytes were dropped goes out as soon as there is room again.
+ * sink_flush writes what it can without blocking; the caller watches the fd
+ * for EPOLLOUT while sink_pending() is non-zero. */
+#ifndef HFINIT_OUTPUT_H
+#define HFINIT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LINEBUF_MAX 8192
+
+enum line_flags {
+	LINE_CONTINUED = 1,    /* this piece continues the previous (over-long) line */
+	LINE_UNTERMINATED = 2, /* no newline followed: cut at the limit, or at EOF */
+};
+
+typedef void (*line_fn)(void *arg, const char *line, size_t len, unsigned flags);
+
+struct linebuf {
+	char buf[LINEBUF_MAX];
+	size_t len;
+	bool continuing; /* the last piece passed on was cut at the limit */
+};
+
+/* Pass on every complete line in data (without the '\n'; a trailing '\r' is
+ * kept), keeping the rest for the next call. */
+void linebuf_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg);
+/* At EOF: pass on what is left, if anything, flagged LINE_UNTERMINATED. */
+void linebuf_finish(struct linebuf *lb, line_fn fn, void *arg);
+
+struct sink {
+	int fd;
+	char *ring;
+	size_t cap, head, len; /* bytes [head, head+len) mod cap are pending */
+	uint64_t dropped;      /* bytes dropped since the last marker */
+	uint64_t dropped_total;
+	bool blocking_fd; /* a regular file or /dev/null: writes never block */
+};
+
+/* fd is used as is when it never blocks (regular file, /dev/null); otherwise it is
+ * reopened through /proc/self/fd with O_NONBLOCK, so that the flag does not leak to
+ * the terminal or pipe shared with other processes; without /proc, O_NONBLOCK is
+ * set on fd itself. */
+int sink_init(struct sink *s, int fd, size_t cap);
+void sink_free(struct sink *s);
+/* Queue n bytes; false when some or all were dropped. */
+bool sink_put(struct sink *s, const void *data, size_t n);
+/* Write without blocking; returns 0, or -1 with errno on a hard error (EPIPE...),
+ * in which case the pending bytes are discarded and counted as dropped. */
+int sink_flush(struct sink *s);
+size_t sink_pending(const struct sink *s);
+/* At exit: write everything, waiting for the fd at most until deadline_ms
+ * milliseconds have passed. */
+void sink_drain(struct sink *s, int timeout_ms);
+
+#endif
