@@ -1,0 +1,285 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* What the child reports when a step fails. */
+enum spawn_step {
+	STEP_SETSID = 1,
+	STEP_STDIO,
+	STEP_CHDIR,
+	STEP_UMASK,
+	STEP_RLIMIT,
+	STEP_OOM,
+	STEP_GROUPS,
+	STEP_GID,
+	STEP_UID,
+	STEP_SIGMASK,
+	STEP_NNP,
+	STEP_SECCOMP,
+	STEP_EXEC,
+};
+
+struct child_report {
+	int step;
+	int err;
+};
+
+void spawn_req_init(struct spawn_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->stdin_fd = r->stdout_fd = r->stderr_fd = r->extra_fd = -1;
+	r->umask = -1;
+	r->oom_score_adj = SPAWN_NO_OOM_ADJ;
+	r->new_session = true;
+}
+
+static void close_range_safe(unsigned lo, unsigned hi)
+{
+	struct rlimit rl;
+
+	if (lo > hi)
+		return;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+#endif
+	/* Old kernel: close one by one, up to the fd limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur - 1 < hi)
+		hi = (unsigned)(rl.rlim_cur - 1);
+	if (hi > 1u << 20)
+		hi = 1u << 20;
+	for (unsigned fd = lo; fd <= hi; fd++)
+		(void)close((int)fd);
+}
+
+static void close_fds_keep2(int lowfd, int keep1, int keep2)
+{
+	int a = keep1 < keep2 ? keep1 : keep2;
+	int b = keep1 < keep2 ? keep2 : keep1;
+	unsigned lo = (unsigned)lowfd;
+
+	if (a >= lowfd) {
+		close_range_safe(lo, (unsigned)a - 1);
+		lo = (unsigned)a + 1;
+	}
+	if (b >= lowfd && b != a) {
+		close_range_safe(lo, (unsigned)b - 1);
+		lo = (unsigned)b + 1;
+	}
+	close_range_safe(lo, ~0u);
+}
+
+void close_fds_from(int lowfd, int keep)
+{
+	close_fds_keep2(lowfd, keep, -1);
+}
+
+static _Noreturn void child_fail(int pipefd, int step, int err)
+{
+	struct child_report rep = {step, err};
+	ssize_t w;
+
+	do
+		w = write(pipefd, &rep, sizeof(rep));
+	while (w < 0 && errno == EINTR);
+	if (step == STEP_EXEC)
+		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+	_exit(1);
+}
+
+/* Put fd at number target, without O_CLOEXEC. */
+static int place_fd(int fd, int target)
+{
+	if (fd == target) {
+		int fl = fcntl(fd, F_GETFD);
+		return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+/* execvp without allocation: try each PATH entry, as execvp does. */
+static int exec_search(const char *file, char *const *argv, char *const *envp, const char *path)
+{
+	char buf[4096];
+	size_t flen = strlen(file);
+	int seen_eacces = 0;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+		if (dlen + 1 + flen + 1 <= sizeof(buf)) {
+			if (dlen == 0) {
+				buf[0] = '.';
+				dlen = 1;
+			} else {
+				memcpy(buf, p, dlen);
+			}
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, file, flen + 1);
+			execve(buf, argv, envp);
+			if (errno == EACCES)
+				seen_eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return errno;
+		}
+		if (!end)
+			break;
+		p = end;
+	}
+	return seen_eacces ? EACCES : ENOENT;
+}
+
+static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
+{
+	struct sigaction sa;
+	sigset_t empty;
+	int e;
+
+	/* Default dispositions: ignored signals would stay ignored across exec. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL); /* EINVAL for reserved RT signals */
+
+	if (r->new_session && setsid() < 0)
+		child_fail(pipefd, STEP_SETSID, errno);
+
+	if (place_fd(r->stdin_fd >= 0 ? r->stdin_fd : devnull, 0) < 0 ||
+	    (r->stdout_fd >= 0 && place_fd(r->stdout_fd, 1) < 0) ||
+	    (r->stderr_fd >= 0 && place_fd(r->stderr_fd, 2) < 0) ||
+	    (r->extra_fd >= 0 && place_fd(r->extra_fd, r->extra_fd_num) < 0))
+		child_fail(pipefd, STEP_STDIO, errno);
+	close_fds_keep2(3, pipefd, r->extra_fd >= 0 ? r->extra_fd_num : -1);
+
+	if (r->workdir && chdir(r->workdir) < 0)
+		child_fail(pipefd, STEP_CHDIR, errno);
+	if (r->umask >= 0)
+		(void)umask((mode_t)r->umask);
+	for (size_t i = 0; i < r->nrlimits; i++)
+		if (setrlimit(r->rlimits[i].resource, &r->rlimits[i].lim) < 0)
+			child_fail(pipefd, STEP_RLIMIT, errno);
+	if (r->oom_score_adj != SPAWN_NO_OOM_ADJ) {
+		char num[16];
+		int n = 0, v = r->oom_score_adj, neg = v < 0;
+		char tmp[16];
+		int k = 0;
+		if (neg)
+			v = -v;
+		do
+			tmp[k++] = (char)('0' + v % 10);
+		while ((v /= 10) > 0);
+		if (neg)
+			num[n++] = '-';
+		while (k > 0)
+			num[n++] = tmp[--k];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, num, (size_t)n) != n)
+			child_fail(pipefd, STEP_OOM, errno);
+		(void)close(fd);
+	}
+	if (r->set_ids) {
+		if (setgroups(r->ngroups, r->groups) < 0)
+			child_fail(pipefd, STEP_GROUPS, errno);
+		if (setresgid(r->gid, r->gid, r->gid) < 0)
+			child_fail(pipefd, STEP_GID, errno);
+		if (setresuid(r->uid, r->uid, r->uid) < 0)
+			child_fail(pipefd, STEP_UID, errno);
+	}
+	sigemptyset(&empty);
+	if (sigprocmask(SIG_SETMASK, r->sigmask ? r->sigmask : &empty, NULL) < 0)
+		child_fail(pipefd, STEP_SIGMASK, errno);
+	/* Last before exec: nothing after this allocates or needs a denied call. */
+	if (r->seccomp) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			child_fail(pipefd, STEP_NNP, errno);
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, r->seccomp, 0, 0) < 0)
+			child_fail(pipefd, STEP_SECCOMP, errno);
+	}
+	e = exec_search(r->file, r->argv, r->envp, r->path);
+	child_fail(pipefd, STEP_EXEC, e);
+}
+
+static const char *step_name(int step)
+{
+	static const char *const names[] = {
+	    [STEP_SETSID] = "setsid",	 [STEP_STDIO] = "stdio",
+	    [STEP_CHDIR] = "chdir",	 [STEP_UMASK] = "umask",
+	    [STEP_RLIMIT] = "setrlimit", [STEP_OOM] = "oom_score_adj",
+	    [STEP_GROUPS] = "setgroups", [STEP_GID] = "setresgid",
+	    [STEP_UID] = "setresuid",	 [STEP_SIGMASK] = "sigprocmask",
+	    [STEP_NNP] = "no_new_privs", [STEP_SECCOMP] = "seccomp filter",
+	    [STEP_EXEC] = "exec",
+	};
+	if (step > 0 && step < (int)(sizeof(names) / sizeof(names[0])) && names[step])
+		return names[step];
+	return "spawn";
+}
+
+int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e)
+{
+	struct child_report rep;
+	int p[2], devnull = -1, status;
+	ssize_t n;
+	pid_t c;
+
+	*exit_hint = 1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_sys(e, "spawn %s: pipe", r->file);
+	if (r->stdin_fd < 0 && (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		err_sys(e, "spawn %s: /dev/null", r->file);
+		goto fail_pipe;
+	}
+	c = fork();
+	if (c < 0) {
+		err_sys(e, "spawn %s: fork", r->file);
+		goto fail_pipe;
+	}
+	if (c == 0)
+		child(r, devnull, p[1]);
+	(void)close(p[1]);
+	if (devnull >= 0)
+		(void)close(devnull);
+	do
+		n = read(p[0], &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	(void)close(p[0]);
+	if (n == 0) {
+		*pid = c;
+		return 0; /* EOF: the pipe closed on exec */
+	}
+	/* The child failed before or at exec and has exited: reap it here. */
+	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(rep))
+		return err_set(e, EIO, "spawn %s: lost the child's report", r->file);
+	if (rep.step == STEP_EXEC)
+		*exit_hint = rep.err == ENOENT || rep.err == ENOTDIR ? 127 : 126;
+	if (rep.step == STEP_CHDIR)
+		return err_set(e, rep.err, "chdir %s: %s", r->workdir, strerror(rep.err));
+	return err_set(e, rep.err, "%s %s: %s", step_name(rep.step), r->file, strerror(rep.err));
+
+fail_pipe:
+	if (devnull >= 0)
+		(void)close(devnull);
+	(void)close(p[0]);
+	(void)close(p[1]);
+	return -1;
+}

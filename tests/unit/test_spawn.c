@@ -1,0 +1,189 @@
+/* Unit tests: spawn() with real processes (fork/exec of /bin/sh). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+/* Run sh -c script through spawn(), capture stdout, return the wait status. */
+static int run_sh(struct spawn_req *r, const char *script, char *out, size_t cap)
+{
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	static char *envp[] = {"FOO=bar baz", "PATH=/usr/bin:/bin", NULL};
+	struct err e = {0};
+	int p[2], hint, status;
+	pid_t pid;
+	size_t got = 0;
+	ssize_t n;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	r->file = "/bin/sh";
+	r->argv = argv;
+	if (!r->envp)
+		r->envp = envp;
+	r->stdout_fd = p[1];
+	assert_int_equal(spawn(r, &pid, &hint, &e), 0);
+	close(p[1]);
+	while (got + 1 < cap && (n = read(p[0], out + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void test_env_workdir_output(void **state)
+{
+	struct spawn_req r;
+	char out[256];
+	(void)state;
+	spawn_req_init(&r);
+	r.workdir = "/tmp";
+	int st = run_sh(&r, "echo \"$FOO\"; pwd; exit 7", out, sizeof(out));
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 7);
+	assert_string_equal(out, "bar baz\n/tmp\n");
+}
+
+static void test_new_session_and_fds(void **state)
+{
+	struct spawn_req r;
+	char out[512];
+	int leak = open("/dev/null", O_RDONLY); /* not CLOEXEC: must still be closed */
+	(void)state;
+	assert_true(leak > 2);
+	spawn_req_init(&r);
+	int st = run_sh(&r,
+			"set -- $(ps -o pid= -o pgid= -o sid= -p $$); "
+			"[ \"$1\" = \"$2\" ] && [ \"$1\" = \"$3\" ] && echo own-session; "
+			"ls /proc/self/fd | sort -n | tr '\\n' ' '",
+			out, sizeof(out));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* 0 1 2, plus the fd ls itself opens to read the directory */
+	assert_non_null(strstr(out, "own-session\n"));
+	assert_non_null(strstr(out, "0 1 2 3 "));
+	assert_null(strstr(out, " 4 "));
+	close(leak);
+}
+
+static void test_mask_and_dispositions_reset(void **state)
+{
+	struct spawn_req r;
+	sigset_t block, old;
+	char out[256];
+	(void)state;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	signal(SIGUSR2, SIG_IGN);
+	spawn_req_init(&r);
+	int st = run_sh(&r, "grep -E '^Sig(Blk|Ign)' /proc/self/status", out, sizeof(out));
+	signal(SIGUSR2, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_non_null(strstr(out, "SigBlk:\t0000000000000000\n"));
+	assert_non_null(strstr(out, "SigIgn:\t0000000000000000\n"));
+}
+
+static void test_limits_umask_oom(void **state)
+{
+	struct spawn_req r;
+	char out[256];
+	(void)state;
+	spawn_req_init(&r);
+	r.umask = 027;
+	r.oom_score_adj = 700;
+	r.rlimits[0].resource = RLIMIT_NOFILE;
+	r.rlimits[0].lim.rlim_cur = 123;
+	r.rlimits[0].lim.rlim_max = 456;
+	r.nrlimits = 1;
+	int st = run_sh(&r, "umask; cat /proc/self/oom_score_adj; ulimit -n; ulimit -Hn", out,
+			sizeof(out));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(out, "0027\n700\n123\n456\n");
+}
+
+static void test_exec_failures(void **state)
+{
+	struct spawn_req r;
+	struct err e = {0};
+	char *argv[] = {"x", NULL};
+	char *envp[] = {NULL};
+	char path[] = "/tmp/hfinit-noexec-XXXXXX";
+	int hint;
+	pid_t pid;
+	(void)state;
+
+	spawn_req_init(&r);
+	r.argv = argv;
+	r.envp = envp;
+	r.file = "/nonexistent/prog";
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	assert_int_equal(hint, 127);
+	assert_int_equal(e.code, ENOENT);
+	assert_string_equal(e.msg, "exec /nonexistent/prog: No such file or directory");
+
+	r.file = "no-such-program-hfinit";
+	r.path = "/usr/bin:/bin";
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	assert_int_equal(hint, 127);
+
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	r.file = path;
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	assert_int_equal(hint, 126);
+	assert_int_equal(e.code, EACCES);
+	unlink(path);
+
+	r.file = "/bin/true";
+	r.workdir = "/nonexistent-dir";
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	assert_int_equal(hint, 1);
+	assert_string_equal(e.msg, "chdir /nonexistent-dir: No such file or directory");
+}
+
+static void test_path_search(void **state)
+{
+	struct spawn_req r;
+	struct err e = {0};
+	char *argv[] = {"true", NULL};
+	char *envp[] = {NULL};
+	int hint, status;
+	pid_t pid;
+	(void)state;
+	spawn_req_init(&r);
+	r.file = "true";
+	r.argv = argv;
+	r.envp = envp;
+	r.path = "/nonexistent:/bin";
+	assert_int_equal(spawn(&r, &pid, &hint, &e), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_env_workdir_output),
+	    cmocka_unit_test(test_new_session_and_fds),
+	    cmocka_unit_test(test_mask_and_dispositions_reset),
+	    cmocka_unit_test(test_limits_umask_oom),
+	    cmocka_unit_test(test_exec_failures),
+	    cmocka_unit_test(test_path_search),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
