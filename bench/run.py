@@ -1,0 +1,699 @@
+#!/usr/bin/python3
+"""hfinit side by side with tini, dumb-init and catatonit (see bench/README.md).
+
+Every init runs as PID 1 of a fresh PID namespace:
+    unshare --pid --fork --mount-proc --kill-child INIT ... CMD
+The inits are interleaved (round-robin, rotated each repetition) so machine noise
+hits all of them alike. Standard library only; run with /usr/bin/python3 as root.
+
+Environment: HFINIT_BIN (the static binary), HFINIT_HELPERS (build/helpers with
+bench-sleeper and bench-storm). `make bench` sets both.
+"""
+
+import argparse
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+PEERS = ("tini", "dumb-init", "catatonit")
+REF = "hfinit"
+
+# Bounds on every wait (seconds).
+T_RUN = 10.0  # one `INIT /bin/true` or a start-up
+T_READY = 10.0  # child's "ready" line
+T_TERM = 5.0  # SIGTERM -> child's stamp
+T_STORM = 90.0  # one storm, start to "ok" line (the helper's own alarm is 60 s)
+T_EXIT = 10.0  # the namespace to go away after its child is done
+
+
+class BenchError(Exception):
+    pass
+
+
+# --- the inits ------------------------------------------------------------------
+
+
+def find_binary(name, extra=()):
+    for cand in (shutil.which(name), *extra):
+        if cand and os.access(cand, os.X_OK):
+            return os.path.realpath(cand)
+    return None
+
+
+def dpkg_version(pkg):
+    try:
+        r = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", pkg],
+            capture_output=True,
+            text=True,
+            timeout=T_RUN,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def file_kind(path):
+    try:
+        r = subprocess.run(["file", "-b", path], capture_output=True, text=True, timeout=T_RUN)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if r.returncode != 0:
+        return None
+    out = r.stdout
+    linked = "static" if "statically linked" in out or "static-pie" in out else "dynamic"
+    return linked + (", stripped" if ", stripped" in out else ", not stripped")
+
+
+def make_inits(hfinit_bin):
+    """name -> dict(argv=prefix before CMD, binary, version)."""
+    inits = {}
+    if hfinit_bin:
+        inits["hfinit"] = {"argv": [hfinit_bin, "--"], "binary": hfinit_bin}
+    tini = find_binary("tini")
+    if tini:
+        inits["tini"] = {"argv": [tini, "-s", "--"], "binary": tini, "version": dpkg_version("tini")}
+    tini_static = find_binary("tini-static")
+    if tini_static:
+        inits["tini-static"] = {
+            "argv": [tini_static, "-s", "--"],
+            "binary": tini_static,
+            "version": dpkg_version("tini"),
+        }
+    dumb = find_binary("dumb-init")
+    if dumb:
+        inits["dumb-init"] = {"argv": [dumb], "binary": dumb, "version": dpkg_version("dumb-init")}
+    cata = find_binary("catatonit", ("/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit"))
+    if cata:
+        inits["catatonit"] = {
+            "argv": [cata, "--"],
+            "binary": cata,
+            "version": dpkg_version("catatonit"),
+        }
+    for spec in inits.values():
+        spec["size"] = os.stat(spec["binary"]).st_size
+        spec["kind"] = file_kind(spec["binary"])
+    return inits
+
+
+# --- one namespace ------------------------------------------------------------------
+
+LIVE = {}  # pid -> Popen of every unshare we started and have not yet reaped
+
+
+class Ns:
+    """`unshare ... INIT CMD` with the child's stdout on a pipe."""
+
+    def __init__(self, init_argv, cmd):
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            UNSHARE + init_argv + cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+        )
+        LIVE[self.proc.pid] = self.proc
+        self.fd = self.proc.stdout.fileno()
+        self.buf = b""
+        self.eof = False
+        self.init_pid = None
+
+    def line(self, timeout):
+        """Next line of the child's stdout, or BenchError after timeout."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            if self.eof:
+                raise BenchError("stdout closed before a full line" + self.stderr_tail())
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BenchError("timed out after %.0f s waiting for a line" % timeout + self.stderr_tail())
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                chunk = os.read(self.fd, 4096)
+                if not chunk:
+                    self.eof = True
+                self.buf += chunk
+        out, self.buf = self.buf.split(b"\n", 1)
+        return out.decode(errors="replace")
+
+    def find_init(self):
+        """Host PID of the init: the child of unshare (the only one, with --fork)."""
+        if self.init_pid is None:
+            kids = children_of(self.proc.pid)
+            if len(kids) != 1:
+                raise BenchError("unshare %d has children %r, want exactly one" % (self.proc.pid, kids))
+            self.init_pid = kids[0]
+        return self.init_pid
+
+    def wait_asleep(self, timeout=T_RUN):
+        """Wait until the init is in state S (blocked in its wait), bounded."""
+        pid = self.find_init()
+        deadline = time.monotonic() + timeout
+        while proc_state(pid) != "S":
+            if time.monotonic() > deadline:
+                raise BenchError("init %d never went to sleep" % pid)
+            # Nothing signals "went to sleep"; poll briefly.
+            time.sleep(0.0002)
+
+    def finish(self, timeout=T_EXIT):
+        """Wait for unshare to exit; kill it (and so the namespace) on timeout."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        if rc is None:
+            kill_ns(self.proc)
+        LIVE.pop(self.proc.pid, None)
+        self.proc.stdout.close()
+        self.err.close()
+        return rc
+
+    def kill(self):
+        kill_ns(self.proc)
+        LIVE.pop(self.proc.pid, None)
+        self.proc.stdout.close()
+        self.err.close()
+
+    def stderr_tail(self):
+        try:
+            self.err.seek(0)
+            data = self.err.read()[-600:].decode(errors="replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return (": stderr: " + data) if data else ""
+
+
+def kill_ns(proc):
+    """SIGKILL our unshare; --kill-child takes the init and so the namespace with it."""
+    if proc.poll() is None:
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(T_EXIT)
+        except subprocess.TimeoutExpired:
+            print("warning: unshare %d did not die after SIGKILL" % proc.pid, file=sys.stderr)
+
+
+def kill_all_live():
+    for proc in list(LIVE.values()):
+        kill_ns(proc)
+    LIVE.clear()
+
+
+def children_of(ppid):
+    kids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == ppid:
+            kids.append(int(name))
+    return kids
+
+
+def proc_state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        stat = f.read()
+    return stat[stat.rindex(")") + 2]
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            k, _, v = ln.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def kib(v):
+    num, unit = v.split()
+    assert unit == "kB", v
+    return int(num)
+
+
+# --- timing a short run -------------------------------------------------------------
+
+
+def timed_run(argv, timeout=T_RUN):
+    """Wall time in ns of posix_spawn .. reaped, and the exit code. Bounded by a pidfd."""
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, os.environ)
+    pidfd = os.pidfd_open(pid)
+    try:
+        r, _, _ = select.select([pidfd], [], [], timeout)
+        if not r:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)  # SIGKILLed: returns at once
+            raise BenchError("%s: no exit within %.0f s" % (" ".join(argv), timeout))
+        _, status = os.waitpid(pid, 0)
+        t1 = time.perf_counter_ns()
+    finally:
+        os.close(pidfd)
+    return t1 - t0, os.waitstatus_to_exitcode(status)
+
+
+# --- the measurements ---------------------------------------------------------------
+
+
+def rotations(names, reps):
+    """Round-robin order per repetition, rotated so no init is always first."""
+    n = len(names)
+    for rep in range(reps):
+        k = rep % n
+        yield rep, names[k:] + names[:k]
+
+
+def bench_overhead(inits, names, reps, res):
+    unshare = [shutil.which("unshare")] + UNSHARE[1:]
+    true = ["/bin/true"]
+    base = unshare + true
+    for name in names:  # warm caches, check the command works
+        for _ in range(3):
+            _, rc = timed_run(base)
+            if rc != 0:
+                raise BenchError("baseline `unshare /bin/true` exited %d" % rc)
+            _, rc = timed_run(unshare + inits[name]["argv"] + true)
+            if rc != 0:
+                raise BenchError("%s /bin/true exited %d" % (name, rc))
+    diffs = {n: [] for n in names}
+    for rep, order in rotations(names, reps):
+        for name in order:
+            cmd = unshare + inits[name]["argv"] + true
+            # alternate which of the pair goes first so drift cancels too
+            if rep % 2 == 0:
+                tb, rb = timed_run(base)
+                ti, ri = timed_run(cmd)
+            else:
+                ti, ri = timed_run(cmd)
+                tb, rb = timed_run(base)
+            if rb != 0 or ri != 0:
+                raise BenchError("%s: /bin/true run exited %d (baseline %d)" % (name, ri, rb))
+            diffs[name].append((ti - tb) / 1000.0)
+    for name in names:
+        res[name]["overhead_us"] = diffs[name]
+
+
+def bench_idle(inits, names, reps, seconds, res, helpers):
+    """All inits idle at once over the same window: RSS and wake-ups."""
+    sleeper = os.path.join(helpers, "bench-sleeper")
+    for name in names:
+        for key in ("vmrss_kib", "rssanon_kib", "idle_wakeups"):
+            res[name][key] = []
+    for _ in range(reps):
+        nss = {}
+        try:
+            for name in names:
+                nss[name] = Ns(inits[name]["argv"], [sleeper, str(int(seconds) + 60)])
+            for name, ns in nss.items():
+                if ns.line(T_READY) != "ready":
+                    raise BenchError("%s: bad ready line" % name)
+                ns.wait_asleep()
+            before = {n: proc_status(ns.find_init()) for n, ns in nss.items()}
+            # The measurement window itself (not synchronisation).
+            time.sleep(seconds)
+            after = {n: proc_status(ns.find_init()) for n, ns in nss.items()}
+            for name in names:
+                b, a = before[name], after[name]
+                wake = sum(
+                    int(a[k]) - int(b[k]) for k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")
+                )
+                res[name]["idle_wakeups"].append(wake)
+                res[name]["vmrss_kib"].append(kib(a["VmRSS"]))
+                res[name]["rssanon_kib"].append(kib(a["RssAnon"]))
+            for name, ns in nss.items():
+                os.kill(ns.find_init(), signal.SIGTERM)
+                ns.line(T_TERM)  # the child's "term" stamp: it got the signal
+        finally:
+            for ns in nss.values():
+                ns.finish()
+
+
+def bench_term(inits, names, reps, res, helpers):
+    sleeper = os.path.join(helpers, "bench-sleeper")
+    for name in names:
+        res[name]["sigterm_us"] = []
+    for _, order in rotations(names, reps):
+        for name in order:
+            ns = Ns(inits[name]["argv"], [sleeper, "30"])
+            try:
+                if ns.line(T_READY) != "ready":
+                    raise BenchError("%s: bad ready line" % name)
+                pid = ns.find_init()
+                ns.wait_asleep()
+                t0 = time.monotonic_ns()  # CLOCK_MONOTONIC, as the child's stamp
+                os.kill(pid, signal.SIGTERM)
+                ln = ns.line(T_TERM)
+                word, _, num = ln.partition(" ")
+                if word != "term":
+                    raise BenchError("%s: unexpected line %r" % (name, ln))
+                res[name]["sigterm_us"].append((int(num) - t0) / 1000.0)
+            finally:
+                rc = ns.finish()
+            if rc != 0:
+                raise BenchError("%s: exit %r after the child exited 0" % (name, rc))
+
+
+def bench_storm(inits, names, reps, mode, count, key, res, helpers):
+    storm = os.path.join(helpers, "bench-storm")
+    for name in names:
+        res[name][key] = []
+        res[name][key + "_wall_ms"] = []
+    for _, order in rotations(names, reps):
+        for name in order:
+            ns = Ns(inits[name]["argv"], [storm, mode, str(count)])
+            try:
+                ln = ns.line(T_STORM)
+                parts = ln.split()
+                if not parts or parts[0] != "ok":
+                    raise BenchError("%s: storm said %r" % (name, ln))
+                kv = dict(p.split("=", 1) for p in parts[1:])
+                res[name][key].append(int(kv["init_cpu_ns"]) / 1e6)
+                res[name][key + "_wall_ms"].append(int(kv["wall_ns"]) / 1e6)
+            finally:
+                rc = ns.finish(T_STORM)
+            if rc != 0:
+                raise BenchError("%s: storm %s exited %r" % (name, mode, rc))
+
+
+def preflight(inits, names, helpers):
+    """Drop inits that cannot run the bench (e.g. an unfinished hfinit); say why."""
+    ok, skipped = [], {}
+    unshare = [shutil.which("unshare")] + UNSHARE[1:]
+    for name in names:
+        try:
+            _, rc = timed_run(unshare + inits[name]["argv"] + ["/bin/true"])
+            if rc != 0:
+                raise BenchError("`%s /bin/true` exited %d" % (name, rc))
+            res = {name: {}}
+            bench_term(inits, [name], 1, res, helpers)
+            ok.append(name)
+        except (BenchError, OSError) as e:
+            skipped[name] = str(e)
+            kill_all_live()
+    return ok, skipped
+
+
+# --- statistics and output ------------------------------------------------------------
+
+
+def summary(xs):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    if len(xs) == 1:
+        q = [xs[0]] * 3
+        d = [xs[0]] * 9
+    else:
+        q = statistics.quantiles(xs, n=4, method="inclusive")
+        d = statistics.quantiles(xs, n=10, method="inclusive")
+    return {
+        "n": len(xs),
+        "median": statistics.median(xs),
+        "p25": q[0],
+        "p75": q[2],
+        "p10": d[0],
+        "p90": d[8],
+        "min": xs[0],
+        "max": xs[-1],
+    }
+
+
+# key, label, unit, digits; lower is better for all of them
+METRICS = [
+    ("overhead_us", "INIT /bin/true overhead", "us", 0),
+    ("vmrss_kib", "VmRSS idle", "KiB", 0),
+    ("rssanon_kib", "RssAnon idle", "KiB", 0),
+    ("idle_wakeups", "idle wake-ups / {idle_s:g} s", "", 0),
+    ("reap_cpu_ms", "reap {reap_n} orphans: init CPU", "ms", 2),
+    ("fork_cpu_ms", "fork storm {fork_n} orphans: init CPU", "ms", 1),
+    ("sigterm_us", "SIGTERM -> child handler", "us", 0),
+    ("size", "binary size, stripped", "B", 0),
+    ("size_static", "static build size", "B", 0),
+]
+
+
+def fmt(v, digits):
+    if v is None:
+        return "-"
+    return "%.*f" % (digits, v)
+
+
+def cell(s, digits):
+    if s is None:
+        return "-"
+    if s["n"] == 1 or (s["p25"] == s["median"] == s["p75"]):
+        return fmt(s["median"], digits)
+    return "%s (%s-%s)" % (fmt(s["median"], digits), fmt(s["p25"], digits), fmt(s["p75"], digits))
+
+
+def ratio(peer, ref):
+    if peer is None or ref is None:
+        return None
+    if ref["median"] <= 0:
+        return None
+    return peer["median"] / ref["median"]
+
+
+def print_table(stats, names, params, out=sys.stdout):
+    cols = [n for n in names if n != "tini-static"]
+    peers = [n for n in cols if n != REF] if REF in cols else []
+    header = ["metric", "unit"] + cols + ["%s/%s" % (p, REF) for p in peers]
+    rows = []
+    for key, label, unit, digits in METRICS:
+        row = [label.format(**params), unit]
+        for n in cols:
+            row.append(cell(stats[n].get(key), digits))
+        for p in peers:
+            r = ratio(stats[p].get(key), stats[REF].get(key))
+            if r is None:
+                ref = stats[REF].get(key)
+                row.append("n/a (%s=0)" % REF if ref is not None and ref["median"] == 0 else "-")
+            else:
+                row.append("%.2f" % r)
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
+    print(line(header), file=out)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
+    for r in rows:
+        print(line(r), file=out)
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                if ln.startswith("model name"):
+                    cpu = ln.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    u = os.uname()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "kernel": "%s %s" % (u.sysname, u.release),
+        "machine": u.machine,
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def hfinit_version(binary):
+    try:
+        r = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=T_RUN)
+        return r.stdout.strip() or None
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="short run (< 30 s): fewer repetitions")
+    ap.add_argument("--runs", type=int, help="paired /bin/true runs per init (default 400; quick 100)")
+    ap.add_argument(
+        "--reps",
+        type=int,
+        help="fork-storm repetitions per init; reap gets 2x, SIGTERM 15x (default 7; quick 2, fork storm 1)",
+    )
+    ap.add_argument("--idle-reps", type=int, help="idle windows (default 3; quick 1)")
+    ap.add_argument("--idle-s", type=float, default=5.0, help="idle window in seconds (default 5)")
+    ap.add_argument("--reap-n", type=int, default=2000, help="orphans+zombies to reap (default 2000)")
+    ap.add_argument("--fork-n", type=int, default=10000, help="orphans in the fork storm (default 10000)")
+    ap.add_argument(
+        "--inits",
+        default="hfinit,tini,dumb-init,catatonit",
+        help="comma-separated inits to run (also: tini-static); default hfinit,tini,dumb-init,catatonit",
+    )
+    ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
+    ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
+    ap.add_argument(
+        "--helpers", default=os.environ.get("HFINIT_HELPERS"), help="helpers dir (env HFINIT_HELPERS)"
+    )
+    a = ap.parse_args()
+
+    runs = a.runs if a.runs is not None else (100 if a.quick else 400)
+    reps = a.reps if a.reps is not None else (2 if a.quick else 7)
+    # reaping 2000 takes ~0.5 s and is noisy: twice the reps; SIGTERM ~20 ms: 15x
+    reap_reps = 2 * reps
+    term_reps = 15 * reps
+    idle_reps = a.idle_reps if a.idle_reps is not None else (1 if a.quick else 3)
+    fork_reps = 1 if a.quick and a.reps is None else reps
+    for v, what in ((runs, "--runs"), (reps, "--reps"), (idle_reps, "--idle-reps")):
+        if v < 1:
+            ap.error("%s must be >= 1" % what)
+
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (unshare --pid --mount-proc)")
+    need = ("bench-sleeper", "bench-storm")
+    if not a.helpers or not all(os.access(os.path.join(a.helpers, h), os.X_OK) for h in need):
+        sys.exit("bench: HFINIT_HELPERS must name a dir with bench-sleeper and bench-storm (make helpers)")
+    hfinit_bin = os.path.abspath(a.hfinit) if a.hfinit else None
+    if hfinit_bin and not os.access(hfinit_bin, os.X_OK):
+        print("bench: HFINIT_BIN %s is not executable; hfinit left out" % hfinit_bin, file=sys.stderr)
+        hfinit_bin = None
+    json_path = a.json or os.path.join(os.path.dirname(hfinit_bin) if hfinit_bin else "build", "bench.json")
+
+    inits = make_inits(hfinit_bin)
+    wanted = [n.strip() for n in a.inits.split(",") if n.strip()]
+    for n in wanted:
+        if n not in inits and not (n == REF and a.hfinit):
+            print("bench: %s not found; left out" % n, file=sys.stderr)
+    names = [n for n in wanted if n in inits]
+
+    meta = machine()
+    if hfinit_bin:
+        meta["hfinit_version"] = hfinit_version(hfinit_bin)
+    print("hfinit bench  %s" % meta["date"])
+    print("kernel %s, %s, %s x%s" % (meta["kernel"], meta["machine"], meta["cpu"], meta["cpus"]))
+    for n in names:
+        s = inits[n]
+        version = "(%s)" % s["version"] if s.get("version") else ""
+        print("  %-12s %s CMD %s" % (n, " ".join(s["argv"]), version))
+
+    t_start = time.monotonic()
+    names, skipped = preflight(inits, names, a.helpers)
+    for n, why in skipped.items():
+        print("bench: %s skipped, it cannot run the bench: %s" % (n, why), file=sys.stderr)
+    if not names:
+        sys.exit("bench: no init left to measure")
+
+    res = {n: {} for n in names}
+    params = {"idle_s": a.idle_s, "reap_n": a.reap_n, "fork_n": a.fork_n}
+    steps = [
+        ("overhead (%d pairs each)" % runs, lambda: bench_overhead(inits, names, runs, res)),
+        (
+            "idle (%d x %g s, all at once)" % (idle_reps, a.idle_s),
+            lambda: bench_idle(inits, names, idle_reps, a.idle_s, res, a.helpers),
+        ),
+        (
+            "reap %d (%d reps)" % (a.reap_n, reap_reps),
+            lambda: bench_storm(inits, names, reap_reps, "reap", a.reap_n, "reap_cpu_ms", res, a.helpers),
+        ),
+        (
+            "SIGTERM latency (%d reps)" % term_reps,
+            lambda: bench_term(inits, names, term_reps, res, a.helpers),
+        ),
+        (
+            "fork storm %d (%d reps)" % (a.fork_n, fork_reps),
+            lambda: bench_storm(inits, names, fork_reps, "fork", a.fork_n, "fork_cpu_ms", res, a.helpers),
+        ),
+    ]
+    try:
+        for label, fn in steps:
+            t = time.monotonic()
+            print("  ... %s" % label, end="", flush=True)
+            fn()
+            print(" %.1f s" % (time.monotonic() - t), flush=True)
+    finally:
+        kill_all_live()
+
+    stats = {}
+    for n in names:
+        stats[n] = {k: summary(v) for k, v in res[n].items()}
+        stats[n]["size"] = summary([inits[n]["size"]])
+        static = inits[n]
+        if n == "tini" and "tini-static" in inits:
+            static = inits["tini-static"]
+        if static.get("kind", "").startswith("static"):
+            stats[n]["size_static"] = summary([static["size"]])
+    print()
+    print_table(stats, names, params)
+    print()
+    for n in names:
+        print("  %-12s %s, %s bytes: %s" % (n, inits[n]["binary"], inits[n]["size"], inits[n]["kind"]))
+    if "tini" in names and "tini-static" in inits and "tini-static" not in names:
+        ts = inits["tini-static"]
+        print("  %-12s %s, %s bytes: %s" % ("tini-static", ts["binary"], ts["size"], ts["kind"]))
+    print("median (p25-p75); ratio = peer median / %s median, > 1 means %s costs less" % (REF, REF))
+    elapsed = time.monotonic() - t_start
+    print("total %.1f s" % elapsed)
+
+    doc = {
+        "meta": meta,
+        "params": {
+            **params,
+            "runs": runs,
+            "reap_reps": reap_reps,
+            "term_reps": term_reps,
+            "idle_reps": idle_reps,
+            "fork_reps": fork_reps,
+            "quick": a.quick,
+            "elapsed_s": round(elapsed, 1),
+        },
+        "inits": {n: inits[n] for n in inits},
+        "skipped": skipped,
+        "metrics": {
+            key: {
+                "label": label.format(**params),
+                "unit": unit,
+                "per_init": {n: stats[n].get(key) for n in names},
+                "ratio_to_%s" % REF: (
+                    {p: ratio(stats[p].get(key), stats[REF].get(key)) for p in names if p != REF}
+                    if REF in names
+                    else None
+                ),
+            }
+            for key, label, unit, _ in METRICS
+        },
+        "samples": res,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    tmp = json_path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, json_path)
+    print("wrote %s" % json_path)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchError as e:
+        kill_all_live()
+        sys.exit("bench: error: %s" % e)
+    except KeyboardInterrupt:
+        kill_all_live()
+        sys.exit("bench: interrupted")
