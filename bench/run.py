@@ -375,6 +375,7 @@ def bench_storm(inits, names, reps, mode, count, key, res, helpers):
     for name in names:
         res[name][key] = []
         res[name][key + "_wall_ms"] = []
+        res[name][key + "_wakeups"] = []
     for _, order in rotations(names, reps):
         for name in order:
             ns = Ns(inits[name]["argv"], [storm, mode, str(count)])
@@ -386,6 +387,7 @@ def bench_storm(inits, names, reps, mode, count, key, res, helpers):
                 kv = dict(p.split("=", 1) for p in parts[1:])
                 res[name][key].append(int(kv["init_cpu_ns"]) / 1e6)
                 res[name][key + "_wall_ms"].append(int(kv["wall_ns"]) / 1e6)
+                res[name][key + "_wakeups"].append(int(kv["init_wakeups"]))
             finally:
                 rc = ns.finish(T_STORM)
             if rc != 0:
@@ -442,7 +444,10 @@ METRICS = [
     ("rssanon_kib", "RssAnon idle", "KiB", 0),
     ("idle_wakeups", "idle wake-ups / {idle_s:g} s", "", 0),
     ("reap_cpu_ms", "reap {reap_n} orphans: init CPU", "ms", 2),
+    ("reap_cpu_ms_wakeups", "  ... init wake-ups", "", 0),
     ("fork_cpu_ms", "fork storm {fork_n} orphans: init CPU", "ms", 1),
+    ("fork_cpu_ms_wakeups", "  ... init wake-ups", "", 0),
+    ("fork_cpu_ms_wall_ms", "  ... storm wall time", "ms", 0),
     ("sigterm_us", "SIGTERM -> child handler", "us", 0),
     ("size", "binary size, stripped", "B", 0),
     ("size_static", "static build size", "B", 0),
@@ -514,7 +519,16 @@ def machine():
         "cpu": cpu,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
+        "loadavg_start": loadavg(),
     }
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return None
 
 
 def hfinit_version(binary):
@@ -535,7 +549,7 @@ def main():
     ap.add_argument(
         "--reps",
         type=int,
-        help="fork-storm repetitions per init; reap gets 2x, SIGTERM 15x (default 7; quick 2, fork storm 1)",
+        help="fork-storm repetitions per init; reap gets 3x, SIGTERM 15x (default 7; quick 2, fork storm 1)",
     )
     ap.add_argument("--idle-reps", type=int, help="idle windows (default 3; quick 1)")
     ap.add_argument("--idle-s", type=float, default=5.0, help="idle window in seconds (default 5)")
@@ -555,8 +569,8 @@ def main():
 
     runs = a.runs if a.runs is not None else (100 if a.quick else 400)
     reps = a.reps if a.reps is not None else (2 if a.quick else 7)
-    # reaping 2000 takes ~0.5 s and is noisy: twice the reps; SIGTERM ~20 ms: 15x
-    reap_reps = 2 * reps
+    # reaping 2000 takes ~0.3 s and is noisy: 3x the reps; SIGTERM ~20 ms: 15x
+    reap_reps = 3 * reps
     term_reps = 15 * reps
     idle_reps = a.idle_reps if a.idle_reps is not None else (1 if a.quick else 3)
     fork_reps = 1 if a.quick and a.reps is None else reps
@@ -587,6 +601,7 @@ def main():
         meta["hfinit_version"] = hfinit_version(hfinit_bin)
     print("hfinit bench  %s" % meta["date"])
     print("kernel %s, %s, %s x%s" % (meta["kernel"], meta["machine"], meta["cpu"], meta["cpus"]))
+    print("load average at start: %s" % meta["loadavg_start"])
     for n in names:
         s = inits[n]
         version = "(%s)" % s["version"] if s.get("version") else ""
@@ -648,7 +663,8 @@ def main():
         print("  %-12s %s, %s bytes: %s" % ("tini-static", ts["binary"], ts["size"], ts["kind"]))
     print("median (p25-p75); ratio = peer median / %s median, > 1 means %s costs less" % (REF, REF))
     elapsed = time.monotonic() - t_start
-    print("total %.1f s" % elapsed)
+    meta["loadavg_end"] = loadavg()
+    print("total %.1f s; load average at end: %s" % (elapsed, meta["loadavg_end"]))
 
     doc = {
         "meta": meta,
