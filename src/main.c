@@ -1,16 +1,41 @@
-/* placeholder until the PID-1 core lands */
-#include "log.h"
-#include <seccomp.h>
-#include <stdio.h>
+/* hfinit: argument dispatch. The only caller of exit() (by returning from
+ * main): every mode is a function that returns the process exit status. */
 #include <string.h>
+
+#include "log.h"
+#include "single.h"
+#include "version.h"
+
+struct mode {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the mode name */
+};
+
+/* `hfinit NAME ARG...` runs NAME's function. Add a mode with one line. */
+static const struct mode modes[] = {
+    {"version", cmd_version},
+};
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "version") == 0) {
-		const struct scmp_version *v = seccomp_version();
-		printf("hfinit %s libseccomp %u.%u.%u\n", HFINIT_VERSION, v->major, v->minor,
-		       v->micro);
+	const char *first = argc > 1 ? argv[1] : NULL;
+
+	if (!first) {
+		log_error("supervision mode (hfinit with a config file) is not built yet; "
+			  "to run one command as init use: hfinit -- CMD [ARG]...");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(first, modes[i].name) == 0)
+			return modes[i].fn(argc - 1, argv + 1);
+	if (strcmp(first, "-h") == 0 || strcmp(first, "--help") == 0 ||
+	    strcmp(first, "help") == 0) {
+		print_usage(0);
 		return 0;
 	}
-	log_error("not implemented");
+	if (first[0] == '-')
+		return cmd_single(argc, argv);
+	log_error("unknown mode \"%s\"; to run it as a command use: hfinit -- %s ...", first,
+		  first);
 	return 2;
 }

@@ -1,0 +1,181 @@
+#include "pid1.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+
+int pid1_block_signals(struct pid1_signals *s, struct err *e)
+{
+	struct sigaction old;
+	size_t i;
+	int sig;
+
+	/* sigfillset() leaves out the signals libc reserves (32-34 in musl),
+	 * which would then kill hfinit with their default action; set every
+	 * bit instead (the kernel ignores SIGKILL and SIGSTOP in a mask). */
+	memset(&s->blocked, 0xff, sizeof(s->blocked));
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		if (sigdelset(&s->blocked, fault_signals[i]) < 0)
+			return err_sys(e, "sigdelset(%d)", fault_signals[i]);
+	sigemptyset(&s->orig_ignored);
+	for (sig = 1; sig < NSIG; sig++) {
+		/* EINVAL for SIGKILL/SIGSTOP and libc-reserved numbers: skip */
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			(void)sigaddset(&s->orig_ignored, sig); /* sig is valid here */
+	}
+	if (sigprocmask(SIG_SETMASK, &s->blocked, &s->orig_mask) < 0)
+		return err_sys(e, "sigprocmask");
+	return 0;
+}
+
+void pid1_child_restore_signals(const struct pid1_signals *s)
+{
+	struct sigaction dfl;
+	int sig;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&s->orig_ignored, sig) == 1)
+			(void)sigaction(sig, &dfl, NULL); /* cannot fail for a valid sig */
+	/* Cannot fail with SIG_SETMASK and a valid set; nothing to report to
+	 * from here anyway. */
+	(void)sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
+}
+
+bool pid1_forwardable(int sig)
+{
+	size_t i;
+
+	if (sig <= 0 || sig >= NSIG || sig == SIGCHLD || sig == SIGKILL || sig == SIGSTOP ||
+	    sig == 32 || sig == 33)
+		return false;
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		if (sig == fault_signals[i])
+			return false;
+	return true;
+}
+
+int pid1_set_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int pid1_reap(pid1_reaped_fn fn, void *data)
+{
+	pid_t pid;
+	int status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			if (fn)
+				fn(pid, status, data);
+			continue;
+		}
+		if (pid == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		/* ECHILD; EINVAL cannot happen with these arguments */
+		return 1;
+	}
+}
+
+/* Parent pid from the text of /proc/PID/stat: "pid (comm) state ppid ...",
+ * where comm may itself contain spaces and parentheses. */
+static pid_t stat_ppid(const char *buf)
+{
+	const char *p = strrchr(buf, ')');
+	char *end;
+	long v;
+
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	v = strtol(p + 4, &end, 10);
+	if (end == p + 4 || v < 0)
+		return -1;
+	return (pid_t)v;
+}
+
+static pid_t parent_of(const char *pid_name)
+{
+	char path[64], buf[512];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "/proc/%s/stat", pid_name) >= (int)sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1; /* gone meanwhile */
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	(void)close(fd); /* read-only fd: nothing to lose */
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return stat_ppid(buf);
+}
+
+int pid1_signal_children(int sig)
+{
+	pid_t self = getpid();
+	struct dirent *d;
+	DIR *dir;
+	int count = 0;
+	long pid;
+	char *end;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	for (;;) {
+		errno = 0;
+		d = readdir(dir);
+		if (!d)
+			break;
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == self)
+			continue;
+		if (parent_of(d->d_name) != self)
+			continue;
+		if (kill((pid_t)pid, sig) == 0)
+			count++;
+	}
+	(void)closedir(dir); /* directory stream: nothing to lose */
+	return count;
+}
+
+int pid1_signal_leftovers(int sig, pid_t pgid)
+{
+	if (getpid() == 1) {
+		if (kill(-1, sig) < 0 && errno != ESRCH)
+			return -1;
+		return 0;
+	}
+	if (pgid > 0 && kill(-pgid, sig) < 0 && errno != ESRCH)
+		return -1;
+	return pid1_signal_children(sig) < 0 ? -1 : 0;
+}
+
+int pid1_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255; /* stopped/continued: not reported without WUNTRACED */
+}

@@ -1,0 +1,61 @@
+/* PID-1 primitives shared by single-child mode and (later) the supervisor:
+ * the signal set-up, the child-side signal reset, reaping, and signalling
+ * what is left when hfinit shuts down. */
+#ifndef HFINIT_PID1_H
+#define HFINIT_PID1_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct pid1_signals {
+	sigset_t blocked;      /* what hfinit blocks: read through the signalfd */
+	sigset_t orig_mask;    /* the mask hfinit started with: children get it back */
+	sigset_t orig_ignored; /* SIG_IGN at start: children get SIG_DFL for these */
+};
+
+/* Block every signal except the synchronous fault signals (SEGV BUS ILL FPE
+ * ABRT TRAP SYS), which must keep killing hfinit when it has a bug. Blocked
+ * job-control signals (TSTP TTIN TTOU) can never stop hfinit, and the
+ * terminal driver treats a blocked SIGTTOU/SIGTTIN as ignored. Records the
+ * original mask and ignored set for pid1_child_restore_signals(). */
+int pid1_block_signals(struct pid1_signals *s, struct err *e);
+
+/* In a forked child, before exec (async-signal-safe): SIG_DFL for what was
+ * ignored when hfinit started (hfinit installs no handlers, so every
+ * disposition is then the default), and the original signal mask. */
+void pid1_child_restore_signals(const struct pid1_signals *s);
+
+/* Whether a signal hfinit received is passed on to its children: all but
+ * SIGCHLD, the fault signals, SIGKILL/SIGSTOP (never read anyway) and the
+ * two libc-internal signals 32 and 33. */
+bool pid1_forwardable(int sig);
+
+/* PR_SET_CHILD_SUBREAPER so orphans of our descendants come to us when we
+ * are not PID 1. 0, or -1 with errno. */
+int pid1_set_subreaper(void);
+
+/* Reap every child that has exited, without blocking; fn(pid, wait status,
+ * data) for each. Returns 1 when hfinit has no children left (ECHILD), 0
+ * when some are still running. Tolerates coalesced SIGCHLD: call it once per
+ * SIGCHLD read, it loops until nothing more is ready. */
+typedef void (*pid1_reaped_fn)(pid_t pid, int status, void *data);
+int pid1_reap(pid1_reaped_fn fn, void *data);
+
+/* Send sig to every process whose parent is hfinit (found by scanning
+ * /proc/PID/stat: /proc/.../children is not always built into the kernel).
+ * Returns how many were signalled, or -1 with errno when /proc is unreadable. */
+int pid1_signal_children(int sig);
+
+/* Signal everything hfinit is responsible for at shutdown. As PID 1:
+ * kill(-1, sig), every process in the namespace. Otherwise: the process
+ * group pgid (when > 0) and every direct child (orphans re-parented to the
+ * subreaper included). 0, or -1 with errno on an unexpected failure. */
+int pid1_signal_leftovers(int sig, pid_t pgid);
+
+/* Exit code for a wait status: the exit code, or 128+N when killed by N. */
+int pid1_exit_code(int status);
+
+#endif

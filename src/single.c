@@ -1,0 +1,504 @@
+/* Single-child mode (catatonit's two phases): set-up may fail and return an
+ * error; once the child exists, hfinit leaves only through the exit path
+ * (child gone, leftovers terminated and reaped, or the deadline passed).
+ *
+ * Decisions (tini-compatible where tini has an answer):
+ * - The child is put in its own process group (setpgid in both parent and
+ *   child, so `-g` works even before the child runs). When stdin is a
+ *   terminal whose foreground group is hfinit's, the child's group is made
+ *   the foreground group (tcsetpgrp), so ^C and ^Z reach it directly.
+ * - Every signal except SIGCHLD and the fault signals is forwarded: to the
+ *   child, or with -g to its group. Signals hfinit raised against itself
+ *   (SIGPIPE from writing to a closed stderr) are not forwarded. Signals that
+ *   arrive once the child has exited are not forwarded (the clean-up below
+ *   is already under way).
+ * - After the child exits, whatever is left gets SIGTERM, then SIGKILL once
+ *   the grace period (-t) has passed, then hfinit waits at most
+ *   KILL_WAIT_NS more for the reaping to finish. As PID 1 "left" is every
+ *   process in the namespace (kill(-1)). Not PID 1 (a child subreaper) it is
+ *   the child's process group plus every process whose parent is hfinit,
+ *   i.e. orphans re-parented to it; orphans appearing after the SIGKILL
+ *   round are killed as they show up. hfinit exits as soon as waitpid says
+ *   it has no children left: with nothing left over there is no delay.
+ * - Exit status: the child's code, 128+N if it was killed by signal N, then
+ *   -e CODE maps CODE to 0 (so `-e 143` accepts death by SIGTERM). 127 when
+ *   exec failed with ENOENT, 126 for any other exec failure. 1 when hfinit
+ *   itself fails after the child started (cannot happen short of a bug). */
+#include "single.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "pid1.h"
+#include "signame.h"
+#include "version.h"
+
+#define KILL_WAIT_NS (1 * NS_PER_SEC)
+
+/* --- arguments ---------------------------------------------------------------- */
+
+int parse_duration_ns(const char *s, int64_t *out)
+{
+	int64_t v = 0, unit;
+	const char *p = s;
+
+	if (!s || !isdigit((unsigned char)*p)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		int d = *p - '0';
+		if (v > (INT64_MAX - d) / 10) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (*p == '\0' || strcmp(p, "s") == 0)
+		unit = NS_PER_SEC;
+	else if (strcmp(p, "ms") == 0)
+		unit = NS_PER_MS;
+	else if (strcmp(p, "m") == 0)
+		unit = 60 * NS_PER_SEC;
+	else if (strcmp(p, "h") == 0)
+		unit = 3600 * NS_PER_SEC;
+	else {
+		errno = EINVAL;
+		return -1;
+	}
+	if (v > INT64_MAX / unit) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v * unit;
+	return 0;
+}
+
+static int parse_code(const char *s, int *out)
+{
+	int v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		v = v * 10 + (*s - '0');
+		if (v > 255)
+			return -1;
+	}
+	if (*s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Value of an option that takes one: the rest of this word ("-t5s") or the
+ * next word ("-t 5s"). */
+static const char *opt_value(const char *rest, int argc, char **argv, int *i)
+{
+	if (*rest)
+		return rest;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+int single_parse_args(int argc, char **argv, struct single_opts *o, struct err *e)
+{
+	const char *a, *val;
+	int i, code;
+
+	memset(o, 0, sizeof(*o));
+	o->grace_ns = SINGLE_DEFAULT_GRACE_NS;
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			if (i + 1 >= argc)
+				return err_set(e, EINVAL, "missing command after \"--\"");
+			o->argv = argv + i + 1;
+			return 0;
+		}
+		if (strcmp(a, "--help") == 0) {
+			o->want_help = true;
+			continue;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			return err_set(e, EINVAL,
+				       "unexpected argument \"%s\": the command goes after \"--\" "
+				       "(hfinit [OPTIONS] -- CMD [ARG]...)",
+				       a);
+		if (a[1] == '-')
+			return err_set(e, EINVAL, "unknown option \"%s\"", a);
+		for (const char *p = a + 1; *p; p++) {
+			switch (*p) {
+			case 's': /* always a subreaper when not PID 1 */
+				break;
+			case 'g':
+				o->group = true;
+				break;
+			case 'v':
+				o->verbose++;
+				break;
+			case 'h':
+				o->want_help = true;
+				break;
+			case 'e':
+				val = opt_value(p + 1, argc, argv, &i);
+				if (!val)
+					return err_set(e, EINVAL, "option -e needs an exit code");
+				if (parse_code(val, &code) < 0)
+					return err_set(e, EINVAL,
+						       "-e \"%s\": expected an exit code 0..255",
+						       val);
+				o->remap[code] = true;
+				goto next_word;
+			case 't':
+				val = opt_value(p + 1, argc, argv, &i);
+				if (!val)
+					return err_set(e, EINVAL, "option -t needs a duration");
+				if (parse_duration_ns(val, &o->grace_ns) < 0)
+					return err_set(e, EINVAL,
+						       "-t \"%s\": expected a duration like 500ms, "
+						       "5s, 2m",
+						       val);
+				goto next_word;
+			case 'c':
+				return err_set(e, EINVAL,
+					       "option -c: supervision mode (a config file) is not "
+					       "built yet");
+			default:
+				return err_set(e, EINVAL, "unknown option -%c", *p);
+			}
+		}
+	next_word:;
+	}
+	o->no_command = true;
+	return 0;
+}
+
+int single_exit_code(const struct single_opts *o, int status)
+{
+	int code = pid1_exit_code(status);
+
+	if (code >= 0 && code <= 255 && o->remap[code])
+		return 0;
+	return code;
+}
+
+/* --- running ---------------------------------------------------------------------- */
+
+enum phase {
+	RUNNING,     /* the child is alive */
+	TERMINATING, /* child gone, leftovers got SIGTERM, grace timer armed */
+	KILLING,     /* leftovers got SIGKILL, last deadline armed */
+	DONE,
+};
+
+struct single {
+	struct single_opts o;
+	struct pid1_signals sigs;
+	struct loop loop;
+	struct loop_timer timer;
+	struct loop_watch execw;
+	int execfd; /* read end of the CLOEXEC pipe carrying exec's errno */
+	bool is_pid1;
+	bool foreground; /* stdin is a terminal and we own its foreground */
+	pid_t self;
+	pid_t child;	 /* the child's pid (and process group) */
+	bool child_done; /* reaped: status is valid */
+	int status;
+	enum phase phase;
+};
+
+static void describe_status(const struct single *s)
+{
+	if (WIFSIGNALED(s->status)) {
+		const char *name = signame(WTERMSIG(s->status));
+		log_debug("child %d killed by SIG%s (%d)", (int)s->child, name ? name : "?",
+			  WTERMSIG(s->status));
+	} else {
+		log_debug("child %d exited with code %d", (int)s->child, pid1_exit_code(s->status));
+	}
+}
+
+/* The exec errno, if the child wrote one; logs it once. */
+static void read_exec_status(struct single *s)
+{
+	const char *cmd = s->o.argv[0];
+	int err;
+	ssize_t n;
+
+	if (s->execfd < 0)
+		return;
+	do
+		n = read(s->execfd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return; /* exec still under way */
+	if (n == (ssize_t)sizeof(err)) {
+		if (err == ENOENT && !strchr(cmd, '/'))
+			log_error("cannot run \"%s\": command not found in PATH", cmd);
+		else
+			log_errno(LOG_LVL_ERROR, err, "cannot execute \"%s\"", cmd);
+	}
+	/* EOF (exec succeeded) or an error: either way the pipe is done */
+	if (loop_watch_del(&s->loop, &s->execw) < 0)
+		log_errno(LOG_LVL_DEBUG, errno, "epoll_ctl(DEL exec pipe)");
+	(void)close(s->execfd); /* read end of a pipe: nothing to lose */
+	s->execfd = -1;
+}
+
+static void on_exec_pipe(struct loop_watch *w, uint32_t revents)
+{
+	(void)revents;
+	read_exec_status(w->data);
+}
+
+static void finish(struct single *s)
+{
+	s->phase = DONE;
+	loop_timer_cancel(&s->loop, &s->timer);
+	loop_stop(&s->loop);
+}
+
+static void signal_leftovers(struct single *s, int sig)
+{
+	if (pid1_signal_leftovers(sig, s->child) < 0)
+		log_errno(LOG_LVL_WARN, errno, "cannot send SIG%s to the remaining processes",
+			  signame(sig));
+}
+
+static void start_killing(struct single *s)
+{
+	s->phase = KILLING;
+	signal_leftovers(s, SIGKILL);
+	loop_timer_arm_in(&s->loop, &s->timer, KILL_WAIT_NS);
+}
+
+static void on_timer(struct loop_timer *t, void *data)
+{
+	struct single *s = data;
+
+	(void)t;
+	if (s->phase == TERMINATING) {
+		log_warn("processes still running %lld ms after the child exited: sending SIGKILL",
+			 (long long)(s->o.grace_ns / NS_PER_MS));
+		start_killing(s);
+	} else if (s->phase == KILLING) {
+		log_warn("processes still not reaped %lld ms after SIGKILL: exiting anyway",
+			 (long long)(KILL_WAIT_NS / NS_PER_MS));
+		finish(s);
+	}
+}
+
+static void on_reaped(pid_t pid, int status, void *data)
+{
+	struct single *s = data;
+
+	if (pid == s->child && !s->child_done) {
+		s->child_done = true;
+		s->status = status;
+		describe_status(s);
+	} else {
+		log_debug("reaped %d (status 0x%x)", (int)pid, (unsigned)status);
+	}
+}
+
+static void on_sigchld(struct single *s)
+{
+	int none_left = pid1_reap(on_reaped, s);
+
+	if (!s->child_done)
+		return;
+	switch (s->phase) {
+	case RUNNING:
+		if (none_left) {
+			finish(s);
+			break;
+		}
+		log_debug("child gone, other processes remain: SIGTERM, then SIGKILL after %lld ms",
+			  (long long)(s->o.grace_ns / NS_PER_MS));
+		if (s->o.grace_ns == 0) {
+			start_killing(s);
+			break;
+		}
+		s->phase = TERMINATING;
+		signal_leftovers(s, SIGTERM);
+		loop_timer_arm_in(&s->loop, &s->timer, s->o.grace_ns);
+		break;
+	case TERMINATING:
+		if (none_left)
+			finish(s);
+		break;
+	case KILLING:
+		if (none_left)
+			finish(s);
+		else
+			signal_leftovers(s, SIGKILL); /* orphans re-parented since */
+		break;
+	case DONE:
+		break;
+	}
+}
+
+static void on_signal(const struct signalfd_siginfo *si, void *data)
+{
+	struct single *s = data;
+	int sig = (int)si->ssi_signo;
+	const char *name = signame(sig);
+	pid_t target;
+
+	if (sig == SIGCHLD) {
+		on_sigchld(s);
+		return;
+	}
+	if (!pid1_forwardable(sig))
+		return;
+	if ((si->ssi_code == SI_USER || si->ssi_code == SI_TKILL) &&
+	    (pid_t)si->ssi_pid == s->self) {
+		log_debug("SIG%s raised by hfinit itself: not forwarded", name ? name : "?");
+		return;
+	}
+	if (s->child_done) {
+		log_debug("SIG%s after the child exited: not forwarded", name ? name : "?");
+		return;
+	}
+	target = s->o.group ? -s->child : s->child;
+	if (kill(target, sig) < 0)
+		log_errno(LOG_LVL_DEBUG, errno, "forwarding SIG%s to %d", name ? name : "?",
+			  (int)target);
+	else
+		log_debug("forwarded SIG%s to %d", name ? name : "?", (int)target);
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn)) child_exec(const struct single *s, int errfd)
+{
+	int err;
+	ssize_t w;
+
+	/* Fails only if we were a session leader, which a fresh child is not */
+	(void)setpgid(0, 0);
+	if (s->foreground) {
+		/* SIGTTOU is still blocked here, so a background caller is not
+		 * stopped; a failure only means no job control for the child. */
+		(void)tcsetpgrp(STDIN_FILENO, getpid());
+	}
+	pid1_child_restore_signals(&s->sigs);
+	execvp(s->o.argv[0], s->o.argv);
+	err = errno;
+	do
+		w = write(errfd, &err, sizeof(err));
+	while (w < 0 && errno == EINTR);
+	/* If even that write failed the exit code still tells the story. */
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+static int start_child(struct single *s, struct err *e)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return err_sys(e, "pipe2");
+	pid = fork();
+	if (pid < 0) {
+		err_sys(e, "fork");
+		(void)close(p[0]); /* set-up failed: we exit right after */
+		(void)close(p[1]);
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(s, p[1]);
+	(void)close(p[1]); /* our copy of the write end: must go for EOF */
+	s->child = pid;
+	/* Also from this side, so that -g reaches the group even before the
+	 * child got to run. EACCES (it already exec'd) and ESRCH (already
+	 * gone) mean the child did it itself. */
+	if (setpgid(pid, pid) < 0 && errno != EACCES && errno != ESRCH)
+		log_errno(LOG_LVL_DEBUG, errno, "setpgid(%d)", (int)pid);
+	s->execfd = p[0];
+	if (loop_watch_add(&s->loop, &s->execw, s->execfd, EPOLLIN, on_exec_pipe, s) < 0) {
+		/* Not fatal: read_exec_status() runs again at exit. */
+		log_errno(LOG_LVL_DEBUG, errno, "epoll_ctl(ADD exec pipe)");
+	}
+	log_debug("started %s as %d", s->o.argv[0], (int)pid);
+	return 0;
+}
+
+static bool stdin_is_our_foreground(void)
+{
+	pid_t fg;
+
+	if (!isatty(STDIN_FILENO))
+		return false;
+	fg = tcgetpgrp(STDIN_FILENO);
+	return fg > 0 && fg == getpgrp();
+}
+
+int cmd_single(int argc, char **argv)
+{
+	static struct single s; /* large (sigsets, event batch): not on the stack */
+	struct err e;
+
+	err_clear(&e);
+	if (single_parse_args(argc, argv, &s.o, &e) < 0) {
+		log_error("%s (see hfinit --help)", e.msg);
+		return 2;
+	}
+	if (s.o.want_help) {
+		print_usage(0);
+		return 0;
+	}
+	if (s.o.no_command) {
+		log_error("supervision mode (a config file) is not built yet; to run one command "
+			  "as init: hfinit [OPTIONS] -- CMD [ARG]...");
+		return 2;
+	}
+	if (s.o.verbose)
+		log_setup(LOG_LVL_DEBUG, LOG_FMT_TEXT);
+
+	s.self = getpid();
+	s.is_pid1 = s.self == 1;
+	s.execfd = -1;
+	s.execw.fd = -1;
+	s.phase = RUNNING;
+	loop_timer_init(&s.timer, on_timer, &s);
+	if (!s.is_pid1 && pid1_set_subreaper() < 0)
+		log_errno(LOG_LVL_WARN, errno,
+			  "not PID 1 and cannot become a child subreaper: orphans will not "
+			  "be reaped by hfinit");
+	if (pid1_block_signals(&s.sigs, &e) < 0) {
+		log_error("%s", e.msg);
+		return 1;
+	}
+	if (loop_init(&s.loop, &s.sigs.blocked, on_signal, &s, &e) < 0) {
+		log_error("%s", e.msg);
+		return 1;
+	}
+	s.foreground = stdin_is_our_foreground();
+	if (start_child(&s, &e) < 0) {
+		log_error("%s", e.msg);
+		loop_fini(&s.loop);
+		return 1;
+	}
+
+	/* From here on the child exists: leave only through the exit path. */
+	while (!loop_stopped(&s.loop)) {
+		if (loop_run_once(&s.loop) < 0) {
+			/* Only a bug can make epoll_wait fail on our own fd. */
+			log_errno(LOG_LVL_ERROR, errno, "event loop failed");
+			break;
+		}
+	}
+	read_exec_status(&s);
+	loop_fini(&s.loop);
+	if (!s.child_done)
+		return 1;
+	return single_exit_code(&s.o, s.status);
+}
