@@ -437,8 +437,11 @@ static bool stdin_is_our_foreground(void)
 
 	if (!isatty(STDIN_FILENO))
 		return false;
+	/* Both are 0 when the groups live in an ancestor PID namespace
+	 * (`unshare --pid --fork` from a shell): we cannot tell them apart
+	 * then, and the usual case is an interactive foreground job. */
 	fg = tcgetpgrp(STDIN_FILENO);
-	return fg > 0 && fg == getpgrp();
+	return fg >= 0 && fg == getpgrp();
 }
 
 int cmd_single(int argc, char **argv)
