@@ -1,0 +1,45 @@
+/* Environment sanity for services: a writable HOME and HF_HOME, and the one
+ * rule for showing environment values in diagnostics: names containing
+ * TOKEN, KEY, SECRET or PASSWORD (any case) are shown as `***`. */
+#ifndef HFINIT_ENVSANE_H
+#define HFINIT_ENVSANE_H
+
+#include "err.h"
+#include "runcmd.h"
+
+#include <limits.h>
+
+#define ENV_REDACTED "***"
+
+/* 1 if the variable name looks like it holds a secret. */
+int env_is_secret(const char *name);
+/* value, or "***" when name is a secret (value NULL stays NULL). */
+const char *env_shown(const char *name, const char *value);
+/* Copy "NAME=value" to buf with the value redacted when NAME is a secret. */
+void env_redact_assignment(const char *assignment, char *buf, size_t bufsz);
+
+/* What services get for HOME / HF_HOME, decided for one user. */
+struct envsane {
+	char home[PATH_MAX];	/* HOME services get */
+	int home_replaced;	/* the inherited HOME was unusable */
+	char home_reason[256];	/* why ("HOME is unset", "HOME=/ is not writable", ...) */
+	int home_create;	/* home must be created (mode 0700) before use */
+	char hf_home[PATH_MAX]; /* HF_HOME services get */
+	int hf_home_default;	/* we chose it ($HOME/.cache/huggingface) */
+	char hf_home_warning[PATH_MAX + 128]; /* HF_HOME was set but is not writable */
+};
+
+/* Decide HOME and HF_HOME. home / hf_home: the values services would
+ * inherit (NULL when unset); pw_home: the user's passwd home (NULL if none);
+ * as: the user the services run as (NULL or !switch_ids: ourselves).
+ * Nothing is created. 0, or -1 with e set when a check could not run. */
+int envsane_plan(struct envsane *p, const char *home, const char *hf_home, const char *pw_home,
+		 const struct runas *as, struct err *e);
+/* Create p->home when p->home_create (0700, owned by uid/gid). */
+int envsane_apply(const struct envsane *p, uid_t uid, gid_t gid, struct err *e);
+
+/* 1 if dir exists as a directory the user can write into, or does not
+ * exist and its nearest existing ancestor is such a directory. */
+int dir_writable_or_creatable(const char *dir, const struct runas *as, struct err *e);
+
+#endif

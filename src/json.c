@@ -1,0 +1,290 @@
+#include "json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void json_init(struct json *j, int pretty)
+{
+	memset(j, 0, sizeof(*j));
+	j->first[0] = 1;
+	j->pretty = pretty;
+}
+
+static void put(struct json *j, const char *s, size_t n)
+{
+	if (j->failed)
+		return;
+	if (j->len + n + 1 > j->cap) {
+		size_t cap = j->cap ? j->cap : 256;
+		char *nb;
+
+		while (j->len + n + 1 > cap) {
+			if (cap > ((size_t)-1) / 2) {
+				j->failed = ENOMEM;
+				return;
+			}
+			cap *= 2;
+		}
+		nb = realloc(j->buf, cap);
+		if (!nb) {
+			j->failed = ENOMEM;
+			return;
+		}
+		j->buf = nb;
+		j->cap = cap;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+static void puts_(struct json *j, const char *s)
+{
+	put(j, s, strlen(s));
+}
+
+static void newline(struct json *j)
+{
+	if (!j->pretty)
+		return;
+	put(j, "\n", 1);
+	for (int i = 0; i < j->depth; i++)
+		put(j, "  ", 2);
+}
+
+/* Called before every value or key: separators and indentation. */
+static void before_item(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = 0;
+		return;
+	}
+	if (!j->first[j->depth])
+		put(j, ",", 1);
+	j->first[j->depth] = 0;
+	if (j->depth > 0)
+		newline(j);
+}
+
+static void open_(struct json *j, char c)
+{
+	before_item(j);
+	put(j, &c, 1);
+	if (j->depth + 1 >= JSON_MAX_DEPTH) {
+		j->failed = j->failed ? j->failed : EINVAL;
+		return;
+	}
+	j->depth++;
+	j->first[j->depth] = 1;
+}
+
+static void close_(struct json *j, char c)
+{
+	int empty;
+
+	if (j->depth <= 0 || j->after_key) {
+		j->failed = j->failed ? j->failed : EINVAL;
+		return;
+	}
+	empty = j->first[j->depth];
+	j->depth--;
+	if (!empty)
+		newline(j);
+	put(j, &c, 1);
+}
+
+void json_obj_begin(struct json *j)
+{
+	open_(j, '{');
+}
+
+void json_obj_end(struct json *j)
+{
+	close_(j, '}');
+}
+
+void json_arr_begin(struct json *j)
+{
+	open_(j, '[');
+}
+
+void json_arr_end(struct json *j)
+{
+	close_(j, ']');
+}
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid.
+ * Rejects overlong forms, surrogates and values above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t k;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return k;
+}
+
+void json_escape(struct json *j, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+		const char *rep = NULL;
+		char hex[8];
+		size_t k;
+
+		if (c == '"')
+			rep = "\\\"";
+		else if (c == '\\')
+			rep = "\\\\";
+		else if (c == '\n')
+			rep = "\\n";
+		else if (c == '\r')
+			rep = "\\r";
+		else if (c == '\t')
+			rep = "\\t";
+		else if (c == '\b')
+			rep = "\\b";
+		else if (c == '\f')
+			rep = "\\f";
+		else if (c < 0x20 || c == 0x7f) {
+			snprintf(hex, sizeof(hex), "\\u%04x", c);
+			rep = hex;
+		}
+		if (rep) {
+			put(j, s + i - run, run);
+			run = 0;
+			puts_(j, rep);
+			i++;
+			continue;
+		}
+		k = utf8_len(p + i, n - i);
+		if (k == 0) {
+			put(j, s + i - run, run);
+			run = 0;
+			puts_(j, "\\ufffd");
+			i++;
+			continue;
+		}
+		run += k;
+		i += k;
+	}
+	put(j, s + n - run, run);
+}
+
+void json_strn(struct json *j, const char *s, size_t n)
+{
+	before_item(j);
+	put(j, "\"", 1);
+	json_escape(j, s, n);
+	put(j, "\"", 1);
+}
+
+void json_str(struct json *j, const char *s)
+{
+	if (!s) {
+		json_null(j);
+		return;
+	}
+	json_strn(j, s, strlen(s));
+}
+
+void json_key(struct json *j, const char *key)
+{
+	if (j->depth <= 0 || j->after_key) {
+		j->failed = j->failed ? j->failed : EINVAL;
+		return;
+	}
+	before_item(j);
+	put(j, "\"", 1);
+	json_escape(j, key, strlen(key));
+	puts_(j, j->pretty ? "\": " : "\":");
+	j->after_key = 1;
+}
+
+void json_int(struct json *j, long long v)
+{
+	char num[32];
+
+	before_item(j);
+	snprintf(num, sizeof(num), "%lld", v);
+	puts_(j, num);
+}
+
+void json_bool(struct json *j, int v)
+{
+	before_item(j);
+	puts_(j, v ? "true" : "false");
+}
+
+void json_null(struct json *j)
+{
+	before_item(j);
+	puts_(j, "null");
+}
+
+void json_kstr(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
+
+void json_kint(struct json *j, const char *key, long long v)
+{
+	json_key(j, key);
+	json_int(j, v);
+}
+
+void json_kbool(struct json *j, const char *key, int v)
+{
+	json_key(j, key);
+	json_bool(j, v);
+}
+
+void json_free(struct json *j)
+{
+	free(j->buf);
+	j->buf = NULL;
+	j->len = j->cap = 0;
+}
+
+int json_finish(struct json *j, char **out, size_t *outlen)
+{
+	if (!j->failed && (j->depth != 0 || j->after_key || j->len == 0))
+		j->failed = EINVAL;
+	if (j->failed) {
+		errno = j->failed;
+		json_free(j);
+		return -1;
+	}
+	*out = j->buf;
+	if (outlen)
+		*outlen = j->len;
+	j->buf = NULL;
+	j->len = j->cap = 0;
+	return 0;
+}

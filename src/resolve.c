@@ -1,0 +1,901 @@
+#include "resolve.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CAPTURE_MAX 8192
+
+/* Prints sys.executable and the version, also under Python 2 (to say so). */
+static const char probe_code[] =
+    "import sys; sys.stdout.write('%s\\n%d.%d.%d\\n' % ((sys.executable,) + "
+    "tuple(sys.version_info[:3])))";
+
+/* --- users ------------------------------------------------------------------ */
+
+static int parse_id(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out > 0x7fffffffUL)
+		return -1;
+	return 0;
+}
+
+void resolve_user_self(struct resolve_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->as.uid = getuid();
+	u->as.gid = getgid();
+}
+
+int resolve_user_lookup(const char *user, const char *group, struct resolve_user *u, struct err *e)
+{
+	struct passwd *pw;
+	unsigned long id;
+	int n = RESOLVE_MAX_GROUPS;
+
+	memset(u, 0, sizeof(*u));
+	fmt_trunc(u->name, sizeof(u->name), "%s", user);
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw && parse_id(user, &id) == 0) {
+		errno = 0;
+		pw = getpwuid((uid_t)id);
+		if (!pw) {
+			u->as.uid = (uid_t)id;
+			u->as.gid = (gid_t)id;
+		}
+	} else if (!pw) {
+		return err_set(e, ENOENT, "user %s does not exist (not in /etc/passwd)", user);
+	}
+	if (pw) {
+		u->as.uid = pw->pw_uid;
+		u->as.gid = pw->pw_gid;
+		fmt_trunc(u->home, sizeof(u->home), "%s", pw->pw_dir ? pw->pw_dir : "");
+	}
+	if (group) {
+		struct group *gr = getgrnam(group);
+
+		if (gr)
+			u->as.gid = gr->gr_gid;
+		else if (parse_id(group, &id) == 0)
+			u->as.gid = (gid_t)id;
+		else
+			return err_set(e, ENOENT, "group %s does not exist (not in /etc/group)",
+				       group);
+	}
+	if (pw && getgrouplist(pw->pw_name, u->as.gid, u->groups, &n) < 0)
+		n = RESOLVE_MAX_GROUPS; /* more than we keep: the first ones are used */
+	if (!pw) {
+		u->groups[0] = u->as.gid;
+		n = 1;
+	}
+	u->as.groups = u->groups;
+	u->as.ngroups = (size_t)n;
+	u->as.switch_ids = 1;
+	return 0;
+}
+
+/* --- small helpers ------------------------------------------------------------ */
+
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : NULL;
+}
+
+void resolve_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* Join dir and rel into out with one '/', dropping a "./" prefix of rel. */
+static void join(char *out, size_t n, const char *dir, const char *rel)
+{
+	size_t dl = strlen(dir);
+
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	if (dl == 1 && dir[0] == '/')
+		dl = 0;
+	fmt_trunc(out, n, "%.*s/%s", (int)dl, dir, rel);
+}
+
+static const char *user_label(const struct resolve_user *u, char *buf, size_t n)
+{
+	if (!u || !u->as.switch_ids) {
+		buf[0] = '\0';
+		return buf;
+	}
+	fmt_trunc(buf, n, " (as user %s, uid %u)", u->name, (unsigned)u->as.uid);
+	return buf;
+}
+
+/* First directory on the way to path (its real path when it resolves) that
+ * `as` cannot enter, described into buf; 0 if none found. */
+static int blocked_dir(const char *path, const struct runas *as, char *buf, size_t n)
+{
+	char real[PATH_MAX], dir[PATH_MAX];
+	const char *p = realpath(path, real) ? real : path;
+	size_t len = strlen(p);
+
+	for (size_t i = 1; i <= len; i++) {
+		struct stat st;
+
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		if (i >= sizeof(dir))
+			return 0;
+		memcpy(dir, p, i);
+		dir[i] = '\0';
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+			return 0;
+		if (access_as(as, dir, X_OK, NULL) > 0) {
+			fmt_trunc(buf, n, "%s (mode %04o, owner uid %u) cannot be entered", dir,
+				  (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --- Python ------------------------------------------------------------------- */
+
+const char *py_verdict_name(enum py_verdict v)
+{
+	switch (v) {
+	case PV_UNSET:
+		return "unset";
+	case PV_MISSING:
+		return "missing";
+	case PV_DANGLING:
+		return "dangling link";
+	case PV_NOT_FILE:
+		return "not a file";
+	case PV_NOT_EXEC:
+		return "not executable";
+	case PV_PERM:
+		return "permission denied";
+	case PV_EXEC_FAILED:
+		return "cannot execute";
+	case PV_EXITED:
+		return "exited";
+	case PV_SIGNALED:
+		return "killed";
+	case PV_TIMEOUT:
+		return "timed out";
+	case PV_BAD_OUTPUT:
+		return "not Python";
+	case PV_TOO_OLD:
+		return "too old";
+	case PV_NOT_FOUND:
+		return "not found";
+	case PV_OK:
+		return "ok";
+	}
+	return "?";
+}
+
+void py_candidate_describe(const struct py_candidate *c, char *buf, size_t n)
+{
+	if (c->verdict == PV_OK)
+		fmt_trunc(buf, n, "ok, Python %s", c->version);
+	else if (c->detail[0])
+		fmt_trunc(buf, n, "%s: %s", py_verdict_name(c->verdict), c->detail);
+	else
+		fmt_trunc(buf, n, "%s", py_verdict_name(c->verdict));
+}
+
+static struct py_candidate *add_cand(struct python_plan *p, const char *source, const char *path,
+				     struct err *e)
+{
+	struct py_candidate *c, *nc;
+
+	nc = realloc(p->cands, (p->ncands + 1) * sizeof(*p->cands));
+	if (!nc) {
+		err_sys(e, "resolve python");
+		return NULL;
+	}
+	p->cands = nc;
+	c = &p->cands[p->ncands++];
+	memset(c, 0, sizeof(*c));
+	fmt_trunc(c->source, sizeof(c->source), "%s", source);
+	fmt_trunc(c->path, sizeof(c->path), "%s", path ? path : "");
+	return c;
+}
+
+static int seen_path(const struct python_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->ncands; i++)
+		if (p->cands[i].path[0] && strcmp(p->cands[i].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks that need no execution. 1 if the file is worth executing. */
+static int static_check(struct py_candidate *c)
+{
+	struct stat st, lst;
+	char target[PATH_MAX];
+	ssize_t k;
+
+	if (lstat(c->path, &lst) != 0) {
+		if (errno == EACCES) {
+			c->verdict = PV_PERM;
+			fmt_trunc(c->detail, sizeof(c->detail),
+				  "a directory on the way cannot be "
+				  "entered");
+		} else {
+			c->verdict = PV_MISSING;
+		}
+		return 0;
+	}
+	if (stat(c->path, &st) != 0) {
+		int saved = errno;
+
+		if (S_ISLNK(lst.st_mode) && (saved == ENOENT || saved == ENOTDIR)) {
+			k = readlink(c->path, target, sizeof(target) - 1);
+			target[k < 0 ? 0 : k] = '\0';
+			c->verdict = PV_DANGLING;
+			fmt_trunc(c->detail, sizeof(c->detail), "-> %s (does not exist)", target);
+		} else if (saved == EACCES) {
+			c->verdict = PV_PERM;
+			fmt_trunc(c->detail, sizeof(c->detail), "link target cannot be reached");
+		} else if (saved == ELOOP) {
+			c->verdict = PV_DANGLING;
+			fmt_trunc(c->detail, sizeof(c->detail), "symlink loop");
+		} else {
+			c->verdict = PV_MISSING;
+			fmt_trunc(c->detail, sizeof(c->detail), "%s", strerror(saved));
+		}
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		c->verdict = PV_NOT_FILE;
+		fmt_trunc(c->detail, sizeof(c->detail), "%s",
+			  S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		return 0;
+	}
+	if (!(st.st_mode & 0111)) {
+		c->verdict = PV_NOT_EXEC;
+		fmt_trunc(c->detail, sizeof(c->detail), "mode %04o, no x bit",
+			  (unsigned)(st.st_mode & 07777));
+		return 0;
+	}
+	return 1;
+}
+
+/* Execute the candidate as u; fills verdict/detail/version. 1 if OK. */
+static int run_probe(struct py_candidate *c, const struct resolve_user *u, int timeout_ms,
+		     struct err *e)
+{
+	char *argv[] = {c->path, "-c", (char *)probe_code, NULL};
+	struct runcmd_spec spec = {
+	    .path = c->path, .argv = argv, .timeout_ms = timeout_ms, .capture_max = CAPTURE_MAX};
+	struct runcmd_result r;
+	char who[128], line[512], blocked[PATH_MAX + 64];
+	int major = 0, minor = 0, micro = 0;
+	char *nl;
+
+	if (u)
+		spec.as = u->as;
+	(void)user_label(u, who, sizeof(who));
+	if (runcmd(&spec, &r, e) != 0)
+		return -1;
+	c->elapsed_ms = r.elapsed_ms;
+	if (r.failed_step == RC_STEP_EXEC) {
+		if (r.failed_errno == EACCES || r.failed_errno == EPERM) {
+			c->verdict = PV_PERM;
+			if (blocked_dir(c->path, u ? &u->as : NULL, blocked, sizeof(blocked)))
+				fmt_trunc(c->detail, sizeof(c->detail), "%s%s", blocked, who);
+			else
+				fmt_trunc(c->detail, sizeof(c->detail), "execve: %s%s",
+					  strerror(r.failed_errno), who);
+		} else if (r.failed_errno == ENOENT) {
+			c->verdict = PV_EXEC_FAILED;
+			fmt_trunc(c->detail, sizeof(c->detail),
+				  "its #! interpreter or ELF loader is missing%s", who);
+		} else {
+			c->verdict = PV_EXEC_FAILED;
+			fmt_trunc(c->detail, sizeof(c->detail), "execve: %s%s",
+				  strerror(r.failed_errno), who);
+		}
+	} else if (r.failed_step != RC_STEP_NONE) {
+		c->verdict = PV_EXEC_FAILED;
+		fmt_trunc(c->detail, sizeof(c->detail), "%s failed: %s%s",
+			  runcmd_step_name(r.failed_step), strerror(r.failed_errno), who);
+	} else if (r.timed_out) {
+		c->verdict = PV_TIMEOUT;
+		fmt_trunc(c->detail, sizeof(c->detail), "no answer after %d ms%s", timeout_ms, who);
+	} else if (r.signaled) {
+		c->verdict = PV_SIGNALED;
+		fmt_trunc(c->detail, sizeof(c->detail), "by signal %d (%s)%s", r.sig,
+			  strsignal(r.sig), who);
+	} else if (r.code != 0) {
+		first_line(r.err, r.err_len, line, sizeof(line));
+		c->verdict = PV_EXITED;
+		fmt_trunc(c->detail, sizeof(c->detail), "%d%s%s%s", r.code, line[0] ? ": " : "",
+			  line, who);
+	} else if (!(nl = strchr(r.out, '\n')) ||
+		   sscanf(nl + 1, "%d.%d.%d", &major, &minor, &micro) != 3) {
+		first_line(r.out, r.out_len, line, sizeof(line));
+		c->verdict = PV_BAD_OUTPUT;
+		fmt_trunc(c->detail, sizeof(c->detail), "exit 0 but answered \"%s\"%s", line, who);
+	} else {
+		*nl = '\0';
+		fmt_trunc(c->executable, sizeof(c->executable), "%s", r.out);
+		fmt_trunc(c->version, sizeof(c->version), "%d.%d.%d", major, minor, micro);
+		if (major < 3) {
+			c->verdict = PV_TOO_OLD;
+			fmt_trunc(c->detail, sizeof(c->detail), "Python %s; Python 3 is needed",
+				  c->version);
+		} else {
+			c->verdict = PV_OK;
+		}
+	}
+	runcmd_result_free(&r);
+	return c->verdict == PV_OK;
+}
+
+/* Evaluate one candidate fully: static checks, then as every user. */
+static int evaluate(struct py_candidate *c, const struct python_opts *o, struct err *e)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : PYTHON_DEFAULT_TIMEOUT_MS;
+
+	if (!static_check(c))
+		return 0;
+	if (o->nusers == 0)
+		return run_probe(c, NULL, timeout, e);
+	for (size_t i = 0; i < o->nusers; i++) {
+		int r = run_probe(c, &o->users[i], timeout, e);
+
+		if (r != 1)
+			return r;
+	}
+	return 1;
+}
+
+struct walk {
+	const struct python_opts *o;
+	struct python_plan *p;
+	int done; /* stop adding (first OK found, or explicit failure, unless check_all) */
+	struct err *e;
+};
+
+/* Try path from source; returns -1 on internal error. */
+static int try_path(struct walk *w, const char *source, const char *path, int explicit_choice)
+{
+	struct py_candidate *c;
+	int r;
+
+	if (w->done || seen_path(w->p, path))
+		return 0;
+	c = add_cand(w->p, source, path, w->e);
+	if (!c)
+		return -1;
+	r = evaluate(c, w->o, w->e);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		if (w->p->chosen < 0 && !w->p->explicit_failed)
+			w->p->chosen = (int)(c - w->p->cands);
+		else if (w->p->explicit_failed && w->p->fallback < 0)
+			w->p->fallback = (int)(c - w->p->cands);
+		if (!w->o->check_all)
+			w->done = 1;
+	} else if (explicit_choice && w->p->chosen < 0) {
+		w->p->explicit_failed = (int)(c - w->p->cands) + 1;
+		if (!w->o->check_all)
+			w->done = 1;
+	}
+	return 0;
+}
+
+static int add_unset(struct walk *w, const char *source, const char *detail)
+{
+	struct py_candidate *c;
+
+	if (w->done)
+		return 0;
+	c = add_cand(w->p, source, NULL, w->e);
+	if (!c)
+		return -1;
+	c->verdict = PV_UNSET;
+	fmt_trunc(c->detail, sizeof(c->detail), "%s", detail);
+	return 0;
+}
+
+/* A venv or conda root: ROOT/bin/python3 then ROOT/bin/python. A root that
+ * does not exist is one entry, not two. */
+static int try_root(struct walk *w, const char *source, const char *root)
+{
+	char py3[PATH_MAX], py[PATH_MAX];
+	struct stat st;
+
+	if (w->done)
+		return 0;
+	join(py3, sizeof(py3), root, "bin/python3");
+	join(py, sizeof(py), root, "bin/python");
+	if (seen_path(w->p, root) || seen_path(w->p, py3))
+		return 0;
+	int st_ok = stat(root, &st) == 0;
+
+	if (!st_ok || !S_ISDIR(st.st_mode)) {
+		int exists = st_ok || (errno != ENOENT && errno != ENOTDIR && errno != EACCES &&
+				       errno != ELOOP);
+		struct py_candidate *c = add_cand(w->p, source, root, w->e);
+
+		if (!c)
+			return -1;
+		if (exists) {
+			c->verdict = PV_NOT_FILE;
+			fmt_trunc(c->detail, sizeof(c->detail), "not a directory");
+		} else {
+			(void)static_check(c); /* cannot pass: stat failed */
+			if (c->verdict == PV_MISSING && !c->detail[0])
+				fmt_trunc(c->detail, sizeof(c->detail), "no such directory");
+		}
+		return 0;
+	}
+	if (try_path(w, source, py3, 0) < 0)
+		return -1;
+	return try_path(w, source, py, 0);
+}
+
+int resolve_on_path(const char *name, const char *path_env, char *out, size_t outsz)
+{
+	const char *p = path_env, *colon;
+	int first_err = ENOENT;
+
+	out[0] = '\0';
+	if (strchr(name, '/')) {
+		struct stat st;
+
+		fmt_trunc(out, outsz, "%s", name);
+		if (stat(name, &st) != 0)
+			return errno;
+		return S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 0 : EACCES;
+	}
+	if (!p)
+		p = "/usr/local/bin:/bin:/usr/bin";
+	for (; *p; p = colon ? colon + 1 : p + strlen(p)) {
+		char cand[PATH_MAX];
+		size_t len;
+		struct stat st, lst;
+
+		colon = strchr(p, ':');
+		len = colon ? (size_t)(colon - p) : strlen(p);
+		if (len == 0 || len + strlen(name) + 2 > sizeof(cand))
+			continue; /* an empty entry would mean the working directory: skipped */
+		fmt_trunc(cand, sizeof(cand), "%.*s/%s", (int)len, p, name);
+		if (lstat(cand, &lst) != 0)
+			continue;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			fmt_trunc(out, outsz, "%s", cand);
+			return 0;
+		}
+		if (first_err == ENOENT) {
+			first_err = EACCES;
+			fmt_trunc(out, outsz, "%s", cand);
+		}
+		if (!colon)
+			break;
+	}
+	return first_err;
+}
+
+static int try_on_path(struct walk *w, const char *name)
+{
+	char found[PATH_MAX];
+	int r = resolve_on_path(name, getenv("PATH"), found, sizeof(found));
+	struct py_candidate *c;
+
+	if (w->done)
+		return 0;
+	if (r == 0 || found[0])
+		return try_path(w, "PATH", found, 0);
+	c = add_cand(w->p, "PATH", name, w->e);
+	if (!c)
+		return -1;
+	c->verdict = PV_NOT_FOUND;
+	fmt_trunc(c->detail, sizeof(c->detail), "no %s in any $PATH directory", name);
+	return 0;
+}
+
+static void explain_failure(struct python_plan *p, const struct python_opts *o)
+{
+	const char *pp = env_nonempty("PYTHON_PATH");
+	struct stat st;
+	size_t n = 0;
+	int perm = -1, dangling = -1, other = -1;
+
+	if (p->explicit_failed) {
+		const struct py_candidate *c = &p->cands[p->explicit_failed - 1];
+		char desc[1024];
+		int is_env = strcmp(c->source, "PYTHON_PATH") == 0;
+
+		py_candidate_describe(c, desc, sizeof(desc));
+		fmt_trunc(p->error, sizeof(p->error),
+			  "%s%s=%s is broken (%s); no fallback is tried", is_env ? "$" : "",
+			  is_env ? "PYTHON_PATH" : "config python", c->path, desc);
+		if (is_env && (strchr(pp, ':') || (stat(pp, &st) == 0 && S_ISDIR(st.st_mode)))) {
+			char guess[PATH_MAX];
+
+			join(guess, sizeof(guess), pp, "bin/python3");
+			n += (size_t)snprintf(
+			    p->hint, sizeof(p->hint),
+			    "PYTHON_PATH must name the interpreter file%s%s%s. It looks like a "
+			    "PYTHONPATH value: PYTHONPATH (no underscore) is Python's module "
+			    "search "
+			    "path, a different variable.",
+			    strchr(pp, ':') ? " (one path, not a colon-separated list)"
+					    : ", not a directory",
+			    access(guess, X_OK) == 0 ? "; did you mean " : "",
+			    access(guess, X_OK) == 0 ? guess : "");
+		} else {
+			n += (size_t)snprintf(p->hint, sizeof(p->hint), "fix or unset %s.",
+					      is_env ? "PYTHON_PATH" : "`python =` in the config");
+		}
+		if (p->fallback >= 0 && n < sizeof(p->hint))
+			fmt_trunc(p->hint + n, sizeof(p->hint) - n,
+				  " Without it, %s (%s, Python %s) would be used.",
+				  p->cands[p->fallback].path, p->cands[p->fallback].source,
+				  p->cands[p->fallback].version);
+		return;
+	}
+	fmt_trunc(p->error, sizeof(p->error), "no working Python among %zu candidates", p->ncands);
+	for (size_t i = 0; i < p->ncands; i++) {
+		enum py_verdict v = p->cands[i].verdict;
+
+		if (v == PV_PERM && perm < 0)
+			perm = (int)i;
+		else if (v == PV_DANGLING && dangling < 0)
+			dangling = (int)i;
+		else if (v != PV_UNSET && v != PV_MISSING && v != PV_NOT_FOUND && other < 0)
+			other = (int)i;
+	}
+	if (perm >= 0)
+		n += (size_t)snprintf(
+		    p->hint + n, sizeof(p->hint) - n,
+		    "%s is not usable by the service user: create the venv as that user "
+		    "(USER before RUN in the Dockerfile) or chown it; a uv-managed Python under "
+		    "/root stays unreachable (set UV_PYTHON_INSTALL_DIR to a shared path). ",
+		    p->cands[perm].path);
+	if (dangling >= 0 && n < sizeof(p->hint))
+		n += (size_t)snprintf(p->hint + n, sizeof(p->hint) - n,
+				      "%s points to a Python that is not in this image: venvs are "
+				      "not relocatable; create the venv in the final stage. ",
+				      p->cands[dangling].path);
+	if (other >= 0 && n < sizeof(p->hint))
+		n += (size_t)snprintf(p->hint + n, sizeof(p->hint) - n,
+				      "%s does not run (see its verdict). ", p->cands[other].path);
+	if (n < sizeof(p->hint))
+		fmt_trunc(p->hint + n, sizeof(p->hint) - n,
+			  "Install Python 3 in the image (e.g. apt-get install python3, or a "
+			  "python:3 base image), or set PYTHON_PATH to a working interpreter.");
+	(void)o;
+}
+
+int resolve_python(const struct python_opts *o, struct python_plan *p, struct err *e)
+{
+	struct walk w = {.o = o, .p = p, .e = e};
+	const char *v;
+	char buf[PATH_MAX];
+
+	memset(p, 0, sizeof(*p));
+	p->chosen = -1;
+	p->fallback = -1;
+	/* 1. $PYTHON_PATH: explicit */
+	v = env_nonempty("PYTHON_PATH");
+	if (!v ? add_unset(&w, "PYTHON_PATH", "") : try_path(&w, "PYTHON_PATH", v, 1))
+		goto fail;
+	/* 2. config python: explicit when set */
+	v = o->conf_python && o->conf_python[0] && strcmp(o->conf_python, "auto") != 0
+		? o->conf_python
+		: NULL;
+	if (!v) {
+		if (add_unset(&w, "config", "auto"))
+			goto fail;
+	} else if (!strchr(v, '/')) {
+		int r = resolve_on_path(v, getenv("PATH"), buf, sizeof(buf));
+
+		if (r == 0 || buf[0]) {
+			if (try_path(&w, "config", buf, 1))
+				goto fail;
+		} else if (!w.done) {
+			struct py_candidate *c = add_cand(p, "config", v, e);
+
+			if (!c)
+				goto fail;
+			c->verdict = PV_NOT_FOUND;
+			fmt_trunc(c->detail, sizeof(c->detail), "no %s in any $PATH directory", v);
+			if (p->chosen < 0) {
+				p->explicit_failed = (int)p->ncands;
+				w.done = !o->check_all;
+			}
+		}
+	} else if (try_path(&w, "config", v, 1)) {
+		goto fail;
+	}
+	/* 3. virtual environments and conda */
+	v = env_nonempty("VIRTUAL_ENV");
+	if (!v ? add_unset(&w, "VIRTUAL_ENV", "") : try_root(&w, "VIRTUAL_ENV", v))
+		goto fail;
+	v = env_nonempty("UV_PROJECT_ENVIRONMENT");
+	if (!v ? add_unset(&w, "UV_PROJECT_ENVIRONMENT", "")
+	       : try_root(&w, "UV_PROJECT_ENVIRONMENT", v))
+		goto fail;
+	for (char *const *d = o->app_dirs; d && *d; d++) {
+		join(buf, sizeof(buf), *d, ".venv");
+		if (try_root(&w, "venv", buf))
+			goto fail;
+		join(buf, sizeof(buf), *d, "venv");
+		if (try_root(&w, "venv", buf))
+			goto fail;
+	}
+	v = env_nonempty("HOME");
+	if (v) {
+		join(buf, sizeof(buf), v, ".venv");
+		if (try_root(&w, "venv", buf))
+			goto fail;
+	}
+	if (try_root(&w, "venv", "/opt/venv"))
+		goto fail;
+	v = env_nonempty("CONDA_PREFIX");
+	if (!v ? add_unset(&w, "CONDA_PREFIX", "") : try_root(&w, "conda", v))
+		goto fail;
+	if (try_root(&w, "conda", "/opt/conda"))
+		goto fail;
+	/* 4. $PATH, 5. system locations */
+	if (try_on_path(&w, "python3") || try_on_path(&w, "python"))
+		goto fail;
+	if (try_path(&w, "system", "/usr/local/bin/python3", 0) ||
+	    try_path(&w, "system", "/usr/bin/python3", 0))
+		goto fail;
+	if (p->explicit_failed)
+		p->chosen = -1;
+	if (p->chosen < 0)
+		explain_failure(p, o);
+	return 0;
+fail:
+	python_plan_free(p);
+	return -1;
+}
+
+void python_plan_free(struct python_plan *p)
+{
+	free(p->cands);
+	p->cands = NULL;
+	p->ncands = 0;
+}
+
+/* --- app dirs ------------------------------------------------------------------- */
+
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv;
+	char *dup;
+
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0)
+			return 0;
+	dup = strdup(s);
+	if (!dup)
+		return -1;
+	nv = realloc(*v, (*n + 2) * sizeof(**v));
+	if (!nv) {
+		free(dup);
+		return -1;
+	}
+	*v = nv;
+	nv[(*n)++] = dup;
+	nv[*n] = NULL;
+	return 0;
+}
+
+/* Absolute, without trailing "/" or "/." (except "/"). */
+static void absolutise(const char *dir, const char *cwd, char *out, size_t n)
+{
+	size_t len;
+
+	if (dir[0] == '/')
+		fmt_trunc(out, n, "%s", dir);
+	else if (strcmp(dir, ".") == 0)
+		fmt_trunc(out, n, "%s", cwd);
+	else
+		join(out, n, cwd, dir);
+	len = strlen(out);
+	for (;;) {
+		if (len > 1 && out[len - 1] == '/')
+			out[--len] = '\0';
+		else if (len > 2 && out[len - 1] == '.' && out[len - 2] == '/')
+			out[len -= 2] = '\0';
+		else
+			break;
+	}
+	if (len == 0)
+		fmt_trunc(out, n, "/");
+}
+
+int resolve_app_dirs(char *const *conf, char ***out, struct err *e)
+{
+	char cwd[PATH_MAX], buf[PATH_MAX], joined[PATH_MAX];
+	char **v = NULL;
+	size_t n = 0;
+	const char *s;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return err_sys(e, "getcwd");
+	if (conf) {
+		for (; *conf; conf++) {
+			absolutise(*conf, cwd, buf, sizeof(buf));
+			if (strv_push(&v, &n, buf))
+				goto oom;
+		}
+	} else {
+		if ((s = env_nonempty("APP_DIR"))) {
+			absolutise(s, cwd, buf, sizeof(buf));
+			if (strv_push(&v, &n, buf))
+				goto oom;
+		}
+		if (strv_push(&v, &n, "/app"))
+			goto oom;
+		if ((s = env_nonempty("HOME"))) {
+			join(joined, sizeof(joined), s, "app");
+			absolutise(joined, cwd, buf, sizeof(buf));
+			if (strv_push(&v, &n, buf))
+				goto oom;
+		}
+		if (strv_push(&v, &n, cwd))
+			goto oom;
+	}
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			goto oom;
+	}
+	*out = v;
+	return 0;
+oom:
+	resolve_strv_free(v);
+	return err_sys(e, "app dirs");
+}
+
+/* --- scripts -------------------------------------------------------------------- */
+
+const char *script_verdict_name(enum script_verdict v)
+{
+	switch (v) {
+	case SV_OK:
+		return "ok";
+	case SV_MISSING:
+		return "missing";
+	case SV_DANGLING:
+		return "dangling link";
+	case SV_NOT_FILE:
+		return "not a file";
+	case SV_NOT_READABLE:
+		return "not readable";
+	}
+	return "?";
+}
+
+static int script_try(struct script_plan *p, const char *path, const struct runas *as,
+		      struct err *e)
+{
+	struct script_try *t, *nt;
+	struct stat st, lst;
+	int r;
+
+	for (size_t i = 0; i < p->ntried; i++)
+		if (strcmp(p->tried[i].path, path) == 0)
+			return 0;
+	nt = realloc(p->tried, (p->ntried + 1) * sizeof(*p->tried));
+	if (!nt)
+		return err_sys(e, "resolve script");
+	p->tried = nt;
+	t = &p->tried[p->ntried++];
+	memset(t, 0, sizeof(*t));
+	fmt_trunc(t->path, sizeof(t->path), "%s", path);
+	if (lstat(path, &lst) != 0) {
+		if (errno == EACCES) {
+			t->verdict = SV_NOT_READABLE;
+			fmt_trunc(t->detail, sizeof(t->detail),
+				  "a directory on the way cannot be entered");
+		} else {
+			t->verdict = SV_MISSING;
+		}
+		return 0;
+	}
+	if (stat(path, &st) != 0) {
+		t->verdict = S_ISLNK(lst.st_mode) && errno == ENOENT ? SV_DANGLING : SV_MISSING;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		t->verdict = SV_NOT_FILE;
+		fmt_trunc(t->detail, sizeof(t->detail), "%s",
+			  S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		return 0;
+	}
+	r = access_as(as, path, R_OK, e);
+	if (r < 0)
+		return -1;
+	if (r != 0) {
+		char blocked[PATH_MAX + 64];
+
+		t->verdict = SV_NOT_READABLE;
+		if (blocked_dir(path, as, blocked, sizeof(blocked)))
+			fmt_trunc(t->detail, sizeof(t->detail), "%s", blocked);
+		else
+			fmt_trunc(t->detail, sizeof(t->detail), "mode %04o, owner uid %u%s",
+				  (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+				  as && as->switch_ids ? " (checked as the service user)" : "");
+		return 0;
+	}
+	t->verdict = SV_OK;
+	p->found = 1;
+	fmt_trunc(p->path, sizeof(p->path), "%s", path);
+	return 0;
+}
+
+int resolve_script(const char *script, char *const *app_dirs, const struct runas *as,
+		   struct script_plan *p, struct err *e)
+{
+	static const char *const variants[] = {"", "dist/", "src/"};
+	char sub[PATH_MAX], full[PATH_MAX];
+
+	memset(p, 0, sizeof(*p));
+	if (script[0] == '/') {
+		if (script_try(p, script, as, e))
+			goto fail;
+		return 0;
+	}
+	while (script[0] == '.' && script[1] == '/')
+		script += 2;
+	for (char *const *d = app_dirs; d && *d && !p->found; d++) {
+		for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]) && !p->found; i++) {
+			fmt_trunc(sub, sizeof(sub), "%s%s", variants[i], script);
+			join(full, sizeof(full), *d, sub);
+			if (script_try(p, full, as, e))
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	script_plan_free(p);
+	return -1;
+}
+
+void script_plan_free(struct script_plan *p)
+{
+	free(p->tried);
+	p->tried = NULL;
+	p->ntried = 0;
+}
+
+int resolve_wants_unbuffered(char *const *service_env)
+{
+	static const char name[] = "PYTHONUNBUFFERED=";
+
+	for (char *const *v = service_env; v && *v; v++)
+		if (strncmp(*v, name, sizeof(name) - 1) == 0)
+			return 0;
+	return 1;
+}

@@ -1,0 +1,37 @@
+/* Choosing the status directory: $HFINIT_STATUS_DIR, else `status_dir =` from
+ * the config when it is a path, else the first usable of /run/hfinit,
+ * $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit. An explicit choice (the variable or
+ * the config) that is unusable is an error, with no fallback. Every rejected
+ * candidate is kept with its reason for `hfinit check`. */
+#ifndef HFINIT_STATUSDIR_H
+#define HFINIT_STATUSDIR_H
+
+#include "err.h"
+
+#include <limits.h>
+
+#define STATUSDIR_MAX_TRIES 5
+
+struct statusdir_try {
+	char path[PATH_MAX];
+	const char *source; /* "HFINIT_STATUS_DIR", "config", "default", "XDG_RUNTIME_DIR" */
+	int usable;
+	int exists;    /* the directory exists (else it would be created) */
+	char why[256]; /* reason when not usable */
+};
+
+struct statusdir {
+	int chosen;	     /* index into tried, -1 when none is usable */
+	int explicit_choice; /* the chosen/failed one came from the env or config */
+	struct statusdir_try tried[STATUSDIR_MAX_TRIES];
+	int ntried;
+};
+
+/* conf: the config's status_dir (NULL or "auto" for automatic).
+ * create: create the chosen directory (mode 0755) when missing; without it
+ * (check mode) a missing directory is usable when its parent is writable.
+ * Returns 0 with sd->chosen >= 0, or -1 with e explaining every rejection. */
+int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct err *e);
+const char *statusdir_path(const struct statusdir *sd);
+
+#endif

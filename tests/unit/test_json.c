@@ -1,0 +1,167 @@
+/* Unit tests: the JSON writer (structure, commas, escaping, UTF-8 repair). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static char *finish(struct json *j)
+{
+	char *out = NULL;
+
+	assert_int_equal(json_finish(j, &out, NULL), 0);
+	return out;
+}
+
+static void test_structure(void **state)
+{
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, 0);
+	json_obj_begin(&j);
+	json_kstr(&j, "a", "x");
+	json_kint(&j, "n", -42);
+	json_kbool(&j, "t", 1);
+	json_key(&j, "arr");
+	json_arr_begin(&j);
+	json_int(&j, 1);
+	json_null(&j);
+	json_obj_begin(&j);
+	json_obj_end(&j);
+	json_arr_begin(&j);
+	json_arr_end(&j);
+	json_arr_end(&j);
+	json_kstr(&j, "nul", NULL);
+	json_obj_end(&j);
+	s = finish(&j);
+	assert_string_equal(
+	    s, "{\"a\":\"x\",\"n\":-42,\"t\":true,\"arr\":[1,null,{},[]],\"nul\":null}");
+	free(s);
+}
+
+static void test_pretty(void **state)
+{
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, 1);
+	json_obj_begin(&j);
+	json_kint(&j, "a", 1);
+	json_key(&j, "b");
+	json_arr_begin(&j);
+	json_str(&j, "x");
+	json_arr_end(&j);
+	json_obj_end(&j);
+	s = finish(&j);
+	assert_string_equal(s, "{\n  \"a\": 1,\n  \"b\": [\n    \"x\"\n  ]\n}");
+	free(s);
+}
+
+static void test_escaping(void **state)
+{
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, 0);
+	json_str(&j, "q\"b\\n\n\r\t\b\f\x01\x1f\x7f/é€😀");
+	s = finish(&j);
+	assert_string_equal(s, "\"q\\\"b\\\\n\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f/é€😀\"");
+	free(s);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	/* lone continuation, truncated sequence, overlong '/', surrogate, > U+10FFFF */
+	const char in[] = "a\x80"
+			  "b\xe2\x82"
+			  "c\xc0\xaf"
+			  "d\xed\xa0\x80"
+			  "e\xf4\x90\x80\x80"
+			  "f";
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, 0);
+	json_strn(&j, in, sizeof(in) - 1);
+	s = finish(&j);
+	assert_string_equal(s,
+			    "\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffdd\\ufffd\\ufffd\\ufffde\\ufffd"
+			    "\\ufffd\\ufffd\\ufffdf\"");
+	free(s);
+}
+
+static void test_embedded_nul(void **state)
+{
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, 0);
+	json_strn(&j, "a\0b", 3);
+	s = finish(&j);
+	assert_string_equal(s, "\"a\\u0000b\"");
+	free(s);
+}
+
+static void test_unbalanced(void **state)
+{
+	struct json j;
+	char *s = NULL;
+
+	(void)state;
+	json_init(&j, 0);
+	json_obj_begin(&j);
+	json_key(&j, "a");
+	assert_int_equal(json_finish(&j, &s, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_null(s);
+
+	json_init(&j, 0);
+	json_arr_end(&j);
+	assert_int_equal(json_finish(&j, &s, NULL), -1);
+
+	json_init(&j, 0);
+	json_arr_begin(&j);
+	json_key(&j, "k"); /* a key inside an array */
+	json_arr_end(&j);
+	assert_int_equal(json_finish(&j, &s, NULL), -1);
+}
+
+static void test_large(void **state)
+{
+	struct json j;
+	char *s;
+	size_t len;
+
+	(void)state;
+	json_init(&j, 0);
+	json_arr_begin(&j);
+	for (int i = 0; i < 10000; i++)
+		json_str(&j, "0123456789");
+	json_arr_end(&j);
+	assert_int_equal(json_finish(&j, &s, &len), 0);
+	assert_int_equal(len, 2 + 10000 * 13 - 1);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_structure),	 cmocka_unit_test(test_pretty),
+	    cmocka_unit_test(test_escaping),	 cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_embedded_nul), cmocka_unit_test(test_unbalanced),
+	    cmocka_unit_test(test_large),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
