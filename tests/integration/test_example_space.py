@@ -1,0 +1,632 @@
+"""Tests of the example Space itself (docker/example-space): the Python
+worker pool and the Node server, run directly with python3 and node. No
+hfinit is involved here; hfinit's own tests supervise these programs later.
+
+Synchronisation is on the programs' own output lines (`ready`, `listening
+on …`), read by one thread per pipe; every wait is bounded. The only fixed
+waits are the few "nothing must happen" checks (a hung pool must not become
+ready, a pool ignoring SIGTERM must stay up), each marked as such.
+"""
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SPACE = os.path.join(REPO, "docker", "example-space")
+POOL = os.path.join(SPACE, "server", "ml-services", "worker_pool.py")
+SERVER = os.path.join(SPACE, "server", "index.js")
+PYTHON = sys.executable
+NODE = shutil.which("node")
+WAIT = 10.0  # generous bound for any awaited event
+
+
+class Proc:
+    """A child process whose stdout and stderr lines are collected by two
+    reader threads, so a test can await a line with a deadline."""
+
+    def __init__(self, argv, env=None, **kw):
+        full_env = dict(os.environ)
+        for k in list(full_env):
+            if k.startswith("HFINIT_TEST_") or k in ("NOTIFY_SOCKET", "HFINIT_STATUS_DIR", "HFINIT_RUN_DIR"):
+                del full_env[k]
+        full_env["PYTHONUNBUFFERED"] = "1"
+        full_env.update(env or {})
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=full_env, **kw)
+        self.pid = self.p.pid
+        self.lines = {"out": [], "err": []}
+        self.closed = {"out": False, "err": False}
+        self.cond = threading.Condition()
+        self.threads = [threading.Thread(target=self._read, args=(name, f), daemon=True)
+                        for name, f in (("out", self.p.stdout), ("err", self.p.stderr))]
+        for t in self.threads:
+            t.start()
+
+    def _read(self, name, f):
+        for raw in f:
+            with self.cond:
+                self.lines[name].append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.closed[name] = True
+            self.cond.notify_all()
+
+    def wait_line(self, pattern, stream="out", timeout=WAIT):
+        """First line of `stream` matching the regex; fails on timeout or EOF."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[stream]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if self.closed[stream] or left <= 0:
+                    pytest.fail("no %s line matching %r within %.1fs (closed=%s)\nstdout:\n%s\nstderr:\n%s"
+                                % (stream, pattern, timeout, self.closed[stream], self.out(), self.err()))
+                self.cond.wait(left)
+
+    def wait_exit(self, timeout=WAIT):
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            pytest.fail("process %d did not exit within %.1fs\nstdout:\n%s\nstderr:\n%s"
+                        % (self.pid, timeout, self.out(), self.err()))
+        for t in self.threads:
+            t.join(WAIT)
+        return rc
+
+    def out(self):
+        with self.cond:
+            return "\n".join(self.lines["out"])
+
+    def err(self):
+        with self.cond:
+            return "\n".join(self.lines["err"])
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
+@pytest.fixture
+def procs():
+    started = []
+    yield started
+    for p in started:
+        p.kill()
+
+
+@pytest.fixture
+def tmp():
+    d = tempfile.mkdtemp(prefix="h7-", dir="/tmp")  # short: AF_UNIX paths max 107 bytes
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def start_pool(procs, tmp, *args, worker_type="tts", env=None, session=False):
+    sock = os.path.join(tmp, worker_type + ".sock")
+    argv = [PYTHON, POOL, "--worker-type", worker_type, "--socket", sock, "--load-seconds", "0.2"] + list(args)
+    p = Proc(argv, env=env, start_new_session=session)
+    procs.append(p)
+    p.sock = sock
+    return p
+
+
+def worker_pids(pool):
+    pool.wait_line(r"worker \d+/\d+")
+    with pool.cond:
+        return [int(m.group(1)) for line in pool.lines["out"]
+                for m in [re.search(r"worker \d+/\d+ \(pid (\d+)\)", line)] if m]
+
+
+def gone(pid):
+    """True when pid has exited (no such process, or a zombie nobody reaped)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def wait_gone(pids, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(gone(p) for p in pids):
+            return
+        time.sleep(0.02)  # polling /proc: there is no event for a non-child's exit
+    pytest.fail("processes still alive after %.1fs: %s" % (timeout, [p for p in pids if not gone(p)]))
+
+
+def ask(sock_path, *requests, timeout=WAIT):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock_path)
+        s.sendall(b"".join((r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n" for r in requests))
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def model_sha(worker_type):
+    with open(os.path.join(SPACE, "models", worker_type + ".bin"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+# --- worker pool -------------------------------------------------------------
+
+
+def test_pool_prints_ready_after_all_workers_loaded(procs, tmp):
+    t0 = time.monotonic()
+    pool = start_pool(procs, tmp, "--workers", "3", "--load-seconds", "0.4")
+    pool.wait_line(r"^ready$")
+    took = time.monotonic() - t0
+    assert took >= 0.4, took
+    lines = pool.out().splitlines()
+    i = lines.index("ready")
+    loaded = [l for l in lines[:i] if re.search(r"tts worker \d/3 \(pid \d+\) loaded tts\.bin", l)]
+    assert len(loaded) == 3, lines
+    assert not any("ready" in l for l in lines[:i]), "a line before `ready` contains the word"
+    assert os.path.exists(pool.sock) and not os.path.exists(pool.sock + ".%d.tmp" % pool.pid)
+    for pid in worker_pids(pool):  # the workers are the pool's children
+        with open("/proc/%d/stat" % pid) as f:
+            assert int(f.read().rsplit(")", 1)[1].split()[1]) == pool.pid
+
+
+def test_pool_serves_jobs(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2")
+    pool.wait_line(r"^ready$")
+    text = "hello from the test"
+    a, ping, bad, wrong, empty = ask(pool.sock, {"op": "synthesize", "text": text}, {"op": "ping"},
+                                     b"not json", {"op": "clone", "text": "x"}, {"text": ""})
+    assert a["ok"] is True and a["worker_type"] == "tts" and a["op"] == "synthesize"
+    assert a["text_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert a["model_sha256"] == model_sha("tts")
+    assert a["audio_bytes"] == 2646 * len(text) and a["duration_ms"] == 60 * len(text)
+    assert a["pid"] in worker_pids(pool)
+    assert ping["ok"] is True and ping["op"] == "ping"
+    assert bad["ok"] is False and bad["error"].startswith("bad json")
+    assert wrong["ok"] is False and "does not do" in wrong["error"]
+    assert empty["ok"] is False and "text" in empty["error"]
+    # The same text gives the same fake audio (deterministic from model + text).
+    assert ask(pool.sock, {"text": text})[0]["audio_sha256"] == a["audio_sha256"]
+
+
+def test_pool_workers_serve_concurrently(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2")
+    pool.wait_line(r"^ready$")
+    results = []
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=lambda: results.append(ask(pool.sock, {"text": "x", "delay_ms": 1500})[0]))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    took = time.monotonic() - t0
+    assert len(results) == 2 and all(r["ok"] for r in results)
+    assert {r["pid"] for r in results} == set(worker_pids(pool))  # one job per worker
+    assert took < 2.9, "two 1.5 s jobs on two workers took %.2fs: not concurrent" % took
+
+
+def test_voice_clone_pool(procs, tmp):
+    pool = start_pool(procs, tmp, worker_type="voice-clone")
+    pool.wait_line(r"^ready$")
+    (a,) = ask(pool.sock, {"op": "clone", "text": "hi", "voice": "alice"})
+    assert a["ok"] and a["op"] == "clone" and a["voice"] == "alice"
+    assert a["model_sha256"] == model_sha("voice-clone")
+    (b,) = ask(pool.sock, {"op": "clone", "text": "hi", "voice": "bob"})
+    assert b["audio_sha256"] != a["audio_sha256"]
+
+
+def test_pool_socket_path_convention(procs, tmp):
+    p = Proc([PYTHON, POOL, "--worker-type", "tts", "--load-seconds", "0"], env={"HFINIT_RUN_DIR": tmp + "/run"})
+    procs.append(p)
+    p.wait_line(r"^ready$")
+    assert ask(os.path.join(tmp, "run", "tts.sock"), {"op": "ping"})[0]["ok"]
+
+
+@pytest.mark.parametrize("kind,last", [
+    ("module", "ModuleNotFoundError: No module named 'torch'"),
+    ("oom", "torch.cuda.OutOfMemoryError: CUDA out of memory."),
+    ("permission", "PermissionError: [Errno 13] Permission denied: '/.cache/huggingface'"),
+    ("disk", "OSError: [Errno 28] No space left on device"),
+    ("hub", "huggingface_hub.errors.GatedRepoError: 401 Client Error."),
+    ("addrinuse", "OSError: [Errno 98] Address already in use"),
+])
+def test_pool_fail_at_start(procs, tmp, kind, last):
+    pool = start_pool(procs, tmp, "--fail-at-start", "3", "--fail-kind", kind)
+    assert pool.wait_exit() == 3
+    err = pool.err()
+    assert err.startswith("Traceback (most recent call last):"), err
+    assert last in err, err
+    assert "ready" not in pool.out()
+    assert os.listdir(tmp) == []  # no socket was ever made
+
+
+def test_pool_fail_through_env(procs, tmp):
+    pool = start_pool(procs, tmp, env={"HFINIT_TEST_FAIL": "4"})
+    assert pool.wait_exit() == 4
+    assert pool.err().splitlines()[-1] == "ModuleNotFoundError: No module named 'torch'"
+
+
+def test_pool_missing_model_exits_1(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2", "--model", tmp + "/nope.bin")
+    assert pool.wait_exit() == 1
+    assert "FileNotFoundError" in pool.err()
+    assert re.search(r"worker \d \(pid \d+\) exited with code 1 while loading its model", pool.err())
+    assert "ready" not in pool.out()
+    assert os.listdir(tmp) == []
+
+
+def test_pool_hang_never_ready_then_sigterm(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2", "--hang")
+    pool.wait_line(r"--hang: all workers loaded", stream="err")
+    pids = worker_pids(pool)
+    time.sleep(0.5)  # a negative check: nothing may happen in this window
+    assert "ready" not in pool.out() and pool.p.poll() is None
+    assert not os.path.exists(pool.sock)
+    pool.p.send_signal(signal.SIGTERM)
+    assert pool.wait_exit() == 0
+    assert os.listdir(tmp) == []  # the unpublished socket is removed too
+    wait_gone(pids)
+
+
+def test_pool_hang_through_env(procs, tmp):
+    pool = start_pool(procs, tmp, env={"HFINIT_TEST_HANG": "1"})
+    pool.wait_line(r"--hang", stream="err")
+    pool.p.send_signal(signal.SIGTERM)
+    assert pool.wait_exit() == 0 and "ready" not in pool.out()
+
+
+def test_pool_crash_after_ready_segv(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2", "--crash-after", "0.3")
+    pool.wait_line(r"^ready$")
+    pids = worker_pids(pool)
+    t_ready = time.monotonic()
+    assert pool.wait_exit() == -signal.SIGSEGV
+    assert time.monotonic() - t_ready >= 0.25
+    assert "Fatal Python error: Segmentation fault" in pool.err()
+    wait_gone(pids)  # the workers notice their pool is gone
+
+
+def test_pool_crash_after_ready_exit(procs, tmp):
+    pool = start_pool(procs, tmp, "--crash-mode", "exit", env={"HFINIT_TEST_CRASH_AFTER": "0.1"})
+    pool.wait_line(r"^ready$")
+    pids = worker_pids(pool)
+    assert pool.wait_exit() == 1
+    assert "RuntimeError: worker pool lost its model" in pool.err()
+    wait_gone(pids)
+
+
+def test_pool_sigterm_exits_0_and_removes_socket(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "3")
+    pool.wait_line(r"^ready$")
+    pids = worker_pids(pool)
+    assert os.path.exists(pool.sock)
+    t0 = time.monotonic()
+    pool.p.send_signal(signal.SIGTERM)
+    assert pool.wait_exit() == 0
+    assert time.monotonic() - t0 < 2.0
+    assert not os.path.exists(pool.sock)
+    assert pool.out().splitlines()[-1] == "tts pool stopped"
+    wait_gone(pids, timeout=1.0)
+
+
+def test_pool_sigint_exits_0(procs, tmp):
+    pool = start_pool(procs, tmp)
+    pool.wait_line(r"^ready$")
+    pool.p.send_signal(signal.SIGINT)
+    assert pool.wait_exit() == 0 and not os.path.exists(pool.sock)
+
+
+def test_pool_ignore_term_needs_sigkill(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2", "--ignore-term", session=True)
+    pool.wait_line(r"^ready$")
+    pids = worker_pids(pool)
+    os.killpg(pool.pid, signal.SIGTERM)  # the whole group, as a supervisor does
+    time.sleep(0.5)  # a negative check: nothing may die in this window
+    assert pool.p.poll() is None and not any(gone(p) for p in pids)
+    assert ask(pool.sock, {"op": "ping"})[0]["ok"]
+    os.killpg(pool.pid, signal.SIGKILL)
+    assert pool.wait_exit() == -signal.SIGKILL
+    wait_gone(pids)
+
+
+def test_orphaned_workers_exit_when_pool_is_killed(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "3")
+    pool.wait_line(r"^ready$")
+    pids = worker_pids(pool)
+    assert len(pids) == 3
+    os.kill(pool.pid, signal.SIGKILL)  # the pool alone: its workers become orphans
+    assert pool.wait_exit() == -signal.SIGKILL
+    wait_gone(pids, timeout=5.0)
+
+
+def test_orphaned_workers_exit_while_loading(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2", "--load-seconds", "30")
+    pool.wait_line(r"starting 2 workers")
+    deadline = time.monotonic() + WAIT
+    while len(children(pool.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)  # polling /proc for the forks
+    pids = children(pool.pid)
+    assert len(pids) == 2
+    os.kill(pool.pid, signal.SIGKILL)
+    pool.wait_exit()
+    wait_gone(pids, timeout=5.0)  # long before their 30 s load would end
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def test_pool_exits_1_when_a_worker_dies(procs, tmp):
+    pool = start_pool(procs, tmp, "--workers", "2")
+    pool.wait_line(r"^ready$")
+    pids = worker_pids(pool)
+    os.kill(pids[0], signal.SIGKILL)
+    assert pool.wait_exit() == 1
+    assert re.search(r"error: worker \d \(pid %d\) was killed by SIGKILL while serving" % pids[0], pool.err())
+    assert not os.path.exists(pool.sock)
+    wait_gone(pids)
+
+
+def _notify_listener(tmp, abstract):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    if abstract:
+        name = "h7-notify-%d-%s" % (os.getpid(), os.path.basename(tmp))
+        s.bind("\0" + name)
+        env_value = "@" + name
+    else:
+        env_value = os.path.join(tmp, "notify.sock")
+        s.bind(env_value)
+    s.settimeout(WAIT)
+    return s, env_value
+
+
+@pytest.mark.parametrize("abstract", [False, True])
+def test_pool_notify(procs, tmp, abstract):
+    s, addr = _notify_listener(tmp, abstract)
+    with s:
+        pool = start_pool(procs, tmp, "--workers", "2", "--notify", "--no-ready-line",
+                          env={"NOTIFY_SOCKET": addr})
+        got = []
+        while "READY=1" not in got:
+            got.append(s.recv(4096).decode())  # one message per datagram, as sdnotify sends
+        assert got == ["STATUS=loading tts model on 2 workers", "STATUS=loaded 1/2 workers",
+                       "STATUS=loaded 2/2 workers", "READY=1"]
+        assert s.recv(4096).decode() == "STATUS=2 tts workers serving on %s" % pool.sock
+        assert ask(pool.sock, {"op": "ping"})[0]["ok"]
+        pool.wait_line(r"serving on")
+        assert "ready" not in pool.out().split()  # --no-ready-line
+        pool.p.send_signal(signal.SIGTERM)
+        assert s.recv(4096).decode() == "STOPPING=1"
+        assert pool.wait_exit() == 0
+
+
+def test_pool_notify_and_ready_line(procs, tmp):
+    s, addr = _notify_listener(tmp, False)
+    with s:
+        pool = start_pool(procs, tmp, "--notify", env={"NOTIFY_SOCKET": addr})
+        pool.wait_line(r"^ready$")
+        msgs = []
+        while "READY=1" not in msgs:
+            msgs.append(s.recv(4096).decode())
+
+
+# --- node server -------------------------------------------------------------
+
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+def start_server(procs, tmp, env=None):
+    e = {"PORT": "0", "HOST": "127.0.0.1", "HFINIT_STATUS_DIR": os.path.join(tmp, "status"),
+         "HFINIT_RUN_DIR": tmp}
+    e.update(env or {})
+    p = Proc([NODE, SERVER], env=e)
+    procs.append(p)
+    p.port = int(p.wait_line(r"^listening on http://127\.0\.0\.1:(\d+)$").group(1))
+    return p
+
+
+def get(server, path, conn=None):
+    c = conn or http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT)
+    c.request("GET", path)
+    r = c.getresponse()
+    body = r.read().decode()
+    if conn is None:
+        c.close()
+    return r.status, body, r
+
+
+def write_status(tmp, obj_or_text):
+    d = os.path.join(tmp, "status")
+    os.makedirs(d, exist_ok=True)
+    text = obj_or_text if isinstance(obj_or_text, str) else json.dumps(obj_or_text, indent=1)
+    with open(os.path.join(d, ".status.json.tmp"), "w") as f:
+        f.write(text)
+    os.rename(os.path.join(d, ".status.json.tmp"), os.path.join(d, "status.json"))  # as hfinit does
+    return text
+
+
+@needs_node
+def test_server_health_from_own_state_without_status_file(procs, tmp):
+    srv = start_server(procs, tmp)
+    code, body, r = get(srv, "/health")
+    assert code == 200 and r.getheader("X-Health-Source") == "self"
+    j = json.loads(body)
+    assert j["state"] == "ready" and j["source"] == "self" and os.path.join(tmp, "status") in j["reason"]
+    srv.wait_line(r"^GET /health 200 [\d.]+ms$")
+
+
+@needs_node
+def test_server_health_requires_status_when_asked(procs, tmp):
+    srv = start_server(procs, tmp, env={"HEALTH_REQUIRE_STATUS": "1"})
+    code, body, _ = get(srv, "/health")
+    assert code == 503
+    j = json.loads(body)
+    assert j["state"] == "unknown" and "no hfinit status.json" in j["reason"]
+
+
+@needs_node
+@pytest.mark.parametrize("state,code", [("ready", 200), ("degraded", 200), ("starting", 503),
+                                        ("stopping", 503), ("failed", 503)])
+def test_server_health_follows_status_json(procs, tmp, state, code):
+    srv = start_server(procs, tmp)
+    text = write_status(tmp, {"schema": 1, "state": state, "stage": 2, "services": {
+        "tts": {"state": "failed" if state == "degraded" else "ready", "stage": 2, "required": False}}})
+    got, body, r = get(srv, "/health")
+    assert got == code and body == text  # status.json verbatim
+    assert r.getheader("X-Health-Source") == "hfinit"
+    assert r.getheader("X-Status-File") == os.path.join(tmp, "status", "status.json")
+    srv.wait_line(r"^GET /health %d " % code)
+
+
+@needs_node
+def test_server_health_changes_with_the_file(procs, tmp):
+    srv = start_server(procs, tmp)
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=WAIT)
+    assert get(srv, "/health", c)[0] == 200  # no file yet: own state
+    write_status(tmp, {"state": "starting"})
+    assert get(srv, "/health", c)[0] == 503
+    write_status(tmp, {"state": "ready"})
+    assert get(srv, "/health", c)[0] == 200
+    write_status(tmp, "{\"state\": \"rea")  # never written by hfinit, but must not pass
+    code, body, _ = get(srv, "/health", c)
+    assert code == 503 and "not valid JSON" in json.loads(body)["reason"]
+    c.close()
+
+
+@needs_node
+def test_server_status_dir_search_order(procs, tmp):
+    if os.path.exists("/run/hfinit/status.json"):
+        pytest.skip("/run/hfinit/status.json exists on this machine and comes first")
+    os.makedirs(os.path.join(tmp, "xdg", "hfinit"))
+    with open(os.path.join(tmp, "xdg", "hfinit", "status.json"), "w") as f:
+        f.write('{"state":"degraded"}')
+    srv = start_server(procs, tmp, env={"HFINIT_STATUS_DIR": "", "XDG_RUNTIME_DIR": os.path.join(tmp, "xdg")})
+    code, body, r = get(srv, "/health")
+    assert code == 200 and body == '{"state":"degraded"}'
+    assert r.getheader("X-Status-File") == os.path.join(tmp, "xdg", "hfinit", "status.json")
+
+
+@needs_node
+def test_server_proxies_jobs_to_the_pools(procs, tmp):
+    srv = start_server(procs, tmp)
+    tts = start_pool(procs, tmp, "--workers", "2")
+    vc = start_pool(procs, tmp, worker_type="voice-clone")
+    tts.wait_line(r"^ready$")
+    vc.wait_line(r"^ready$")
+    code, body, r = get(srv, "/api/tts?text=hello%20world")
+    assert code == 200 and r.getheader("X-Pool") == "tts"
+    j = json.loads(body)
+    assert j["ok"] and j["text_sha256"] == hashlib.sha256(b"hello world").hexdigest()
+    assert j["pid"] in worker_pids(tts)
+    code, body, _ = get(srv, "/api/voice-clone?text=hi&voice=alice")
+    j = json.loads(body)
+    assert code == 200 and j["op"] == "clone" and j["voice"] == "alice"
+    assert get(srv, "/api/tts")[0] == 400
+    assert get(srv, "/nope")[0] == 404
+    code, body, _ = get(srv, "/")
+    assert code == 200 and "/api/voice-clone" in body and "present" in body
+    srv.wait_line(r"^GET /api/voice-clone\?text=hi&voice=alice 200 ")
+
+
+@needs_node
+def test_server_503_when_pool_is_down(procs, tmp):
+    srv = start_server(procs, tmp)
+    code, body, _ = get(srv, "/api/tts?text=hi")  # never started: no socket
+    j = json.loads(body)
+    assert code == 503 and j["error"] == "pool unavailable" and "ENOENT" in j["reason"]
+    pool = start_pool(procs, tmp)
+    pool.wait_line(r"^ready$")
+    assert get(srv, "/api/tts?text=hi")[0] == 200
+    pids = worker_pids(pool)
+    os.kill(pool.pid, signal.SIGKILL)  # crash: the socket file stays behind
+    pool.wait_exit()
+    wait_gone(pids)
+    assert os.path.exists(pool.sock)
+    code, body, _ = get(srv, "/api/tts?text=hi")
+    assert code == 503 and "ECONNREFUSED" in json.loads(body)["reason"]
+    assert get(srv, "/health")[0] == 200  # degraded mode: the server stays up
+    assert srv.p.poll() is None
+
+
+@needs_node
+def test_server_sigterm_exits_0_within_1s(procs, tmp):
+    srv = start_server(procs, tmp)
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=WAIT)
+    assert get(srv, "/health", c)[0] == 200  # leaves a keep-alive connection open
+    t0 = time.monotonic()
+    srv.p.send_signal(signal.SIGTERM)
+    assert srv.wait_exit() == 0
+    assert time.monotonic() - t0 < 1.0
+    assert "got SIGTERM, closing the server" in srv.out()
+    c.close()
+
+
+@needs_node
+def test_server_sigterm_exits_0_within_1s_with_a_request_in_flight(procs, tmp):
+    srv = start_server(procs, tmp)
+    fake_pool = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # accepts, never answers
+    fake_pool.bind(os.path.join(tmp, "tts.sock"))
+    fake_pool.listen(1)
+    fake_pool.settimeout(WAIT)
+    with fake_pool:
+        client = threading.Thread(target=lambda: _swallow(srv, "/api/tts?text=slow"), daemon=True)
+        client.start()
+        conn, _ = fake_pool.accept()  # the job reached the "pool": the request is in flight
+        with conn:
+            t0 = time.monotonic()
+            srv.p.send_signal(signal.SIGTERM)
+            assert srv.wait_exit() == 0
+            assert time.monotonic() - t0 < 1.0
+        client.join(WAIT)
+
+
+def _swallow(srv, path):
+    try:
+        get(srv, path)
+    except (OSError, http.client.HTTPException):
+        pass  # the server went away mid-request, as intended
+
+
+@needs_node
+def test_server_port_in_use_exits_1(procs, tmp):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    with s:
+        p = Proc([NODE, SERVER], env={"PORT": str(s.getsockname()[1]), "HOST": "127.0.0.1"})
+        procs.append(p)
+        assert p.wait_exit() == 1
+        assert "EADDRINUSE" in p.err()
