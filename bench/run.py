@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import select
 import shutil
 import signal
@@ -293,6 +294,7 @@ def bench_overhead(inits, names, reps, res):
             if rc != 0:
                 raise BenchError("%s /bin/true exited %d" % (name, rc))
     diffs = {n: [] for n in names}
+    walls = {n: ([], []) for n in names}  # (baseline, with init) wall times, us
     for rep, order in rotations(names, reps):
         for name in order:
             cmd = unshare + inits[name]["argv"] + true
@@ -306,8 +308,12 @@ def bench_overhead(inits, names, reps, res):
             if rb != 0 or ri != 0:
                 raise BenchError("%s: /bin/true run exited %d (baseline %d)" % (name, ri, rb))
             diffs[name].append((ti - tb) / 1000.0)
+            walls[name][0].append(tb / 1000.0)
+            walls[name][1].append(ti / 1000.0)
     for name in names:
         res[name]["overhead_us"] = diffs[name]
+        res[name]["true_base_us"] = walls[name][0]
+        res[name]["true_init_us"] = walls[name][1]
 
 
 def bench_idle(inits, names, reps, seconds, res, helpers):
@@ -440,6 +446,7 @@ def summary(xs):
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
     ("overhead_us", "INIT /bin/true overhead", "us", 0),
+    ("overhead_p10_us", "  ... p10(INIT run) - p10(baseline)", "us", 0),
     ("vmrss_kib", "VmRSS idle", "KiB", 0),
     ("rssanon_kib", "RssAnon idle", "KiB", 0),
     ("idle_wakeups", "idle wake-ups / {idle_s:g} s", "", 0),
@@ -476,7 +483,35 @@ def ratio(peer, ref):
     return peer["median"] / ref["median"]
 
 
-def print_table(stats, names, params, out=sys.stdout):
+def ratio_ci(peer_xs, ref_xs, iters=1000, seed=1):
+    """95% bootstrap interval of median(peer) / median(ref), or None."""
+    if not peer_xs or not ref_xs or len(peer_xs) + len(ref_xs) < 6:
+        return None
+    rng = random.Random(seed)  # fixed seed: the same samples give the same interval
+    out = []
+    for _ in range(iters):
+        ref = statistics.median(rng.choices(ref_xs, k=len(ref_xs)))
+        if ref <= 0:
+            continue
+        out.append(statistics.median(rng.choices(peer_xs, k=len(peer_xs))) / ref)
+    if len(out) < iters * 0.9:
+        return None
+    out.sort()
+    return out[int(0.025 * len(out))], out[int(0.975 * len(out)) - 1]
+
+
+def all_ratio_cis(res, names):
+    cis = {}
+    if REF not in names:
+        return cis
+    for key, _, _, _ in METRICS:
+        for p in names:
+            if p != REF and key in res[p] and key in res[REF]:
+                cis.setdefault(key, {})[p] = ratio_ci(res[p][key], res[REF][key])
+    return cis
+
+
+def print_table(stats, names, params, cis, out=sys.stdout):
     cols = [n for n in names if n != "tini-static"]
     peers = [n for n in cols if n != REF] if REF in cols else []
     header = ["metric", "unit"] + cols + ["%s/%s" % (p, REF) for p in peers]
@@ -491,7 +526,8 @@ def print_table(stats, names, params, out=sys.stdout):
                 ref = stats[REF].get(key)
                 row.append("n/a (%s=0)" % REF if ref is not None and ref["median"] == 0 else "-")
             else:
-                row.append("%.2f" % r)
+                ci = cis.get(key, {}).get(p)
+                row.append("%.2f [%.2f-%.2f]" % (r, ci[0], ci[1]) if ci else "%.2f" % r)
         rows.append(row)
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
@@ -549,7 +585,7 @@ def main():
     ap.add_argument(
         "--reps",
         type=int,
-        help="fork-storm repetitions per init; reap gets 3x, SIGTERM 15x (default 7; quick 2, fork storm 1)",
+        help="fork-storm repetitions per init; reap gets 5x, SIGTERM 15x (default 7; quick 2, fork storm 1)",
     )
     ap.add_argument("--idle-reps", type=int, help="idle windows (default 3; quick 1)")
     ap.add_argument("--idle-s", type=float, default=5.0, help="idle window in seconds (default 5)")
@@ -569,8 +605,8 @@ def main():
 
     runs = a.runs if a.runs is not None else (100 if a.quick else 400)
     reps = a.reps if a.reps is not None else (2 if a.quick else 7)
-    # reaping 2000 takes ~0.3 s and is noisy: 3x the reps; SIGTERM ~20 ms: 15x
-    reap_reps = 3 * reps
+    # reaping 2000 takes ~0.3 s and is noisy: 5x the reps; SIGTERM ~20 ms: 15x
+    reap_reps = 5 * reps
     term_reps = 15 * reps
     idle_reps = a.idle_reps if a.idle_reps is not None else (1 if a.quick else 3)
     fork_reps = 1 if a.quick and a.reps is None else reps
@@ -648,20 +684,26 @@ def main():
     for n in names:
         stats[n] = {k: summary(v) for k, v in res[n].items()}
         stats[n]["size"] = summary([inits[n]["size"]])
+        if res[n].get("true_init_us"):
+            # the fast tail of each distribution: what is left when no one else runs
+            p10 = stats[n]["true_init_us"]["p10"] - stats[n]["true_base_us"]["p10"]
+            stats[n]["overhead_p10_us"] = summary([p10])
         static = inits[n]
         if n == "tini" and "tini-static" in inits:
             static = inits["tini-static"]
         if static.get("kind", "").startswith("static"):
             stats[n]["size_static"] = summary([static["size"]])
+    cis = all_ratio_cis(res, names)
     print()
-    print_table(stats, names, params)
+    print_table(stats, names, params, cis)
     print()
     for n in names:
         print("  %-12s %s, %s bytes: %s" % (n, inits[n]["binary"], inits[n]["size"], inits[n]["kind"]))
     if "tini" in names and "tini-static" in inits and "tini-static" not in names:
         ts = inits["tini-static"]
         print("  %-12s %s, %s bytes: %s" % ("tini-static", ts["binary"], ts["size"], ts["kind"]))
-    print("median (p25-p75); ratio = peer median / %s median, > 1 means %s costs less" % (REF, REF))
+    print("median (p25-p75); ratio = peer median / %s median, > 1 means %s costs less;" % (REF, REF))
+    print("[a-b] = 95% bootstrap interval of the ratio: if it holds 1, the two do not differ measurably")
     elapsed = time.monotonic() - t_start
     meta["loadavg_end"] = loadavg()
     print("total %.1f s; load average at end: %s" % (elapsed, meta["loadavg_end"]))
@@ -690,6 +732,7 @@ def main():
                     if REF in names
                     else None
                 ),
+                "ratio_ci95_to_%s" % REF: cis.get(key),
             }
             for key, label, unit, _ in METRICS
         },
