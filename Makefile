@@ -24,7 +24,7 @@ HDR     := $(wildcard src/*.h)
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 
 # --- the static binary (musl-gcc) -------------------------------------------
-MUSL_CFLAGS = $(WARN) $(DEFS) -O2 -ffunction-sections -fdata-sections \
+MUSL_CFLAGS = $(WARN) $(DEFS) -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
 	-isystem $(DEPS)/kheaders $(shell $(PKGCONF) --cflags $(PKGS) 2>/dev/null)
 MUSL_LIBS   = $(shell $(PKGCONF) --static --libs $(PKGS) 2>/dev/null)
 MUSL_OBJ    := $(SRC:src/%.c=$(BUILD)/musl/%.o)

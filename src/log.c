@@ -9,6 +9,13 @@
 static enum log_level min_level = LOG_LVL_INFO;
 static enum log_format format = LOG_FMT_TEXT;
 
+static void (*writer)(const char *line, size_t len);
+
+void log_set_writer(void (*fn)(const char *line, size_t len))
+{
+	writer = fn;
+}
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_setup(enum log_level min, enum log_format fmt)
@@ -59,6 +66,10 @@ static void emit(enum log_level lvl, const char *text)
 			n = sizeof(line) - 2;
 	}
 	line[n++] = '\n';
+	if (writer) {
+		writer(line, n);
+		return;
+	}
 	while (off < n) {
 		w = write(STDERR_FILENO, line + off, n - off);
 		if (w < 0 && errno == EINTR)

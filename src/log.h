@@ -4,6 +4,8 @@
 #ifndef HFINIT_LOG_H
 #define HFINIT_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 
@@ -13,6 +15,11 @@ void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(pri
 /* Appends ": strerror(errnum)". errno is preserved across all log calls. */
 void log_errno(enum log_level lvl, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Route formatted lines (each ending in '\n') to fn instead of write(2) on
+ * stderr, e.g. into the supervisor's non-blocking stderr buffer; NULL: back
+ * to stderr. */
+void log_set_writer(void (*fn)(const char *line, size_t len));
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
