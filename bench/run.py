@@ -346,9 +346,12 @@ def bench_idle(inits, names, reps, seconds, res, helpers):
             for name, ns in nss.items():
                 os.kill(ns.find_init(), signal.SIGTERM)
                 ns.line(T_TERM)  # the child's "term" stamp: it got the signal
-        finally:
+        except BaseException:
             for ns in nss.values():
-                ns.finish()
+                ns.kill()
+            raise
+        for ns in nss.values():
+            ns.finish()
 
 
 def bench_term(inits, names, reps, res, helpers):
@@ -370,8 +373,10 @@ def bench_term(inits, names, reps, res, helpers):
                 if word != "term":
                     raise BenchError("%s: unexpected line %r" % (name, ln))
                 res[name]["sigterm_us"].append((int(num) - t0) / 1000.0)
-            finally:
-                rc = ns.finish()
+            except BaseException:
+                ns.kill()
+                raise
+            rc = ns.finish()
             if rc != 0:
                 raise BenchError("%s: exit %r after the child exited 0" % (name, rc))
 
@@ -394,8 +399,10 @@ def bench_storm(inits, names, reps, mode, count, key, res, helpers):
                 res[name][key].append(int(kv["init_cpu_ns"]) / 1e6)
                 res[name][key + "_wall_ms"].append(int(kv["wall_ns"]) / 1e6)
                 res[name][key + "_wakeups"].append(int(kv["init_wakeups"]))
-            finally:
-                rc = ns.finish(T_STORM)
+            except BaseException:
+                ns.kill()
+                raise
+            rc = ns.finish(T_STORM)
             if rc != 0:
                 raise BenchError("%s: storm %s exited %r" % (name, mode, rc))
 

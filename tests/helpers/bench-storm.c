@@ -42,13 +42,15 @@ static int fail(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
+	/* If stderr is gone there is nowhere left to report to; the exit code still
+	 * says we failed. */
 	va_start(ap, fmt);
-	fputs("bench-storm: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	(void)fputs("bench-storm: error: ", stderr);
+	(void)vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	if (saved != 0)
-		fprintf(stderr, ": %s", strerror(saved));
-	fputc('\n', stderr);
+		(void)fprintf(stderr, ": %s", strerror(saved));
+	(void)fputc('\n', stderr);
 	return 1;
 }
 
@@ -379,12 +381,12 @@ int main(int argc, char **argv)
 
 	(void)alarm(DEADLINE_S); /* returns the previous alarm, never fails */
 	if (argc != 3 || (strcmp(argv[1], "reap") != 0 && strcmp(argv[1], "fork") != 0)) {
-		fputs("usage: bench-storm reap|fork N\n", stderr);
+		(void)fputs("usage: bench-storm reap|fork N\n", stderr); /* exit 2 says it too */
 		return 2;
 	}
 	n = strtol(argv[2], &end, 10);
 	if (*argv[2] == '\0' || *end != '\0' || n < 1 || n > MAX_N) {
-		fputs("bench-storm: N must be 1..100000\n", stderr);
+		(void)fputs("bench-storm: N must be 1..100000\n", stderr); /* exit 2 says it too */
 		return 2;
 	}
 	if (getppid() != 1) {
