@@ -450,6 +450,8 @@ def summary(xs):
     }
 
 
+STEPS = ("overhead", "idle", "reap", "term", "fork")
+
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
     ("overhead_us", "INIT /bin/true overhead", "us", 0),
@@ -519,11 +521,13 @@ def all_ratio_cis(res, names):
 
 
 def print_table(stats, names, params, cis, out=sys.stdout):
-    cols = [n for n in names if n != "tini-static"]
+    cols = list(names)
     peers = [n for n in cols if n != REF] if REF in cols else []
     header = ["metric", "unit"] + cols + ["%s/%s" % (p, REF) for p in peers]
     rows = []
     for key, label, unit, digits in METRICS:
+        if all(stats[n].get(key) is None for n in cols):
+            continue  # not measured in this run (--only)
         row = [label.format(**params), unit]
         for n in cols:
             row.append(cell(stats[n].get(key), digits))
@@ -603,6 +607,11 @@ def main():
         default="hfinit,tini,dumb-init,catatonit",
         help="comma-separated inits to run (also: tini-static); default hfinit,tini,dumb-init,catatonit",
     )
+    ap.add_argument(
+        "--only",
+        default=",".join(STEPS),
+        help="comma-separated subset of the measurements: %s (default all)" % ",".join(STEPS),
+    )
     ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
     ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
     ap.add_argument(
@@ -617,6 +626,9 @@ def main():
     term_reps = 15 * reps
     idle_reps = a.idle_reps if a.idle_reps is not None else (1 if a.quick else 3)
     fork_reps = 1 if a.quick and a.reps is None else reps
+    only = [k.strip() for k in a.only.split(",") if k.strip()]
+    if not only or any(k not in STEPS for k in only):
+        ap.error("--only takes a comma-separated subset of %s" % ",".join(STEPS))
     for v, what in ((runs, "--runs"), (reps, "--reps"), (idle_reps, "--idle-reps")):
         if v < 1:
             ap.error("%s must be >= 1" % what)
@@ -642,6 +654,8 @@ def main():
     meta = machine()
     if hfinit_bin:
         meta["hfinit_version"] = hfinit_version(hfinit_bin)
+        if meta["hfinit_version"] and REF in inits:
+            inits[REF]["version"] = meta["hfinit_version"].splitlines()[0]
     print("hfinit bench  %s" % meta["date"])
     print("kernel %s, %s, %s x%s" % (meta["kernel"], meta["machine"], meta["cpu"], meta["cpus"]))
     print("load average at start: %s" % meta["loadavg_start"])
@@ -660,26 +674,32 @@ def main():
     res = {n: {} for n in names}
     params = {"idle_s": a.idle_s, "reap_n": a.reap_n, "fork_n": a.fork_n}
     steps = [
-        ("overhead (%d pairs each)" % runs, lambda: bench_overhead(inits, names, runs, res)),
+        ("overhead", "overhead (%d pairs each)" % runs, lambda: bench_overhead(inits, names, runs, res)),
         (
+            "idle",
             "idle (%d x %g s, all at once)" % (idle_reps, a.idle_s),
             lambda: bench_idle(inits, names, idle_reps, a.idle_s, res, a.helpers),
         ),
         (
+            "reap",
             "reap %d (%d reps)" % (a.reap_n, reap_reps),
             lambda: bench_storm(inits, names, reap_reps, "reap", a.reap_n, "reap_cpu_ms", res, a.helpers),
         ),
         (
+            "term",
             "SIGTERM latency (%d reps)" % term_reps,
             lambda: bench_term(inits, names, term_reps, res, a.helpers),
         ),
         (
+            "fork",
             "fork storm %d (%d reps)" % (a.fork_n, fork_reps),
             lambda: bench_storm(inits, names, fork_reps, "fork", a.fork_n, "fork_cpu_ms", res, a.helpers),
         ),
     ]
     try:
-        for label, fn in steps:
+        for key, label, fn in steps:
+            if key not in only:
+                continue
             t = time.monotonic()
             print("  ... %s" % label, end="", flush=True)
             fn()
@@ -725,6 +745,7 @@ def main():
             "idle_reps": idle_reps,
             "fork_reps": fork_reps,
             "quick": a.quick,
+            "only": only,
             "elapsed_s": round(elapsed, 1),
         },
         "inits": {n: inits[n] for n in inits},
