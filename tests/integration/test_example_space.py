@@ -630,3 +630,174 @@ def test_server_port_in_use_exits_1(procs, tmp):
         procs.append(p)
         assert p.wait_exit() == 1
         assert "EADDRINUSE" in p.err()
+
+
+# --- reusable fixtures (tests/fixtures): they must do what their --help says --
+
+FIXTURES = os.path.join(REPO, "tests", "fixtures")
+SVC = os.path.join(FIXTURES, "svc.py")
+SDNOTIFY = os.path.join(FIXTURES, "sdnotify_send.py")
+
+
+def records(path):
+    with open(path) as f:
+        return [line.split() for line in f]
+
+
+def test_svc_ready_signals_and_record(procs, tmp):
+    rec = os.path.join(tmp, "rec")
+    t0 = time.monotonic()
+    p = Proc([PYTHON, SVC, "--name", "web", "--record", rec, "--ready-delay", "0.3",
+              "--term-exit-code", "7", "--partial", "no-newline"])
+    procs.append(p)
+    p.wait_line(r"^ready$")
+    assert time.monotonic() - t0 >= 0.3
+    for s in (signal.SIGHUP, signal.SIGUSR1, signal.SIGWINCH):
+        p.p.send_signal(s)
+        deadline = time.monotonic() + WAIT
+        while signal.Signals(s).name not in open(rec).read() and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling a file: one signal at a time keeps the order known
+    p.p.send_signal(signal.SIGTERM)
+    assert p.wait_exit() == 7
+    assert p.out().endswith("ready\nno-newline")
+    ev = [r[1:3] if r[1] in ("signal", "exit") else r[1:2] for r in records(rec)]
+    assert ev == [["start"], ["ready"], ["signal", "SIGHUP"], ["signal", "SIGUSR1"], ["signal", "SIGWINCH"],
+                  ["signal", "SIGTERM"], ["exit", "7"]]
+    assert all(r[0] == "web" and r[-3] == "pid=%d" % p.pid for r in records(rec))
+    monos = [float(r[-1].split("=")[1]) for r in records(rec)]
+    assert monos == sorted(monos)
+
+
+def test_svc_exit_before_ready_and_hang(procs, tmp):
+    p = Proc([PYTHON, SVC, "--ready-delay", "0.1", "--exit-before-ready", "5"])
+    procs.append(p)
+    assert p.wait_exit() == 5 and "ready" not in p.out().split()
+    h = Proc([PYTHON, SVC, "--hang", "--record", tmp + "/rec"])
+    procs.append(h)
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(tmp + "/rec") and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling a file for the start record
+    h.p.send_signal(signal.SIGINT)
+    assert h.wait_exit() == 0 and h.out() == ""
+
+
+def test_svc_ignore_term_and_children(procs, tmp):
+    rec = os.path.join(tmp, "rec")
+    p = Proc([PYTHON, SVC, "--ignore-term", "--children", "2", "--record", rec], start_new_session=True)
+    procs.append(p)
+    p.wait_line(r"^ready$")
+    kids = [int(r[2]) for r in records(rec) if r[1] == "child"]
+    assert len(kids) == 2 and all(os.getpgid(k) == p.pid for k in kids)
+    os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + WAIT
+    while "SIGTERM" not in open(rec).read() and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling a file
+    assert "SIGTERM" in open(rec).read()
+    assert p.p.poll() is None and not any(gone(k) for k in kids)
+    os.killpg(p.pid, signal.SIGKILL)
+    assert p.wait_exit() == -signal.SIGKILL
+    wait_gone(kids)
+
+
+def test_svc_flood_checksum(procs, tmp):
+    p = Proc([PYTHON, SVC, "--flood", "8", "--exit-after", "0"])
+    procs.append(p)
+    assert p.wait_exit() == 0
+    m = re.search(r"^flood sha256=([0-9a-f]{64}) bytes=(\d+) lines=(\d+)$", p.err(), re.M)
+    data = "".join(l + "\n" for l in p.out().splitlines() if l.startswith("flood ")).encode()
+    assert len(data) == int(m.group(2)) >= 8 * 1024 * 1024
+    assert hashlib.sha256(data).hexdigest() == m.group(1)
+
+
+def test_svc_daemonize(procs, tmp):
+    pidfile = os.path.join(tmp, "pid")
+    p = Proc([PYTHON, SVC, "--daemonize", "--daemon-null-stdio", "--pidfile", pidfile,
+              "--record", tmp + "/rec"], start_new_session=True)
+    procs.append(p)
+    assert p.wait_exit() == 0  # the original exits once the daemon exists
+    deadline = time.monotonic() + WAIT
+    while not os.path.exists(pidfile) and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling a file written by a process that is not our child
+    daemon = int(open(pidfile).read())
+    try:
+        assert daemon != p.pid and os.getsid(daemon) not in (p.pid, os.getsid(0))  # setsid()
+        assert os.getsid(daemon) != daemon  # second fork: not a session leader
+        assert ["daemon", str(daemon)] in [r[1:3] for r in records(tmp + "/rec")]
+        with open("/proc/%d/stat" % daemon) as f:
+            assert int(f.read().rsplit(")", 1)[1].split()[1]) != p.pid  # reparented
+    finally:
+        os.kill(daemon, signal.SIGKILL)
+    wait_gone([daemon])
+
+
+def test_svc_tcp_http_touch_fd_dump(procs, tmp):
+    r, w = os.pipe()
+    os.set_inheritable(w, True)
+    p = Proc([PYTHON, SVC, "--tcp", "0", "--http-status", "204", "--touch", tmp + "/touched",
+              "--fd", str(w), "--dump", tmp + "/dump.json", "--record", tmp + "/rec"],
+             env={"SVC_TEST": "1"}, pass_fds=(w,))
+    procs.append(p)
+    os.close(w)
+    assert os.read(r, 10) == b"\n"  # s6-style readiness
+    assert os.read(r, 10) == b""  # and the fd is closed after it
+    os.close(r)
+    port = int(p.wait_line(r"^svc: tcp port (\d+)$", stream="err").group(1))
+    p.wait_line(r"^ready$")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    c.request("GET", "/probe")
+    assert c.getresponse().status == 204
+    c.close()
+    assert open(tmp + "/touched").read() == "ready\n"
+    d = json.load(open(tmp + "/dump.json"))
+    assert d["pid"] == p.pid and d["env"]["SVC_TEST"] == "1" and str(w) in d["fds"]
+    assert set(d["fds"]) == {"0", "1", "2", str(w)}
+    p.p.send_signal(signal.SIGTERM)
+    assert p.wait_exit() == 0
+    assert ["http", "/probe"] in [x[1:3] for x in records(tmp + "/rec")]
+
+
+def test_svc_kill_self(procs, tmp):
+    p = Proc([PYTHON, SVC, "--kill-self-after", "0.1"])
+    procs.append(p)
+    assert p.wait_exit() == -signal.SIGSEGV
+    p = Proc([PYTHON, SVC, "--kill-self-after", "0", "--kill-signal", "KILL"])
+    procs.append(p)
+    assert p.wait_exit() == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("abstract", [False, True])
+def test_sdnotify_send(procs, tmp, abstract):
+    s, addr = _notify_listener(tmp, abstract)
+    with s:
+        p = Proc([PYTHON, SDNOTIFY, "STATUS=loading", "READY=1"], env={"NOTIFY_SOCKET": addr})
+        procs.append(p)
+        assert p.wait_exit() == 0
+        assert [s.recv(4096), s.recv(4096)] == [b"STATUS=loading", b"READY=1"]
+        p = Proc([PYTHON, SDNOTIFY, "--join", "--pid", "READY=1", "STATUS=up", "--socket", addr])
+        procs.append(p)
+        assert p.wait_exit() == 0
+        assert s.recv(4096) == b"MAINPID=%d\nREADY=1\nSTATUS=up" % p.pid
+        p = Proc([PYTHON, SDNOTIFY, "--sendto", "--wait", "READY=1"], env={"NOTIFY_SOCKET": addr})
+        procs.append(p)
+        assert s.recv(4096) == b"READY=1"
+        p.p.send_signal(signal.SIGTERM)
+        assert p.wait_exit() == 0
+        p = Proc([PYTHON, SVC, "--notify", "--status", "warming up", "--notify-stopping"],
+                 env={"NOTIFY_SOCKET": addr})
+        procs.append(p)
+        assert [s.recv(4096), s.recv(4096)] == [b"STATUS=warming up", b"READY=1"]
+        p.p.send_signal(signal.SIGTERM)
+        assert s.recv(4096) == b"STOPPING=1"
+        assert p.wait_exit() == 0
+
+
+def test_sdnotify_send_errors(procs, tmp):
+    p = Proc([PYTHON, SDNOTIFY, "READY=1"])
+    procs.append(p)
+    assert p.wait_exit() == 1 and "NOTIFY_SOCKET is not set" in p.err()
+    p = Proc([PYTHON, SDNOTIFY, "--lenient", "READY=1"], env={"NOTIFY_SOCKET": tmp + "/absent"})
+    procs.append(p)
+    assert p.wait_exit() == 0 and p.err() == ""
+    p = Proc([PYTHON, SDNOTIFY, "READY=1"], env={"NOTIFY_SOCKET": tmp + "/absent"})
+    procs.append(p)
+    assert p.wait_exit() == 1 and "cannot connect" in p.err()
