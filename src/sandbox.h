@@ -1,0 +1,38 @@
+/* Seccomp sandbox (DESIGN.md §5, issue 6): the only user of libseccomp.
+ * Every profile a service names is compiled to a BPF program once, before
+ * any fork; spawn() applies it in the child (no_new_privs, then
+ * PR_SET_SECCOMP) as the last step before execve, so the child never calls
+ * into libseccomp. */
+#ifndef HFINIT_SANDBOX_H
+#define HFINIT_SANDBOX_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+struct sandbox_profile {
+	char *name;		/* "worker" or a [seccomp:NAME] */
+	struct sock_fprog prog; /* the compiled filter (owned) */
+	unsigned rules;		/* syscall rules in the profile (for check and status) */
+};
+
+struct sandbox_set {
+	struct sandbox_profile *profiles;
+	size_t n;
+};
+
+/* Compile every profile named by a service of cfg (and only those). -1 with e
+ * naming the profile and the call that failed: a profile that cannot be built
+ * is a failed start, never an unsandboxed one. */
+int sandbox_compile(const struct config *cfg, struct sandbox_set *set, struct err *e);
+const struct sandbox_profile *sandbox_find(const struct sandbox_set *set, const char *name);
+void sandbox_free(struct sandbox_set *set);
+
+/* Whether this kernel accepts seccomp filters (for `hfinit check`): a forked
+ * child sets no_new_privs and loads a trivial filter. 0, or -1 with e. */
+int sandbox_kernel_check(struct err *e);
+
+#endif

@@ -1,0 +1,91 @@
+/* Status files (DESIGN.md §6, issue 5): status.json, state, ready and lock in
+ * the status directory, written atomically (temp file + rename, O_NOFOLLOW),
+ * readable by uid 1000; and the upward sd_notify when hfinit itself was given
+ * a NOTIFY_SOCKET.
+ *
+ * The supervisor fills a struct status_snapshot (plain data, no ownership)
+ * and calls status_publish() at most once per loop turn, after the last state
+ * change of the turn; status.c owns everything about files and formats. */
+#ifndef HFINIT_STATUS_H
+#define HFINIT_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+#include "resolve.h"
+
+#define STATUS_SCHEMA 1
+
+struct status_service {
+	const char *name;
+	const char *state; /* pending|starting|ready|retrying|restarting|failed|stopped|disabled */
+	unsigned stage;
+	bool required;
+	pid_t pid;	   /* 0: none (JSON null) */
+	unsigned attempt;  /* current attempt, 0 before the first */
+	unsigned attempts; /* attempts in all (retries) */
+	unsigned restarts;
+	struct timespec started_at; /* CLOCK_REALTIME; tv_sec == 0: null */
+	struct timespec ready_at;   /* CLOCK_REALTIME; tv_sec == 0: null */
+	int64_t ready_ms;	    /* start -> ready of the current run; -1: null */
+	bool has_exit;		    /* last_exit known */
+	int exit_code;		    /* -1: null (killed by a signal) */
+	int exit_signal;	    /* 0: null */
+	const char *last_error;	    /* NULL or "": null */
+	const char *error_category; /* NULL: null */
+	const char *error_hint;	    /* NULL: null */
+	unsigned errors, warnings;
+	const char *script;	   /* resolved script path, NULL for command services */
+	const char *command;	   /* the argv joined, for a person */
+	const char *sandbox;	   /* seccomp profile name, NULL: none */
+	unsigned sandbox_rules;	   /* rules in that profile */
+	const char *notify_status; /* STATUS= text from sd_notify, NULL: null */
+	const char *ready_spec;	   /* the ready = value */
+};
+
+struct status_stage {
+	unsigned stage;
+	int64_t ready_ms; /* from hfinit's start to the stage's gate opening; -1: not yet */
+};
+
+struct status_snapshot {
+	const char *state;		  /* starting|ready|degraded|stopping|stopped|failed */
+	unsigned stage;			  /* highest stage started (0 before any) */
+	struct timespec started_at;	  /* hfinit's start, CLOCK_REALTIME */
+	int exit_code;			  /* -1 while running */
+	bool all_required_ready;	  /* drives the `ready` file and upward READY=1 */
+	const struct python_plan *python; /* NULL: no service needs Python */
+	const struct status_service *services;
+	size_t nservices;
+	const struct status_stage *stages;
+	size_t nstages;
+};
+
+struct status_writer;
+
+/* Choose the status dir (statusdir.c: $HFINIT_STATUS_DIR, config, /run/hfinit,
+ * $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit), create it (0755), take the flock on
+ * `lock` for hfinit's whole life, and read $NOTIFY_SOCKET for the upward
+ * notifications. Never fatal for the services: on failure it logs one clear
+ * warning and returns a writer that does nothing (status_dir() returns NULL). */
+struct status_writer *status_open(const char *conf_status_dir);
+/* The directory in use, or NULL. Services get it as $HFINIT_STATUS_DIR. */
+const char *status_dir(const struct status_writer *w);
+/* Write status.json + state, create/remove `ready`, send upward sd_notify on
+ * transitions (READY=1 once, STATUS= on change, STOPPING=1 when stopping). */
+void status_publish(struct status_writer *w, const struct status_snapshot *snap);
+/* At exit: the caller has published the final snapshot; release everything. */
+void status_close(struct status_writer *w);
+
+/* Modes (main.c table): `hfinit status [--json] [-d DIR]`,
+ * `hfinit health [--started|--ready|--live] [-d DIR]`,
+ * `hfinit notify [--pid] KEY=VALUE...`. */
+int cmd_status(int argc, char **argv);
+int cmd_health(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+
+#endif
