@@ -33,6 +33,7 @@
 #define CONFIG_MAX_FILE	    (1024 * 1024) /* bytes; a larger file is refused */
 #define CONFIG_MAX_LINE	    16000	  /* bytes per line, without the newline */
 #define CONFIG_MAX_VALUE    4096 /* bytes for a path/name value (argv lines: CONFIG_MAX_LINE) */
+#define CONFIG_MAX_DIAGS    100	 /* diagnostics kept; the rest are counted in a last one */
 #define CONFIG_NAME_MAX	    64	 /* service and seccomp profile names: [A-Za-z0-9_.-] */
 
 /* rlimit_* keys. Values are numbers, sizes (64M) or "unlimited", optionally
@@ -136,6 +137,7 @@ struct seccomp_conf {
 	char **deny;   /* syscall names, each resolved by libseccomp on this arch; NULL = none */
 	char **allow;  /* syscall names exempted (from default, deny, and extended profiles) */
 	char *extends; /* NULL, "worker" or another [seccomp:NAME] (no cycles: checked) */
+	int extends_line;
 };
 const char *seccomp_action_name(enum seccomp_action a);
 
@@ -146,6 +148,7 @@ struct config_diag {
 	char *key;     /* or NULL */
 	char *msg;     /* "what is wrong; expected ..." */
 	char *text;    /* the full line: "FILE:LINE: [section] key: msg" */
+	size_t seq;    /* internal: order of discovery (ties in line order) */
 };
 
 struct config {
