@@ -136,15 +136,18 @@ static int blocked_dir(const char *path, const struct runas *as, char *buf, size
 	const char *p = realpath(path, real) ? real : path;
 	size_t len = strlen(p);
 
-	for (size_t i = 1; i <= len; i++) {
+	if (p[0] != '/')
+		return 0;
+	/* "/" first (a chroot's root may be 0700), then each prefix. */
+	for (size_t i = 0; i <= len; i++) {
 		struct stat st;
 
-		if (p[i] != '/' && p[i] != '\0')
+		if (i > 0 && p[i] != '/' && p[i] != '\0')
 			continue;
-		if (i >= sizeof(dir))
+		if (i >= sizeof(dir) || (i == 1 && p[i] == '\0'))
 			return 0;
-		memcpy(dir, p, i);
-		dir[i] = '\0';
+		memcpy(dir, p, i ? i : 1);
+		dir[i ? i : 1] = '\0';
 		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 			return 0;
 		if (access_as(as, dir, X_OK, NULL) > 0) {
@@ -239,9 +242,9 @@ static int static_check(struct py_candidate *c)
 	if (lstat(c->path, &lst) != 0) {
 		if (errno == EACCES) {
 			c->verdict = PV_PERM;
-			fmt_trunc(c->detail, sizeof(c->detail),
-				  "a directory on the way cannot be "
-				  "entered");
+			if (!blocked_dir(c->path, NULL, c->detail, sizeof(c->detail)))
+				fmt_trunc(c->detail, sizeof(c->detail),
+					  "a directory on the way cannot be entered");
 		} else {
 			c->verdict = PV_MISSING;
 		}
@@ -257,7 +260,10 @@ static int static_check(struct py_candidate *c)
 			fmt_trunc(c->detail, sizeof(c->detail), "-> %s (does not exist)", target);
 		} else if (saved == EACCES) {
 			c->verdict = PV_PERM;
-			fmt_trunc(c->detail, sizeof(c->detail), "link target cannot be reached");
+			k = readlink(c->path, target, sizeof(target) - 1);
+			target[k < 0 ? 0 : k] = '\0';
+			fmt_trunc(c->detail, sizeof(c->detail), "link target %s cannot be reached",
+				  target);
 		} else if (saved == ELOOP) {
 			c->verdict = PV_DANGLING;
 			fmt_trunc(c->detail, sizeof(c->detail), "symlink loop");
@@ -433,11 +439,13 @@ static int try_root(struct walk *w, const char *source, const char *root)
 		return 0;
 	join(py3, sizeof(py3), root, "bin/python3");
 	join(py, sizeof(py), root, "bin/python");
-	if (seen_path(w->p, root) || seen_path(w->p, py3))
-		return 0;
 	int st_ok = stat(root, &st) == 0;
 
+	if (seen_path(w->p, py3))
+		return 0;
 	if (!st_ok || !S_ISDIR(st.st_mode)) {
+		if (seen_path(w->p, root))
+			return 0;
 		int exists = st_ok || (errno != ENOENT && errno != ENOTDIR && errno != EACCES &&
 				       errno != ELOOP);
 		struct py_candidate *c = add_cand(w->p, source, root, w->e);
@@ -539,16 +547,16 @@ static void explain_failure(struct python_plan *p, const struct python_opts *o)
 			char guess[PATH_MAX];
 
 			join(guess, sizeof(guess), pp, "bin/python3");
+			int guess_ok = access(guess, X_OK) == 0;
+
 			n += (size_t)snprintf(
 			    p->hint, sizeof(p->hint),
-			    "PYTHON_PATH must name the interpreter file%s%s%s. It looks like a "
-			    "PYTHONPATH value: PYTHONPATH (no underscore) is Python's module "
-			    "search "
-			    "path, a different variable.",
-			    strchr(pp, ':') ? " (one path, not a colon-separated list)"
-					    : ", not a directory",
-			    access(guess, X_OK) == 0 ? "; did you mean " : "",
-			    access(guess, X_OK) == 0 ? guess : "");
+			    "PYTHON_PATH must name the interpreter file, %s%s%s%s. PYTHONPATH (no "
+			    "underscore) is Python's module search path, a different variable.",
+			    strchr(pp, ':') ? "one path, not a colon-separated list"
+					    : "not a directory",
+			    guess_ok ? " (did you mean " : "", guess_ok ? guess : "",
+			    guess_ok ? "?)" : "");
 		} else {
 			n += (size_t)snprintf(p->hint, sizeof(p->hint), "fix or unset %s.",
 					      is_env ? "PYTHON_PATH" : "`python =` in the config");
@@ -568,7 +576,8 @@ static void explain_failure(struct python_plan *p, const struct python_opts *o)
 			perm = (int)i;
 		else if (v == PV_DANGLING && dangling < 0)
 			dangling = (int)i;
-		else if (v != PV_UNSET && v != PV_MISSING && v != PV_NOT_FOUND && other < 0)
+		else if (v != PV_UNSET && v != PV_MISSING && v != PV_NOT_FOUND && v != PV_PERM &&
+			 v != PV_DANGLING && other < 0)
 			other = (int)i;
 	}
 	if (perm >= 0)

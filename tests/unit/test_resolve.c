@@ -464,7 +464,7 @@ static void test_python_path_env(void **state)
 	assert_int_equal(p.explicit_failed, 1);
 	assert_int_equal(p.cands[0].verdict, PV_NOT_FILE);
 	assert_true(strstr(p.error, "$PYTHON_PATH=") != NULL);
-	assert_true(strstr(p.hint, "not a directory; did you mean ") != NULL);
+	assert_true(strstr(p.hint, "not a directory (did you mean ") != NULL);
 	assert_true(strstr(p.hint, at("venvdir/bin/python3")) != NULL);
 	assert_true(strstr(p.hint, "PYTHONPATH (no underscore)") != NULL);
 	assert_true(strstr(p.hint, "Without it, ") != NULL);

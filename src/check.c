@@ -1,0 +1,1194 @@
+#include "check.h"
+
+#include "config.h"
+#include "envsane.h"
+#include "json.h"
+#include "resolve.h"
+#include "runcmd.h"
+#include "statusdir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+extern char **environ;
+
+enum status { ST_OK, ST_WARN, ST_SKIP, ST_FAIL };
+static const char *const status_word[] = {"ok", "warn", "skip", "FAIL"};
+
+#define MAX_HINTS	4
+#define REQUIRES_MIN_MS 60000
+#define SECCOMP_WAIT_MS 5000
+
+struct missing_mod {
+	char module[128];
+	char error[512];
+	int not_found; /* ModuleNotFoundError (else it exists but fails to import) */
+};
+
+struct svc_check {
+	const struct service_conf *s;
+	enum status status;
+	char summary[PATH_MAX + 256];
+	int is_python;
+	int has_user;
+	int user_ok;
+	char user_msg[512];
+	struct resolve_user u;
+	struct script_plan sp;
+	char cmd_found[PATH_MAX];
+	int cmd_err;
+	char workdir_msg[PATH_MAX + 64];
+	int req_state; /* 0 not checked, 1 all import, 2 some fail, 3 could not check */
+	char req_msg[1024];
+	struct missing_mod *missing;
+	size_t nmissing;
+	char hints[MAX_HINTS][1024];
+	int nhints;
+};
+
+struct env_check {
+	char user[64];
+	struct envsane plan;
+	int failed;
+	char msg[512];
+};
+
+struct report {
+	struct config_location loc;
+	struct config *cfg;
+	char load_error[1024];
+	char **app_dirs;
+
+	struct statusdir sd;
+	enum status sd_status;
+	char sd_hint[512];
+
+	enum status sc_status;
+	char sc_detail[512];
+	int sc_needed;
+
+	struct python_plan py;
+	enum status py_status;
+	int py_needed;
+	struct resolve_user py_users[16];
+	size_t npy_users;
+
+	struct env_check envs[16];
+	size_t nenvs;
+
+	struct svc_check *svcs;
+	size_t nsvcs;
+	int problems;
+};
+
+static void add_hint(struct svc_check *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_hint(struct svc_check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->nhints >= MAX_HINTS)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(c->hints[c->nhints], sizeof(c->hints[0]), fmt, ap) < 0)
+		c->hints[c->nhints][0] = '\0';
+	va_end(ap);
+	c->nhints++;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail */
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- seccomp ----------------------------------------------------------------- */
+
+/* Build a trivial filter with libseccomp in the parent (allow all, EPERM for
+ * one call nobody makes here), export its BPF, and load that in a child
+ * after no_new_privs: only raw syscalls between fork and _exit. */
+static enum status check_seccomp(char *detail, size_t n)
+{
+	const struct scmp_version *v = seccomp_version();
+	struct sock_filter insns[256];
+	struct sock_fprog prog;
+	scmp_filter_ctx ctx;
+	ssize_t len;
+	int fd, rc, status;
+	long deadline;
+	pid_t pid;
+
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		fmt_trunc(detail, n, "libseccomp cannot create a filter");
+		return ST_FAIL;
+	}
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(acct), 0);
+	fd = rc == 0 ? memfd_create("hfinit-check-bpf", MFD_CLOEXEC) : -1;
+	if (rc != 0 || fd < 0 || seccomp_export_bpf(ctx, fd) != 0) {
+		fmt_trunc(detail, n, "libseccomp cannot build a filter%s", rc ? "" : " (export)");
+		if (fd >= 0)
+			close(fd);
+		seccomp_release(ctx);
+		return ST_FAIL;
+	}
+	seccomp_release(ctx);
+	len = pread(fd, insns, sizeof(insns), 0);
+	close(fd);
+	if (len <= 0 || len % (ssize_t)sizeof(insns[0]) != 0) {
+		fmt_trunc(detail, n, "libseccomp exported no usable filter");
+		return ST_FAIL;
+	}
+	prog.len = (unsigned short)(len / (ssize_t)sizeof(insns[0]));
+	prog.filter = insns;
+	pid = fork();
+	if (pid < 0) {
+		fmt_trunc(detail, n, "fork: %s", strerror(errno));
+		return ST_FAIL;
+	}
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+			_exit(10);
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+			_exit(errno == EINVAL ? 11 : 12);
+		_exit(0);
+	}
+	deadline = now_ms() + SECCOMP_WAIT_MS;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		struct timespec ts = {0, 2000000};
+
+		if (r == pid)
+			break;
+		if ((r < 0 && errno != EINTR) || now_ms() > deadline) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0); /* SIGKILLed: returns promptly */
+			fmt_trunc(detail, n, "the test child did not finish");
+			return ST_FAIL;
+		}
+		(void)nanosleep(&ts, NULL);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		fmt_trunc(detail, n, "the kernel accepts seccomp filters (libseccomp %u.%u.%u)",
+			  v->major, v->minor, v->micro);
+		return ST_OK;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 10)
+		fmt_trunc(detail, n, "prctl(PR_SET_NO_NEW_PRIVS) refused");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 11)
+		fmt_trunc(detail, n,
+			  "the kernel has no seccomp filter support (CONFIG_SECCOMP_FILTER)");
+	else if (WIFEXITED(status))
+		fmt_trunc(detail, n,
+			  "loading a filter failed (the container runtime may forbid it)");
+	else
+		fmt_trunc(detail, n, "the test child died by signal %d", WTERMSIG(status));
+	return ST_FAIL;
+}
+
+/* --- helpers ------------------------------------------------------------------- */
+
+static const char *conf_env_get(char *const *env, const char *name)
+{
+	size_t k = strlen(name);
+
+	for (char *const *v = env; v && *v; v++)
+		if (strncmp(*v, name, k) == 0 && (*v)[k] == '=')
+			return *v + k + 1;
+	return NULL;
+}
+
+/* environ with the service's K=V overrides; the strings are not copied. */
+static char **merged_env(char *const *over)
+{
+	size_t n = 0, m = strv_len(over);
+	char **v;
+
+	for (char **e = environ; *e; e++)
+		n++;
+	v = calloc(n + m + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	n = 0;
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		int overridden = 0;
+
+		for (size_t i = 0; eq && i < m; i++)
+			if (strncmp(over[i], *e, (size_t)(eq - *e) + 1) == 0)
+				overridden = 1;
+		if (!overridden)
+			v[n++] = *e;
+	}
+	for (size_t i = 0; i < m; i++)
+		v[n++] = over[i];
+	return v;
+}
+
+/* Module name -> pip package, where they differ (the common ones). */
+static const char *pip_name(const char *module)
+{
+	static const char *const map[][2] = {
+	    {"cv2", "opencv-python-headless"},
+	    {"PIL", "pillow"},
+	    {"sklearn", "scikit-learn"},
+	    {"yaml", "pyyaml"},
+	    {"skimage", "scikit-image"},
+	    {"bs4", "beautifulsoup4"},
+	    {"dotenv", "python-dotenv"},
+	    {"google.protobuf", "protobuf"},
+	    {"attr", "attrs"},
+	    {"dateutil", "python-dateutil"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(module, map[i][0]) == 0)
+			return map[i][1];
+	return module;
+}
+
+/* Imports every required module with the resolved Python as the service user;
+ * one line per failure: "MODULE\tKIND\tMESSAGE". */
+static const char requires_code[] =
+    "import importlib, sys\n"
+    "if sys.argv[1]: sys.path.insert(0, sys.argv[1])\n"
+    "for m in sys.argv[2:]:\n"
+    "    try:\n"
+    "        importlib.import_module(m)\n"
+    "    except BaseException as e:\n"
+    "        msg = (str(e).splitlines() or [''])[0]\n"
+    "        kind = 'missing' if isinstance(e, ImportError) and getattr(e, 'name', None) "
+    "and (m == e.name or m.startswith(e.name + '.')) else 'broken'\n"
+    "        sys.stdout.write('%s\\t%s\\t%s: %s\\n' % (m, kind, type(e).__name__, msg))\n";
+
+static void check_requires(struct report *r, struct svc_check *c)
+{
+	const struct py_candidate *py = &r->py.cands[r->py.chosen];
+	size_t nreq = strv_len(c->s->requires), k = 0;
+	char **argv = calloc(nreq + 5, sizeof(*argv));
+	char **envp = merged_env(c->s->env);
+	char dir[PATH_MAX] = "";
+	struct runcmd_spec spec = {.path = py->path, .capture_max = 64 * 1024};
+	struct runcmd_result res;
+	struct err e;
+	long tmo = (long)r->cfg->python_timeout_ms;
+
+	if (!argv || !envp) {
+		fmt_trunc(c->req_msg, sizeof(c->req_msg), "out of memory");
+		c->req_state = 3;
+		goto out;
+	}
+	if (c->sp.found) {
+		char *slash;
+
+		fmt_trunc(dir, sizeof(dir), "%s", c->sp.path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	argv[k++] = (char *)py->path;
+	argv[k++] = "-c";
+	argv[k++] = (char *)requires_code;
+	argv[k++] = dir;
+	for (size_t i = 0; i < nreq; i++)
+	argv[k++] = c->s->requires[i];
+	spec.argv = argv;
+	spec.envp = envp;
+	spec.timeout_ms = (int)(tmo > REQUIRES_MIN_MS ? tmo : REQUIRES_MIN_MS);
+	if (c->has_user && c->user_ok)
+		spec.as = c->u.as;
+	if (runcmd(&spec, &res, &e) != 0) {
+		fmt_trunc(c->req_msg, sizeof(c->req_msg), "%s", e.msg);
+		c->req_state = 3;
+		goto out;
+	}
+	if (res.failed_step != RC_STEP_NONE || res.timed_out || !res.exited || res.code != 0) {
+		char line[256];
+
+		first_line(res.err, res.err_len, line, sizeof(line));
+		if (res.timed_out)
+			fmt_trunc(c->req_msg, sizeof(c->req_msg),
+				  "importing them did not finish within %d s",
+				  spec.timeout_ms / 1000);
+		else
+			fmt_trunc(c->req_msg, sizeof(c->req_msg), "the import check failed: %s",
+				  line[0] ? line : "no output");
+		c->req_state = 3;
+		runcmd_result_free(&res);
+		goto out;
+	}
+	for (char *p = res.out; *p;) {
+		char *nl = strchr(p, '\n'), *t1, *t2;
+		struct missing_mod *mm, *nm;
+
+		if (nl)
+			*nl = '\0';
+		t1 = strchr(p, '\t');
+		t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t1 && t2) {
+			nm = realloc(c->missing, (c->nmissing + 1) * sizeof(*c->missing));
+			if (!nm)
+				break;
+			c->missing = nm;
+			mm = &c->missing[c->nmissing++];
+			*t1 = *t2 = '\0';
+			fmt_trunc(mm->module, sizeof(mm->module), "%s", p);
+			mm->not_found = strcmp(t1 + 1, "missing") == 0;
+			fmt_trunc(mm->error, sizeof(mm->error), "%s", t2 + 1);
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	c->req_state = c->nmissing ? 2 : 1;
+	runcmd_result_free(&res);
+out:
+	free(argv);
+	free(envp);
+}
+
+/* --- the checks ------------------------------------------------------------------ */
+
+static int same_ids(const struct resolve_user *a, const struct resolve_user *b)
+{
+	return a->as.switch_ids == b->as.switch_ids && a->as.uid == b->as.uid &&
+	       a->as.gid == b->as.gid;
+}
+
+static void check_user(struct svc_check *c)
+{
+	struct err e;
+
+	if (!c->s->user && !c->s->group)
+		return;
+	c->has_user = 1;
+	if (resolve_user_lookup(c->s->user ? c->s->user : "0", c->s->group, &c->u, &e) != 0) {
+		fmt_trunc(c->user_msg, sizeof(c->user_msg), "%s", e.msg);
+		return;
+	}
+	if (!c->s->user) {
+		/* group only: stay ourselves, switch the group */
+		c->u.as.uid = geteuid();
+		fmt_trunc(c->u.name, sizeof(c->u.name), "%u", (unsigned)c->u.as.uid);
+	}
+	if (geteuid() != 0 && (c->u.as.uid != geteuid() || c->u.as.gid != getegid())) {
+		fmt_trunc(c->user_msg, sizeof(c->user_msg),
+			  "hfinit runs as uid %u, not root: it cannot switch to user %s (uid %u)",
+			  (unsigned)geteuid(), c->s->user ? c->s->user : "?",
+			  (unsigned)c->u.as.uid);
+		return;
+	}
+	if (geteuid() != 0)
+		c->u.as.switch_ids = 0; /* already that user */
+	c->user_ok = 1;
+}
+
+static void check_program(struct report *r, struct svc_check *c)
+{
+	const struct service_conf *s = c->s;
+	struct err e;
+
+	if (s->script) {
+		c->is_python = 1;
+		if (resolve_script(s->script, r->app_dirs,
+				   c->has_user && c->user_ok ? &c->u.as : NULL, &c->sp, &e) != 0) {
+			fmt_trunc(c->summary, sizeof(c->summary), "script %s: %s", s->script,
+				  e.msg);
+			c->status = ST_FAIL;
+			return;
+		}
+		if (!c->sp.found) {
+			size_t nd = 0;
+
+			fmt_trunc(c->summary, sizeof(c->summary),
+				  "script %s not found (%zu paths tried)", s->script, c->sp.ntried);
+			c->status = ST_FAIL;
+			for (size_t i = 0; i < c->sp.ntried; i++)
+				nd += c->sp.tried[i].verdict == SV_NOT_READABLE;
+			if (nd)
+				add_hint(c,
+					 "make the script readable by the service user (chmod a+r, "
+					 "or chown it in the Dockerfile)");
+			if (s->script[0] == '/')
+				add_hint(c, "check the path in `script =` (line %d)",
+					 s->script_line);
+			else
+				add_hint(
+				    c,
+				    "relative scripts are looked up under each app dir D as D/%s, "
+				    "D/dist/%s and D/src/%s: fix `script =` (line %d), set "
+				    "`app_dirs =` in [hfinit] or $APP_DIR, or copy the file into "
+				    "the image",
+				    s->script, s->script, s->script, s->script_line);
+			return;
+		}
+		fmt_trunc(c->summary, sizeof(c->summary), "script %s", c->sp.path);
+		return;
+	}
+	if (s->command && s->command[0]) {
+		const char *path = conf_env_get(s->env, "PATH");
+		const char *argv0 = s->command[0];
+		char joined[PATH_MAX];
+
+		if (!path)
+			path = getenv("PATH");
+		if (strchr(argv0, '/') && argv0[0] != '/' && s->workdir) {
+			fmt_trunc(joined, sizeof(joined), "%s/%s", s->workdir, argv0);
+			argv0 = joined;
+		}
+		c->cmd_err = resolve_on_path(argv0, path, c->cmd_found, sizeof(c->cmd_found));
+		if (c->cmd_err == 0) {
+			fmt_trunc(c->summary, sizeof(c->summary), "command %s", c->cmd_found);
+		} else if (c->cmd_err == EACCES) {
+			fmt_trunc(c->summary, sizeof(c->summary), "command %s is not executable",
+				  c->cmd_found);
+			add_hint(c, "chmod +x %s", c->cmd_found);
+			c->status = ST_FAIL;
+		} else {
+			fmt_trunc(c->summary, sizeof(c->summary), "command %s not found%s%s",
+				  s->command[0], strchr(argv0, '/') ? "" : " on $PATH=",
+				  strchr(argv0, '/') ? "" : (path ? path : ""));
+			add_hint(c,
+				 "install it in the image or give its absolute path in `command =` "
+				 "(line %d)",
+				 s->command_line);
+			c->status = ST_FAIL;
+		}
+	}
+}
+
+static void check_service(struct report *r, struct svc_check *c)
+{
+	const struct service_conf *s = c->s;
+	struct stat st;
+
+	check_user(c);
+	check_program(r, c);
+	if (c->has_user && !c->user_ok) {
+		c->status = ST_FAIL;
+		add_hint(c,
+			 "create the user in the image (useradd -m -u 1000 %s) or fix `user =` / "
+			 "`group =` (line %d)",
+			 s->user ? s->user : "NAME", s->user_line ? s->user_line : s->group_line);
+	}
+	if (s->workdir) {
+		const char *why = NULL;
+
+		if (stat(s->workdir, &st) != 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a directory";
+		if (why) {
+			fmt_trunc(c->workdir_msg, sizeof(c->workdir_msg), "workdir %s: %s",
+				  s->workdir, why);
+			c->status = ST_FAIL;
+		}
+	}
+	if (c->is_python && r->py_status == ST_FAIL) {
+		size_t k = strlen(c->summary);
+
+		/* reported under python; marked here too */
+		fmt_trunc(c->summary + k, sizeof(c->summary) - k, "; no working Python to run it");
+		c->status = ST_FAIL;
+	}
+	if (s->requires && c->is_python && r->py.chosen >= 0 && (!c->has_user || c->user_ok)) {
+		check_requires(r, c);
+		if (c->req_state != 1)
+			c->status = ST_FAIL;
+		for (size_t i = 0; i < c->nmissing; i++) {
+			const struct missing_mod *m = &c->missing[i];
+			const char *top = m->module;
+			char topbuf[128];
+			char *dot;
+
+			if (strcmp(pip_name(m->module), m->module) == 0 &&
+			    (dot = strchr(top, '.'))) {
+				fmt_trunc(topbuf, sizeof(topbuf), "%.*s", (int)(dot - top), top);
+				top = topbuf;
+			}
+			if (m->not_found)
+				add_hint(c, "module %s is missing: %s -m pip install %s", m->module,
+					 r->py.cands[r->py.chosen].path, pip_name(top));
+			else
+				add_hint(c, "module %s is installed but fails to import: %s",
+					 m->module, m->error);
+		}
+	} else if (s->requires && c->is_python) {
+		c->req_state = 3;
+		fmt_trunc(c->req_msg, sizeof(c->req_msg), "not checked: no working Python%s",
+			  c->has_user && !c->user_ok ? " or user" : "");
+	}
+}
+
+static void collect_python_users(struct report *r)
+{
+	struct resolve_user self;
+	int any_self = 0;
+
+	resolve_user_self(&self);
+	if (geteuid() != 0)
+		return; /* as ourselves */
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		const struct svc_check *c = &r->svcs[i];
+		size_t k;
+
+		if (!c->s->script)
+			continue;
+		if (!c->has_user || !c->user_ok) {
+			any_self = 1;
+			continue;
+		}
+		if (c->u.as.uid == 0 && c->u.as.gid == 0) {
+			any_self = 1;
+			continue;
+		}
+		for (k = 0; k < r->npy_users; k++)
+			if (same_ids(&r->py_users[k], &c->u))
+				break;
+		if (k == r->npy_users && k < sizeof(r->py_users) / sizeof(r->py_users[0])) {
+			r->py_users[k] = c->u;
+			r->py_users[k].as.groups = r->py_users[k].groups;
+			r->npy_users++;
+		}
+	}
+	if (any_self && r->npy_users > 0 &&
+	    r->npy_users < sizeof(r->py_users) / sizeof(r->py_users[0]))
+		r->py_users[r->npy_users++] = self;
+}
+
+static void check_env(struct report *r)
+{
+	const char *home = getenv("HOME"), *hf = getenv("HF_HOME");
+
+	/* Ourselves, then every distinct service user. */
+	for (size_t i = 0; i <= r->nsvcs && r->nenvs < sizeof(r->envs) / sizeof(r->envs[0]); i++) {
+		struct resolve_user self, *u = &self;
+		struct env_check *ec = &r->envs[r->nenvs];
+		struct passwd *pw;
+		struct err e;
+		size_t k;
+
+		if (i == 0) {
+			resolve_user_self(&self);
+			pw = getpwuid(getuid());
+			fmt_trunc(self.home, sizeof(self.home), "%s",
+				  pw && pw->pw_dir ? pw->pw_dir : "");
+			fmt_trunc(ec->user, sizeof(ec->user), "%s", pw ? pw->pw_name : "self");
+		} else {
+			const struct svc_check *c = &r->svcs[i - 1];
+
+			if (!c->has_user || !c->user_ok || !c->u.as.switch_ids)
+				continue;
+			for (k = 1; k < r->nenvs; k++)
+				if (strcmp(r->envs[k].user, c->u.name) == 0)
+					break;
+			if (k < r->nenvs)
+				continue;
+			u = (struct resolve_user *)&c->u;
+			fmt_trunc(ec->user, sizeof(ec->user), "%s", c->u.name);
+		}
+		if (envsane_plan(&ec->plan, home, hf, u->home[0] ? u->home : NULL,
+				 u->as.switch_ids ? &u->as : NULL, &e) != 0) {
+			ec->failed = 1;
+			fmt_trunc(ec->msg, sizeof(ec->msg), "%s", e.msg);
+		}
+		r->nenvs++;
+	}
+}
+
+static void run_checks(struct report *r)
+{
+	struct python_opts po;
+	struct err e;
+
+	if (statusdir_choose(&r->sd, r->cfg->status_dir, 0, &e) == 0) {
+		r->sd_status = ST_OK;
+	} else {
+		r->sd_status = ST_FAIL;
+		if (r->sd.explicit_choice)
+			fmt_trunc(r->sd_hint, sizeof(r->sd_hint),
+				  "make %s a directory writable by uid %u (e.g. in the Dockerfile: "
+				  "RUN mkdir -p %s && chown %u %s), or unset %s to choose one "
+				  "automatically",
+				  r->sd.tried[0].path, (unsigned)geteuid(), r->sd.tried[0].path,
+				  (unsigned)geteuid(), r->sd.tried[0].path,
+				  strcmp(r->sd.tried[0].source, "config") == 0
+				      ? "`status_dir =` in [hfinit]"
+				      : "$HFINIT_STATUS_DIR");
+		else
+			fmt_trunc(
+			    r->sd_hint, sizeof(r->sd_hint),
+			    "give hfinit a writable directory: set $HFINIT_STATUS_DIR or mount "
+			    "a tmpfs on /run");
+	}
+
+	for (size_t i = 0; i < r->cfg->nservices; i++)
+		r->sc_needed |= r->cfg->services[i].seccomp != NULL;
+	r->sc_status = check_seccomp(r->sc_detail, sizeof(r->sc_detail));
+	if (r->sc_status == ST_FAIL && !r->sc_needed)
+		r->sc_status = ST_WARN;
+
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		r->svcs[i].s = &r->cfg->services[i];
+		r->py_needed |= r->svcs[i].s->script != NULL;
+		check_user(&r->svcs[i]);
+	}
+	collect_python_users(r);
+	memset(&po, 0, sizeof(po));
+	po.conf_python = r->cfg->python;
+	po.timeout_ms = (int)r->cfg->python_timeout_ms;
+	po.app_dirs = r->app_dirs;
+	po.users = r->py_users;
+	po.nusers = r->npy_users;
+	po.check_all = 1;
+	if (resolve_python(&po, &r->py, &e) != 0) {
+		memset(&r->py, 0, sizeof(r->py));
+		r->py.chosen = -1;
+		fmt_trunc(r->py.error, sizeof(r->py.error), "%s", e.msg);
+	}
+	r->py_status = r->py.chosen >= 0 ? ST_OK : r->py_needed ? ST_FAIL : ST_SKIP;
+
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		struct svc_check *c = &r->svcs[i];
+
+		/* check_user ran above; check_service repeats it harmlessly */
+		memset(c, 0, sizeof(*c));
+		c->s = &r->cfg->services[i];
+		check_service(r, c);
+	}
+	check_env(r);
+
+	r->problems += r->sd_status == ST_FAIL;
+	r->problems += r->sc_status == ST_FAIL;
+	r->problems += r->py_status == ST_FAIL;
+	for (size_t i = 0; i < r->nsvcs; i++)
+		r->problems += r->svcs[i].status == ST_FAIL;
+	for (size_t i = 0; i < r->nenvs; i++)
+		r->problems += r->envs[i].failed;
+}
+
+/* --- text output ----------------------------------------------------------------- */
+
+#define IND "          "
+
+static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(f, "%-5s %-16s ", status_word[st], what);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+static void print_text(FILE *f, const struct report *r)
+{
+	char desc[1024];
+
+	fprintf(f, "hfinit check: %s (%s)\n\n", r->cfg->file, config_source_name(r->loc.source));
+	row(f, ST_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
+	    r->cfg->nservices == 1 ? "" : "s", r->cfg->nprofiles,
+	    r->cfg->nprofiles == 1 ? "" : "s");
+
+	if (r->sd_status == ST_OK) {
+		const struct statusdir_try *t = &r->sd.tried[r->sd.chosen];
+
+		row(f, ST_OK, "status dir", "%s%s", t->path, t->exists ? "" : " (will be created)");
+	} else {
+		row(f, ST_FAIL, "status dir", "no usable status directory");
+	}
+	for (int i = 0; i < r->sd.ntried; i++)
+		if (!r->sd.tried[i].usable)
+			fprintf(f, IND "%s (%s): %s\n", r->sd.tried[i].path, r->sd.tried[i].source,
+				r->sd.tried[i].why);
+	if (r->sd_status == ST_FAIL)
+		fprintf(f, IND "hint: %s\n", r->sd_hint);
+
+	row(f, r->sc_status, "seccomp", "%s%s", r->sc_detail,
+	    r->sc_status == ST_WARN ? " (no service uses a profile)" : "");
+	if (r->sc_status == ST_FAIL)
+		fprintf(f, IND "hint: run the container without a seccomp profile that blocks "
+			       "seccomp(2)/prctl, or remove `seccomp =` from the services\n");
+
+	if (r->py.chosen >= 0) {
+		const struct py_candidate *c = &r->py.cands[r->py.chosen];
+
+		row(f, ST_OK, "python", "%s (Python %s, from %s)", c->path, c->version, c->source);
+	} else {
+		row(f, r->py_status, "python", "%s%s", r->py.error,
+		    r->py_needed ? "" : " (no service uses `script =`)");
+	}
+	if (r->npy_users) {
+		fprintf(f, IND "verified as:");
+		for (size_t i = 0; i < r->npy_users; i++)
+			fprintf(f, " %s",
+				r->py_users[i].as.switch_ids ? r->py_users[i].name : "root");
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < r->py.ncands; i++) {
+		const struct py_candidate *c = &r->py.cands[i];
+
+		py_candidate_describe(c, desc, sizeof(desc));
+		fprintf(f, IND "%s %-22s %s%s%s\n", (int)i == r->py.chosen ? "*" : "-", c->source,
+			c->path, c->path[0] ? ": " : "", desc);
+	}
+	if (r->py.chosen < 0 && r->py.hint[0])
+		fprintf(f, IND "hint: %s\n", r->py.hint);
+
+	for (size_t i = 0; i < r->nenvs; i++) {
+		const struct env_check *ec = &r->envs[i];
+		char what[96];
+
+		fmt_trunc(what, sizeof(what), "env (%s)", ec->user);
+		if (ec->failed) {
+			row(f, ST_FAIL, what, "%s", ec->msg);
+			continue;
+		}
+		row(f, ec->plan.hf_home_warning[0] ? ST_WARN : ST_OK, what,
+		    "HOME=%s%s, HF_HOME=%s%s", ec->plan.home,
+		    ec->plan.home_create ? " (will be created)" : "", ec->plan.hf_home,
+		    ec->plan.hf_home_default ? " (default)" : "");
+		if (ec->plan.home_replaced)
+			fprintf(f, IND "%s: services get HOME=%s instead\n", ec->plan.home_reason,
+				ec->plan.home);
+		if (ec->plan.hf_home_warning[0])
+			fprintf(f, IND "%s\n", ec->plan.hf_home_warning);
+	}
+
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		const struct svc_check *c = &r->svcs[i];
+		char what[96];
+
+		fmt_trunc(what, sizeof(what), "service %s", c->s->name);
+		row(f, c->status, what, "%s", c->summary);
+		if (c->s->user || c->s->group)
+			fprintf(f, IND "user: %s%s\n",
+				c->user_ok ? (c->s->user ? c->s->user : "(self)") : "",
+				c->user_ok ? "" : c->user_msg);
+		if (c->s->script && (!c->sp.found || c->sp.ntried > 1))
+			for (size_t k = 0; k < c->sp.ntried; k++) {
+				const struct script_try *t = &c->sp.tried[k];
+
+				fprintf(f, IND "%s %s: %s",
+					c->sp.found && k + 1 == c->sp.ntried ? "*" : "-", t->path,
+					script_verdict_name(t->verdict));
+				if (t->detail[0])
+					fprintf(f, " (%s)", t->detail);
+				fputc('\n', f);
+			}
+		if (c->workdir_msg[0])
+			fprintf(f, IND "%s\n", c->workdir_msg);
+		for (char **v = c->s->env; v && *v; v++) {
+			char shown[1024];
+
+			env_redact_assignment(*v, shown, sizeof(shown));
+			fprintf(f, IND "env %s\n", shown);
+		}
+		if (c->s->requires) {
+			char *joined = strv_join(c->s->requires);
+
+			if (c->req_state == 1)
+				fprintf(f, IND "requires %s: all import\n", joined ? joined : "");
+			else if (c->req_state == 2)
+				for (size_t k = 0; k < c->nmissing; k++)
+					fprintf(f, IND "requires %s: %s\n", c->missing[k].module,
+						c->missing[k].error);
+			else
+				fprintf(f, IND "requires %s: %s\n", joined ? joined : "",
+					c->req_msg);
+			free(joined);
+		}
+		for (int k = 0; k < c->nhints; k++)
+			fprintf(f, IND "hint: %s\n", c->hints[k]);
+	}
+	fputc('\n', f);
+	if (r->problems)
+		fprintf(f, "%d problem%s: hfinit would not start everything.\n", r->problems,
+			r->problems == 1 ? "" : "s");
+	else
+		fprintf(f, "all checks passed.\n");
+}
+
+/* --- JSON output ------------------------------------------------------------------ */
+
+static void json_strv(struct json *j, const char *key, char *const *v)
+{
+	json_key(j, key);
+	if (!v) {
+		json_null(j);
+		return;
+	}
+	json_arr_begin(j);
+	for (; *v; v++)
+		json_str(j, *v);
+	json_arr_end(j);
+}
+
+static void json_python(struct json *j, const struct report *r)
+{
+	json_key(j, "python");
+	json_obj_begin(j);
+	json_kstr(j, "status", status_word[r->py_status]);
+	json_kbool(j, "needed", r->py_needed);
+	if (r->py.chosen >= 0) {
+		const struct py_candidate *c = &r->py.cands[r->py.chosen];
+
+		json_kstr(j, "path", c->path);
+		json_kstr(j, "version", c->version);
+		json_kstr(j, "source", c->source);
+		json_kstr(j, "executable", c->executable);
+	} else {
+		json_kstr(j, "path", NULL);
+		json_kstr(j, "error", r->py.error);
+		json_kstr(j, "hint", r->py.hint[0] ? r->py.hint : NULL);
+	}
+	json_key(j, "verified_as");
+	json_arr_begin(j);
+	for (size_t i = 0; i < r->npy_users; i++)
+		json_str(j, r->py_users[i].as.switch_ids ? r->py_users[i].name : "root");
+	json_arr_end(j);
+	json_key(j, "candidates");
+	json_arr_begin(j);
+	for (size_t i = 0; i < r->py.ncands; i++) {
+		const struct py_candidate *c = &r->py.cands[i];
+
+		json_obj_begin(j);
+		json_kstr(j, "source", c->source);
+		json_kstr(j, "path", c->path[0] ? c->path : NULL);
+		json_kstr(j, "verdict", py_verdict_name(c->verdict));
+		json_kstr(j, "detail", c->detail[0] ? c->detail : NULL);
+		json_kstr(j, "version", c->version[0] ? c->version : NULL);
+		json_kbool(j, "chosen", (int)i == r->py.chosen);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void json_service(struct json *j, const struct report *r, const struct svc_check *c)
+{
+	json_key(j, c->s->name);
+	json_obj_begin(j);
+	json_kstr(j, "status", status_word[c->status]);
+	json_kstr(j, "summary", c->summary);
+	json_kstr(j, "kind", c->s->script ? "script" : "command");
+	if (c->s->script) {
+		json_kstr(j, "script", c->s->script);
+		json_kstr(j, "resolved", c->sp.found ? c->sp.path : NULL);
+		json_key(j, "tried");
+		json_arr_begin(j);
+		for (size_t k = 0; k < c->sp.ntried; k++) {
+			json_obj_begin(j);
+			json_kstr(j, "path", c->sp.tried[k].path);
+			json_kstr(j, "verdict", script_verdict_name(c->sp.tried[k].verdict));
+			json_kstr(j, "detail",
+				  c->sp.tried[k].detail[0] ? c->sp.tried[k].detail : NULL);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_kstr(j, "python", r->py.chosen >= 0 ? r->py.cands[r->py.chosen].path : NULL);
+	} else {
+		json_kstr(j, "command",
+			  c->s->command && c->s->command[0] ? c->s->command[0] : NULL);
+		json_kstr(j, "resolved", c->cmd_err == 0 && c->cmd_found[0] ? c->cmd_found : NULL);
+	}
+	json_key(j, "user");
+	if (!c->has_user) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_kstr(j, "name", c->s->user);
+		json_kstr(j, "group", c->s->group);
+		json_kbool(j, "ok", c->user_ok);
+		if (c->user_ok) {
+			json_kint(j, "uid", c->u.as.uid);
+			json_kint(j, "gid", c->u.as.gid);
+		} else {
+			json_kstr(j, "error", c->user_msg);
+		}
+		json_obj_end(j);
+	}
+	json_kstr(j, "workdir_error", c->workdir_msg[0] ? c->workdir_msg : NULL);
+	json_key(j, "env");
+	json_arr_begin(j);
+	for (char **v = c->s->env; v && *v; v++) {
+		char shown[1024];
+
+		env_redact_assignment(*v, shown, sizeof(shown));
+		json_str(j, shown);
+	}
+	json_arr_end(j);
+	json_key(j, "requires");
+	if (!c->s->requires) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_strv(j, "modules", c->s->requires);
+		json_kstr(j, "status",
+			  c->req_state == 1   ? "ok"
+			  : c->req_state == 2 ? "FAIL"
+					      : "not checked");
+		json_kstr(j, "message", c->req_msg[0] ? c->req_msg : NULL);
+		json_key(j, "failed");
+		json_arr_begin(j);
+		for (size_t k = 0; k < c->nmissing; k++) {
+			json_obj_begin(j);
+			json_kstr(j, "module", c->missing[k].module);
+			json_kbool(j, "missing", c->missing[k].not_found);
+			json_kstr(j, "error", c->missing[k].error);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_key(j, "hints");
+	json_arr_begin(j);
+	for (int k = 0; k < c->nhints; k++)
+		json_str(j, c->hints[k]);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static int print_json_doc(struct json *j)
+{
+	char *out;
+	size_t len;
+
+	if (json_finish(j, &out, &len) != 0) {
+		fprintf(stderr, "hfinit: error: building the JSON report: %s\n", strerror(errno));
+		return -1;
+	}
+	fwrite(out, 1, len, stdout);
+	fputc('\n', stdout);
+	free(out);
+	return 0;
+}
+
+static void json_config(struct json *j, const struct report *r)
+{
+	json_key(j, "config");
+	json_obj_begin(j);
+	json_kstr(j, "file", r->cfg ? r->cfg->file : r->loc.path);
+	json_kstr(j, "source", config_source_name(r->loc.source));
+	json_kbool(j, "ok", config_ok(r->cfg));
+	json_key(j, "errors");
+	json_arr_begin(j);
+	if (!r->cfg) {
+		json_obj_begin(j);
+		json_kstr(j, "text", r->load_error);
+		json_obj_end(j);
+	}
+	for (size_t i = 0; r->cfg && i < r->cfg->ndiags; i++) {
+		const struct config_diag *d = &r->cfg->diags[i];
+
+		json_obj_begin(j);
+		json_kint(j, "line", d->line);
+		json_kstr(j, "section", d->section);
+		json_kstr(j, "key", d->key);
+		json_kstr(j, "message", d->msg);
+		json_kstr(j, "text", d->text);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static int print_json(const struct report *r, int exit_code)
+{
+	struct json j;
+
+	json_init(&j, 1);
+	json_obj_begin(&j);
+	json_kint(&j, "schema", 1);
+	json_kstr(&j, "hfinit", HFINIT_VERSION);
+	json_kstr(&j, "result", exit_code == 0 ? "ok" : exit_code == 2 ? "config error" : "fail");
+	json_kint(&j, "exit", exit_code);
+	json_kint(&j, "problems", config_ok(r->cfg) ? r->problems : -1);
+	json_config(&j, r);
+	if (config_ok(r->cfg)) {
+		json_key(&j, "status_dir");
+		json_obj_begin(&j);
+		json_kstr(&j, "status", status_word[r->sd_status]);
+		json_kstr(&j, "path", statusdir_path(&r->sd));
+		json_kstr(&j, "hint", r->sd_hint[0] ? r->sd_hint : NULL);
+		json_key(&j, "tried");
+		json_arr_begin(&j);
+		for (int i = 0; i < r->sd.ntried; i++) {
+			json_obj_begin(&j);
+			json_kstr(&j, "path", r->sd.tried[i].path);
+			json_kstr(&j, "source", r->sd.tried[i].source);
+			json_kbool(&j, "usable", r->sd.tried[i].usable);
+			json_kbool(&j, "exists", r->sd.tried[i].exists);
+			json_kstr(&j, "why", r->sd.tried[i].why[0] ? r->sd.tried[i].why : NULL);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+
+		json_key(&j, "seccomp");
+		json_obj_begin(&j);
+		json_kstr(&j, "status", status_word[r->sc_status]);
+		json_kbool(&j, "needed", r->sc_needed);
+		json_kstr(&j, "detail", r->sc_detail);
+		json_obj_end(&j);
+
+		json_python(&j, r);
+
+		json_key(&j, "environment");
+		json_arr_begin(&j);
+		for (size_t i = 0; i < r->nenvs; i++) {
+			const struct env_check *ec = &r->envs[i];
+
+			json_obj_begin(&j);
+			json_kstr(&j, "user", ec->user);
+			json_kstr(&j, "status",
+				  ec->failed			? "FAIL"
+				  : ec->plan.hf_home_warning[0] ? "warn"
+								: "ok");
+			json_kstr(&j, "home", ec->plan.home);
+			json_kbool(&j, "home_replaced", ec->plan.home_replaced);
+			json_kstr(&j, "home_reason",
+				  ec->plan.home_reason[0] ? ec->plan.home_reason : NULL);
+			json_kbool(&j, "home_create", ec->plan.home_create);
+			json_kstr(&j, "hf_home", ec->plan.hf_home);
+			json_kbool(&j, "hf_home_default", ec->plan.hf_home_default);
+			json_kstr(&j, "warning",
+				  ec->failed			? ec->msg
+				  : ec->plan.hf_home_warning[0] ? ec->plan.hf_home_warning
+								: NULL);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+
+		json_key(&j, "services");
+		json_obj_begin(&j);
+		for (size_t i = 0; i < r->nsvcs; i++)
+			json_service(&j, r, &r->svcs[i]);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+	return print_json_doc(&j);
+}
+
+/* --- entry ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hfinit check [-c FILE] [--json]\n"
+		   "  validate the config, resolve Python and every script, check the status\n"
+		   "  dir, seccomp, users and required Python modules; exit 0 when everything\n"
+		   "  would start, 1 when something would not, 2 on config errors\n");
+}
+
+static void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		script_plan_free(&r->svcs[i].sp);
+		free(r->svcs[i].missing);
+	}
+	free(r->svcs);
+	python_plan_free(&r->py);
+	resolve_strv_free(r->app_dirs);
+	config_free(r->cfg);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	const char *opt_config = NULL;
+	struct report r;
+	struct err e;
+	int json = 0, code;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+			   i + 1 < argc) {
+			opt_config = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			opt_config = argv[i] + 9;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "hfinit: error: check: unexpected argument \"%s\"\n",
+				argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	memset(&r, 0, sizeof(r));
+	r.py.chosen = -1;
+	r.sd.chosen = -1;
+	config_locate(opt_config, &r.loc);
+	r.cfg = config_load(&r.loc, &e);
+	if (!r.cfg)
+		fmt_trunc(r.load_error, sizeof(r.load_error), "%s", e.msg);
+	if (!config_ok(r.cfg)) {
+		if (json) {
+			(void)print_json(&r, 2); /* exit 2 either way */
+		} else {
+			printf("hfinit check: %s (%s)\n\n", r.cfg ? r.cfg->file : r.loc.path,
+			       config_source_name(r.loc.source));
+			if (!r.cfg) {
+				printf("FAIL  config           %s\n", r.load_error);
+			} else {
+				printf("FAIL  config           %zu error%s\n", r.cfg->ndiags,
+				       r.cfg->ndiags == 1 ? "" : "s");
+				for (size_t i = 0; i < r.cfg->ndiags; i++)
+					printf(IND "%s\n", r.cfg->diags[i].text);
+			}
+			printf("\nconfig errors: nothing would start (exit 2).\n");
+		}
+		config_free(r.cfg);
+		fflush(stdout);
+		return 2;
+	}
+	if (resolve_app_dirs(r.cfg->app_dirs, &r.app_dirs, &e) != 0) {
+		fprintf(stderr, "hfinit: error: check: %s\n", e.msg);
+		config_free(r.cfg);
+		return 1;
+	}
+	r.nsvcs = r.cfg->nservices;
+	r.svcs = calloc(r.nsvcs ? r.nsvcs : 1, sizeof(*r.svcs));
+	if (!r.svcs) {
+		fprintf(stderr, "hfinit: error: check: out of memory\n");
+		report_free(&r);
+		return 1;
+	}
+	run_checks(&r);
+	code = r.problems ? 1 : 0;
+	if (json) {
+		if (print_json(&r, code) != 0)
+			code = 1;
+	} else {
+		print_text(stdout, &r);
+	}
+	report_free(&r);
+	if (fflush(stdout) != 0)
+		return 1;
+	return code;
+}

@@ -1,0 +1,239 @@
+"""`hfinit check` on broken images: each case of issue 3's "Done when" is named
+with a fix, the text report is compared with a golden file (tests/golden/check/),
+and --json carries the same verdicts. Set HFINIT_UPDATE_GOLDEN=1 to rewrite the
+golden files after an intended change (then review the diff)."""
+
+import json
+import os
+import re
+
+import pytest
+
+from fakeimage import Image
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "..", "golden", "check")
+
+SPACE = """[hfinit]
+app_dirs = /app /home/user/app
+python_timeout = 2s
+
+[service:web]
+command = node dist/index.js
+env = HF_TOKEN=hf_s3cr3t_value NODE_ENV=production
+
+[service:tts]
+stage = 2
+script = server/ml-services/worker_pool.py
+args = --workers 1 --worker-type tts
+required = no
+seccomp = worker
+"""
+
+
+def golden(name, text):
+    path = os.path.join(GOLDEN, name + ".txt")
+    if os.environ.get("HFINIT_UPDATE_GOLDEN") == "1":
+        os.makedirs(GOLDEN, exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    with open(path) as f:
+        want = f.read()
+    assert text == want, f"output differs from {path}:\n{text}"
+
+
+@pytest.fixture
+def img(tmp_path):
+    i = Image(tmp_path / "root")
+    i.write("usr/bin/node", "#!/bin/sh\nexit 0\n", 0o755)
+    i.write("app/server/ml-services/worker_pool.py", "print('ready')\n")
+    i.config(SPACE)
+    return i
+
+
+def run_both(img, name, want_code, **kw):
+    """Text report (golden-compared) and JSON report; returns the JSON doc."""
+    r = img.check(**kw)
+    assert r.returncode == want_code, r.stdout + r.stderr
+    assert r.stderr == ""
+    golden(name, r.stdout)
+    code, doc = img.check_json(**kw)
+    assert code == want_code
+    assert doc["exit"] == want_code
+    return r.stdout, doc
+
+
+def test_all_ok(img):
+    img.fake_python("app/.venv/bin/python3", "3.11.7")
+    text, doc = run_both(img, "ok", 0)
+    assert text.endswith("all checks passed.\n")
+    assert doc["result"] == "ok" and doc["problems"] == 0
+    assert doc["python"]["path"] == "/app/.venv/bin/python3"
+    assert doc["services"]["tts"]["resolved"] == "/app/server/ml-services/worker_pool.py"
+    assert doc["services"]["web"]["resolved"] == "/usr/bin/node"
+    assert doc["seccomp"]["status"] == "ok"
+
+
+def test_secret_values_never_printed(img):
+    img.fake_python("usr/bin/python3")
+    env = {"HF_TOKEN": "hf_from_env_123", "OPENAI_API_KEY": "sk-abc"}
+    r = img.check(env=env)
+    rj = img.check("--json", env=env)
+    for out in (r.stdout + r.stderr, rj.stdout + rj.stderr):
+        assert "hf_s3cr3t_value" not in out
+        assert "hf_from_env_123" not in out and "sk-abc" not in out
+    assert "env HF_TOKEN=***" in r.stdout
+    assert "env NODE_ENV=production" in r.stdout
+    assert json.loads(rj.stdout)["services"]["web"]["env"] == [
+        "HF_TOKEN=***", "NODE_ENV=production"]
+
+
+# --- the eight broken images of issue 3 -------------------------------------------------
+
+def test_no_python_at_all(img):
+    text, doc = run_both(img, "no-python", 1)
+    assert "FAIL  python           no working Python among 16 candidates" in text
+    assert "hint: Install Python 3 in the image" in text
+    assert doc["python"]["status"] == "FAIL"
+
+
+def test_python_path_is_a_directory(img):
+    img.fake_python("app/.venv/bin/python3", "3.11.7")
+    text, doc = run_both(img, "python-path-dir", 1, env={"PYTHON_PATH": "/app/.venv"})
+    assert "PYTHON_PATH must name the interpreter file, not a directory " \
+           "(did you mean /app/.venv/bin/python3?)" in text
+    assert "PYTHONPATH (no underscore)" in text
+
+
+def test_venv_python_dangles(img):
+    img.symlink("/usr/local/bin/python3.11", "app/.venv/bin/python3")
+    img.symlink("python3", "app/.venv/bin/python")
+    text, doc = run_both(img, "venv-dangling", 1)
+    assert "/app/.venv/bin/python3: dangling link: -> /usr/local/bin/python3.11 " \
+           "(does not exist)" in text
+    assert "venvs are not relocatable; create the venv in the final stage" in text
+
+
+def test_venv_belongs_to_root(img):
+    img.mkdir("app/.venv", 0o700)
+    img.fake_python("app/.venv/bin/python3", "3.11.7")
+    text, doc = run_both(img, "venv-root-only", 1, as_user=True)
+    assert "/app/.venv/bin/python3: permission denied" in text
+    assert "is not usable by the service user: create the venv as that user" in text
+
+
+def test_missing_script(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    os.remove(img.path("app/server/ml-services/worker_pool.py"))
+    text, doc = run_both(img, "missing-script", 1)
+    tried = [t["path"] for t in doc["services"]["tts"]["tried"]]
+    assert tried == [
+        "/app/server/ml-services/worker_pool.py",
+        "/app/dist/server/ml-services/worker_pool.py",
+        "/app/src/server/ml-services/worker_pool.py",
+        "/home/user/app/server/ml-services/worker_pool.py",
+        "/home/user/app/dist/server/ml-services/worker_pool.py",
+        "/home/user/app/src/server/ml-services/worker_pool.py"]
+    for p in tried:
+        assert f"- {p}: missing" in text
+    assert "fix `script =` (line 11)" in text
+
+
+def test_unwritable_status_dir(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    img.mkdir("srv/status", 0o755)  # root's; hfinit runs as uid 1000
+    text, doc = run_both(img, "status-dir-unwritable", 1, as_user=True,
+                         env={"HFINIT_STATUS_DIR": "/srv/status"})
+    assert "FAIL  status dir       no usable status directory" in text
+    assert "/srv/status (HFINIT_STATUS_DIR): cannot create files in it: Permission denied" in text
+    assert "hint: make /srv/status a directory writable by uid 1000" in text
+    assert doc["status_dir"]["status"] == "FAIL"
+
+
+def test_status_dir_auto_falls_back_as_user(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    code, doc = img.check_json(as_user=True)
+    assert code == 0
+    assert doc["status_dir"]["path"] == "/tmp/hfinit"
+    assert doc["status_dir"]["tried"][0]["why"] == \
+        "missing, and /run is not writable: Permission denied"
+
+
+def test_typo_key(img):
+    img.config(SPACE.replace("python_timeout", "pyhton_timeout"))
+    text, doc = run_both(img, "typo-key", 2)
+    assert "hfinit.ini:3: [hfinit] pyhton_timeout: unknown key (did you mean " \
+           "python_timeout?)" in text
+    assert doc["config"]["errors"][0]["line"] == 3
+    assert doc["result"] == "config error"
+
+
+def test_bad_duration(img):
+    img.config(SPACE.replace("python_timeout = 2s", "python_timeout = 2 secs"))
+    text, doc = run_both(img, "bad-duration", 2)
+    assert "hfinit.ini:3: [hfinit] python_timeout:" in text
+    assert doc["config"]["errors"][0]["key"] == "python_timeout"
+
+
+def test_missing_module(img):
+    img.real_python()
+    img.write("app/server/ml-services/helper_mod.py", "X = 1\n")
+    img.config(SPACE + "requires = json helper_mod nosuchmodule_h5 cv2 broken_mod\n")
+    img.write("app/server/ml-services/broken_mod.py", "raise RuntimeError('CUDA missing')\n")
+    r = img.check()
+    assert r.returncode == 1, r.stdout
+    text = re.sub(r"Python 3\.\d+\.\d+", "Python 3.X.Y", r.stdout)
+    golden("missing-module", text)
+    assert "requires nosuchmodule_h5: ModuleNotFoundError: No module named " \
+           "'nosuchmodule_h5'" in text
+    assert "hint: module nosuchmodule_h5 is missing: /usr/bin/python3 -m pip install " \
+           "nosuchmodule_h5" in text
+    assert "hint: module cv2 is missing: /usr/bin/python3 -m pip install " \
+           "opencv-python-headless" in text
+    assert "hint: module broken_mod is installed but fails to import: RuntimeError: " \
+           "CUDA missing" in text
+    assert "helper_mod" not in text.replace("requires json helper_mod", "")
+    code, doc = img.check_json()
+    req = doc["services"]["tts"]["requires"]
+    assert [(m["module"], m["missing"]) for m in req["failed"]] == [
+        ("nosuchmodule_h5", True), ("cv2", True), ("broken_mod", False)]
+
+
+def test_requires_as_service_user(img):
+    # the module is importable for root only: checked as the service user
+    img.real_python()
+    img.mkdir("opt/private", 0o700)
+    img.write("opt/private/only_root.py", "X = 1\n")
+    img.config(SPACE + "requires = only_root\nuser = user\nenv = PYTHONPATH=/opt/private\n")
+    code, doc = img.check_json()
+    assert code == 1
+    assert [m["module"] for m in doc["services"]["tts"]["requires"]["failed"]] == ["only_root"]
+    img.config(SPACE + "requires = only_root\nenv = PYTHONPATH=/opt/private\n")
+    code, doc = img.check_json()
+    assert code == 0, doc["services"]["tts"]
+
+
+# --- more failures named with a fix -----------------------------------------------------
+
+def test_unknown_user_and_command(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    os.remove(img.path("usr/bin/node"))
+    img.config(SPACE + "user = ghost\n")
+    text, doc = run_both(img, "user-and-command", 1)
+    assert "user ghost does not exist (not in /etc/passwd)" in text
+    assert "hint: create the user in the image" in text
+    assert "command node not found on $PATH=/usr/local/bin:/usr/bin:/bin" in text
+    assert doc["services"]["tts"]["user"]["ok"] is False
+
+
+def test_missing_config_file(tmp_path):
+    i = Image(tmp_path / "root")
+    r = i.check()
+    assert r.returncode == 2
+    assert "cannot read config /etc/hfinit/hfinit.ini (given with -c): No such file" in r.stdout
+
+
+def test_bad_usage(img):
+    r = img.check("--bogus")
+    assert r.returncode == 2
+    assert 'unexpected argument "--bogus"' in r.stderr
+    assert "usage: hfinit check" in r.stderr
