@@ -2,6 +2,7 @@
  * main): every mode is a function that returns the process exit status. */
 #include <string.h>
 
+#include "check.h"
 #include "log.h"
 #include "single.h"
 #include "version.h"
@@ -14,6 +15,7 @@ struct mode {
 /* `hfinit NAME ARG...` runs NAME's function. Add a mode with one line. */
 static const struct mode modes[] = {
     {"version", cmd_version},
+    {"check", cmd_check},
 };
 
 int main(int argc, char **argv)
