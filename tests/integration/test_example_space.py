@@ -266,6 +266,10 @@ def test_pool_fail_at_start(procs, tmp, kind, last):
     assert err.startswith("Traceback (most recent call last):"), err
     assert last in err, err
     assert "ready" not in pool.out()
+    # hfinit's `line:ready` matches stderr lines too. The real strerror text
+    # "Address already in use" contains "ready": that is why the example
+    # config waits with `regex:^ready$`. No other kind may contain the word.
+    assert ("ready" in err) == (kind == "addrinuse")
     assert os.listdir(tmp) == []  # no socket was ever made
 
 
@@ -279,6 +283,7 @@ def test_pool_missing_model_exits_1(procs, tmp):
     pool = start_pool(procs, tmp, "--workers", "2", "--model", tmp + "/nope.bin")
     assert pool.wait_exit() == 1
     assert "FileNotFoundError" in pool.err()
+    assert "ready" not in pool.out() + pool.err()
     assert re.search(r"worker \d \(pid \d+\) exited with code 1 while loading its model", pool.err())
     assert "ready" not in pool.out()
     assert os.listdir(tmp) == []
@@ -289,7 +294,7 @@ def test_pool_hang_never_ready_then_sigterm(procs, tmp):
     pool.wait_line(r"--hang: all workers loaded", stream="err")
     pids = worker_pids(pool)
     time.sleep(0.5)  # a negative check: nothing may happen in this window
-    assert "ready" not in pool.out() and pool.p.poll() is None
+    assert "ready" not in pool.out() + pool.err() and pool.p.poll() is None
     assert not os.path.exists(pool.sock)
     pool.p.send_signal(signal.SIGTERM)
     assert pool.wait_exit() == 0

@@ -55,14 +55,15 @@ def socket_path_for(worker_type):
 
 def say(msg):
     """A progress line on stdout. `ready` is the readiness line a supervisor
-    waits for (`ready = line:ready` matches any line containing it), so no
-    other stdout line may contain that word."""
+    waits for (hfinit's `ready = line:ready` matches any stdout or stderr
+    line containing it), so no other line of the pool may contain that word."""
     assert "ready" not in msg.lower(), msg
     sys.stdout.write(msg + "\n")
     sys.stdout.flush()
 
 
 def warn(msg):
+    assert "ready" not in msg.lower(), msg  # stderr lines count for line:ready too
     sys.stderr.write(msg + "\n")
     sys.stderr.flush()
 
@@ -83,10 +84,13 @@ def _fake_import_torch():
 
 def _fake_cuda_oom():
     oom = _exc_class("torch.cuda", "OutOfMemoryError", RuntimeError)
+    # torch >= 2.1 wording; the older one says "already allocated", which
+    # would match `ready = line:ready` (hfinit matches stderr lines too).
     raise oom(
-        "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB "
-        "total capacity; 14.12 GiB already allocated; 1.02 GiB free; 14.50 "
-        "GiB reserved in total by PyTorch)"
+        "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total "
+        "capacity of 15.78 GiB of which 1.02 GiB is free. Of the allocated "
+        "memory 14.12 GiB is allocated by PyTorch, and 250.00 MiB is reserved "
+        "by PyTorch but unallocated."
     )
 
 
