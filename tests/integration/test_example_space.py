@@ -28,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SPACE = os.path.join(REPO, "docker", "example-space")
 POOL = os.path.join(SPACE, "server", "ml-services", "worker_pool.py")
 SERVER = os.path.join(SPACE, "server", "index.js")
-PYTHON = sys.executable
+PYTHON = os.environ.get("EXAMPLE_SPACE_PYTHON") or sys.executable  # to try other Pythons (>= 3.9)
 NODE = shutil.which("node")
 WAIT = 10.0  # generous bound for any awaited event
 
