@@ -285,13 +285,36 @@ static void check_requires(struct report *r, struct svc_check *c)
 	const struct py_candidate *py = &r->py.cands[r->py.chosen];
 	size_t nreq = strv_len(c->s->requires), k = 0;
 	char **argv = calloc(nreq + 5, sizeof(*argv));
-	char **envp = merged_env(c->s->env);
-	char dir[PATH_MAX] = "";
+	char **envp = NULL, **over = NULL;
+	char dir[PATH_MAX] = "", home_kv[PATH_MAX + 8], hf_kv[PATH_MAX + 16];
 	struct runcmd_spec spec = {.path = py->path, .capture_max = 64 * 1024};
 	struct runcmd_result res;
 	struct err e;
 	long tmo = (long)r->cfg->python_timeout_ms;
 
+	/* Imports run with the HOME / HF_HOME the service would get (some
+	 * libraries create cache directories at import time). */
+	over = calloc(strv_len(c->s->env) + 3, sizeof(*over));
+	if (over) {
+		const struct runas *as = c->has_user && c->user_ok ? &c->u.as : NULL;
+		struct envsane es;
+		size_t n = 0;
+
+		if (envsane_plan(&es, getenv("HOME"), getenv("HF_HOME"),
+				 c->has_user && c->u.home[0] ? c->u.home : NULL,
+				 as && as->switch_ids ? as : NULL, NULL) == 0 &&
+		    !es.home_create) {
+			fmt_trunc(home_kv, sizeof(home_kv), "HOME=%s", es.home);
+			fmt_trunc(hf_kv, sizeof(hf_kv), "HF_HOME=%s", es.hf_home);
+			if (!conf_env_get(c->s->env, "HOME"))
+				over[n++] = home_kv;
+			if (!conf_env_get(c->s->env, "HF_HOME"))
+				over[n++] = hf_kv;
+		}
+		for (char **v = c->s->env; v && *v; v++)
+			over[n++] = *v;
+		envp = merged_env(over);
+	}
 	if (!argv || !envp) {
 		fmt_trunc(c->req_msg, sizeof(c->req_msg), "out of memory");
 		c->req_state = 3;
@@ -364,6 +387,7 @@ static void check_requires(struct report *r, struct svc_check *c)
 out:
 	free(argv);
 	free(envp);
+	free(over);
 }
 
 /* --- the checks ------------------------------------------------------------------ */

@@ -200,6 +200,8 @@ void py_candidate_describe(const struct py_candidate *c, char *buf, size_t n)
 {
 	if (c->verdict == PV_OK)
 		fmt_trunc(buf, n, "ok, Python %s", c->version);
+	else if (c->verdict == PV_UNSET && c->detail[0])
+		fmt_trunc(buf, n, "%s", c->detail); /* config: "auto" */
 	else if (c->detail[0])
 		fmt_trunc(buf, n, "%s: %s", py_verdict_name(c->verdict), c->detail);
 	else

@@ -212,6 +212,18 @@ def test_requires_as_service_user(img):
     assert code == 0, doc["services"]["tts"]
 
 
+def test_requires_imports_see_the_service_home(img):
+    # hfinit inherits HOME=/root; the service user gets its own writable HOME
+    img.real_python()
+    img.write("app/server/ml-services/homecheck.py",
+              "import os\nh = os.environ['HOME']\n"
+              "assert h == '/home/user', h\n"
+              "assert os.environ['HF_HOME'] == '/home/user/.cache/huggingface'\n")
+    img.config(SPACE + "requires = homecheck\nuser = user\n")
+    code, doc = img.check_json()
+    assert code == 0, doc["services"]["tts"]["requires"]
+
+
 # --- more failures named with a fix -----------------------------------------------------
 
 def test_unknown_user_and_command(img):
