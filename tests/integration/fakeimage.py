@@ -52,7 +52,8 @@ class Image:
                    "user:x:1000:1000::/home/user:/bin/sh\n")
         self.write("etc/group", "root:x:0:\nuser:x:1000:\n")
         self.bind("/usr/lib", "usr/lib")
-        self.bind("/usr/lib64", "usr/lib64")
+        if os.path.isdir("/usr/lib64"):  # the x86_64 ELF loader lives there
+            self.bind("/usr/lib64", "usr/lib64")
         self.bind("/dev/null", "dev/null")
         self.bind("/usr/bin/setpriv", ".host/setpriv")
 

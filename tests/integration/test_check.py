@@ -237,6 +237,34 @@ def test_unknown_user_and_command(img):
     assert doc["services"]["tts"]["user"]["ok"] is False
 
 
+def test_user_switch_needs_root(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    img.config(SPACE + "user = user\n")
+    code, doc = img.check_json(as_user=True)  # already that user: fine
+    assert code == 0, doc["services"]["tts"]
+    assert doc["services"]["tts"]["user"] == {
+        "name": "user", "group": None, "ok": True, "uid": 1000, "gid": 1000}
+    img.config(SPACE + "user = root\n")
+    code, doc = img.check_json(as_user=True)
+    assert code == 1
+    assert doc["services"]["tts"]["user"]["error"] == (
+        "hfinit runs as uid 1000, not root: it cannot switch to user root (uid 0)")
+
+
+def test_seccomp_row_and_json_matches_text(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    r = img.check()
+    code, doc = img.check_json()
+    assert doc["seccomp"] == {"status": "ok", "needed": True,
+                              "detail": "the kernel accepts seccomp filters (libseccomp 2.5.4)"}
+    rows = {line[6:22].strip(): line[:5].strip() for line in r.stdout.splitlines()
+            if line[:5].strip() in ("ok", "FAIL", "warn", "skip")}
+    assert rows["python"] == doc["python"]["status"]
+    assert rows["status dir"] == doc["status_dir"]["status"]
+    assert rows["service tts"] == doc["services"]["tts"]["status"]
+    assert rows["service web"] == doc["services"]["web"]["status"]
+
+
 def test_missing_config_file(tmp_path):
     i = Image(tmp_path / "root")
     r = i.check()

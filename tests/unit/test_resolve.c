@@ -310,6 +310,36 @@ static void test_home(void **state)
 	assert_true(strstr(p.hf_home_warning, "is not writable") != NULL);
 }
 
+static void test_home_apply(void **state)
+{
+	struct envsane p;
+	struct resolve_user u;
+	struct stat st;
+	struct err e;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.home, sizeof(p.home), "%s", at("newhome"));
+	p.home_create = 1;
+	assert_int_equal(envsane_apply(&p, 1000, 1000, &e), 0);
+	assert_int_equal(stat(at("newhome"), &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_uid, 1000);
+	assert_int_equal(envsane_apply(&p, 1000, 1000, &e), 0); /* exists: fine */
+	mk("afile", "x", 0644);
+	snprintf(p.home, sizeof(p.home), "%s", at("afile"));
+	assert_int_equal(envsane_apply(&p, 1000, 1000, &e), -1);
+	assert_true(strstr(e.msg, "is not a directory") != NULL);
+
+	/* writable-or-creatable, as uid 1000 */
+	assert_int_equal(resolve_user_lookup("1000", "1000", &u, &e), 0);
+	assert_int_equal(dir_writable_or_creatable(at("newhome/a/b"), &u.as, &e), 1);
+	assert_int_equal(dir_writable_or_creatable(at("x/y"), &u.as, &e), 0); /* tmp is root's */
+	assert_int_equal(dir_writable_or_creatable(at("x/y"), NULL, &e), 1);
+	assert_int_equal(dir_writable_or_creatable(at("afile/sub"), NULL, &e), 0);
+}
+
 /* --- status dir -------------------------------------------------------------- */
 
 static void test_statusdir(void **state)
@@ -631,6 +661,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_user_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_home, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_home_apply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_statusdir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_python_order_and_verdicts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_python_path_order_and_dedup, setup, teardown),
