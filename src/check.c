@@ -55,6 +55,7 @@ struct svc_check {
 	char cmd_found[PATH_MAX];
 	int cmd_err;
 	char workdir_msg[PATH_MAX + 64];
+	char envfile_msg[PATH_MAX + 64];
 	int req_state; /* 0 not checked, 1 all import, 2 some fail, 3 could not check */
 	char req_msg[1024];
 	struct missing_mod *missing;
@@ -521,11 +522,22 @@ static void check_service(struct report *r, struct svc_check *c)
 			why = strerror(errno);
 		else if (!S_ISDIR(st.st_mode))
 			why = "not a directory";
+		else if (c->has_user && c->user_ok && c->u.as.switch_ids &&
+			 access_as(&c->u.as, s->workdir, X_OK, NULL) > 0)
+			why = "the service user cannot enter it";
 		if (why) {
 			fmt_trunc(c->workdir_msg, sizeof(c->workdir_msg), "workdir %s: %s",
 				  s->workdir, why);
 			c->status = ST_FAIL;
 		}
+	}
+	/* hfinit reads env_file itself, at start, as its own user. */
+	if (s->env_file && access(s->env_file, R_OK) != 0) {
+		fmt_trunc(c->envfile_msg, sizeof(c->envfile_msg), "env_file %s: %s", s->env_file,
+			  strerror(errno));
+		add_hint(c, "create %s in the image or fix `env_file =` (line %d)", s->env_file,
+			 s->env_file_line);
+		c->status = ST_FAIL;
 	}
 	if (c->is_python && r->py_status == ST_FAIL) {
 		size_t k = strlen(c->summary);
@@ -825,6 +837,8 @@ static void print_text(FILE *f, const struct report *r)
 			}
 		if (c->workdir_msg[0])
 			fprintf(f, IND "%s\n", c->workdir_msg);
+		if (c->envfile_msg[0])
+			fprintf(f, IND "%s\n", c->envfile_msg);
 		for (char **v = c->s->env; v && *v; v++) {
 			char shown[1024];
 
@@ -956,6 +970,7 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		json_obj_end(j);
 	}
 	json_kstr(j, "workdir_error", c->workdir_msg[0] ? c->workdir_msg : NULL);
+	json_kstr(j, "env_file_error", c->envfile_msg[0] ? c->envfile_msg : NULL);
 	json_key(j, "env");
 	json_arr_begin(j);
 	for (char **v = c->s->env; v && *v; v++) {

@@ -265,6 +265,22 @@ def test_seccomp_row_and_json_matches_text(img):
     assert rows["service web"] == doc["services"]["web"]["status"]
 
 
+def test_workdir_and_env_file(img):
+    img.fake_python("usr/bin/python3", "3.11.2")
+    img.mkdir("srv/private", 0o700)
+    img.config(SPACE + "user = user\nworkdir = /srv/private\nenv_file = /etc/app.env\n")
+    code, doc = img.check_json()
+    tts = doc["services"]["tts"]
+    assert code == 1
+    assert tts["workdir_error"] == "workdir /srv/private: the service user cannot enter it"
+    assert tts["env_file_error"] == "env_file /etc/app.env: No such file or directory"
+    assert "create /etc/app.env in the image or fix `env_file =` (line 17)" in tts["hints"]
+    img.write("etc/app.env", "A=1\n")
+    img.config(SPACE + "workdir = /srv/private\nenv_file = /etc/app.env\n")
+    code, doc = img.check_json()
+    assert code == 0, doc["services"]["tts"]
+
+
 def test_missing_config_file(tmp_path):
     i = Image(tmp_path / "root")
     r = i.check()
