@@ -142,7 +142,7 @@ static const struct keydef seccomp_keys[] = {
 
 #define NKEYS(t)  (sizeof(t) / sizeof((t)[0]))
 #define MAXKEYS	  64
-#define MAXSECS	  10000 /* section headers kept; a file with more is refused */
+#define MAXSECS	  1000	/* section headers kept; a file with more is refused */
 #define HARD_DIAG 10000 /* diagnostics collected before sorting and trimming */
 
 static const struct {
@@ -719,25 +719,33 @@ static int parse_action(const char *v, bool deny, struct seccomp_action_conf *a,
 	return 0;
 }
 
-/* Did-you-mean for a syscall name: libseccomp knows every name of this arch. */
+/* Did-you-mean for a syscall name: libseccomp knows every name of this arch.
+ * The names are collected once per process (asking libseccomp for each number
+ * is slow), and never freed: a few KB, reachable until exit. */
 static const char *syscall_near(const char *name, char *buf, size_t len)
 {
+	static char *names[1024];
+	static bool loaded;
 	size_t best = 3;
-	uint32_t arch = seccomp_arch_native();
 
+	if (!loaded) {
+		uint32_t arch = seccomp_arch_native();
+		for (int nr = 0; nr < 1024; nr++)
+			names[nr] = seccomp_syscall_resolve_num_arch(arch, nr);
+		loaded = true;
+	}
 	buf[0] = '\0';
 	if (strlen(name) > 64)
 		return NULL;
 	for (int nr = 0; nr < 1024; nr++) {
-		char *n = seccomp_syscall_resolve_num_arch(arch, nr);
-		if (!n)
+		size_t d;
+		if (!names[nr])
 			continue;
-		size_t d = edit_distance(name, n, 2);
+		d = edit_distance(name, names[nr], 2);
 		if (d < best) {
 			best = d;
-			snprintf(buf, len, "%s", n);
+			snprintf(buf, len, "%s", names[nr]);
 		}
-		free(n);
 	}
 	return buf[0] ? buf : NULL;
 }
