@@ -8,6 +8,8 @@ every wait is bounded. The idle test is a measurement over a fixed 2 s window, a
 the orphan helpers poll /proc with a deadline (nothing announces a reap).
 """
 
+import ctypes
+import os
 import re
 import signal
 import subprocess
@@ -312,41 +314,87 @@ def parse_masks(text):
     return masks
 
 
-ORIG_BLOCKED = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH)
-ORIG_IGNORED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
+ORIG_BLOCKED = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, 40)
+ORIG_IGNORED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, 40, 64)
+
+# Signals 32..34 are reserved by musl (32, 33 by glibc too): neither libc's
+# sigaction() touches them, so they are set with the raw system call. The test
+# runner's own state is not neutral: GNU make starts its recipes with 32 and 33
+# ignored, and a child would inherit that through any init.
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYS_rt_sigaction = 13  # x86_64
+_SIG_DFL, _SIG_IGN = 0, 1
 
 
-def disturb_signals():
+class _KernelSigaction(ctypes.Structure):
+    _fields_ = [("handler", ctypes.c_ulong), ("flags", ctypes.c_ulong),
+                ("restorer", ctypes.c_ulong), ("mask", ctypes.c_ulong)]
+
+
+def _raw_disposition(sig, handler):
+    act = _KernelSigaction(handler, 0, 0, 0)
+    if _libc.syscall(_SYS_rt_sigaction, sig, ctypes.byref(act), None, 8) != 0:
+        os._exit(97)  # in preexec_fn: the control check then fails loudly
+
+
+def neutral_signals():
+    """preexec_fn: every disposition default, nothing blocked."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in range(1, 65):
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            _raw_disposition(sig, _SIG_DFL)
+
+
+def disturbed_signals():
     """preexec_fn: start with some signals blocked and some ignored."""
+    neutral_signals()
     signal.pthread_sigmask(signal.SIG_BLOCK, ORIG_BLOCKED)
-    for s in ORIG_IGNORED:
-        signal.signal(s, signal.SIG_IGN)
+    for sig in ORIG_IGNORED:
+        _raw_disposition(sig, _SIG_IGN)
+
+
+def ignoring_34():
+    """preexec_fn: glibc's SIGRTMIN (34, one of musl's reserved three) ignored."""
+    neutral_signals()
+    _raw_disposition(34, _SIG_IGN)
+
+
+def masks_seen(argv, preexec_fn):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT,
+                       preexec_fn=preexec_fn)
+    assert r.returncode == 0, (argv, r.stdout, r.stderr)
+    return parse_masks(r.stdout)
+
+
+PID1 = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 
 
 def test_child_signal_mask_and_ignores_are_empty(hfinit_env):
-    r = run_init(hfinit_env, ["--", helper(hfinit_env, "maskreport")])
-    assert r.returncode == 0, r.stderr
-    assert parse_masks(r.stdout) == {"SigBlk": 0, "SigIgn": 0, "SigCgt": 0}
+    assert masks_seen(pid1_argv(hfinit_env, "--", helper(hfinit_env, "maskreport")),
+                      neutral_signals) == {"SigBlk": 0, "SigIgn": 0, "SigCgt": 0}
 
 
 @pytest.mark.parametrize("pid1", [True, False], ids=["pid1", "not-pid1"])
 def test_child_gets_original_mask_and_default_dispositions(hfinit_env, pid1):
     """Started with signals blocked and ignored, hfinit gives the child the original
     mask back (as tini does) and default dispositions (no SIG_IGN inherited)."""
+    direct = PID1 if pid1 else []
+    report = helper(hfinit_env, "maskreport")
     # The set-up itself must reach the init: without an init in between the
-    # helper sees exactly what hfinit would start with.
-    direct = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] if pid1 else []
-    control = subprocess.run([*direct, helper(hfinit_env, "maskreport")],
-                             capture_output=True, text=True, timeout=WAIT,
-                             preexec_fn=disturb_signals)
-    assert parse_masks(control.stdout) == {"SigBlk": mask_of(*ORIG_BLOCKED),
-                                           "SigIgn": mask_of(*ORIG_IGNORED),
-                                           "SigCgt": 0}
-    r = run_init(hfinit_env, ["--", helper(hfinit_env, "maskreport")], pid1=pid1,
-                 preexec_fn=disturb_signals)
-    assert r.returncode == 0, r.stderr
-    assert parse_masks(r.stdout) == {"SigBlk": mask_of(*ORIG_BLOCKED), "SigIgn": 0,
-                                     "SigCgt": 0}
+    # helper sees exactly what hfinit starts with.
+    assert masks_seen([*direct, report], disturbed_signals) == {
+        "SigBlk": mask_of(*ORIG_BLOCKED), "SigIgn": mask_of(*ORIG_IGNORED), "SigCgt": 0}
+    assert masks_seen([*direct, hfinit_env["bin"], "--", report], disturbed_signals) == {
+        "SigBlk": mask_of(*ORIG_BLOCKED), "SigIgn": 0, "SigCgt": 0}
+
+
+def test_child_gets_default_disposition_for_signal_34(hfinit_env):
+    """34 is SIGRTMIN for a glibc child (an ordinary signal there) but one of
+    musl's three reserved ones, which musl's sigaction() refuses to touch."""
+    report = helper(hfinit_env, "maskreport")
+    assert masks_seen([*PID1, report], ignoring_34)["SigIgn"] == mask_of(34)
+    assert masks_seen([*PID1, hfinit_env["bin"], "--", report], ignoring_34) == {
+        "SigBlk": 0, "SigIgn": 0, "SigCgt": 0}
 
 
 # --- command line -----------------------------------------------------------------------
