@@ -143,11 +143,12 @@ bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
 		quoted_after(line, len, "No module named", tok, sizeof(tok));
 		d->category = "missing-dependency";
 		if (tok[0])
-			snprintf(
-			    d->hint, sizeof(d->hint),
-			    "Python module '%.60s' is missing: install it in the image (pip install "
-			    "%.60s), or check that hfinit picked the right interpreter (hfinit check)",
-			    tok, tok);
+			snprintf(d->hint, sizeof(d->hint),
+				 "Python module '%.60s' is missing: install it in the image (pip "
+				 "install "
+				 "%.60s), or check that hfinit picked the right interpreter "
+				 "(hfinit check)",
+				 tok, tok);
 		else
 			snprintf(
 			    d->hint, sizeof(d->hint),
