@@ -35,6 +35,7 @@ enum vtype {
 	V_UINT,	     /* unsigned in [min, max] */
 	V_BOOL,	     /* bool */
 	V_STRING,    /* char *, non-empty, <= CONFIG_MAX_VALUE */
+	V_SCRIPT,    /* char *, a path, not "app.py --with args" */
 	V_PREFIX,    /* char *, may be empty, surrounding "" removed */
 	V_IDENT,     /* char *, a user or group name or number */
 	V_AUTO_PATH, /* char *: "auto" -> NULL, else an absolute path */
@@ -87,7 +88,7 @@ static const struct keydef hfinit_keys[] = {
 static const struct keydef service_keys[] = {
     {"stage", V_UINT, S(stage), 1, 1000000, NOLINE, false},
     {"command", V_ARGV, S(command), 0, 0, S(command_line), false},
-    {"script", V_STRING, S(script), 0, 0, S(script_line), false},
+    {"script", V_SCRIPT, S(script), 0, 0, S(script_line), false},
     {"args", V_ARGV, S(args), 0, 0, NOLINE, false},
     {"ready", V_PROBE, S(ready), 0, 0, NOLINE, false},
     {"ready_timeout", V_DURATION, S(ready_timeout_ms), MS(10), MAXD, NOLINE, false},
@@ -535,7 +536,16 @@ static void prescan(struct ctx *c, char *buf, size_t len)
 			diag(c, lineno, NULL, NULL, "the line contains a NUL byte; expected text");
 			bad = true;
 		}
-		if (!bad) {
+		if (bad) {
+			/* An unreadable line that looks like a section header still
+			 * starts a section: keys below it must not land in the one
+			 * before. */
+			const char *q = p;
+			while (q < le && isspace((unsigned char)*q))
+				q++;
+			if (q < le && *q == '[')
+				add_section(c, lineno, "", 0, true);
+		} else {
 			if (lineno == 1 && e - s >= 3 && (unsigned char)s[0] == 0xEF &&
 			    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
 				s += 3;
@@ -609,6 +619,8 @@ static const char *expect_of(enum vtype t)
 	case V_STRING:
 	case V_PREFIX:
 		return "a value";
+	case V_SCRIPT:
+		return "the path of a Python script";
 	case V_IDENT:
 		return "a user or group name or number";
 	case V_AUTO_PATH:
@@ -840,10 +852,22 @@ static int set_value(struct ctx *c, const struct keydef *k, void *base, const ch
 	case V_BOOL:
 		return parse_bool(v, (bool *)f, e);
 	case V_STRING:
+	case V_SCRIPT:
 	case V_IDENT:
 	case V_PREFIX: {
 		char **sp = f;
 		size_t len = strlen(v);
+		const char *blank = strpbrk(v, " \t");
+
+		/* "app.py --port 1": arguments in the path (a path with a blank in
+		 * it stays possible as long as it does not look like that). */
+		if (k->type == V_SCRIPT && blank &&
+		    (blank[1 + strspn(blank + 1, " \t")] == '-' ||
+		     (blank - v >= 3 && strncmp(blank - 3, ".py", 3) == 0)))
+			return err_set(e, 0,
+				       "\"%.60s\" has arguments; expected only the script path "
+				       "here and the arguments in args = %.60s",
+				       v, blank + strspn(blank, " \t"));
 		if (k->type == V_IDENT && !ident_ok(v))
 			return err_set(
 			    e, 0,

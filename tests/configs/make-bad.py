@@ -66,6 +66,10 @@ case("no-command", "[service:web]\nstage = 1\n",
      (1, "[service:web]: no command or script; expected command = PROGRAM ARGS... or script = PATH.py (run with the resolved Python)"))
 case("command-and-script", W + "script = app.py\n",
      (3, "[service:web] script: both command (line @2) and script (line @3) are set; expected exactly one"))
+case("script-with-args", "[service:tts]\nscript = worker_pool.py --workers 2\n",
+     (2, '[service:tts] script: "worker_pool.py --workers 2" has arguments; expected only the script path here and the arguments in args = --workers 2'))
+case("long-section-header", W + "[service:" + "x" * 16100 + "]\nstage = 1\nstage = 2\n",
+     (3, "line is too long (16110 bytes); expected at most 16000"))
 case("args-with-command", W + "args = --port 1\n",
      (3, "[service:web] args: args only goes with script; expected the arguments in command = ..."))
 case("stage-zero", W + "stage = 0\n",
