@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1013,7 +1014,7 @@ static int set_value(struct ctx *c, const struct keydef *k, void *base, const ch
 	case V_RESTART: {
 		static const char *const names[] = {"no", "on-failure", "always"};
 		for (int i = 0; i < 3; i++)
-			if (strcmp(v, names[i]) == 0) {
+			if (strcasecmp(v, names[i]) == 0) {
 				*(enum restart_policy *)f = (enum restart_policy)i;
 				return 0;
 			}
@@ -1028,9 +1029,9 @@ static int set_value(struct ctx *c, const struct keydef *k, void *base, const ch
 		    v);
 	}
 	case V_LOGFMT:
-		if (strcmp(v, "text") == 0)
+		if (strcasecmp(v, "text") == 0)
 			*(enum log_format *)f = LOG_FMT_TEXT;
-		else if (strcmp(v, "json") == 0)
+		else if (strcasecmp(v, "json") == 0)
 			*(enum log_format *)f = LOG_FMT_JSON;
 		else
 			return err_set(e, 0, "\"%.60s\" is not a log format; expected text or json",

@@ -5,6 +5,8 @@
 #include "check.h"
 #include "log.h"
 #include "single.h"
+#include "status.h"
+#include "supmode.h"
 #include "version.h"
 
 struct mode {
@@ -15,6 +17,9 @@ struct mode {
 /* `hfinit NAME ARG...` runs NAME's function. Add a mode with one line. */
 static const struct mode modes[] = {
     {"version", cmd_version},
+    {"status", cmd_status},
+    {"health", cmd_health},
+    {"notify", cmd_notify},
     {"check", cmd_check},
 };
 
@@ -22,11 +27,8 @@ int main(int argc, char **argv)
 {
 	const char *first = argc > 1 ? argv[1] : NULL;
 
-	if (!first) {
-		log_error("supervision mode (hfinit with a config file) is not built yet; "
-			  "to run one command as init use: hfinit -- CMD [ARG]...");
-		return 2;
-	}
+	if (!first)
+		return cmd_supervise(argc, argv);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (strcmp(first, modes[i].name) == 0)
 			return modes[i].fn(argc - 1, argv + 1);
@@ -35,8 +37,14 @@ int main(int argc, char **argv)
 		print_usage(0);
 		return 0;
 	}
-	if (first[0] == '-')
-		return cmd_single(argc, argv);
+	if (first[0] == '-') {
+		/* `--` marks single-child mode (hfinit [opts] -- CMD); without it the
+		 * options are the supervisor's (hfinit -c FILE). */
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--") == 0)
+				return cmd_single(argc, argv);
+		return cmd_supervise(argc, argv);
+	}
 	log_error("unknown mode \"%s\"; to run it as a command use: hfinit -- %s ...", first,
 		  first);
 	return 2;

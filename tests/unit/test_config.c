@@ -333,7 +333,7 @@ static void test_every_key(void **state)
 				      "retries = 7\n"
 				      "retry_delay = 0\n"
 				      "required = off\n"
-				      "restart = always\n"
+				      "restart = Always\n"
 				      "restart_delay = 250ms\n"
 				      "restart_max_delay = 1h\n"
 				      "restart_burst = 9\n"
