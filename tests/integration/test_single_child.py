@@ -183,6 +183,19 @@ def test_each_forwarded_signal_arrives(start_init, hfinit_env, group):
         assert caught(init, "grandchild") in ([], [signal.SIGTERM]), init.out()
 
 
+PY_WAITER = "import signal; print('ready', flush=True); signal.pause()"
+
+
+@pytest.mark.parametrize("sig", ["TERM", "INT", "HUP"])
+def test_python_child_killed_by_forwarded_signal(start_init, hfinit_env, sig):
+    """A real python3 child with Python's own signal set-up: SIGTERM and SIGHUP
+    kill it, SIGINT ends it through KeyboardInterrupt; hfinit exits 128+N."""
+    init = start_init("--", "/usr/bin/python3", "-c", PY_WAITER)
+    init.await_exact("ready")
+    init.signal(SIGNUM[sig])
+    assert init.wait() == 128 + SIGNUM[sig], init.err()
+
+
 def test_fault_signals_and_sigchld_are_not_forwarded(start_init, hfinit_env):
     init = start_init("-g", "--", helper(hfinit_env, "sigreport"), signal.SIGTERM, 0)
     await_ready(init)
