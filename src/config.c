@@ -238,6 +238,15 @@ static char *xstrdup(struct ctx *c, const char *s)
 	return d;
 }
 
+/* Control characters from the file (escape sequences, CR) must not reach a
+ * terminal through a message: they are shown as '?'. */
+static void printable(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static void diag(struct ctx *c, int line, const char *section, const char *key, const char *fmt,
 		 ...) __attribute__((format(printf, 5, 6)));
 
@@ -283,6 +292,10 @@ static void diag(struct ctx *c, int line, const char *section, const char *key, 
 	cfg->ndiags++;
 	if ((section && !d->section) || (key && !d->key) || !d->msg || !d->text)
 		c->oom = true;
+	printable(d->section);
+	printable(d->key);
+	printable(d->msg);
+	printable(d->text);
 }
 
 static void diag_free(struct config_diag *d)

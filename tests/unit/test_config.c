@@ -488,6 +488,13 @@ static void test_syntax_details(void **state)
 			    "a-very-long-service-name-that-inih-would-truncate-x");
 	config_free(cfg);
 
+	/* no control characters reach a terminal through a message */
+	cfg = parse("[service:a]\ncommand = x\nstage = \x1b[31mred\n");
+	assert_int_equal(cfg->ndiags, 1);
+	assert_string_equal(cfg->diags[0].msg,
+			    "\"?[31mred\" is not a whole number; expected 1..1000000");
+	config_free(cfg);
+
 	/* errors come back in line order, also when found in a later pass */
 	cfg = parse("[service:a]\nstage = x\n[service:b]\ncommand = y\nfoo\n");
 	assert_int_equal(cfg->ndiags, 3);
