@@ -25,7 +25,6 @@ import tempfile
 import time
 
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
-PEERS = ("tini", "dumb-init", "catatonit")
 REF = "hfinit"
 
 # Bounds on every wait (seconds).
@@ -596,7 +595,8 @@ def main():
     ap.add_argument(
         "--reps",
         type=int,
-        help="fork-storm repetitions per init; reap gets 5x, SIGTERM 15x (default 7; quick 2, fork storm 1)",
+        help="fork-storm repetitions per init; reap gets 5x, SIGTERM 15x"
+        " (default 7; quick: 1 storm, 4 reaps, 30 SIGTERMs)",
     )
     ap.add_argument("--idle-reps", type=int, help="idle windows (default 3; quick 1)")
     ap.add_argument("--idle-s", type=float, default=5.0, help="idle window in seconds (default 5)")
@@ -622,7 +622,7 @@ def main():
     runs = a.runs if a.runs is not None else (100 if a.quick else 400)
     reps = a.reps if a.reps is not None else (2 if a.quick else 7)
     # reaping 2000 takes ~0.3 s and is noisy: 5x the reps; SIGTERM ~20 ms: 15x
-    reap_reps = 5 * reps
+    reap_reps = 4 if a.quick and a.reps is None else 5 * reps
     term_reps = 15 * reps
     idle_reps = a.idle_reps if a.idle_reps is not None else (1 if a.quick else 3)
     fork_reps = 1 if a.quick and a.reps is None else reps
