@@ -16,11 +16,8 @@ struct mode {
 
 /* `hfinit NAME ARG...` runs NAME's function. Add a mode with one line. */
 static const struct mode modes[] = {
-    {"version", cmd_version},
-    {"status", cmd_status},
-    {"health", cmd_health},
-    {"notify", cmd_notify},
-    {"check", cmd_check},
+    {"version", cmd_version}, {"status", cmd_status}, {"health", cmd_health},
+    {"notify", cmd_notify},   {"check", cmd_check},
 };
 
 int main(int argc, char **argv)
