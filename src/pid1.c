@@ -1,5 +1,7 @@
 #include "pid1.h"
 
+#include "spawn.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -39,14 +41,9 @@ int pid1_block_signals(struct pid1_signals *s, struct err *e)
 
 void pid1_child_restore_signals(const struct pid1_signals *s)
 {
-	struct sigaction dfl;
-	int sig;
-
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		if (sigismember(&s->orig_ignored, sig) == 1)
-			(void)sigaction(sig, &dfl, NULL); /* cannot fail for a valid sig */
+	/* hfinit installs no handlers, so every disposition goes back to the
+	 * default; the raw call also reaches the signals libc reserves. */
+	reset_signal_dispositions();
 	/* Cannot fail with SIG_SETMASK and a valid set; nothing to report to
 	 * from here anyway. */
 	(void)sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);

@@ -85,6 +85,25 @@ void close_fds_from(int lowfd, int keep)
 	close_fds_keep2(lowfd, keep, -1);
 }
 
+void reset_signal_dispositions(void)
+{
+	/* The kernel's struct sigaction: libc's sigaction() refuses the signals it
+	 * reserves for itself (32-34 in musl, 32-33 in glibc), yet a process can
+	 * start with them ignored (make does that) and pass that on. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} k;
+
+	memset(&k, 0, sizeof(k));
+	k.handler = SIG_DFL;
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+}
+
 static _Noreturn void child_fail(int pipefd, int step, int err)
 {
 	struct child_report rep = {step, err};
@@ -148,16 +167,11 @@ static int exec_search(const char *file, char *const *argv, char *const *envp, c
 
 static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 {
-	struct sigaction sa;
 	sigset_t empty;
 	int e;
 
 	/* Default dispositions: ignored signals would stay ignored across exec. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL); /* EINVAL for reserved RT signals */
+	reset_signal_dispositions();
 
 	if (r->new_session && setsid() < 0)
 		child_fail(pipefd, STEP_SETSID, errno);

@@ -65,4 +65,8 @@ int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e);
  * bounded by RLIMIT_NOFILE. Async-signal-safe. */
 void close_fds_from(int lowfd, int keep);
 
+/* Every signal back to SIG_DFL, the ones libc reserves included, through the
+ * raw system call. Async-signal-safe: for a forked child before exec. */
+void reset_signal_dispositions(void);
+
 #endif

@@ -1081,10 +1081,12 @@ static void on_main_exit(struct svc *s, int status)
 	if (clean) {
 		log_info("[%s] %s: done (restart = %s)", s->name, text,
 			 restart_policy_name(s->c->restart));
-		/* A finished service keeps what it left behind (a daemon): no kill. */
+		/* A finished service keeps what it left behind (a daemon): no kill, and
+		 * its pipes stay open until the last writer closes them (closing the read
+		 * ends would kill a daemon with SIGPIPE at its next log line). A stopped
+		 * service is never started again, so nothing reuses them. */
 		svc_set_state(s, ST_STOPPED);
 		s->pgid = 0;
-		pipe_close_all(s);
 		sv_progress(sv);
 		sv_check_final(sv);
 		return;

@@ -1,0 +1,369 @@
+"""Supervision mode: attempts, required vs optional, stages, restarts with
+back-off and a burst limit, health probes (DESIGN.md §4, docs/supervise.md).
+
+Delays are shortened through the config; timing bounds are loose (a lower
+bound from the configured delay, an upper bound with generous slack for
+Python's start-up). Services record their events (svc.py --record) with
+CLOCK_MONOTONIC times.
+"""
+
+import os
+
+import pytest
+
+from supervise_util import (MODES, proc_state, q, read_records, start_hfinit, svc,  # noqa: F401
+                            wait_records, write_config)
+
+
+def events(recs, name, event):
+    return [r for r in recs if r["name"] == name and r["event"] == event]
+
+
+def test_attempts_count_and_delay(tmp_path, start_hfinit):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        retries = 3
+        retry_delay = 400ms
+        [service:next]
+        stage = 2
+        command = %s
+        """ % (svc("--name", "s", "--record", rec, "--exit-before-ready", "2"),
+               svc("--name", "next", "--record", rec)))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: warn: \[s\] attempt 1 of 3 failed: exited 2 before it was ready.*"
+                r"; next attempt in 400ms$")
+    h.wait_line(r"^hfinit: warn: \[s\] attempt 2 of 3 failed: .*; next attempt in 400ms$")
+    h.wait_line(r"^hfinit: error: \[s\] attempt 3 of 3 failed: exited 2 before it was ready.*"
+                r"; no attempts left$")
+    h.wait_line(r"^hfinit: error: \[s\] required service failed: stopping everything$")
+    assert h.wait_exit() == 1, h.dump()
+    recs = read_records(rec)
+    starts, exits = events(recs, "s", "start"), events(recs, "s", "exit")
+    assert len(starts) == 3 and len(exits) == 3, recs
+    for k in range(2):
+        gap = starts[k + 1]["mono"] - exits[k]["mono"]
+        assert 0.38 <= gap < 1.5, (k, gap)
+    assert not events(recs, "next", "start"), "stage 2 started after a required failure"
+    assert len(h.find_all(r"\[s\] started pid \d+ \(attempt \d of 3\)")) == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_failed_attempt_stops_whole_group_with_escalation(tmp_path, start_hfinit, mode):  # noqa: F811
+    """Timeout: the whole process group gets SIGTERM, then SIGKILL after
+    stop_timeout (everything ignores SIGTERM here); the next attempt starts
+    only once the group is gone and retry_delay has passed."""
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        ready_timeout = 500ms
+        retries = 2
+        retry_delay = 200ms
+        stop_timeout = 400ms
+        required = no
+        [service:keep]
+        command = %s
+        """ % (svc("--name", "s", "--record", rec, "--hang", "--children", "2", "--ignore-term"),
+               svc("--name", "keep")))
+    h = start_hfinit(cfg, mode=mode)
+    _, t_to, _ = h.wait_line(r"^hfinit: warn: \[s\] attempt 1 of 2 failed: not ready within 500ms")
+    _, t_kill, _ = h.wait_line(r"^hfinit: warn: \[s\] still running 400ms after SIGTERM: "
+                               r"sending SIGKILL$")
+    assert 0.3 <= t_kill - t_to < 1.5
+    _, t_2, _ = h.wait_line(r"^hfinit: info: \[s\] started pid \d+ \(attempt 2 of 2\)$")
+    assert 0.18 <= t_2 - t_kill < 1.5
+    recs = read_records(rec)
+    first = events(recs, "s", "start")[0]["pid"]
+    kids = [int(r["detail"]) for r in events(recs, "s", "child") if r["pid"] == first]
+    assert len(kids) == 2, recs
+    assert [r for r in events(recs, "s", "signal") if r["pid"] == first][0]["detail"] == "SIGTERM"
+    if mode == "plain":  # same pid namespace: the old group must be gone, reaped too
+        for k in kids:
+            assert proc_state(k) is None, (k, proc_state(k))
+    assert not [r for r in events(recs, "s", "exit") if r["pid"] == first], "ignored SIGTERM"
+    h.wait_line(r"^hfinit: warn: \[s\] optional service failed: continuing degraded$")
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_optional_failure_degrades_and_next_stage_starts(tmp_path, start_hfinit, mode):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:opt]
+        stage = 1
+        command = %s
+        ready = line:svc-is-up
+        required = no
+        retries = 2
+        retry_delay = 100ms
+        [service:req]
+        stage = 1
+        command = %s
+        ready = line:svc-is-up
+        [service:later]
+        stage = 5
+        command = %s
+        ready = line:svc-is-up
+        """ % (svc("--name", "opt", "--record", rec, "--exit-before-ready", "1"),
+               svc("--name", "req", "--record", rec), svc("--name", "later", "--record", rec)))
+    h = start_hfinit(cfg, mode=mode)
+    i, _, _ = h.wait_line(r"^hfinit: warn: \[opt\] optional service failed: continuing degraded$")
+    j, _, _ = h.wait_line(r"^hfinit: info: stage 5: starting$")
+    assert j > i
+    h.wait_line(r"^hfinit: info: \[later\] ready in")
+    h.wait_line(r"^hfinit: info: all stages up after \d+ ms \(degraded: an optional service "
+                r"failed\)$")
+    assert len(events(read_records(rec), "opt", "start")) == 2
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_required_failure_stops_everything_in_reverse(tmp_path, start_hfinit, mode):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:a]
+        stage = 1
+        command = %s
+        ready = line:svc-is-up
+        [service:b]
+        stage = 2
+        command = %s
+        ready = line:svc-is-up
+        [service:c]
+        stage = 3
+        command = %s
+        ready = line:svc-is-up
+        retries = 1
+        [service:d]
+        stage = 3
+        command = %s
+        ready = line:svc-is-up
+        required = no
+        [service:e]
+        stage = 4
+        command = %s
+        """ % (svc("--name", "a", "--record", rec), svc("--name", "b", "--record", rec),
+               svc("--name", "c", "--record", rec, "--ready-delay", "0.3", "--exit-before-ready", "4"),
+               svc("--name", "d", "--record", rec, "--term-delay", "0.2"),
+               svc("--name", "e", "--record", rec)))
+    h = start_hfinit(cfg, mode=mode)
+    h.wait_line(r"^hfinit: error: \[c\] required service failed: stopping everything$")
+    assert h.wait_exit() == 1, h.dump()
+    recs = read_records(rec)
+    sig = {r["name"]: r for r in recs if r["event"] == "signal"}
+    ex = {r["name"]: r for r in recs if r["event"] == "exit"}
+    assert sorted(sig) == ["a", "b", "d"], recs
+    assert sig["d"]["detail"] == sig["b"]["detail"] == sig["a"]["detail"] == "SIGTERM"
+    # Reverse order, each lower stage only once the higher one is gone.
+    assert ex["d"]["mono"] <= sig["b"]["mono"] and ex["b"]["mono"] <= sig["a"]["mono"], recs
+    assert not events(recs, "e", "start")
+
+
+def test_stage_gaps_and_order(tmp_path, start_hfinit):  # noqa: F811
+    """Stages 10, 20, 30 (gaps): each starts once the one before is ready."""
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:s30]
+        stage = 30
+        command = %s
+        ready = line:svc-is-up
+        [service:s10a]
+        stage = 10
+        command = %s
+        ready = line:svc-is-up
+        [service:s10b]
+        stage = 10
+        command = %s
+        ready = line:svc-is-up
+        [service:s20]
+        stage = 20
+        command = %s
+        ready = line:svc-is-up
+        """ % (svc("--name", "s30", "--record", rec),
+               svc("--name", "s10a", "--record", rec, "--ready-delay", "0.1"),
+               svc("--name", "s10b", "--record", rec, "--ready-delay", "0.4"),
+               svc("--name", "s20", "--record", rec, "--ready-delay", "0.1")))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: info: all stages up after \d+ ms$")
+    recs = read_records(rec)
+    st = {r["name"]: r["mono"] for r in recs if r["event"] == "start"}
+    rd = {r["name"]: r["mono"] for r in recs if r["event"] == "ready"}
+    assert abs(st["s10a"] - st["s10b"]) < 0.3  # together
+    assert st["s20"] > rd["s10b"] and st["s30"] > rd["s20"], recs
+    starts = [m.group(1) for _, _, m in h.find_all(r"^hfinit: info: stage (\d+): starting$")]
+    assert starts == ["10", "20", "30"]
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+def test_restart_backoff_doubles_to_max(tmp_path, start_hfinit):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        restart = on-failure
+        restart_delay = 100ms
+        restart_max_delay = 400ms
+        restart_burst = 20
+        restart_window = 1m
+        """ % svc("--name", "s", "--record", rec, "--exit-after", "0.05", "--exit-code", "1"))
+    h = start_hfinit(cfg)
+    wait_records(rec, lambda r: len(events(r, "s", "start")) >= 6, what="6 starts")
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+    recs = read_records(rec)
+    starts, exits = events(recs, "s", "start"), events(recs, "s", "exit")
+    want = [0.1, 0.2, 0.4, 0.4, 0.4]
+    for k, d in enumerate(want):
+        gap = starts[k + 1]["mono"] - exits[k]["mono"]
+        assert d * 0.95 <= gap < d + 0.6, (k, d, gap)
+    logged = [m.group(1) for _, _, m in h.find_all(r"^hfinit: info: \[s\] restarting in (\S+) "
+                                                   r"\(restart \d+\)$")]
+    assert logged[:5] == ["100ms", "200ms", "400ms", "400ms", "400ms"], logged
+    assert h.find(r"^hfinit: warn: \[s\] exited 1$")
+
+
+def test_restart_backoff_resets_after_a_window(tmp_path, start_hfinit):  # noqa: F811
+    """Runs 1-3 crash at once (100, 200, 400 ms); run 4 stays up longer than
+    restart_window, so the next delay is back to 100 ms, then 200 ms."""
+    rec = os.path.join(str(tmp_path), "rec")
+    cnt = os.path.join(str(tmp_path), "count")
+    quick = svc("--name", "s", "--record", rec, "--exit-after", "0.05", "--exit-code", "1")
+    slow = svc("--name", "s", "--record", rec, "--exit-after", "0.9", "--exit-code", "1")
+    script = ('n=$(cat %s 2>/dev/null || echo 0); n=$((n+1)); echo $n > %s; '
+              'if [ $n -eq 4 ]; then exec %s; else exec %s; fi' % (cnt, cnt, slow, quick))
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = /bin/sh -c %s
+        ready = line:svc-is-up
+        restart_delay = 100ms
+        restart_max_delay = 10s
+        restart_burst = 20
+        restart_window = 600ms
+        """ % q(script))
+    h = start_hfinit(cfg)
+    wait_records(rec, lambda r: len(events(r, "s", "start")) >= 6, what="6 starts")
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+    logged = [m.group(1) for _, _, m in h.find_all(r"^hfinit: info: \[s\] restarting in (\S+) "
+                                                   r"\(restart \d+\)$")]
+    assert logged[:5] == ["100ms", "200ms", "400ms", "100ms", "200ms"], logged
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_restart_burst_gives_up(tmp_path, start_hfinit, required):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        required = %s
+        restart = always
+        restart_delay = 20ms
+        restart_max_delay = 20ms
+        restart_burst = 3
+        restart_window = 1m
+        [service:other]
+        command = %s
+        """ % (svc("--name", "s", "--record", rec, "--exit-after", "0.05", "--exit-code", "0"),
+               "yes" if required else "no", svc("--name", "other", "--record", rec)))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: error: \[s\] restarted 3 times within 1m: giving up$")
+    if required:
+        h.wait_line(r"^hfinit: error: \[s\] required service failed: stopping everything$")
+        assert h.wait_exit() == 1, h.dump()
+    else:
+        h.wait_line(r"^hfinit: warn: \[s\] optional service failed: continuing degraded$")
+        assert h.running()
+        h.signal(15)
+        assert h.wait_exit() == 0, h.dump()
+    assert len(events(read_records(rec), "s", "start")) == 4  # the first run + 3 restarts
+    assert events(read_records(rec), "other", "signal")[0]["detail"] == "SIGTERM"
+
+
+@pytest.mark.parametrize("restart,code,restarted", [
+    ("no", 0, False), ("on-failure", 0, False), ("always", 0, True),
+    ("no", 3, False), ("on-failure", 3, True), ("always", 3, True)])
+def test_restart_policy(tmp_path, start_hfinit, restart, code, restarted):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        restart = %s
+        restart_delay = 50ms
+        [service:keep]
+        command = %s
+        """ % (svc("--name", "s", "--record", rec, "--exit-after", "0.1", "--exit-code", str(code)),
+               restart, svc("--name", "keep", "--record", rec)))
+    h = start_hfinit(cfg)
+    if restarted:
+        h.wait_line(r"^hfinit: info: \[s\] restarting in 50ms \(restart 1\)$")
+        wait_records(rec, lambda r: len(events(r, "s", "start")) >= 2, what="a second start")
+        h.signal(15)
+        assert h.wait_exit() == 0, h.dump()
+    elif code == 0:
+        h.wait_line(r"^hfinit: info: \[s\] exited 0: done \(restart = %s\)$" % restart)
+        assert h.running()
+        h.signal(15)
+        assert h.wait_exit() == 0, h.dump()
+    else:  # restart = no, failure: a required service failed
+        h.wait_line(r"^hfinit: error: \[s\] exited 3 \(restart = no\)$")
+        h.wait_line(r"required service failed: stopping everything")
+        assert h.wait_exit() == 1, h.dump()
+    assert len(events(read_records(rec), "s", "start")) >= (2 if restarted else 1)
+    if not restarted:
+        assert len(events(read_records(rec), "s", "start")) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_all_services_ended_exits_0(tmp_path, start_hfinit, mode):  # noqa: F811
+    cfg = write_config(tmp_path, """
+        [service:a]
+        command = %s
+        ready = line:svc-is-up
+        restart = no
+        [service:b]
+        stage = 2
+        command = /bin/sh -c 'echo job done'
+        restart = on-failure
+        """ % svc("--exit-after", "0.2"))
+    h = start_hfinit(cfg, mode=mode)
+    h.wait_line(r"^\[b\] job done$", stream="out")
+    h.wait_line(r"^hfinit: info: every service has ended$")
+    assert h.wait_exit() == 0, h.dump()
+
+
+def test_health_failures_restart(tmp_path, start_hfinit):  # noqa: F811
+    rec = os.path.join(str(tmp_path), "rec")
+    flag = os.path.join(str(tmp_path), "healthy")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = file:%s
+        health = file:%s
+        health_interval = 100ms
+        health_failures = 2
+        restart_delay = 50ms
+        """ % (svc("--name", "s", "--record", rec, "--touch", flag), flag, flag))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: info: \[s\] ready in \d+ ms \(file:")
+    os.unlink(flag)
+    _, t1, _ = h.wait_line(r"^hfinit: warn: \[s\] health check file:\S+ failed \(1 of 2 in a row\)")
+    _, t2, _ = h.wait_line(r"^hfinit: warn: \[s\] health check file:\S+ failed \(2 of 2 in a row\)")
+    assert 0.05 <= t2 - t1 < 1.0
+    h.wait_line(r"^hfinit: info: \[s\] restarting in 50ms \(restart 1\)$")
+    recs = wait_records(rec, lambda r: len(events(r, "s", "ready")) >= 2, what="second ready")
+    assert events(recs, "s", "signal")[0]["detail"] == "SIGTERM"
+    h.wait_line(r"^hfinit: info: \[s\] ready in \d+ ms \(file:.*\), attempt 1$",
+                start=h.find(r"restarting in 50ms")[0])
+    assert h.find(r"health check .* failed \(1 of 2", start=h.find(r"restarting in")[0]) is None
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()

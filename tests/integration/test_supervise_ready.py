@@ -1,0 +1,237 @@
+"""Supervision mode: every readiness kind (DESIGN.md §4, docs/supervise.md
+"Readiness"): success, timeout, exit before ready.
+
+Each config has the service under test in stage 1 and a marker service in
+stage 2: stage 2 must start only after the service is ready. Times: hfinit's
+lines carry the monotonic time they reached the test; svc.py records its own
+`ready` with CLOCK_MONOTONIC, so "hfinit declared ready no earlier than the
+service was ready" is checked directly.
+"""
+
+import json
+import os
+import re
+import socket
+
+import pytest
+
+from supervise_util import (MODES, PY, SDNOTIFY, q, read_records, start_hfinit, svc,  # noqa: F401
+                            wait_records, write_config)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kind_cases(tmp_path):
+    """name -> (ready spec, args when ready, args never ready, args exiting 3 before ready)."""
+    port = free_port()
+    flag = os.path.join(str(tmp_path), "ready.flag")
+    return {
+        "line": ("line:now serving", ["--ready-line", "ok: now serving requests"],
+                 ["--ready-line", "now serv-ing"], ["--exit-before-ready", "3"]),
+        "line-stderr": ("line:now serving", ["--ready-line", "now serving", "--ready-stderr"],
+                        ["--ready-line", "not yet", "--ready-stderr"], ["--exit-before-ready", "3"]),
+        "regex": ("regex:^listening on port [0-9]+$", ["--ready-line", "listening on port 8080"],
+                  ["--ready-line", "listening on port 80x"], ["--exit-before-ready", "3"]),
+        "notify": ("notify", ["--notify", "--status", "loading done"], ["--hang"],
+                   ["--exit-before-ready", "3"]),
+        "fd": ("fd:3", ["--fd", "3"], ["--hang"], ["--exit-before-ready", "3"]),
+        "tcp": ("tcp:127.0.0.1:%d" % port, ["--tcp", str(port)], ["--hang"],
+                ["--exit-before-ready", "3"]),
+        "tcp-port-only": ("tcp:%d" % port, ["--tcp", str(port)], ["--hang"],
+                          ["--exit-before-ready", "3"]),
+        "http": ("http://127.0.0.1:%d/health" % port, ["--tcp", str(port), "--http-status", "204"],
+                 ["--tcp", str(port), "--http-status", "503"], ["--exit-before-ready", "3"]),
+        "file": ("file:%s" % flag, ["--touch", flag], ["--hang"], ["--exit-before-ready", "3"]),
+        "exec": ("exec:test -f %s" % flag, ["--touch", flag], ["--hang"],
+                 ["--exit-before-ready", "3"]),
+        "started": ("started", [], None, None),
+    }
+
+
+KINDS = ["line", "line-stderr", "regex", "notify", "fd", "tcp", "tcp-port-only", "http", "file",
+         "exec", "started"]
+POLLED = ("tcp", "tcp-port-only", "http", "file", "exec")
+
+
+def config(tmp_path, spec, args, ready_timeout="5s", retries=1):
+    rec = os.path.join(str(tmp_path), "rec")
+    return rec, write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 2s
+        probe_interval = 50ms
+
+        [service:s]
+        stage = 1
+        command = %s
+        ready = %s
+        ready_timeout = %s
+        retries = %d
+        retry_delay = 100ms
+
+        [service:marker]
+        stage = 2
+        command = %s
+        """ % (svc("--name", "s", "--record", rec, "--ready-delay", "0.3", *args), spec,
+               ready_timeout, retries, svc("--name", "marker", "--record", rec)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_ready_success(tmp_path, start_hfinit, kind, mode):  # noqa: F811
+    spec, ok, _, _ = kind_cases(tmp_path)[kind]
+    rec, cfg = config(tmp_path, spec, ok)
+    h = start_hfinit(cfg, mode=mode)
+    i, t_ready, m = h.wait_line(r"^hfinit: info: \[s\] ready in (\d+) ms \((.*)\), attempt 1$")
+    j, _, _ = h.wait_line(r"^hfinit: info: stage 2: starting$")
+    assert j > i
+    h.wait_line(r"^hfinit: info: \[marker\] started pid")
+    recs = wait_records(rec, lambda r: any(x["name"] == "marker" and x["event"] == "start"
+                                           for x in r), what="marker start")
+    s_ready = [r for r in recs if r["name"] == "s" and r["event"] == "ready"]
+    if kind != "started":
+        # Ready no earlier than the service could be (its ready actions come at
+        # least 0.3 s after its start record), and soon after it was (polls are 50 ms
+        # apart; svc.py records "ready" just after its ready actions).
+        assert len(s_ready) == 1, recs
+        s_start = [r for r in recs if r["name"] == "s" and r["event"] == "start"][0]
+        assert t_ready >= s_start["mono"] + 0.3, (t_ready, s_start)
+        assert t_ready - s_ready[0]["mono"] < 1.5
+        assert int(m.group(1)) >= 250  # the service took 0.3 s to be ready
+    else:
+        assert int(m.group(1)) < 250  # exec confirmed, long before the service's own "ready"
+    marker_start = [r for r in recs if r["name"] == "marker" and r["event"] == "start"][0]
+    if kind != "started":
+        assert marker_start["mono"] > s_ready[0]["mono"]
+    if kind == "http":
+        assert any(r["event"] == "http" and r["detail"] == "/health" for r in recs), recs
+    if kind == "line-stderr":
+        assert m.group(2) == "ready line on stderr"
+        h.wait_line(r"^\[s\] now serving$", stream="err")
+    if kind == "line":
+        assert m.group(2) == "ready line on stdout"
+    if kind == "notify":
+        assert m.group(2) == "READY=1"
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "started"])
+def test_ready_timeout(tmp_path, start_hfinit, kind):  # noqa: F811
+    spec, _, never, _ = kind_cases(tmp_path)[kind]
+    rec, cfg = config(tmp_path, spec, never, ready_timeout="600ms")
+    h = start_hfinit(cfg)
+    _, t_start, _ = h.wait_line(r"^hfinit: info: \[s\] started pid \d+ \(attempt 1 of 1\)$")
+    _, t_fail, _ = h.wait_line(r"^hfinit: error: \[s\] attempt 1 of 1 failed: not ready within "
+                               r"600ms \(ready = %s\); no attempts left$" % re.escape(spec))
+    assert 0.5 <= t_fail - t_start < 2.5, t_fail - t_start
+    h.wait_line(r"required service failed: stopping everything")
+    assert h.wait_exit() == 1, h.dump()
+    assert h.find(r"stage 2: starting") is None, h.dump()
+    assert h.find(r"\[s\] ready in") is None, h.dump()
+    assert not any(r["name"] == "marker" for r in read_records(rec))
+    if kind == "http":  # the probe did reach the server: it answered 503, not ready
+        assert any(r["event"] == "http" and r["detail"] == "/health" for r in read_records(rec))
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "started"])
+def test_ready_exit_before(tmp_path, start_hfinit, kind):  # noqa: F811
+    spec, _, _, gone = kind_cases(tmp_path)[kind]
+    rec, cfg = config(tmp_path, spec, gone, ready_timeout="20s")
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: error: \[s\] attempt 1 of 1 failed: exited 3 before it was ready",
+                timeout=5)
+    assert h.wait_exit(timeout=8) == 1, h.dump()
+    assert h.find(r"stage 2: starting") is None, h.dump()
+    assert h.find(r"\[s\] ready in") is None, h.dump()
+    recs = read_records(rec)
+    assert [r["event"] for r in recs if r["name"] == "s"] == ["start", "exit"], recs
+
+
+def test_started_exec_failure(tmp_path, start_hfinit):  # noqa: F811
+    """`started`: a command that cannot be executed is an attempt that failed."""
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = /nonexistent/bin/server --flag
+        ready = started
+        retries = 2
+        retry_delay = 100ms
+        [service:marker]
+        stage = 2
+        command = %s
+        """ % svc("--name", "marker"))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: error: \[s\] cannot start: .*/nonexistent/bin/server.*No such file")
+    h.wait_line(r"^hfinit: warn: \[s\] attempt 1 of 2 failed: .*next attempt in 100ms$")
+    h.wait_line(r"^hfinit: error: \[s\] attempt 2 of 2 failed: .*no attempts left$")
+    assert h.wait_exit() == 1, h.dump()
+    assert h.find(r"stage 2: starting") is None, h.dump()
+
+
+def test_notify_from_outside_the_group_is_ignored(tmp_path, start_hfinit):  # noqa: F811
+    """READY=1 from a process in another session/process group does not count."""
+    inner = q(PY, SDNOTIFY, "READY=1", "--wait")
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 1s
+        [service:s]
+        command = /bin/sh -c %s
+        ready = notify
+        ready_timeout = 1500ms
+        retries = 1
+        """ % q("setsid %s & exec %s" % (inner, svc("--hang"))))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: warn: \[s\] notify message from pid \d+ outside the service: ignored$")
+    h.wait_line(r"\[s\] attempt 1 of 1 failed: not ready within 1500ms")
+    assert h.find(r"\[s\] ready in") is None
+    assert h.wait_exit() == 1, h.dump()
+
+
+def test_notify_stopping_and_sdnotify_fixture(tmp_path, start_hfinit):  # noqa: F811
+    """The sdnotify-package fixture's READY=1 works; STOPPING=1 is logged."""
+    cfg = write_config(tmp_path, """
+        [service:a]
+        command = %s
+        ready = notify
+        ready_timeout = 5s
+        [service:b]
+        command = %s
+        ready = notify
+        ready_timeout = 5s
+        """ % (q(PY, SDNOTIFY, "--delay", "0.2", "STATUS=loading", "READY=1", "--wait"),
+               svc("--notify", "--notify-stopping", "--ready-delay", "0.1")))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: info: \[a\] ready in \d+ ms \(READY=1\), attempt 1$")
+    h.wait_line(r"^hfinit: info: \[b\] ready in \d+ ms \(READY=1\), attempt 1$")
+    h.wait_line(r"^hfinit: info: all stages up")
+    h.signal(15)
+    h.wait_line(r"^hfinit: info: \[b\] STOPPING=1$")
+    assert h.wait_exit() == 0, h.dump()
+
+
+def test_notify_socket_env(tmp_path, start_hfinit):  # noqa: F811
+    """NOTIFY_SOCKET is "@hfinit/PID/NAME" for notify services only; an inherited
+    NOTIFY_SOCKET does not leak to the others."""
+    da, db = os.path.join(str(tmp_path), "a.json"), os.path.join(str(tmp_path), "b.json")
+    cfg = write_config(tmp_path, """
+        [service:a]
+        command = %s
+        ready = notify
+        [service:b]
+        command = %s
+        ready = line:svc-is-up
+        """ % (svc("--dump", da, "--notify"), svc("--dump", db)))
+    h = start_hfinit(cfg, env={"NOTIFY_SOCKET": "@outer-manager"})
+    h.wait_line(r"all stages up")
+    with open(da) as f:
+        ea = json.load(f)["env"]
+    with open(db) as f:
+        eb = json.load(f)["env"]
+    assert ea["NOTIFY_SOCKET"] == "@hfinit/%d/a" % h.pid, ea.get("NOTIFY_SOCKET")
+    assert "NOTIFY_SOCKET" not in eb
+    h.signal(15)
+    assert h.wait_exit() == 0
+
