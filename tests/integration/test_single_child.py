@@ -9,10 +9,13 @@ the orphan helpers poll /proc with a deadline (nothing announces a reap).
 """
 
 import ctypes
+import fcntl
 import os
+import pty
 import re
 import signal
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -307,6 +310,33 @@ def test_leftovers_obeying_sigterm_do_not_wait_for_grace(start_init, hfinit_env)
     elapsed = time.monotonic() - t0
     assert rc == 9, init.err()
     assert elapsed < 1.0, f"hfinit exited {elapsed:.3f}s after the child"
+
+
+# --- terminal --------------------------------------------------------------------------
+
+PY_FOREGROUND = ("import os; print('pgrp', os.getpgrp() == os.getpid(), "
+                 "'foreground', os.tcgetpgrp(0) == os.getpgrp(), flush=True)")
+
+
+def test_child_gets_the_terminal_foreground(hfinit_env):
+    """hfinit started as the foreground of a terminal (here: a session leader with
+    a pty as controlling terminal on stdin) hands the foreground to the child's
+    own process group, as tini does."""
+    primary, secondary = pty.openpty()
+
+    def controlling_tty():  # preexec_fn, after setsid(): stdin becomes our ctty
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    try:
+        r = subprocess.run([hfinit_env["bin"], "--", "/usr/bin/python3", "-c", PY_FOREGROUND],
+                           stdin=secondary, capture_output=True, text=True, timeout=WAIT,
+                           start_new_session=True, preexec_fn=controlling_tty)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"no exit within {WAIT}s: {e.stdout!r} {e.stderr!r}")
+    finally:
+        os.close(secondary)
+        os.close(primary)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "pgrp True foreground True\n", r.stderr
 
 
 # --- the child's signal state ------------------------------------------------------------
