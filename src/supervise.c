@@ -440,8 +440,10 @@ static void probe_stop(struct svc *s)
 	if (s->w_np.fd >= 0)
 		(void)loop_watch_del(&s->sv->loop, &s->w_np);
 	netprobe_close(&s->np);
-	if (s->probe_pid > 0)
-		(void)kill(s->probe_pid, SIGKILL); /* reaped by the reaper, result ignored */
+	/* The probe runs in its own session: its whole group goes (a shell's
+	 * children too), reaped by the reaper, result ignored. */
+	if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
+		(void)kill(s->probe_pid, SIGKILL);
 	s->probe_pid = 0;
 	s->probing = false;
 }
@@ -565,7 +567,7 @@ static void on_probe_timer(struct loop_timer *t, void *data)
 	struct svc *s = data;
 	(void)t;
 	if (s->probing) {
-		if (s->probe_pid > 0)
+		if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
 			(void)kill(s->probe_pid, SIGKILL);
 		s->probe_pid = 0;
 		probe_result(s, false, "timed out");

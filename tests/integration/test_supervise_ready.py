@@ -15,8 +15,8 @@ import socket
 
 import pytest
 
-from supervise_util import (MODES, PY, SDNOTIFY, q, read_records, start_hfinit, svc,  # noqa: F401
-                            wait_records, write_config)
+from supervise_util import (MODES, PY, SDNOTIFY, proc_state, q, read_records,  # noqa: F401
+                            start_hfinit, svc, wait_for, wait_records, write_config)
 
 
 def free_port():
@@ -235,3 +235,33 @@ def test_notify_socket_env(tmp_path, start_hfinit):  # noqa: F811
     h.signal(15)
     assert h.wait_exit() == 0
 
+
+
+def test_exec_probe_timeout_kills_the_probes_group(tmp_path, start_hfinit):  # noqa: F811
+    """An exec probe attempt that hangs is cut at 2 s: its whole process group
+    is killed, not only its main process (else every attempt leaks a child)."""
+    pids = os.path.join(str(tmp_path), "probe-children")
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        probe_interval = 100ms
+        [service:s]
+        command = %s
+        ready = exec:/bin/sh -c "sleep 30 & echo $! >> %s; wait"
+        ready_timeout = 2700ms
+        retries = 1
+        required = no
+        [service:keep]
+        command = %s
+        """ % (svc("--hang"), pids, svc()))
+    h = start_hfinit(cfg)
+
+    def lines():
+        return open(pids).read().split() if os.path.exists(pids) else []
+
+    wait_for(lambda: len(lines()) >= 2, timeout=6, what="a second probe attempt")
+    first = int(lines()[0])
+    wait_for(lambda: proc_state(first) is None, timeout=1,
+             what="the first attempt's child (pid %d) to be killed and reaped" % first)
+    h.wait_line(r"\[s\] optional service failed: continuing degraded")
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
