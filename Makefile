@@ -45,7 +45,10 @@ HELPER_BIN  := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 PYTEST := /usr/bin/python3 -m pytest
 
-.PHONY: all deps test unit integration helpers bench fuzz format check-format clean distclean setup
+# Objects are intermediate files of pattern rules: keep them between runs.
+.SECONDARY:
+
+.PHONY: all deps test unit integration helpers bench fuzz format check-format clean distclean setup run
 all: $(BUILD)/hfinit
 
 # Installs missing Debian packages; a quick no-op when all are there.
@@ -98,6 +101,10 @@ format:
 	clang-format -i $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c)
 
 test: check-format unit integration
+
+# The example Space under hfinit (README's main command).
+run:
+	scripts/run-space
 
 bench: $(BUILD)/hfinit $(HELPER_BIN)
 	HFINIT_BIN=$(abspath $(BUILD)/hfinit) HFINIT_HELPERS=$(abspath $(BUILD)/helpers) \
