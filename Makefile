@@ -95,10 +95,10 @@ integration: $(BUILD)/hfinit $(HELPER_BIN)
 		$(PYTEST) -q -p no:cacheprovider tests/integration
 
 check-format: | setup
-	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c)
+	clang-format --dry-run -Werror $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)
 
 format:
-	clang-format -i $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c)
+	clang-format -i $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)
 
 test: check-format unit integration
 

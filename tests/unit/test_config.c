@@ -213,6 +213,7 @@ static void test_shipped_configs(void **state)
 	check_good_dir("config", 4);
 	check_good_dir("rootfs/etc/hfinit", 1);
 	check_good_dir("tests/configs/good", 1);
+	check_good_dir("docker/example-space", 1);
 }
 
 /* The HF Space default: exactly what the issue asks for. */
