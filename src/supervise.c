@@ -96,6 +96,7 @@ struct svc {
 	int last_status;
 	char last_error[512];
 	const char *err_category;
+	bool error_line; /* last_error holds a stderr line of the current attempt */
 	char err_hint[256];
 	unsigned errors, warnings;
 	char notify_status[256];
@@ -305,6 +306,7 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 			s->last_error[n] = '\0';
 		}
 	}
+			s->error_line = true;
 	if ((pi->is_stderr || v.cls != LINE_INFO) && diagnose_line(line, len, &d)) {
 		if (!s->err_category || strcmp(s->err_category, d.category) != 0 ||
 		    strcmp(s->err_hint, d.hint) != 0) {
@@ -787,6 +789,7 @@ static void svc_start(struct svc *s)
 		const struct rlimit_conf *rc = &s->c->rlimits[i];
 		if (!rc->set)
 			continue;
+	s->error_line = false;
 		r.rlimits[r.nrlimits].resource = rc->resource;
 		r.rlimits[r.nrlimits].lim.rlim_cur =
 		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
@@ -1000,8 +1003,8 @@ static void restart_after_failure(struct svc *s)
 		log_error("[%s] restarted %u times within %s: giving up", s->name,
 			  s->nrestart_times, d);
 		set_error(s, "crash-loop", "the service keeps failing: see its log above",
-			  "gave up after %u restarts within %s; last: %s", s->nrestart_times, d,
-			  s->last_error);
+			  "gave up after %u restarts within %s; last: %.400s", s->nrestart_times, d,
+			  keep);
 		teardown(s, AFTER_FAIL);
 		return;
 	}
@@ -1051,19 +1054,19 @@ static void on_main_exit(struct svc *s, int status)
 		teardown(s, AFTER_STOP);
 		return;
 	}
+		char keep[sizeof(s->last_error)];
+		snprintf(keep, sizeof(keep), "%s", s->last_error); /* also the destination */
 	if (diag && (!s->err_category || strcmp(d.category, "signal") != 0)) {
 		s->err_category = d.category;
 		snprintf(s->err_hint, sizeof(s->err_hint), "%s", d.hint);
 	}
 	if (s->state == ST_STARTING) {
-		if (!s->last_error[0] || clean || diag)
-			set_error(s, NULL, NULL, "%s before it was ready%s%s", text,
-				  s->last_error[0] ? ": " : "", s->last_error);
-		else {
-			char keep[sizeof(s->last_error)];
-			snprintf(keep, sizeof(keep), "%s", s->last_error);
-			set_error(s, NULL, NULL, "%s before it was ready: %.400s", text, keep);
-		}
+		/* Only this attempt's own error line (an earlier attempt's message must
+		 * not pile up), copied first: last_error is also the destination. */
+		char keep[sizeof(s->last_error)];
+		snprintf(keep, sizeof(keep), "%s", s->error_line ? s->last_error : "");
+		set_error(s, NULL, NULL, "%s before it was ready%s%.400s", text,
+			  keep[0] ? ": " : "", keep);
 		if (diag)
 			log_info("[%s] hint: %s", s->name, d.hint);
 		attempt_failed(s);
