@@ -28,8 +28,17 @@ struct sandbox_set {
  * naming the profile and the call that failed: a profile that cannot be built
  * is a failed start, never an unsandboxed one. */
 int sandbox_compile(const struct config *cfg, struct sandbox_set *set, struct err *e);
+/* Compile one profile (the built-in worker or a [seccomp:NAME] of cfg; cfg may
+ * be NULL for worker) into *out; sandbox_compile calls it for each name. The
+ * caller frees out->name and out->prog.filter (or puts it in a set). */
+int sandbox_compile_one(const struct config *cfg, const char *name, struct sandbox_profile *out,
+			struct err *e);
 const struct sandbox_profile *sandbox_find(const struct sandbox_set *set, const char *name);
 void sandbox_free(struct sandbox_set *set);
+
+/* The built-in worker deny list, entry i (NULL past the end), with its
+ * one-line reason in *reason (if non-NULL): for docs, tests and `check`. */
+const char *sandbox_worker_entry(size_t i, const char **reason);
 
 /* Whether this kernel accepts seccomp filters (for `hfinit check`): a forked
  * child sets no_new_privs and loads a trivial filter. 0, or -1 with e. */
