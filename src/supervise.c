@@ -95,8 +95,8 @@ struct svc {
 	bool has_exit;
 	int last_status;
 	char last_error[512];
-	const char *err_category;
 	bool error_line; /* last_error holds a stderr line of the current attempt */
+	const char *err_category;
 	char err_hint[256];
 	unsigned errors, warnings;
 	char notify_status[256];
@@ -304,9 +304,9 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 			    len < sizeof(s->last_error) - 1 ? len : sizeof(s->last_error) - 1;
 			memcpy(s->last_error, line, n);
 			s->last_error[n] = '\0';
+			s->error_line = true;
 		}
 	}
-			s->error_line = true;
 	if ((pi->is_stderr || v.cls != LINE_INFO) && diagnose_line(line, len, &d)) {
 		if (!s->err_category || strcmp(s->err_category, d.category) != 0 ||
 		    strcmp(s->err_hint, d.hint) != 0) {
@@ -737,6 +737,7 @@ static void svc_start(struct svc *s)
 	s->attempt++;
 	svc_set_state(s, ST_STARTING);
 	s->has_exit = false;
+	s->error_line = false;
 	s->started_ns = mono_now_ns();
 	s->ready_ns = 0;
 	s->killed = false;
@@ -789,7 +790,6 @@ static void svc_start(struct svc *s)
 		const struct rlimit_conf *rc = &s->c->rlimits[i];
 		if (!rc->set)
 			continue;
-	s->error_line = false;
 		r.rlimits[r.nrlimits].resource = rc->resource;
 		r.rlimits[r.nrlimits].lim.rlim_cur =
 		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
@@ -1002,6 +1002,8 @@ static void restart_after_failure(struct svc *s)
 		fmt_ms(d, sizeof(d), s->c->restart_window_ms);
 		log_error("[%s] restarted %u times within %s: giving up", s->name,
 			  s->nrestart_times, d);
+		char keep[sizeof(s->last_error)];
+		snprintf(keep, sizeof(keep), "%s", s->last_error); /* also the destination */
 		set_error(s, "crash-loop", "the service keeps failing: see its log above",
 			  "gave up after %u restarts within %s; last: %.400s", s->nrestart_times, d,
 			  keep);
@@ -1054,8 +1056,6 @@ static void on_main_exit(struct svc *s, int status)
 		teardown(s, AFTER_STOP);
 		return;
 	}
-		char keep[sizeof(s->last_error)];
-		snprintf(keep, sizeof(keep), "%s", s->last_error); /* also the destination */
 	if (diag && (!s->err_category || strcmp(d.category, "signal") != 0)) {
 		s->err_category = d.category;
 		snprintf(s->err_hint, sizeof(s->err_hint), "%s", d.hint);

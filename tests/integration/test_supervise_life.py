@@ -367,3 +367,38 @@ def test_health_failures_restart(tmp_path, start_hfinit):  # noqa: F811
     assert h.find(r"health check .* failed \(1 of 2", start=h.find(r"restarting in")[0]) is None
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+def test_attempt_messages_are_per_attempt(tmp_path, start_hfinit):  # noqa: F811
+    """Each failed attempt's message names its own exit and its own last error
+    line, nothing carried over (garbled or repeated) from earlier attempts."""
+    cfg = write_config(tmp_path, """
+        [service:clean]
+        command = %s
+        ready = line:svc-is-up
+        retries = 3
+        retry_delay = 50ms
+        required = no
+        [service:err]
+        command = %s
+        ready = line:svc-is-up
+        retries = 3
+        retry_delay = 50ms
+        required = no
+        [service:keep]
+        command = %s
+        """ % (svc("--exit-before-ready", "0"),
+               svc("--say-err", "ValueError: bad weights", "--exit-before-ready", "1"),
+               svc()))
+    h = start_hfinit(cfg)
+    for name in ("clean", "err"):
+        h.wait_line(r"\[%s\] optional service failed: continuing degraded" % name)
+    for k in (1, 2, 3):
+        tail = "next attempt in 50ms" if k < 3 else "no attempts left"
+        h.wait_line(r"^hfinit: \w+: \[clean\] attempt %d of 3 failed: exited 0 before it was "
+                    r"ready; %s$" % (k, tail))
+        h.wait_line(r"^hfinit: \w+: \[err\] attempt %d of 3 failed: exited 1 before it was "
+                    r"ready: ValueError: bad weights; %s$" % (k, tail))
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
