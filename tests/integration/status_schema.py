@@ -9,7 +9,8 @@ $comment. A keyword outside that list is an error in the SCHEMA (SchemaError), s
 constraint is never silently ignored.
 
     errors = validate(instance, schema)      # [] when valid, else "path: problem"
-    python3 tests/integration/status_schema.py FILE...   # exit 0 when all valid
+    problems = check_dir(status_dir)         # status.json, state and ready agree
+    python3 tests/integration/status_schema.py FILE_OR_DIR...   # exit 0 when all valid
 """
 
 import datetime
@@ -139,10 +140,39 @@ def validate(instance, schema=None):
     return errors
 
 
+def check_dir(d, schema=None):
+    """Problems with the status files in dir d ([] when fine): status.json parses
+    and matches the schema, `state` is its state word and a newline, `ready`
+    exists only when all_required_ready. For suites that run hfinit with
+    HFINIT_STATUS_DIR set: call it after each run (or while it runs)."""
+    problems = []
+    try:
+        with open(os.path.join(d, "status.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        return ["%s/status.json: %s" % (d, e)]
+    problems += ["%s/status.json: %s" % (d, e) for e in validate(doc, schema)]
+    try:
+        with open(os.path.join(d, "state")) as f:
+            state = f.read()
+        if state != "%s\n" % doc.get("state"):
+            problems.append("%s/state is %r, status.json says %r" % (d, state, doc.get("state")))
+    except OSError as e:
+        problems.append("%s/state: %s" % (d, e))
+    if os.path.exists(os.path.join(d, "ready")) and not doc.get("all_required_ready"):
+        problems.append("%s/ready exists but all_required_ready is false" % d)
+    return problems
+
+
 def main(argv):
     schema = load_schema()
     bad = 0
     for name in argv:
+        if os.path.isdir(name):
+            for p in check_dir(name, schema):
+                print(p)
+                bad += 1
+            continue
         with open(name) as f:
             errors = validate(json.load(f), schema)
         for e in errors:

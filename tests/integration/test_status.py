@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from status_schema import load_schema, validate
+from status_schema import check_dir, load_schema, validate
 from supervise_util import (HFINIT, PY, SVC, WAIT, Hfinit, need_hfinit, q, read_records,
                             start_hfinit, svc, wait_for, write_config)  # noqa: F401
 
@@ -420,6 +420,7 @@ ready = line:ready
     assert msgs[-1].startswith("STATUS=stopped: 0/1 services ready; exit code 0"), msgs
     doc = read_status(sdir)
     assert doc["state"] == "stopped" and doc["exit_code"] == 0
+    assert check_dir(sdir) == []
 
 
 @needs_root
@@ -450,6 +451,7 @@ retries = 1
     assert doc["pid"] == 1  # PID 1 of its namespace
     open(flag, "w").close()
     wait_for(lambda: read_word(sdir) == "degraded\n", what="state degraded")
+    assert check_dir(sdir) == []
     assert health(sdir, "--ready") == (
         0, "ready: every required service is ready (state degraded)\n")
     assert health(sdir, "--started")[0] == 0
