@@ -23,6 +23,7 @@
 #include "output.h"
 #include "pid1.h"
 #include "ready.h"
+#include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
@@ -30,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,11 +130,13 @@ struct svc {
 };
 
 struct sv {
+	long long oom_kills; /* the cgroup's OOM kill count when last read; -1: unknown */
 	const struct config *cfg;
 	struct loop loop;
 	struct svc *svcs;
 	size_t n;
 	const sigset_t *orig_mask;
+	const struct sandbox_set *sandbox;
 	unsigned stage; /* highest stage started */
 	bool all_started;
 	bool shutting_down;
@@ -398,6 +402,56 @@ static void fmt_ms(char *buf, size_t n, uint64_t ms)
 		snprintf(buf, n, "%" PRIu64 "s", ms / 1000);
 	else
 		snprintf(buf, n, "%" PRIu64 "ms", ms);
+}
+
+/* The value of `oom_kill` in a memory.events / memory.oom_control file, or -1. */
+static long long oom_kill_in(const char *file)
+{
+	char key[64];
+	long long v;
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (strcmp(key, "oom_kill") == 0) {
+			fclose(f);
+			return v;
+		}
+	fclose(f);
+	return -1;
+}
+
+/* How many processes the kernel's OOM killer has killed in hfinit's memory
+ * cgroup (the services share it), from /proc/self/cgroup: cgroup v2
+ * memory.events, v1 memory.oom_control. -1 when unknown. */
+static long long read_oom_kills(void)
+{
+	char line[512], path[PATH_MAX + 64];
+	long long v = -1;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *cg;
+		if (!ctl || !(cg = strchr(ctl + 1, ':')))
+			continue;
+		*cg++ = '\0';
+		cg[strcspn(cg, "\n")] = '\0';
+		if (strcmp(cg, "/") == 0)
+			cg = "";
+		if (strcmp(ctl + 1, "") == 0) /* v2: "0::/path" */
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.events", cg);
+		else if (strstr(ctl + 1, "memory")) /* v1: "N:memory:/path" */
+			snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/memory.oom_control",
+				 cg);
+		else
+			continue;
+		v = oom_kill_in(path);
+	}
+	fclose(f);
+	return v;
 }
 
 static bool group_alive(struct svc *s)
@@ -748,6 +802,16 @@ static void svc_start(struct svc *s)
 		goto failed;
 	}
 	spawn_req_init(&r);
+	if (s->c->seccomp) {
+		/* Compiled at start-up (sandbox_compile): never start without it. */
+		const struct sandbox_profile *sp = sandbox_find(sv->sandbox, s->c->seccomp);
+		if (!sp) {
+			set_error(s, "seccomp", NULL, "seccomp profile %s was not compiled",
+				  s->c->seccomp);
+			goto failed;
+		}
+		r.seccomp = &sp->prog;
+	}
 	if (s->c->ready.kind == PROBE_NOTIFY) {
 		/* Copy the environment with NOTIFY_SOCKET added. */
 		size_t n = strv_len(envp);
@@ -1042,7 +1106,15 @@ static void on_main_exit(struct svc *s, int status)
 		(void)pipe_drain(&s->out);
 	if (s->err.fd >= 0)
 		(void)pipe_drain(&s->err);
-	diag = describe_exit(status, false, s->c->seccomp, text, sizeof(text), &d);
+	/* A SIGKILL hfinit did not send, while the cgroup's OOM count rose: the
+	 * OOM killer. */
+	bool oom = false;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !s->killed) {
+		long long now = read_oom_kills();
+		oom = now >= 0 && sv->oom_kills >= 0 && now > sv->oom_kills;
+		sv->oom_kills = now;
+	}
+	diag = describe_exit(status, oom, s->c->seccomp, text, sizeof(text), &d);
 	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
 	if (s->after != AFTER_NONE) {
@@ -1060,6 +1132,8 @@ static void on_main_exit(struct svc *s, int status)
 		s->err_category = d.category;
 		snprintf(s->err_hint, sizeof(s->err_hint), "%s", d.hint);
 	}
+	if (diag)
+		log_warn("[%s] %s: %s", s->name, d.category, d.hint);
 	if (s->state == ST_STARTING) {
 		/* Only this attempt's own error line (an earlier attempt's message must
 		 * not pile up), copied first: last_error is also the destination. */
@@ -1067,8 +1141,6 @@ static void on_main_exit(struct svc *s, int status)
 		snprintf(keep, sizeof(keep), "%s", s->error_line ? s->last_error : "");
 		set_error(s, NULL, NULL, "%s before it was ready%s%.400s", text,
 			  keep[0] ? ": " : "", keep);
-		if (diag)
-			log_info("[%s] hint: %s", s->name, d.hint);
 		attempt_failed(s);
 		return;
 	}
@@ -1496,7 +1568,7 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 }
 
 int supervise(const struct config *cfg, const struct plan *plan, struct status_writer *status,
-	      const sigset_t *mask, const sigset_t *orig_mask)
+	      const sigset_t *mask, const sigset_t *orig_mask, const struct sandbox_set *sandbox)
 {
 	struct sv sv;
 	struct err e;
@@ -1504,10 +1576,12 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 
 	memset(&sv, 0, sizeof(sv));
 	sv.cfg = cfg;
+	sv.oom_kills = read_oom_kills();
 	sv.plan = plan;
 	sv.status = status;
 	clock_gettime(CLOCK_REALTIME, &sv.started_wall);
 	sv.orig_mask = orig_mask;
+	sv.sandbox = sandbox;
 	sv.pid1 = getpid() == 1;
 	sv.t0 = mono_now_ns();
 	sv.w_out.fd = sv.w_err.fd = -1;
