@@ -35,7 +35,10 @@ WAIT = 10.0  # generous bound for any awaited event
 
 class Proc:
     """A child process whose stdout and stderr lines are collected by two
-    reader threads, so a test can await a line with a deadline."""
+    reader threads, so a test can await a line with a deadline. It runs in
+    its own session and process group, and kill() SIGKILLs that whole group,
+    so workers or children left by a failing (or deliberately broken)
+    program never outlive the test."""
 
     def __init__(self, argv, env=None, **kw):
         full_env = dict(os.environ)
@@ -45,7 +48,7 @@ class Proc:
         full_env["PYTHONUNBUFFERED"] = "1"
         full_env.update(env or {})
         self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=full_env, **kw)
+                                  stderr=subprocess.PIPE, env=full_env, start_new_session=True, **kw)
         self.pid = self.p.pid
         self.lines = {"out": [], "err": []}
         self.closed = {"out": False, "err": False}
@@ -101,8 +104,10 @@ class Proc:
             return "\n".join(self.lines["err"])
 
     def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # the group outlives its leader
+        except ProcessLookupError:
+            pass
         self.p.wait()
 
 
@@ -121,10 +126,10 @@ def tmp():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def start_pool(procs, tmp, *args, worker_type="tts", env=None, session=False):
+def start_pool(procs, tmp, *args, worker_type="tts", env=None):
     sock = os.path.join(tmp, worker_type + ".sock")
     argv = [PYTHON, POOL, "--worker-type", worker_type, "--socket", sock, "--load-seconds", "0.2"] + list(args)
-    p = Proc(argv, env=env, start_new_session=session)
+    p = Proc(argv, env=env)
     procs.append(p)
     p.sock = sock
     return p
@@ -351,7 +356,7 @@ def test_pool_sigint_exits_0(procs, tmp):
 
 
 def test_pool_ignore_term_needs_sigkill(procs, tmp):
-    pool = start_pool(procs, tmp, "--workers", "2", "--ignore-term", session=True)
+    pool = start_pool(procs, tmp, "--workers", "2", "--ignore-term")
     pool.wait_line(r"^ready$")
     pids = worker_pids(pool)
     os.killpg(pool.pid, signal.SIGTERM)  # the whole group, as a supervisor does
@@ -688,7 +693,7 @@ def test_svc_exit_before_ready_and_hang(procs, tmp):
 
 def test_svc_ignore_term_and_children(procs, tmp):
     rec = os.path.join(tmp, "rec")
-    p = Proc([PYTHON, SVC, "--ignore-term", "--children", "2", "--record", rec], start_new_session=True)
+    p = Proc([PYTHON, SVC, "--ignore-term", "--children", "2", "--record", rec])
     procs.append(p)
     p.wait_line(r"^ready$")
     kids = [int(r[2]) for r in records(rec) if r[1] == "child"]
@@ -717,7 +722,7 @@ def test_svc_flood_checksum(procs, tmp):
 def test_svc_daemonize(procs, tmp):
     pidfile = os.path.join(tmp, "pid")
     p = Proc([PYTHON, SVC, "--daemonize", "--daemon-null-stdio", "--pidfile", pidfile,
-              "--record", tmp + "/rec"], start_new_session=True)
+              "--record", tmp + "/rec"])
     procs.append(p)
     assert p.wait_exit() == 0  # the original exits once the daemon exists
     deadline = time.monotonic() + WAIT
