@@ -13,9 +13,11 @@ Every wait is bounded; nothing here sleeps to synchronise.
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -181,6 +183,9 @@ class Hfinit:
         full_env = dict(os.environ)
         for k in ("NOTIFY_SOCKET", "HFINIT_CONFIG", "PYTHON_PATH", "LISTEN_FDS", "LISTEN_PID"):
             full_env.pop(k, None)
+        # Status files of its own: another hfinit may hold /run/hfinit.
+        self.status_dir = tempfile.mkdtemp(prefix="hfinit-test-status-")
+        full_env["HFINIT_STATUS_DIR"] = self.status_dir
         full_env.update(env or {})
         self.mode = mode
         self.lines = {"out": [], "err": []}
@@ -310,6 +315,7 @@ class Hfinit:
                 f.close()
             except OSError:
                 pass
+        shutil.rmtree(self.status_dir, ignore_errors=True)
 
 
 @pytest.fixture
