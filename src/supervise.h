@@ -9,13 +9,15 @@
 
 #include "config.h"
 #include "plan.h"
+#include "sandbox.h"
 #include "status.h"
 
 /* Run until shutdown; returns hfinit's exit code (0 clean, 1 a required
  * service failed). `status` (may be NULL) gets a snapshot after every loop
  * turn that changed something. `mask` is the set of signals hfinit blocked (read through
- * the loop's signalfd); `orig_mask` the mask services start with. */
+ * the loop's signalfd); `orig_mask` the mask services start with. `sandbox`: the compiled seccomp
+ * profiles, one for every profile a service names (sandbox_compile). */
 int supervise(const struct config *cfg, const struct plan *plan, struct status_writer *status,
-	      const sigset_t *mask, const sigset_t *orig_mask);
+	      const sigset_t *mask, const sigset_t *orig_mask, const struct sandbox_set *sandbox);
 
 #endif
