@@ -538,15 +538,22 @@ def test_server_health_changes_with_the_file(procs, tmp):
 
 @needs_node
 def test_server_status_dir_search_order(procs, tmp):
-    if os.path.exists("/run/hfinit/status.json"):
-        pytest.skip("/run/hfinit/status.json exists on this machine and comes first")
     os.makedirs(os.path.join(tmp, "xdg", "hfinit"))
     with open(os.path.join(tmp, "xdg", "hfinit", "status.json"), "w") as f:
         f.write('{"state":"degraded"}')
     srv = start_server(procs, tmp, env={"HFINIT_STATUS_DIR": "", "XDG_RUNTIME_DIR": os.path.join(tmp, "xdg")})
     code, body, r = get(srv, "/health")
-    assert code == 200 and body == '{"state":"degraded"}'
-    assert r.getheader("X-Status-File") == os.path.join(tmp, "xdg", "hfinit", "status.json")
+    if os.path.exists("/run/hfinit/status.json"):
+        # Left by an hfinit run on this machine: it comes first in the order.
+        assert r.getheader("X-Status-File") == "/run/hfinit/status.json"
+    else:
+        assert code == 200 and body == '{"state":"degraded"}'
+        assert r.getheader("X-Status-File") == os.path.join(tmp, "xdg", "hfinit", "status.json")
+    os.remove(os.path.join(tmp, "xdg", "hfinit", "status.json"))
+    code, body, r = get(srv, "/health")
+    if not os.path.exists("/run/hfinit/status.json") and not os.path.exists("/tmp/hfinit/status.json"):
+        assert code == 200 and r.getheader("X-Health-Source") == "self"
+        assert "/run/hfinit, %s/xdg/hfinit, /tmp/hfinit" % tmp in json.loads(body)["reason"]
 
 
 @needs_node
