@@ -7,7 +7,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 
 import pytest
@@ -235,3 +237,29 @@ def test_python_script_service(tmp_path, start_hfinit):  # noqa: F811
         assert json.load(f)["env"]["PYTHONUNBUFFERED"] == "0"
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="user = needs root")
+@pytest.mark.xfail(strict=True, reason="plan.c checks HOME as root for a command = service "
+                   "with user = when no script = service runs as that user (H8 report)")
+def test_command_service_as_other_user_gets_writable_home(tmp_path, start_hfinit):  # noqa: F811
+    """DESIGN.md §3: a service whose HOME it cannot write gets a writable one."""
+    shared = tempfile.mkdtemp(prefix="hfinit-test-")  # reachable for uid 65534
+    os.chmod(shared, 0o777)
+    dump = os.path.join(shared, "dump.json")
+    cfg = write_config(tmp_path, """
+        [service:c]
+        command = %s
+        ready = line:svc-is-up
+        user = nobody
+        """ % svc("--dump", dump))
+    h = start_hfinit(cfg, env={"HOME": "/root"})
+    h.wait_line(r"all stages up")
+    with open(dump) as f:
+        facts = json.load(f)
+    assert facts["uid"] == 65534
+    home = facts["env"]["HOME"]
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+    shutil.rmtree(shared, ignore_errors=True)
+    assert home != "/root" and os.stat(home).st_uid == 65534, home
