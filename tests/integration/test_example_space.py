@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 
 import pytest
 
@@ -818,3 +819,69 @@ def test_sdnotify_send_errors(procs, tmp):
     p = Proc([PYTHON, SDNOTIFY, "READY=1"], env={"NOTIFY_SOCKET": tmp + "/absent"})
     procs.append(p)
     assert p.wait_exit() == 1 and "cannot connect" in p.err()
+
+
+# --- the Space under hfinit (the README's main command) -----------------------
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@needs_node
+def test_space_under_hfinit(procs, tmp):
+    """docker/example-space/hfinit.ini run by the real binary (PID 1 of a new
+    PID namespace when root, else a subreaper): the stages come up, /health
+    serves hfinit's status.json, a job goes through, SIGINT stops the pools
+    before the server, everything exits 0 and the sockets are gone."""
+    hfinit = os.environ.get("HFINIT_BIN")
+    if not hfinit:
+        pytest.skip("HFINIT_BIN is not set (run through `make integration`)")
+    port = free_port()
+    with open(os.path.join(SPACE, "hfinit.ini")) as f:
+        conf = f.read()
+    assert "ready        = tcp:7860" in conf
+    conf = conf.replace("ready        = tcp:7860", "ready        = tcp:127.0.0.1:%d" % port)
+    with open(os.path.join(tmp, "space.ini"), "w") as f:
+        f.write(conf)
+    status_dir, run_dir = os.path.join(tmp, "status"), os.path.join(tmp, "run")
+    env = {"PORT": str(port), "HOST": "127.0.0.1", "HFINIT_STATUS_DIR": status_dir,
+           "HFINIT_RUN_DIR": run_dir, "HFINIT_TEST_LOAD_SECONDS": "0.3", "PYTHON_PATH": PYTHON}
+    argv = [hfinit, "-c", os.path.join(tmp, "space.ini")]
+    as_pid1 = os.geteuid() == 0 and shutil.which("unshare")
+    if as_pid1:
+        argv = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"] + argv
+    h = Proc(argv, env=env, cwd=SPACE)
+    procs.append(h)
+    h.wait_line(r"^\[web\] listening on http://127\.0\.0\.1:%d$" % port)
+    web = types.SimpleNamespace(port=port)  # what get() needs of a server
+    h.wait_line(r"^\[tts\] ready$")
+    h.wait_line(r"^\[voice-clone\] ready$")
+    deadline = time.monotonic() + WAIT
+    while True:  # the status file is written right after the last pool's ready line
+        code, body, r = get(web, "/health")
+        if r.getheader("X-Health-Source") == "hfinit" and json.loads(body)["state"] == "ready":
+            break
+        assert time.monotonic() < deadline, (code, body)
+        time.sleep(0.05)  # polling the status file through /health
+    assert code == 200
+    status = json.loads(body)
+    assert {n: s["state"] for n, s in status["services"].items()} == \
+        {"web": "ready", "tts": "ready", "voice-clone": "ready"}
+    assert r.getheader("X-Status-File") == os.path.join(status_dir, "status.json")
+    code, body, _ = get(web, "/api/tts?text=under%20hfinit")
+    assert code == 200 and json.loads(body)["text_sha256"] == hashlib.sha256(b"under hfinit").hexdigest()
+    assert sorted(os.listdir(run_dir)) == ["tts.sock", "voice-clone.sock"]
+
+    target = children(h.pid)[0] if as_pid1 else h.pid  # unshare does not forward signals
+    os.kill(target, signal.SIGINT)
+    assert h.wait_exit(timeout=20) == 0
+    out = h.out().splitlines()
+    web_stop = out.index("[web] got SIGTERM, closing the server")
+    assert out.index("[tts] tts pool stopped") < web_stop  # stages stop in reverse order
+    assert out.index("[voice-clone] voice-clone pool stopped") < web_stop
+    assert os.listdir(run_dir) == []
