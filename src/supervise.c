@@ -114,8 +114,8 @@ struct svc {
 	struct loop_watch w_notify;
 	int fdready_rd; /* read end of the fd:N pipe */
 	struct loop_watch w_fdready;
-	struct sockaddr_storage probe_sa;
-	socklen_t probe_salen;
+	struct sockaddr_storage probe_sa, health_sa; /* tcp/http addresses of ready, health */
+	socklen_t probe_salen, health_salen;
 	struct netprobe np;
 	struct loop_watch w_np;
 	pid_t probe_pid;
@@ -571,7 +571,8 @@ static void probe_begin(struct svc *s)
 		return;
 	case PROBE_TCP:
 	case PROBE_HTTP:
-		r = netprobe_start(&s->np, p, &s->probe_sa, s->probe_salen);
+		r = s->health_active ? netprobe_start(&s->np, p, &s->health_sa, s->health_salen)
+				     : netprobe_start(&s->np, p, &s->probe_sa, s->probe_salen);
 		if (r != NETPROBE_PENDING) {
 			probe_result(s, r == NETPROBE_OK, s->np.why);
 			return;
@@ -1557,12 +1558,12 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 		    0)
 			return err_sys(e, "epoll");
 	}
-	const struct probe *pr = NULL;
-	if (c->ready.kind == PROBE_TCP || c->ready.kind == PROBE_HTTP)
-		pr = &c->ready;
-	else if (c->health.kind == PROBE_TCP || c->health.kind == PROBE_HTTP)
-		pr = &c->health;
-	if (pr && probe_addr(pr, &s->probe_sa, &s->probe_salen, e) < 0)
+	/* Each probe has its own address: health may watch another port. */
+	if ((c->ready.kind == PROBE_TCP || c->ready.kind == PROBE_HTTP) &&
+	    probe_addr(&c->ready, &s->probe_sa, &s->probe_salen, e) < 0)
+		return err_wrap(e, "service %s", c->name);
+	if ((c->health.kind == PROBE_TCP || c->health.kind == PROBE_HTTP) &&
+	    probe_addr(&c->health, &s->health_sa, &s->health_salen, e) < 0)
 		return err_wrap(e, "service %s", c->name);
 	return 0;
 }

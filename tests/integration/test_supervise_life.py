@@ -402,3 +402,36 @@ def test_attempt_messages_are_per_attempt(tmp_path, start_hfinit):  # noqa: F811
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
 
+
+
+@pytest.mark.parametrize("ready_kind", ["tcp", "http"])
+def test_health_probe_uses_its_own_address(tmp_path, start_hfinit, ready_kind):  # noqa: F811
+    """ready on one port, health on another: the health probe must go to the
+    health address (nothing listens there, so it fails), not to the ready one
+    (which answers 200)."""
+    import socket
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    p1, p2 = ports
+    rec = os.path.join(str(tmp_path), "rec")
+    ready = "tcp:127.0.0.1:%d" % p1 if ready_kind == "tcp" else "http://127.0.0.1:%d/ready" % p1
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = %s
+        health = http://127.0.0.1:%d/health
+        health_interval = 100ms
+        health_failures = 2
+        restart_delay = 50ms
+        """ % (svc("--name", "s", "--record", rec, "--tcp", str(p1), "--http-status", "200"),
+               ready, p2))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: info: \[s\] ready in")
+    h.wait_line(r"^hfinit: warn: \[s\] health check http://127\.0\.0\.1:%d/health failed "
+                r"\(1 of 2 in a row\)" % p2, timeout=3)
+    assert not [r for r in read_records(rec) if r["event"] == "http" and r["detail"] == "/health"]
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
