@@ -265,3 +265,25 @@ def test_exec_probe_timeout_kills_the_probes_group(tmp_path, start_hfinit):  # n
     h.wait_line(r"\[s\] optional service failed: continuing degraded")
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.skipif("pid1" not in MODES, reason="needs root for PID namespaces")
+@pytest.mark.xfail(strict=True, reason="the notify socket name @hfinit/PID/NAME is the same "
+                   "(PID 1) for every hfinit in a PID namespace; abstract sockets are per "
+                   "network namespace (H8 report)")
+def test_two_pid1_hfinits_in_one_network_namespace(tmp_path, start_hfinit):  # noqa: F811
+    """Kubernetes: the containers of a pod share the network namespace but each
+    has its own PID namespace; two hfinits as PID 1 with a notify service of the
+    same name must both start."""
+    cfg = write_config(tmp_path, """
+        [service:worker]
+        command = %s
+        ready = notify
+        """ % q(PY, SDNOTIFY, "READY=1", "--wait"))
+    a = start_hfinit(cfg, mode="pid1")
+    a.wait_line(r"^hfinit: info: \[worker\] ready in \d+ ms \(READY=1\)")
+    b = start_hfinit(cfg, mode="pid1")
+    b.wait_line(r"^hfinit: info: \[worker\] ready in \d+ ms \(READY=1\)")
+    for h in (a, b):
+        h.signal(15)
+        assert h.wait_exit() == 0, h.dump()
