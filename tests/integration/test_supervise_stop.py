@@ -255,3 +255,40 @@ def test_subreaper_reaps_orphans_when_not_pid1(tmp_path, start_hfinit):  # noqa:
     assert not [d for d in descendants(h.pid) if d[1] == "Z"]
     h.signal(signal.SIGTERM)
     assert h.wait_exit() == 0, h.dump()
+
+
+def test_stop_signal_and_stopped_process(tmp_path, start_hfinit):  # noqa: F811
+    """stop_signal is what a service gets; a service stopped with SIGSTOP is
+    continued so it sees it (no wait for SIGKILL)."""
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:a]
+        command = %s
+        ready = line:svc-is-up
+        stop_signal = SIGINT
+        stop_timeout = 5s
+        [service:b]
+        command = %s
+        ready = line:svc-is-up
+        stop_signal = QUIT
+        stop_timeout = 5s
+        """ % (svc("--name", "a", "--record", rec), svc("--name", "b", "--record", rec)))
+    h = start_hfinit(cfg)
+    h.wait_line(r"all stages up")
+    recs = wait_records(rec, lambda r: events(r, "b", "ready"), what="b ready")
+    b = events(recs, "b", "start")[0]["pid"]
+    os.kill(b, signal.SIGSTOP)
+    wait_for(lambda: (descendants_state(h, b) or "?") in "Tt", what="b stopped")
+    h.signal(signal.SIGTERM)
+    assert h.wait_exit(timeout=4) == 0, h.dump()
+    recs = read_records(rec)
+    assert [r["detail"] for r in events(recs, "a", "signal")] == ["SIGINT"]
+    assert [r["detail"] for r in events(recs, "b", "signal")] == ["SIGQUIT"]
+    assert h.find(r"SIGKILL") is None, h.dump()
+
+
+def descendants_state(h, pid):
+    for p, st, _, _ in descendants(h.pid):
+        if p == pid:
+            return st
+    return None
