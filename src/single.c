@@ -168,9 +168,10 @@ int single_parse_args(int argc, char **argv, struct single_opts *o, struct err *
 						       val);
 				goto next_word;
 			case 'c':
-				return err_set(e, EINVAL,
-					       "option -c: supervision mode (a config file) is not "
-					       "built yet");
+				return err_set(
+				    e, EINVAL,
+				    "option -c belongs to supervision mode: hfinit -c FILE, "
+				    "without --");
 			default:
 				return err_set(e, EINVAL, "unknown option -%c", *p);
 			}
@@ -459,8 +460,8 @@ int cmd_single(int argc, char **argv)
 		return 0;
 	}
 	if (s.o.no_command) {
-		log_error("supervision mode (a config file) is not built yet; to run one command "
-			  "as init: hfinit [OPTIONS] -- CMD [ARG]...");
+		log_error("no command after --: hfinit [OPTIONS] -- CMD [ARG]... (without --, "
+			  "hfinit supervises the services of its config)");
 		return 2;
 	}
 	if (s.o.verbose)

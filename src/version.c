@@ -35,8 +35,17 @@
 #endif
 
 static const char usage[] =
-    "usage: hfinit [-s] [-g] [-e CODE]... [-t DURATION] [-v] -- CMD [ARG]...\n"
+    "usage: hfinit [-c FILE] [-v]                      supervise the services of a config\n"
+    "       hfinit [-s] [-g] [-e CODE]... [-t DURATION] [-v] -- CMD [ARG]...\n"
+    "       hfinit check [-c FILE] [--json]             validate config, resolve Python/scripts\n"
+    "       hfinit status [--json] [-d DIR]             show the status files\n"
+    "       hfinit health [--started|--ready|--live] [-d DIR]   exit 0/1 for probes\n"
+    "       hfinit notify [--pid] KEY=VALUE...          send sd_notify messages\n"
     "       hfinit version\n"
+    "\n"
+    "Supervision mode: the config comes from -c FILE, else $HFINIT_CONFIG, else\n"
+    "/etc/hfinit/hfinit.ini. Exit 0 on a clean shutdown, 1 when a required service\n"
+    "failed, 2 on bad usage or config, 3 when resolution failed.\n"
     "\n"
     "Single-child mode (a drop-in for `tini --`): run CMD as the only child,\n"
     "forward signals to it, reap every process, exit with CMD's status\n"
@@ -53,7 +62,8 @@ static const char usage[] =
     "  -v            more log output (debug)\n"
     "  -h, --help    this text\n"
     "\n"
-    "Supervision mode (`hfinit` with a config file) is not built yet.\n";
+    "Documentation: README.md and docs/ (config.md, supervise.md, check.md,\n"
+    "status.md, sandbox.md).\n";
 
 void print_usage(int to_stderr)
 {

@@ -105,7 +105,7 @@ static void test_parse_errors(void **state)
 	    {{"-t"}, "option -t needs a duration"},
 	    {{"-t", "5x", "--", "x"}, "-t \"5x\": expected a duration like 500ms, 5s, 2m"},
 	    {{"-t", "-5s", "--", "x"}, "-t \"-5s\": expected a duration"},
-	    {{"-c", "f.ini"}, "option -c: supervision mode (a config file) is not built yet"},
+	    {{"-c", "f.ini"}, "option -c belongs to supervision mode: hfinit -c FILE, without --"},
 	};
 	struct single_opts o;
 	struct err e;
