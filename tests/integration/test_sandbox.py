@@ -83,7 +83,8 @@ def run(world, config, how):
         argv = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "--"] + argv
     elif how == "uid1000":
         argv = ["setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", "--"] + argv
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HFINIT_STATUS_DIR": os.path.join(world, "status")}
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin",
+           "HFINIT_STATUS_DIR": os.path.join(world, "status")}
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=env, cwd=world, start_new_session=True)
     try:
@@ -91,7 +92,8 @@ def run(world, config, how):
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate(timeout=10)
-        pytest.fail("hfinit still running after %ds\n%s\n%s" % (TIMEOUT, out.decode(), err.decode()))
+        pytest.fail("hfinit still running after %ds\n%s\n%s"
+                    % (TIMEOUT, out.decode(), err.decode()))
     return p.returncode, out.decode().splitlines(), err.decode()
 
 
