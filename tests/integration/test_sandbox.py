@@ -198,7 +198,7 @@ def test_proc_status_seccomp_and_no_new_privs(world, how):
 
 
 PY_WORKER = r"""
-import ctypes, json, multiprocessing, socket, ssl, sys
+import ctypes, json, multiprocessing, socket, ssl, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 
 def sq(x):
@@ -209,6 +209,7 @@ if __name__ == "__main__":
     a, b = socket.socketpair()
     a.sendall(json.dumps({"n": 3}).encode()); assert json.loads(b.recv(64))["n"] == 3
     assert ctypes.CDLL(None).getpid() > 0
+    subprocess.run([sys.executable, "-c", "import os; os.getpid()"], check=True, timeout=60)
     for method in multiprocessing.get_all_start_methods():
         with multiprocessing.get_context(method).Pool(3) as pool:
             assert pool.map(sq, range(20)) == [x * x for x in range(20)], method

@@ -393,6 +393,33 @@ static void test_table_documented(void **state)
 	free(doc);
 }
 
+/* Every profile of the shipped configs compiles. */
+static void test_shipped_configs(void **state)
+{
+	static const char *const files[] = {"config/custom-seccomp.ini", "config/space-pools.ini"};
+	const char *dir = getenv("HFINIT_SRCDIR");
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4096];
+		struct config_location loc = {.path = path, .source = CONFIG_SRC_OPTION};
+		struct sandbox_set set;
+		struct err e = {0};
+		snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", files[i]);
+		struct config *cfg = config_load(&loc, &e);
+		if (!cfg)
+			fail_msg("%s", e.msg);
+		assert_int_equal(cfg->ndiags, 0);
+		if (sandbox_compile(cfg, &set, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_true(set.n >= 1);
+		for (size_t j = 0; j < set.n; j++)
+			assert_true(set.profiles[j].prog.len > 0 && set.profiles[j].rules > 0);
+		sandbox_free(&set);
+		config_free(cfg);
+	}
+}
+
 static void test_kernel_check(void **state)
 {
 	struct err e = {0};
@@ -405,9 +432,13 @@ static void test_kernel_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_worker),	 cmocka_unit_test(test_extends_chain),
-	    cmocka_unit_test(test_kill),	 cmocka_unit_test(test_set),
-	    cmocka_unit_test(test_unknown),	 cmocka_unit_test(test_table_documented),
+	    cmocka_unit_test(test_worker),
+	    cmocka_unit_test(test_extends_chain),
+	    cmocka_unit_test(test_kill),
+	    cmocka_unit_test(test_set),
+	    cmocka_unit_test(test_unknown),
+	    cmocka_unit_test(test_table_documented),
+	    cmocka_unit_test(test_shipped_configs),
 	    cmocka_unit_test(test_kernel_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
