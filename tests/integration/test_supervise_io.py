@@ -263,3 +263,21 @@ def test_command_service_as_other_user_gets_writable_home(tmp_path, start_hfinit
     assert h.wait_exit() == 0, h.dump()
     shutil.rmtree(shared, ignore_errors=True)
     assert home != "/root" and os.stat(home).st_uid == 65534, home
+
+
+def test_python_not_found_exit_3(tmp_path):
+    """$PYTHON_PATH set and broken: exit 3 naming it, nothing started."""
+    need_hfinit()
+    marker = os.path.join(str(tmp_path), "started")
+    cfg = write_config(tmp_path, """
+        [service:ok]
+        command = /bin/touch %s
+        [service:w]
+        script = %s
+        """ % (marker, SVC))
+    env = dict(os.environ, PYTHON_PATH="/nonexistent/bin/python3",
+               HFINIT_STATUS_DIR=str(tmp_path))
+    r = subprocess.run([HFINIT, "-c", cfg], capture_output=True, timeout=20, text=True, env=env)
+    assert r.returncode == 3, r
+    assert "/nonexistent/bin/python3" in r.stderr, r.stderr
+    assert not os.path.exists(marker)

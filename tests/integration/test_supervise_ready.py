@@ -12,6 +12,7 @@ import json
 import os
 import re
 import socket
+import time
 
 import pytest
 
@@ -287,3 +288,55 @@ def test_two_pid1_hfinits_in_one_network_namespace(tmp_path, start_hfinit):  # n
     for h in (a, b):
         h.signal(15)
         assert h.wait_exit() == 0, h.dump()
+
+
+def test_probe_interval_paces_polling(tmp_path, start_hfinit):  # noqa: F811
+    """A polled probe runs every probe_interval (here 100 ms), not in a busy loop."""
+    runs = os.path.join(str(tmp_path), "runs")
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        probe_interval = 100ms
+        [service:s]
+        command = %s
+        ready = exec:/bin/sh -c "echo x >> %s; exit 1"
+        ready_timeout = 1500ms
+        retries = 1
+        required = no
+        [service:keep]
+        command = %s
+        """ % (svc("--hang"), runs, svc()))
+    h = start_hfinit(cfg)
+    h.wait_line(r"\[s\] attempt 1 of 1 failed: not ready within 1500ms")
+    n = len(open(runs).read().split())
+    assert 7 <= n <= 16, n  # ~1.5 s / (100 ms + a shell's run time)
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F811
+    """DESIGN.md §8: with only event-driven readiness and no health probes, an
+    idle hfinit does not wake up (its context-switch counters stay put)."""
+    cfg = write_config(tmp_path, """
+        [service:a]
+        command = %s
+        ready = line:svc-is-up
+        [service:b]
+        command = %s
+        ready = notify
+        """ % (svc(), svc("--notify")))
+    h = start_hfinit(cfg, mode=mode)
+    h.wait_line(r"all stages up")
+
+    def switches():
+        with open("/proc/%d/status" % h.pid) as f:
+            return sum(int(line.split()[1]) for line in f
+                       if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+
+    wait_for(lambda: h.find(r"all stages up"), what="all up")
+    before = switches()
+    time.sleep(1.0)  # a "nothing happens" check: idle for a second
+    after = switches()
+    assert after - before <= 1, (before, after)
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
