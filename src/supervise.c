@@ -47,7 +47,6 @@
 #define SINK_HIGH	 (SINK_CAP / 2) /* stop reading services' pipes above this */
 #define READ_CHUNK	 65536
 #define PROBE_TIMEOUT_NS (2 * NS_PER_SEC) /* one tcp/http/exec probe attempt at most */
-#define MAX_BURST	 64
 
 enum svc_state {
 	ST_PENDING,
@@ -124,7 +123,7 @@ struct svc {
 	unsigned health_fail;
 
 	/* restarts */
-	int64_t restart_times[MAX_BURST];
+	int64_t *restart_times; /* restart_burst entries: the restarts within the window */
 	unsigned nrestart_times;
 	uint64_t backoff_ms;
 };
@@ -1054,7 +1053,7 @@ static void restart_after_failure(struct svc *s)
 	struct sv *sv = s->sv;
 	int64_t now = mono_now_ns();
 	int64_t window = ms_ns(s->c->restart_window_ms);
-	unsigned burst = s->c->restart_burst < MAX_BURST ? s->c->restart_burst : MAX_BURST;
+	unsigned burst = s->restart_times ? s->c->restart_burst : 0;
 	unsigned k = 0;
 	char d[32];
 
@@ -1549,6 +1548,11 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 	loop_timer_init(&s->t_delay, on_delay, s);
 	loop_timer_init(&s->t_kill, on_kill, s);
 	loop_timer_init(&s->t_probe, on_probe_timer, s);
+	if (c->restart_burst > 0) { /* health restarts count even with restart = no */
+		s->restart_times = calloc(c->restart_burst, sizeof(*s->restart_times));
+		if (!s->restart_times)
+			return err_set(e, ENOMEM, "service %s: out of memory", c->name);
+	}
 	if (c->ready.kind == PROBE_NOTIFY) {
 		s->notify_fd =
 		    notify_socket_open(c->name, s->notify_addr, sizeof(s->notify_addr), e);
@@ -1650,6 +1654,8 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 	sink_free(&sv.out_sink);
 	sink_free(&sv.err_sink);
 	free(sv.readbuf);
+	for (size_t i = 0; i < sv.n; i++)
+		free(sv.svcs[i].restart_times);
 	free(sv.svcs);
 	return code;
 }

@@ -435,3 +435,21 @@ def test_health_probe_uses_its_own_address(tmp_path, start_hfinit, ready_kind): 
     assert not [r for r in read_records(rec) if r["event"] == "http" and r["detail"] == "/health"]
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+def test_restart_burst_above_64(tmp_path, start_hfinit):  # noqa: F811
+    """restart_burst is honoured as configured (it was silently capped at 64)."""
+    runs = os.path.join(str(tmp_path), "runs")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = /bin/sh -c "echo x >> %s; echo svc-is-up; exit 1"
+        ready = line:svc-is-up
+        restart_delay = 10ms
+        restart_max_delay = 10ms
+        restart_burst = 70
+        restart_window = 10m
+        """ % runs)
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: error: \[s\] restarted 70 times within 10m: giving up$", timeout=20)
+    assert h.wait_exit() == 1, h.dump()
+    assert len(open(runs).read().split()) == 71
