@@ -177,7 +177,7 @@ class Hfinit:
     def __init__(self, config, mode="plain", args=(), env=None, stdout_line=None,
                  stdout_hold=None):
         need_hfinit()
-        argv = [HFINIT, "-c", str(config)] + list(args)
+        argv = [HFINIT] + (["-c", str(config)] if config is not None else []) + list(args)
         if mode == "pid1":
             argv = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "--"] + argv
         full_env = dict(os.environ)

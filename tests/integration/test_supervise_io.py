@@ -281,3 +281,21 @@ def test_python_not_found_exit_3(tmp_path):
     assert r.returncode == 3, r
     assert "/nonexistent/bin/python3" in r.stderr, r.stderr
     assert not os.path.exists(marker)
+
+
+def test_config_from_env_and_not_passed_on(tmp_path, start_hfinit):  # noqa: F811
+    """No -c: $HFINIT_CONFIG names the config; services do not inherit it."""
+    dump = os.path.join(str(tmp_path), "dump.json")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        """ % svc("--dump", dump))
+    h = start_hfinit(None, env={"HFINIT_CONFIG": cfg, "SOME_SETTING": "kept"})
+    h.wait_line(r"all stages up")
+    with open(dump) as f:
+        facts = json.load(f)
+    assert "HFINIT_CONFIG" not in facts["env"]
+    assert facts["env"]["SOME_SETTING"] == "kept"
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
