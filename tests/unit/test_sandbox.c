@@ -343,6 +343,17 @@ static void test_unknown(void **state)
 	assert_null(p.name);
 	assert_null(p.prog.filter);
 	assert_int_equal(sandbox_compile_one(NULL, "a", &p, &e), -1);
+
+	/* The set: the error names the service, and nothing is left compiled. */
+	struct sandbox_set set;
+	free(cfg->services[2].seccomp); /* z; x and y come first and compile */
+	cfg->services[2].seccomp = strdup("gone");
+	assert_non_null(cfg->services[2].seccomp);
+	assert_int_equal(sandbox_compile(cfg, &set, &e), -1);
+	assert_string_equal(e.msg, "service z: unknown seccomp profile \"gone\"; expected worker "
+				   "or a [seccomp:NAME] of the config");
+	assert_int_equal(set.n, 0);
+	assert_null(set.profiles);
 	config_free(cfg);
 
 	/* unknown syscall names never get this far: the parser refuses them */
