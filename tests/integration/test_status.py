@@ -441,7 +441,11 @@ required = no
 retries = 1
 """ % flag)
     h = start_hfinit(conf, mode="pid1", env={"HFINIT_STATUS_DIR": sdir})
-    wait_for(lambda: read_word(sdir) == "starting\n", what="state starting")
+    # The first status.json (written before resolution) has no services yet;
+    # wait for the supervisor's own "starting" with the service listed.
+    wait_for(lambda: read_word(sdir) == "starting\n"
+             and "web" in (read_status(sdir) or {}).get("services", {}),
+             what="state starting with service web")
     assert health(sdir, "--live")[0] == 0
     assert health(sdir, "--started")[0] == 1
     rc, out = health(sdir, "--ready")
