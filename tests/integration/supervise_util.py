@@ -34,6 +34,7 @@ HFINIT = os.environ.get("HFINIT_BIN") or os.path.join(REPO, "build", "hfinit")
 WAIT = 10.0  # generous bound for any awaited event
 
 IS_ROOT = os.geteuid() == 0
+IP = shutil.which("ip") or ("/usr/sbin/ip" if os.path.exists("/usr/sbin/ip") else None)
 MODES = ["pid1", "plain"] if IS_ROOT else ["plain"]
 
 
@@ -175,10 +176,17 @@ class Hfinit:
     plainly (mode "plain"). Lines are (mono, text) pairs."""
 
     def __init__(self, config, mode="plain", args=(), env=None, stdout_line=None,
-                 stdout_hold=None):
+                 stdout_hold=None, netns=True):
+        """mode "pid1": PID 1 of a new PID namespace and, with netns (and `ip`
+        available), of a new network namespace with loopback up, as in a Docker
+        container (abstract notify sockets are per network namespace, so runs in
+        parallel do not meet); the shell running `ip` execs hfinit, keeping PID 1."""
         need_hfinit()
         argv = [HFINIT] + (["-c", str(config)] if config is not None else []) + list(args)
-        if mode == "pid1":
+        if mode == "pid1" and netns and IP:
+            argv = ["unshare", "--pid", "--net", "--fork", "--mount-proc", "--kill-child", "--",
+                    "/bin/sh", "-c", '%s link set lo up && exec "$@"' % IP, "sh"] + argv
+        elif mode == "pid1":
             argv = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "--"] + argv
         full_env = dict(os.environ)
         for k in ("NOTIFY_SOCKET", "HFINIT_CONFIG", "PYTHON_PATH", "LISTEN_FDS", "LISTEN_PID"):

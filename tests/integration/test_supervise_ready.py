@@ -281,9 +281,9 @@ def test_two_pid1_hfinits_in_one_network_namespace(tmp_path, start_hfinit):  # n
         command = %s
         ready = notify
         """ % q(PY, SDNOTIFY, "READY=1", "--wait"))
-    a = start_hfinit(cfg, mode="pid1")
+    a = start_hfinit(cfg, mode="pid1", netns=False)
     a.wait_line(r"^hfinit: info: \[worker\] ready in \d+ ms \(READY=1\)")
-    b = start_hfinit(cfg, mode="pid1")
+    b = start_hfinit(cfg, mode="pid1", netns=False)
     b.wait_line(r"^hfinit: info: \[worker\] ready in \d+ ms \(READY=1\)")
     for h in (a, b):
         h.signal(15)
@@ -308,7 +308,7 @@ def test_probe_interval_paces_polling(tmp_path, start_hfinit):  # noqa: F811
     h = start_hfinit(cfg)
     h.wait_line(r"\[s\] attempt 1 of 1 failed: not ready within 1500ms")
     n = len(open(runs).read().split())
-    assert 7 <= n <= 16, n  # ~1.5 s / (100 ms + a shell's run time)
+    assert 5 <= n <= 17, n  # 1 + ~1.5 s / (100 ms + a shell's run time); busy: hundreds
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
 
