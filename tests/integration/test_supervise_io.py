@@ -299,3 +299,31 @@ def test_config_from_env_and_not_passed_on(tmp_path, start_hfinit):  # noqa: F81
     assert facts["env"]["SOME_SETTING"] == "kept"
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node not installed")
+def test_node_port_in_use_hint(tmp_path, start_hfinit):  # noqa: F811
+    """A real Node server whose port is taken: its crash is diagnosed port-in-use."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    js = ("require('net').createServer().listen(%d, '127.0.0.1', "
+          "() => console.log('node-is-listening'))" % port)
+    cfg = write_config(tmp_path, """
+        [service:first]
+        command = %s
+        ready = tcp:127.0.0.1:%d
+        [service:second]
+        stage = 2
+        command = %s
+        ready = line:node-is-listening
+        retries = 1
+        required = no
+        """ % (q(shutil.which("node"), "-e", js), port, q(shutil.which("node"), "-e", js)))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: warn: \[second\] port-in-use: \S")
+    h.wait_line(r"^hfinit: warn: \[second\] optional service failed: continuing degraded$")
+    assert h.find(r"^\[second\] .*EADDRINUSE")
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
