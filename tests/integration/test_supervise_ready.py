@@ -340,3 +340,35 @@ def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F8
     assert after - before <= 1, (before, after)
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+def test_http_probe_attempt_bounded(tmp_path, start_hfinit):  # noqa: F811
+    """A server that accepts but never answers: each http probe attempt gives up
+    after 2 s and the next one connects again."""
+    port = free_port()
+    acc = os.path.join(str(tmp_path), "accepts")
+    server = ("import socket\n"
+              "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "s.bind(('127.0.0.1', %d)); s.listen(16); held = []\n"
+              "while True:\n"
+              "    c, _ = s.accept(); held.append(c)\n"
+              "    open(%r, 'a').write('x\\n')\n" % (port, acc))
+    script = os.path.join(str(tmp_path), "mute_server.py")
+    with open(script, "w") as f:
+        f.write(server)
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = %s
+        ready = http://127.0.0.1:%d/health
+        ready_timeout = 4500ms
+        retries = 1
+        required = no
+        [service:keep]
+        command = %s
+        """ % (q(PY, script), port, svc()))
+    h = start_hfinit(cfg)
+    h.wait_line(r"\[s\] attempt 1 of 1 failed: not ready within 4500ms", timeout=8)
+    n = len(open(acc).read().split())
+    assert 2 <= n <= 3, n  # attempts at ~0, ~2.1, ~4.2 s
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
