@@ -292,3 +292,54 @@ def descendants_state(h, pid):
         if p == pid:
             return st
     return None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_mixed_crowd_stops_in_bounded_time(tmp_path, start_hfinit, mode):  # noqa: F811
+    """Twelve services in four stages doing everything at once (crash loops,
+    children, daemons, SIGTERM ignored, output floods, retries); SIGTERM: hfinit
+    exits 0 within the stop time-outs and nothing of the crowd is left."""
+    tag = "crowd-%d" % os.getpid()
+    kinds = [
+        ("--children", "2"), ("--ignore-term",), ("--exit-after", "0.2", "--exit-code", "3"),
+        ("--daemonize", "--daemon-null-stdio"), ("--flood", "2"), ("--term-delay", "0.3"),
+        ("--children", "1", "--ignore-term"), ("--kill-self-after", "0.3"),
+        ("--exit-before-ready", "2"), ("--notify",), ("--say-err", "RuntimeError: x"), (),
+    ]
+    parts = ["[hfinit]\nstop_timeout = 800ms\n"]
+    for i, extra in enumerate(kinds):
+        parts.append("""
+[service:c%d]
+stage = %d
+command = %s
+ready = %s
+ready_timeout = 2s
+retries = 2
+retry_delay = 100ms
+required = no
+restart_delay = 100ms
+stop_timeout = 600ms
+""" % (i, 1 + i % 4, svc("--name", tag, *extra), "notify" if "--notify" in extra else
+       "started" if "--daemonize" in extra else "line:svc-is-up"))
+    cfg = write_config(tmp_path, "".join(parts))
+    h = start_hfinit(cfg, mode=mode, stdout_line=lambda raw: None)
+    h.wait_line(r"^hfinit: info: all stages up after", timeout=15)
+    h.signal(signal.SIGTERM)
+    _, t0, _ = h.wait_line(r"^hfinit: info: stopping: SIGTERM$")
+    rc = h.wait_exit(timeout=10)
+    took = h.lines["err"][-1][0] - t0
+    assert rc == 0, h.dump()
+    assert took < 4 * 0.6 + 0.8 + 1.5, took  # four stages' stop_timeout + leftovers + slack
+
+    def left():
+        out = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open("/proc/%s/cmdline" % name, "rb") as f:
+                        if tag.encode() in f.read():
+                            out.append(int(name))
+                except OSError:
+                    pass
+        return out
+    wait_for(lambda: not left(), timeout=2, what="no process of the crowd left")
