@@ -1,4 +1,5 @@
 #include "check.h"
+#include "sandbox.h"
 
 #include "config.h"
 #include "envsane.h"
@@ -34,7 +35,6 @@ static const char *const status_word[] = {"ok", "warn", "skip", "FAIL"};
 
 #define MAX_HINTS	4
 #define REQUIRES_MIN_MS 60000
-#define SECCOMP_WAIT_MS 5000
 
 struct missing_mod {
 	char module[128];
@@ -84,6 +84,9 @@ struct report {
 	enum status sc_status;
 	char sc_detail[512];
 	int sc_needed;
+	struct sandbox_set sb; /* the services' profiles, compiled as at start-up */
+	int sb_failed;
+	char sb_error[1024];
 
 	struct python_plan py;
 	enum status py_status;
@@ -115,96 +118,22 @@ static void add_hint(struct svc_check *c, const char *fmt, ...)
 	c->nhints++;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail */
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- seccomp ----------------------------------------------------------------- */
 
-/* Build a trivial filter with libseccomp in the parent (allow all, EPERM for
- * one call nobody makes here), export its BPF, and load that in a child
- * after no_new_privs: only raw syscalls between fork and _exit. */
+/* Whether the kernel takes a filter: sandbox_kernel_check() loads one in a
+ * forked child. */
 static enum status check_seccomp(char *detail, size_t n)
 {
 	const struct scmp_version *v = seccomp_version();
-	struct sock_filter insns[256];
-	struct sock_fprog prog;
-	scmp_filter_ctx ctx;
-	ssize_t len;
-	int fd, rc, status;
-	long deadline;
-	pid_t pid;
+	struct err e;
 
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx) {
-		fmt_trunc(detail, n, "libseccomp cannot create a filter");
+	if (sandbox_kernel_check(&e) < 0) {
+		fmt_trunc(detail, n, "%s", e.msg);
 		return ST_FAIL;
 	}
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(acct), 0);
-	fd = rc == 0 ? memfd_create("hfinit-check-bpf", MFD_CLOEXEC) : -1;
-	if (rc != 0 || fd < 0 || seccomp_export_bpf(ctx, fd) != 0) {
-		fmt_trunc(detail, n, "libseccomp cannot build a filter%s", rc ? "" : " (export)");
-		if (fd >= 0)
-			close(fd);
-		seccomp_release(ctx);
-		return ST_FAIL;
-	}
-	seccomp_release(ctx);
-	len = pread(fd, insns, sizeof(insns), 0);
-	close(fd);
-	if (len <= 0 || len % (ssize_t)sizeof(insns[0]) != 0) {
-		fmt_trunc(detail, n, "libseccomp exported no usable filter");
-		return ST_FAIL;
-	}
-	prog.len = (unsigned short)(len / (ssize_t)sizeof(insns[0]));
-	prog.filter = insns;
-	pid = fork();
-	if (pid < 0) {
-		fmt_trunc(detail, n, "fork: %s", strerror(errno));
-		return ST_FAIL;
-	}
-	if (pid == 0) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-			_exit(10);
-		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-			_exit(errno == EINVAL ? 11 : 12);
-		_exit(0);
-	}
-	deadline = now_ms() + SECCOMP_WAIT_MS;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		struct timespec ts = {0, 2000000};
-
-		if (r == pid)
-			break;
-		if ((r < 0 && errno != EINTR) || now_ms() > deadline) {
-			(void)kill(pid, SIGKILL);
-			(void)waitpid(pid, &status, 0); /* SIGKILLed: returns promptly */
-			fmt_trunc(detail, n, "the test child did not finish");
-			return ST_FAIL;
-		}
-		(void)nanosleep(&ts, NULL);
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		fmt_trunc(detail, n, "the kernel accepts seccomp filters (libseccomp %u.%u.%u)",
-			  v->major, v->minor, v->micro);
-		return ST_OK;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 10)
-		fmt_trunc(detail, n, "prctl(PR_SET_NO_NEW_PRIVS) refused");
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 11)
-		fmt_trunc(detail, n,
-			  "the kernel has no seccomp filter support (CONFIG_SECCOMP_FILTER)");
-	else if (WIFEXITED(status))
-		fmt_trunc(detail, n,
-			  "loading a filter failed (the container runtime may forbid it)");
-	else
-		fmt_trunc(detail, n, "the test child died by signal %d", WTERMSIG(status));
-	return ST_FAIL;
+	fmt_trunc(detail, n, "the kernel accepts seccomp filters (libseccomp %u.%u.%u)", v->major,
+		  v->minor, v->micro);
+	return ST_OK;
 }
 
 /* --- helpers ------------------------------------------------------------------- */
@@ -680,6 +609,10 @@ static void run_checks(struct report *r)
 	for (size_t i = 0; i < r->cfg->nservices; i++)
 		r->sc_needed |= r->cfg->services[i].seccomp != NULL;
 	r->sc_status = check_seccomp(r->sc_detail, sizeof(r->sc_detail));
+	if (sandbox_compile(r->cfg, &r->sb, &e) < 0) {
+		r->sb_failed = 1;
+		fmt_trunc(r->sb_error, sizeof(r->sb_error), "%s", e.msg);
+	}
 	if (r->sc_status == ST_FAIL && !r->sc_needed)
 		r->sc_status = ST_WARN;
 
@@ -715,6 +648,7 @@ static void run_checks(struct report *r)
 
 	r->problems += r->sd_status == ST_FAIL;
 	r->problems += r->sc_status == ST_FAIL;
+	r->problems += r->sb_failed;
 	r->problems += r->py_status == ST_FAIL;
 	for (size_t i = 0; i < r->nsvcs; i++)
 		r->problems += r->svcs[i].status == ST_FAIL;
@@ -835,6 +769,14 @@ static void print_text(FILE *f, const struct report *r)
 					fprintf(f, " (%s)", t->detail);
 				fputc('\n', f);
 			}
+		if (c->s->seccomp) {
+			const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
+			if (p)
+				fprintf(f, IND "sandbox: %s (%u rules)\n", p->name, p->rules);
+			else
+				fprintf(f, IND "sandbox: %s: cannot be built: %s\n", c->s->seccomp,
+					r->sb_error);
+		}
 		if (c->workdir_msg[0])
 			fprintf(f, IND "%s\n", c->workdir_msg);
 		if (c->envfile_msg[0])
@@ -933,6 +875,21 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	json_kstr(j, "status", status_word[c->status]);
 	json_kstr(j, "summary", c->summary);
 	json_kstr(j, "kind", c->s->script ? "script" : "command");
+	json_key(j, "sandbox");
+	if (c->s->seccomp) {
+		const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
+		json_obj_begin(j);
+		json_kstr(j, "profile", c->s->seccomp);
+		json_key(j, "rules");
+		if (p)
+			json_int(j, p->rules);
+		else
+			json_null(j);
+		json_kstr(j, "error", p ? NULL : r->sb_error);
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
 	if (c->s->script) {
 		json_kstr(j, "script", c->s->script);
 		json_kstr(j, "resolved", c->sp.found ? c->sp.path : NULL);
@@ -1150,6 +1107,7 @@ static void report_free(struct report *r)
 	}
 	free(r->svcs);
 	python_plan_free(&r->py);
+	sandbox_free(&r->sb);
 	resolve_strv_free(r->app_dirs);
 	config_free(r->cfg);
 }

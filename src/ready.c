@@ -94,11 +94,29 @@ int notify_socket_open(const char *name, char *addr, size_t addrlen, struct err 
 	}
 	if (bind(fd, (struct sockaddr *)&sa,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0) {
-		err_sys(e, "notify socket @%s", sa.sun_path + 1);
-		goto fail;
+		socklen_t len = sizeof(sa_family_t);
+		/* Taken: another hfinit with the same pid (PID 1 of another container
+		 * sharing this network namespace, e.g. a pod's sidecar). Let the kernel
+		 * pick a unique abstract name instead (autobind). */
+		if (errno != EADDRINUSE || bind(fd, (struct sockaddr *)&sa, len) < 0) {
+			err_sys(e, "notify socket @%s", sa.sun_path + 1);
+			goto fail;
+		}
+		len = sizeof(sa);
+		memset(&sa, 0, sizeof(sa));
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+			err_sys(e, "notify socket for %s: getsockname", name);
+			goto fail;
+		}
+		n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+		if (n + 2 > addrlen) {
+			err_set(e, ENAMETOOLONG, "notify socket for %s: name too long", name);
+			goto fail;
+		}
 	}
 	addr[0] = '@';
-	memcpy(addr + 1, sa.sun_path + 1, n + 1);
+	memcpy(addr + 1, sa.sun_path + 1, n);
+	addr[n + 1] = '\0';
 	return fd;
 fail:
 	(void)close(fd);

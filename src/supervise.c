@@ -1477,6 +1477,10 @@ static void publish(struct sv *sv, const char *final_state)
 		o->script = s->p->script;
 		o->command = sv->commands ? sv->commands[i] : NULL;
 		o->sandbox = s->c->seccomp;
+		if (s->c->seccomp) {
+			const struct sandbox_profile *sp = sandbox_find(sv->sandbox, s->c->seccomp);
+			o->sandbox_rules = sp ? sp->rules : 0;
+		}
 		o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
 		o->ready_spec = s->c->ready.spec;
 	}

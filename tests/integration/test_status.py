@@ -390,7 +390,8 @@ ready = line:ready
       "--ready-line", "ready"))
     lst = Listener()
     try:
-        h = start_hfinit(conf, mode="pid1",
+        # The listener's abstract address lives in this network namespace.
+        h = start_hfinit(conf, mode="pid1", netns=False,
                          env={"NOTIFY_SOCKET": lst.addr, "HFINIT_STATUS_DIR": sdir})
         h.wait_line(r"\[web\] ready in")
         t_ready, msg = lst.wait(lambda m: "READY=1" in m, what="READY=1")

@@ -71,6 +71,26 @@ static void test_notify_socket_roundtrip(void **state)
 	assert_int_equal(spid, getpid());
 	assert_int_equal(suid, getuid());
 	close(c);
+	/* The same name again (another hfinit with this pid in this network
+	 * namespace): a unique kernel-chosen name instead. */
+	char addr2[108];
+	int fd2 = notify_socket_open("unit-test", addr2, sizeof(addr2), &e);
+	assert_true(fd2 >= 0);
+	assert_int_equal(addr2[0], '@');
+	assert_string_not_equal(addr2, addr);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	n = strlen(addr2);
+	memcpy(sa.sun_path, addr2, n);
+	sa.sun_path[0] = '\0';
+	c = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(sendto(c, "READY=1", 7, 0, (struct sockaddr *)&sa,
+				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)),
+			 7);
+	assert_int_equal(notify_recv(fd2, &m, &spid, &suid), 1);
+	assert_true(m.ready);
+	close(c);
+	close(fd2);
 	close(fd);
 }
 
