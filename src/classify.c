@@ -26,45 +26,41 @@ static bool is_word_char(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
-/* True when `word` occurs in line as the END of a word (so "ValueError" and
- * "Error" match "Error", "Errors" and "errorless" do not), followed by ':' ,
- * space, ']' or the end of the line. */
-static bool has_suffix_word(const char *line, size_t len, const char *word)
+/* Whether `word` occurs in line with the right boundaries. WORD_WHOLE: not
+ * part of a longer identifier on either side. WORD_SUFFIX: the end of a word
+ * (so "ValueError" and "Error" match "Error"), followed by ':', ' ', ']', ','
+ * or the end of the line ("Errors" and "errorless" do not match). */
+enum word_match { WORD_WHOLE, WORD_SUFFIX };
+
+static bool match_at(const char *line, size_t len, size_t at, size_t n, enum word_match how)
+{
+	char next = at + n < len ? line[at + n] : '\0';
+
+	if (how == WORD_SUFFIX)
+		return next == '\0' || next == ':' || next == ' ' || next == ']' || next == ',';
+	return (at == 0 || !is_word_char(line[at - 1])) && !is_word_char(next);
+}
+
+static bool has_word_as(const char *line, size_t len, const char *word, enum word_match how)
 {
 	size_t n = strlen(word);
-	const char *p = line;
-	size_t left = len;
 	const char *hit;
 
-	while ((hit = find(p, left, word)) != NULL) {
-		size_t after = (size_t)(hit - line) + n;
-		char next = after < len ? line[after] : '\0';
-		if (next == '\0' || next == ':' || next == ' ' || next == ']' || next == ',')
+	for (size_t at = 0; at < len && (hit = find(line + at, len - at, word)) != NULL;
+	     at = (size_t)(hit - line) + 1)
+		if (match_at(line, len, (size_t)(hit - line), n, how))
 			return true;
-		left = len - (size_t)(hit - line) - 1;
-		p = hit + 1;
-	}
 	return false;
 }
 
-/* A whole word match (not part of a longer identifier on either side). */
+static bool has_suffix_word(const char *line, size_t len, const char *word)
+{
+	return has_word_as(line, len, word, WORD_SUFFIX);
+}
+
 static bool has_word(const char *line, size_t len, const char *word)
 {
-	size_t n = strlen(word);
-	const char *p = line;
-	size_t left = len;
-	const char *hit;
-
-	while ((hit = find(p, left, word)) != NULL) {
-		size_t at = (size_t)(hit - line);
-		bool before_ok = at == 0 || !is_word_char(line[at - 1]);
-		bool after_ok = at + n >= len || !is_word_char(line[at + n]);
-		if (before_ok && after_ok)
-			return true;
-		left = len - at - 1;
-		p = hit + 1;
-	}
-	return false;
+	return has_word_as(line, len, word, WORD_WHOLE);
 }
 
 static bool is_error_line(const char *line, size_t len)
