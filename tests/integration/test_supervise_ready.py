@@ -269,9 +269,6 @@ def test_exec_probe_timeout_kills_the_probes_group(tmp_path, start_hfinit):  # n
 
 
 @pytest.mark.skipif("pid1" not in MODES, reason="needs root for PID namespaces")
-@pytest.mark.xfail(strict=True, reason="the notify socket name @hfinit/PID/NAME is the same "
-                   "(PID 1) for every hfinit in a PID namespace; abstract sockets are per "
-                   "network namespace (H8 report)")
 def test_two_pid1_hfinits_in_one_network_namespace(tmp_path, start_hfinit):  # noqa: F811
     """Kubernetes: the containers of a pod share the network namespace but each
     has its own PID namespace; two hfinits as PID 1 with a notify service of the
