@@ -245,7 +245,8 @@ static void script_failure(const struct service_conf *sc, const struct script_pl
 
 int plan_build(const struct config *cfg, struct plan *plan, struct err *e)
 {
-	struct resolve_user *users = NULL;
+	struct resolve_user *users = NULL;     /* distinct users of Python services */
+	struct resolve_user *svc_users = NULL; /* each service's user, when set_ids */
 	size_t nusers = 0;
 	bool root = geteuid() == 0;
 	int rc = -1;
@@ -254,7 +255,8 @@ int plan_build(const struct config *cfg, struct plan *plan, struct err *e)
 	plan->python.chosen = -1;
 	plan->svcs = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*plan->svcs));
 	users = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*users));
-	if (!plan->svcs || !users) {
+	svc_users = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*svc_users));
+	if (!plan->svcs || !users || !svc_users) {
 		err_set(e, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -286,16 +288,19 @@ int plan_build(const struct config *cfg, struct plan *plan, struct err *e)
 		sp->gid = u.as.gid;
 		sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
 		memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));
+		/* runas.groups points into u.groups: each copy points into its own. */
+		svc_users[i] = u;
+		svc_users[i].as.groups = svc_users[i].groups;
 		if (sp->python) {
 			bool seen = false;
 			for (size_t k = 0; k < nusers; k++)
 				seen |= users[k].as.uid == u.as.uid && users[k].as.gid == u.as.gid;
-			if (!seen)
-				users[nusers++] = u;
+			if (!seen) {
+				users[nusers] = u;
+				users[nusers].as.groups = users[nusers].groups;
+				nusers++;
+			}
 		}
-		/* runas.groups points into u: fix it up for the copy. */
-		if (nusers && users[nusers - 1].as.groups)
-			users[nusers - 1].as.groups = users[nusers - 1].groups;
 	}
 	for (size_t i = 0; i < cfg->nservices; i++)
 		plan->python_needed |= plan->svcs[i].python;
@@ -321,10 +326,8 @@ int plan_build(const struct config *cfg, struct plan *plan, struct err *e)
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_conf *sc = &cfg->services[i];
 		struct svc_plan *sp = &plan->svcs[i];
-		struct resolve_user *u = NULL;
-		for (size_t k = 0; k < nusers && sp->set_ids; k++)
-			if (users[k].as.uid == sp->uid)
-				u = &users[k];
+		/* HOME and the script are checked as the user the service runs as. */
+		struct resolve_user *u = sp->set_ids ? &svc_users[i] : NULL;
 		if (sp->python) {
 			struct script_plan spl;
 			struct runas as = {0};
@@ -362,6 +365,7 @@ int plan_build(const struct config *cfg, struct plan *plan, struct err *e)
 	rc = 0;
 out:
 	free(users);
+	free(svc_users);
 	if (rc < 0)
 		plan_free(plan);
 	return rc;

@@ -240,8 +240,6 @@ def test_python_script_service(tmp_path, start_hfinit):  # noqa: F811
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="user = needs root")
-@pytest.mark.xfail(strict=True, reason="plan.c checks HOME as root for a command = service "
-                   "with user = when no script = service runs as that user (H8 report)")
 def test_command_service_as_other_user_gets_writable_home(tmp_path, start_hfinit):  # noqa: F811
     """DESIGN.md §3: a service whose HOME it cannot write gets a writable one."""
     shared = tempfile.mkdtemp(prefix="hfinit-test-")  # reachable for uid 65534
