@@ -424,6 +424,334 @@ def preflight(inits, names, helpers):
     return ok, skipped
 
 
+# --- supervision: the readiness gate and the 3-service comparison ----------------------
+
+T_SETTLE = 15.0  # a supervisor to be up and quiet after its 3 programs started
+
+# name, hfinit probe, bench-stamp arguments of the stage-1 service
+GATE_MODES = [
+    ("line", "line:ready", ["line"]),
+    ("notify", "notify", ["notify"]),
+    ("fd", "fd:3", ["fd", "3"]),
+]
+
+# columns of the comparison: s6-svscan alone, and s6 = s6-svscan + its 3 s6-supervise
+SUPS = ("hfinit", "supervisord", "s6-svscan", "s6")
+SUP_NAMES = ("a", "b", "c")  # the three programs
+
+SUP_METRICS = [
+    ("startup_ms", "start-up to 3 programs running", "ms", 1),
+    ("quiet_vmrss_kib", "VmRSS, 3 quiet programs", "KiB", 0),
+    ("quiet_rssanon_kib", "RssAnon, 3 quiet programs", "KiB", 0),
+    ("quiet_cpu_us", "CPU / {idle_s:g} s, 3 quiet programs", "us", 0),
+    ("quiet_wakeups", "wake-ups / {idle_s:g} s, 3 quiet programs", "", 0),
+    ("tick_cpu_us", "CPU / {idle_s:g} s, 3 programs x 1 line/s", "us", 0),
+    ("tick_wakeups", "wake-ups / {idle_s:g} s, 3 programs x 1 line/s", "", 0),
+    ("tick_vmrss_kib", "VmRSS, 3 programs x 1 line/s", "KiB", 0),
+]
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def bench_gate(hfinit_bin, helpers, reps, warmup, tmp, res):
+    """Stage-1 signals ready (stamp just before) -> stage-2's main (stamp first thing)."""
+    stamp = os.path.join(helpers, "bench-stamp")
+    cfgs = {}
+    uniq = "%d" % os.getpid()  # notify sockets are abstract: unique names per bench run
+    for mode, probe, args in GATE_MODES:
+        cfgs[mode] = os.path.join(tmp, "gate-%s.ini" % mode)
+        write_file(
+            cfgs[mode],
+            "[hfinit]\nstatus_dir = %s\n\n"
+            "[service:g1-%s-%s]\ncommand = %s %s\nready = %s\nready_timeout = 10s\nretries = 1\n\n"
+            "[service:g2-%s-%s]\ncommand = %s stage2\nstage = 2\nrestart = no\nretries = 1\n"
+            % (os.path.join(tmp, "status"), mode, uniq, stamp, " ".join(args), probe, mode, uniq, stamp),
+        )
+    modes = [m for m, _, _ in GATE_MODES]
+    for mode in modes:
+        res[mode] = []
+    for rep, order in rotations(modes, warmup + reps):
+        for mode in order:
+            ns = Ns([hfinit_bin, "-c", cfgs[mode]], [])
+            try:
+                got = {}
+                while len(got) < 2:
+                    ln = ns.line(T_READY)
+                    word, _, num = ln.rpartition(" ")
+                    if word.endswith("S1") or word.endswith("S2"):
+                        got[word[-2:]] = int(num)
+                os.kill(ns.find_init(), signal.SIGTERM)
+            except BaseException:
+                ns.kill()
+                raise
+            rc = ns.finish()
+            if rc != 0:
+                raise BenchError("gate %s: hfinit exited %r after SIGTERM" % (mode, rc))
+            if rep >= warmup:
+                res[mode].append((got["S2"] - got["S1"]) / 1000.0)
+
+
+def proc_comm(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().strip()
+
+
+def proc_cpu_ns(pid):
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[0])
+
+
+class Sup:
+    """One supervisor as PID 1 of its own namespace, running 3 bench-stamp tick programs.
+
+    Each program writes "NAME NS" (its CLOCK_MONOTONIC stamp, first thing in main) to
+    a FIFO the bench holds open (read and write end, so it never sees EOF)."""
+
+    def __init__(self, kind, tmp, helpers, hfinit_bin, tick_ms):
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(dir=tmp, prefix=kind + "-")
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo, 0o600)
+        self.rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wfd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        self.buf = b""
+        self.stamps = {}
+        self.init_pid = None
+        stamp = os.path.join(helpers, "bench-stamp")
+        env = dict(os.environ)
+        if kind == "hfinit":
+            cfg = os.path.join(self.dir, "hfinit.ini")
+            text = "[hfinit]\nstatus_dir = %s\n" % os.path.join(self.dir, "status")
+            for n in SUP_NAMES:
+                text += "\n[service:%s]\ncommand = %s tick %s %s %d\n" % (n, stamp, n, fifo, tick_ms)
+            write_file(cfg, text)
+            argv = [hfinit_bin, "-c", cfg]
+        elif kind == "supervisord":
+            cfg = os.path.join(self.dir, "supervisord.conf")
+            self.log = os.path.join(self.dir, "supervisord.log")
+            text = "[supervisord]\nnodaemon=true\nuser=root\nlogfile=%s\npidfile=%s\nchildlogdir=%s\n" % (
+                self.log,
+                os.path.join(self.dir, "supervisord.pid"),
+                self.dir,
+            )
+            for n in SUP_NAMES:
+                text += (
+                    "\n[program:%s]\ncommand=%s tick %s %s %d\nstdout_logfile=%s\n"
+                    "redirect_stderr=true\nautorestart=true\n"
+                    % (n, stamp, n, fifo, tick_ms, os.path.join(self.dir, n + ".log"))
+                )
+            write_file(cfg, text)
+            argv = [shutil.which("supervisord"), "-c", cfg]
+        elif kind == "s6":
+            scan = os.path.join(self.dir, "scan")
+            os.mkdir(scan)
+            for n in SUP_NAMES:
+                # ./run is bench-stamp itself (no shell); it takes its name from the
+                # service directory and the rest from the environment
+                os.mkdir(os.path.join(scan, n))
+                os.symlink(stamp, os.path.join(scan, n, "run"))
+            env["BENCH_STAMP_FIFO"] = fifo
+            env["BENCH_STAMP_TICK_MS"] = str(tick_ms)
+            argv = [shutil.which("s6-svscan"), scan]
+        else:
+            raise BenchError("unknown supervisor %s" % kind)
+        self.out = open(os.path.join(self.dir, "out"), "wb")
+        self.t0 = time.monotonic_ns()
+        self.proc = subprocess.Popen(
+            UNSHARE + argv, stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT, env=env
+        )
+        LIVE[self.proc.pid] = self.proc
+
+    def wait_started(self, timeout=T_READY):
+        """ms from spawning `unshare SUPERVISOR` to the last of the 3 programs' main()."""
+        deadline = time.monotonic() + timeout
+        while len(self.stamps) < len(SUP_NAMES):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BenchError("%s: only %r started within %.0f s%s" % (self.kind, sorted(self.stamps), timeout, self.tail()))
+            r, _, _ = select.select([self.rfd], [], [], left)
+            if r:
+                try:
+                    self.buf += os.read(self.rfd, 4096)
+                except BlockingIOError:
+                    continue
+                while b"\n" in self.buf:
+                    ln, self.buf = self.buf.split(b"\n", 1)
+                    name, _, num = ln.decode(errors="replace").partition(" ")
+                    if name in SUP_NAMES and name not in self.stamps:
+                        self.stamps[name] = int(num)
+        return (max(self.stamps.values()) - self.t0) / 1e6
+
+    def pids(self):
+        """{column: [host pids]}: the supervisor's own processes."""
+        if self.init_pid is None:
+            kids = children_of(self.proc.pid)
+            if len(kids) != 1:
+                raise BenchError("unshare %d has children %r, want one" % (self.proc.pid, kids))
+            self.init_pid = kids[0]
+        if self.kind != "s6":
+            return {self.kind: [self.init_pid]}
+        sup = [p for p in children_of(self.init_pid) if proc_comm(p) == "s6-supervise"]
+        if len(sup) != len(SUP_NAMES):
+            raise BenchError("s6-svscan has %d s6-supervise children, want %d" % (len(sup), len(SUP_NAMES)))
+        return {"s6-svscan": [self.init_pid], "s6": [self.init_pid] + sup}
+
+    def settle(self, timeout=T_SETTLE):
+        """Wait until start-up is over: supervisord has logged its 3 programs RUNNING
+        (after its startsecs, 1 s), and every supervisor process is asleep."""
+        deadline = time.monotonic() + timeout
+        if self.kind == "supervisord":
+            while True:
+                try:
+                    with open(self.log) as f:
+                        n = f.read().count("entered RUNNING state")
+                except FileNotFoundError:
+                    n = 0
+                if n >= len(SUP_NAMES):
+                    break
+                if time.monotonic() > deadline:
+                    raise BenchError("supervisord: programs not RUNNING after %.0f s%s" % (timeout, self.tail()))
+                # supervisord only writes a log line; no event to wait on
+                time.sleep(0.01)
+        for pid in self.pids()[self.kind]:
+            while proc_state(pid) != "S":
+                if time.monotonic() > deadline:
+                    raise BenchError("%s: process %d never went to sleep" % (self.kind, pid))
+                time.sleep(0.0002)
+
+    def sample(self):
+        """{column: (cpu_ns, ctxt switches, VmRSS KiB, RssAnon KiB)} summed over its pids."""
+        out = {}
+        for col, pids in self.pids().items():
+            cpu = wake = rss = anon = 0
+            for pid in pids:
+                st = proc_status(pid)
+                cpu += proc_cpu_ns(pid)
+                wake += int(st["voluntary_ctxt_switches"]) + int(st["nonvoluntary_ctxt_switches"])
+                rss += kib(st["VmRSS"])
+                anon += kib(st["RssAnon"])
+            out[col] = (cpu, wake, rss, anon)
+        return out
+
+    def tail(self):
+        try:
+            with open(os.path.join(self.dir, "out"), "rb") as f:
+                data = f.read()[-600:].decode(errors="replace").strip()
+        except OSError:
+            return ""
+        return (": output: " + data) if data else ""
+
+    def kill(self):
+        # SIGKILL the namespace's PID 1 (the kernel then kills the rest of the
+        # namespace), so unshare reaps it and exits; else SIGKILL unshare itself
+        # (--kill-child takes the namespace with it).
+        if self.init_pid is not None and self.proc.poll() is None:
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+                self.proc.wait(T_EXIT)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        kill_ns(self.proc)
+        LIVE.pop(self.proc.pid, None)
+        for fd in (self.rfd, self.wfd):
+            os.close(fd)
+        self.rfd = self.wfd = -1
+        self.out.close()
+
+
+def bench_supervise(kinds, hfinit_bin, helpers, start_reps, reps, seconds, tick_ms, tmp, res):
+    for col in SUPS:
+        res.setdefault(col, {})
+    for key, _, _, _ in SUP_METRICS:
+        for col in SUPS:
+            if key != "startup_ms" or col != "s6-svscan":
+                res[col].setdefault(key, [])
+
+    def start(kind, ms):
+        sup = Sup(kind, tmp, helpers, hfinit_bin, ms)
+        try:
+            ms_up = sup.wait_started()
+            sup.pids()  # learn the init's host PID (for kill)
+        except BaseException:
+            sup.kill()
+            raise
+        res["s6" if kind == "s6" else kind]["startup_ms"].append(ms_up)
+        return sup
+
+    # start-up only: one supervisor at a time, killed once its programs run
+    for _, order in rotations(list(kinds), start_reps):
+        for kind in order:
+            start(kind, 0).kill()
+    # idle windows: all supervisors at once over the same window
+    for scen, ms in (("quiet", 0), ("tick", tick_ms)):
+        for _, order in rotations(list(kinds), reps):
+            sups = []
+            try:
+                for kind in order:  # one after another: each start-up is timed alone
+                    sups.append(start(kind, ms))
+                for sup in sups:
+                    sup.settle()
+                before = {}
+                for sup in sups:
+                    before.update(sup.sample())
+                # The measurement window itself (not synchronisation).
+                time.sleep(seconds)
+                after = {}
+                for sup in sups:
+                    after.update(sup.sample())
+            finally:
+                for sup in sups:
+                    sup.kill()
+            for col in after:
+                b, a = before[col], after[col]
+                res[col][scen + "_cpu_us"].append((a[0] - b[0]) / 1000.0)
+                res[col][scen + "_wakeups"].append(a[1] - b[1])
+                res[col][scen + "_vmrss_kib"].append(a[2])
+                if scen == "quiet":
+                    res[col]["quiet_rssanon_kib"].append(a[3])
+
+
+def sup_kinds():
+    """The supervisors found, and why the others are left out."""
+    kinds, missing = ["hfinit"], {}
+    for kind, binary in (("supervisord", "supervisord"), ("s6", "s6-svscan")):
+        if shutil.which(binary):
+            kinds.append(kind)
+        else:
+            missing[kind] = "%s not installed (scripts/setup-debian)" % binary
+    return kinds, missing
+
+
+def print_gate(gate, out=sys.stdout):
+    header = ["readiness gate: stage-1 signal -> stage-2 exec", "unit", "hfinit", "p10", "p90", "n", "< 1 ms"]
+    rows = []
+    for mode, probe, _ in GATE_MODES:
+        s = gate.get(mode)
+        if s is None:
+            continue
+        rows.append(
+            [
+                "ready = %s" % probe,
+                "us",
+                cell(s, 0),
+                fmt(s["p10"], 0),
+                fmt(s["p90"], 0),
+                str(s["n"]),
+                "yes" if s["median"] < 1000 else "NO",
+            ]
+        )
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
+    print(line(header), file=out)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
+    for r in rows:
+        print(line(r), file=out)
+
+
+
 # --- statistics and output ------------------------------------------------------------
 
 
@@ -449,7 +777,7 @@ def summary(xs):
     }
 
 
-STEPS = ("overhead", "idle", "reap", "term", "fork")
+STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise")
 
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
@@ -508,23 +836,23 @@ def ratio_ci(peer_xs, ref_xs, iters=1000, seed=1):
     return out[int(0.025 * len(out))], out[int(0.975 * len(out)) - 1]
 
 
-def all_ratio_cis(res, names):
+def all_ratio_cis(res, names, metrics=None):
     cis = {}
     if REF not in names:
         return cis
-    for key, _, _, _ in METRICS:
+    for key, _, _, _ in metrics or METRICS:
         for p in names:
             if p != REF and key in res[p] and key in res[REF]:
                 cis.setdefault(key, {})[p] = ratio_ci(res[p][key], res[REF][key])
     return cis
 
 
-def print_table(stats, names, params, cis, out=sys.stdout):
+def print_table(stats, names, params, cis, out=sys.stdout, metrics=None):
     cols = list(names)
     peers = [n for n in cols if n != REF] if REF in cols else []
     header = ["metric", "unit"] + cols + ["%s/%s" % (p, REF) for p in peers]
     rows = []
-    for key, label, unit, digits in METRICS:
+    for key, label, unit, digits in metrics or METRICS:
         if all(stats[n].get(key) is None for n in cols):
             continue  # not measured in this run (--only)
         row = [label.format(**params), unit]
@@ -612,6 +940,14 @@ def main():
         default=",".join(STEPS),
         help="comma-separated subset of the measurements: %s (default all)" % ",".join(STEPS),
     )
+    ap.add_argument("--gate-reps", type=int, help="hfinit runs per readiness probe (default 40; quick 10)")
+    ap.add_argument(
+        "--sup-reps", type=int, help="idle windows per scenario in the 3-service comparison (default 3; quick 1)"
+    )
+    ap.add_argument(
+        "--sup-start-reps", type=int, help="extra start-ups per supervisor, on their own (default 4; quick 1)"
+    )
+    ap.add_argument("--tick-ms", type=int, default=1000, help="line interval of the ticking programs (default 1000)")
     ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
     ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
     ap.add_argument(
@@ -626,18 +962,30 @@ def main():
     term_reps = 15 * reps
     idle_reps = a.idle_reps if a.idle_reps is not None else (1 if a.quick else 3)
     fork_reps = 1 if a.quick and a.reps is None else reps
+    gate_reps = a.gate_reps if a.gate_reps is not None else (10 if a.quick else 40)
+    sup_reps = a.sup_reps if a.sup_reps is not None else (1 if a.quick else 3)
+    sup_start_reps = a.sup_start_reps if a.sup_start_reps is not None else (1 if a.quick else 4)
     only = [k.strip() for k in a.only.split(",") if k.strip()]
     if not only or any(k not in STEPS for k in only):
         ap.error("--only takes a comma-separated subset of %s" % ",".join(STEPS))
-    for v, what in ((runs, "--runs"), (reps, "--reps"), (idle_reps, "--idle-reps")):
+    for v, what in (
+        (runs, "--runs"),
+        (reps, "--reps"),
+        (idle_reps, "--idle-reps"),
+        (gate_reps, "--gate-reps"),
+        (sup_reps, "--sup-reps"),
+        (a.tick_ms, "--tick-ms"),
+    ):
         if v < 1:
             ap.error("%s must be >= 1" % what)
+    if sup_start_reps < 0:
+        ap.error("--sup-start-reps must be >= 0")
 
     if os.geteuid() != 0:
         sys.exit("bench: needs root (unshare --pid --mount-proc)")
-    need = ("bench-sleeper", "bench-storm")
+    need = ("bench-sleeper", "bench-storm", "bench-stamp")
     if not a.helpers or not all(os.access(os.path.join(a.helpers, h), os.X_OK) for h in need):
-        sys.exit("bench: HFINIT_HELPERS must name a dir with bench-sleeper and bench-storm (make helpers)")
+        sys.exit("bench: HFINIT_HELPERS must name a dir with bench-sleeper, bench-storm, bench-stamp (make helpers)")
     hfinit_bin = os.path.abspath(a.hfinit) if a.hfinit else None
     if hfinit_bin and not os.access(hfinit_bin, os.X_OK):
         print("bench: HFINIT_BIN %s is not executable; hfinit left out" % hfinit_bin, file=sys.stderr)
@@ -707,6 +1055,49 @@ def main():
     finally:
         kill_all_live()
 
+    # Supervision (hfinit's supervise mode, `hfinit -c FILE`): its own failures are
+    # reported and leave the rest of the bench standing.
+    gate_res, sup_res, sup_skipped = {}, {}, {}
+    kinds, sup_skipped = sup_kinds()
+    sup_steps = [
+        (
+            "gate",
+            "readiness gate (%d runs per probe)" % gate_reps,
+            lambda tmp: bench_gate(hfinit_bin, a.helpers, gate_reps, 2, tmp, gate_res),
+        ),
+        (
+            "supervise",
+            "3 services under %s (%d start-ups, %d x 2 windows of %g s)"
+            % (", ".join(kinds), sup_start_reps + 2 * sup_reps, sup_reps, a.idle_s),
+            lambda tmp: bench_supervise(
+                kinds, hfinit_bin, a.helpers, sup_start_reps, sup_reps, a.idle_s, a.tick_ms, tmp, sup_res
+            ),
+        ),
+    ]
+    for key, label, fn in sup_steps:
+        if key not in only:
+            continue
+        if REF not in names:
+            sup_skipped[key] = "hfinit is not measured in this run"
+            continue
+        t = time.monotonic()
+        print("  ... %s" % label, end="", flush=True)
+        tmp = tempfile.mkdtemp(prefix="hfinit-bench-%s-" % key)
+        try:
+            fn(tmp)
+            print(" %.1f s" % (time.monotonic() - t), flush=True)
+        except (BenchError, OSError) as e:
+            print(" failed", flush=True)
+            print("bench: %s left out: %s" % (key, e), file=sys.stderr)
+            sup_skipped[key] = str(e)
+            if key == "gate":
+                gate_res.clear()
+            else:
+                sup_res.clear()
+        finally:
+            kill_all_live()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     stats = {}
     for n in names:
         stats[n] = {k: summary(v) for k, v in res[n].items()}
@@ -731,6 +1122,21 @@ def main():
         print("  %-12s %s, %s bytes: %s" % ("tini-static", ts["binary"], ts["size"], ts["kind"]))
     print("median (p25-p75); ratio = peer median / %s median, > 1 means %s costs less;" % (REF, REF))
     print("[a-b] = 95% bootstrap interval of the ratio: if it holds 1, the two do not differ measurably")
+    gate_stats = {m: summary(v) for m, v in gate_res.items()}
+    sup_cols = [c for c in SUPS if sup_res.get(c) and any(sup_res[c].values())]
+    sup_stats = {c: {k: summary(v) for k, v in sup_res[c].items()} for c in sup_cols}
+    sup_cis = all_ratio_cis(sup_res, sup_cols, SUP_METRICS)
+    if gate_stats:
+        print()
+        print_gate(gate_stats)
+        print("median (p25-p75); stamps: stage 1 just before its ready signal, stage 2 first thing in main")
+    if sup_cols:
+        print()
+        print_table(sup_stats, sup_cols, params, sup_cis, metrics=SUP_METRICS)
+        print("s6-svscan = s6-svscan alone; s6 = s6-svscan + its 3 s6-supervise (start-up: the whole)")
+        print("  versions: supervisor %s, s6 %s" % (dpkg_version("supervisor"), dpkg_version("s6")))
+    for key, why in sup_skipped.items():
+        print("  %s: left out: %s" % (key, why))
     elapsed = time.monotonic() - t_start
     meta["loadavg_end"] = loadavg()
     print("total %.1f s; load average at end: %s" % (elapsed, meta["loadavg_end"]))
@@ -744,6 +1150,10 @@ def main():
             "term_reps": term_reps,
             "idle_reps": idle_reps,
             "fork_reps": fork_reps,
+            "gate_reps": gate_reps,
+            "sup_reps": sup_reps,
+            "sup_start_reps": sup_start_reps,
+            "tick_ms": a.tick_ms,
             "quick": a.quick,
             "only": only,
             "elapsed_s": round(elapsed, 1),
@@ -765,6 +1175,30 @@ def main():
             for key, label, unit, _ in METRICS
         },
         "samples": res,
+        "supervision": {
+            "skipped": sup_skipped,
+            "versions": {"supervisor": dpkg_version("supervisor"), "s6": dpkg_version("s6")},
+            "gate": {
+                m: {"probe": probe, "unit": "us", "stats": gate_stats.get(m), "samples": gate_res.get(m)}
+                for m, probe, _ in GATE_MODES
+                if m in gate_res
+            },
+            "compare": {
+                key: {
+                    "label": label.format(**params),
+                    "unit": unit,
+                    "per_supervisor": {c: sup_stats[c].get(key) for c in sup_cols},
+                    "ratio_to_%s" % REF: (
+                        {c: ratio(sup_stats[c].get(key), sup_stats[REF].get(key)) for c in sup_cols if c != REF}
+                        if REF in sup_cols
+                        else None
+                    ),
+                    "ratio_ci95_to_%s" % REF: sup_cis.get(key),
+                }
+                for key, label, unit, _ in SUP_METRICS
+            },
+            "samples": sup_res,
+        },
     }
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
     tmp = json_path + ".tmp"
