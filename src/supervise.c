@@ -140,6 +140,7 @@ struct sv {
 	bool all_started;
 	bool shutting_down;
 	bool final_phase;
+	bool final_killed; /* the grace period is over: every child left gets SIGKILL */
 	int exit_code;
 	bool pid1;
 	int64_t t0;
@@ -1273,6 +1274,7 @@ static void on_final_timer(struct loop_timer *t, void *data)
 	struct sv *sv = data;
 	(void)t;
 	log_warn("processes left after the grace period: sending SIGKILL");
+	sv->final_killed = true;
 	kill_children(sv, SIGKILL);
 }
 
@@ -1315,8 +1317,15 @@ static void sv_check_final(struct sv *sv)
 	/* Done when no child of ours is left. */
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) {
 		loop_stop(&sv->loop);
+		return;
+	}
+	/* Not PID 1, a SIGKILLed leftover's own orphans come to us only now (a
+	 * chain of escapes ignoring SIGTERM): they get SIGKILL too, or hfinit would
+	 * wait for them for ever. */
+	if (sv->final_killed)
+		kill_children(sv, SIGKILL);
 }
 
 static void sv_shutdown(struct sv *sv, const char *why)

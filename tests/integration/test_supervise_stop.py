@@ -343,3 +343,30 @@ stop_timeout = 600ms
                     pass
         return out
     wait_for(lambda: not left(), timeout=2, what="no process of the crowd left")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_chain_of_escapes_ignoring_sigterm(tmp_path, start_hfinit, mode):  # noqa: F811
+    """A escapes its group and ignores SIGTERM; A's child B escapes again and
+    ignores SIGTERM. Not PID 1, B comes to hfinit only once A is SIGKILLed: it
+    must get SIGKILL as well, and hfinit exit, not wait for ever."""
+    b = "trap '' TERM; echo $$ > %s/b.pid; while :; do sleep 0.1; done" % tmp_path
+    a = "trap '' TERM; setsid /bin/sh -c %s & while :; do sleep 0.1; done" % q(b)
+    script = os.path.join(str(tmp_path), "chain.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nsetsid /bin/sh -c %s &\necho svc-is-up\nexec sleep 100\n" % q(a))
+    os.chmod(script, 0o755)
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 500ms
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        """ % script)
+    h = start_hfinit(cfg, mode=mode)
+    h.wait_line(r"all stages up")
+    wait_for(lambda: os.path.exists(os.path.join(str(tmp_path), "b.pid")), what="B started")
+    h.signal(signal.SIGTERM)
+    _, t0, _ = h.wait_line(r"^hfinit: info: stopping: SIGTERM$")
+    assert h.wait_exit(timeout=5) == 0, h.dump()
+    assert h.lines["err"][-1][0] - t0 < 2.5
