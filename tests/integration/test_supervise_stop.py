@@ -370,3 +370,39 @@ def test_chain_of_escapes_ignoring_sigterm(tmp_path, start_hfinit, mode):  # noq
     _, t0, _ = h.wait_line(r"^hfinit: info: stopping: SIGTERM$")
     assert h.wait_exit(timeout=5) == 0, h.dump()
     assert h.lines["err"][-1][0] - t0 < 2.5
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_other_signals_are_ignored(tmp_path, start_hfinit, mode):  # noqa: F811
+    """Signals outside the shutdown and forwarding sets neither kill hfinit nor
+    reach the services."""
+    rec = os.path.join(str(tmp_path), "rec")
+    cfg = write_config(tmp_path, """
+        [service:a]
+        command = %s
+        ready = line:svc-is-up
+        """ % svc("--name", "a", "--record", rec))
+    h = start_hfinit(cfg, mode=mode)
+    h.wait_line(r"all stages up")
+    others = [signal.SIGALRM, signal.SIGPIPE, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP,
+              signal.SIGTTIN, signal.SIGTTOU, signal.SIGURG, signal.SIGPWR, signal.SIGRTMIN + 3]
+    for sig in others:
+        h.signal(sig)
+    h.signal(signal.SIGUSR1)  # then one that is forwarded: all of the above came before it
+    wait_records(rec, lambda r: events(r, "a", "signal"), what="SIGUSR1 at a")
+    h.signal(signal.SIGWINCH)
+    wait_records(rec, lambda r: len(events(r, "a", "signal")) == 2, what="SIGWINCH at a")
+    assert [r["detail"] for r in events(read_records(rec), "a", "signal")] == \
+        ["SIGUSR1", "SIGWINCH"]
+    # SIGALRM, SIGVTALRM, SIGPROF, SIGPWR would have killed it (default action).
+    assert h.find(r"\[a\] (killed|exited)") is None, h.dump()
+    assert h.running()
+    st = proc_state_of(h.pid)
+    assert st not in ("T", "t"), st  # not stopped by SIGTSTP/SIGTTIN/SIGTTOU
+    h.signal(signal.SIGTERM)
+    assert h.wait_exit() == 0, h.dump()
+
+
+def proc_state_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
