@@ -14,8 +14,8 @@ import threading
 
 import pytest
 
-from supervise_util import (HFINIT, MODES, PY, SVC, need_hfinit, q, read_records,  # noqa: F401
-                            start_hfinit, svc, wait_records, write_config)
+from supervise_util import (HFINIT, MODES, PY, SVC, need_hfinit, q,  # noqa: F401
+                            start_hfinit, svc, write_config)
 
 
 @pytest.mark.parametrize("mode", MODES)
