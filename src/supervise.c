@@ -146,7 +146,7 @@ struct sv {
 	int64_t t0;
 	struct sink out_sink, err_sink;
 	struct loop_watch w_out, w_err;
-	bool paused;
+	bool paused[2]; /* reading the services' stdout [0] / stderr [1] pipes is held */
 	struct loop_timer t_final;
 	char *readbuf;
 	/* status files */
@@ -189,16 +189,17 @@ static void update_sink_watch(struct sv *sv, struct sink *k, struct loop_watch *
 		(void)loop_watch_del(&sv->loop, w);
 }
 
-static void set_paused(struct sv *sv, bool pause)
+/* Backpressure, per stream: while hfinit's stdout (stderr) is behind, the
+ * services' stdout (stderr) pipes are not read. */
+static void set_paused(struct sv *sv, int stream, bool pause)
 {
-	if (sv->paused == pause)
+	if (sv->paused[stream] == pause)
 		return;
-	sv->paused = pause;
+	sv->paused[stream] = pause;
 	for (size_t i = 0; i < sv->n; i++) {
-		struct pipe_in *ps[2] = {&sv->svcs[i].out, &sv->svcs[i].err};
-		for (int k = 0; k < 2; k++)
-			if (ps[k]->w.fd >= 0)
-				(void)loop_watch_mod(&sv->loop, &ps[k]->w, pause ? 0 : EPOLLIN);
+		struct pipe_in *pi = stream ? &sv->svcs[i].err : &sv->svcs[i].out;
+		if (pi->w.fd >= 0)
+			(void)loop_watch_mod(&sv->loop, &pi->w, pause ? 0 : EPOLLIN);
 	}
 }
 
@@ -206,8 +207,8 @@ static void sinks_changed(struct sv *sv)
 {
 	update_sink_watch(sv, &sv->out_sink, &sv->w_out);
 	update_sink_watch(sv, &sv->err_sink, &sv->w_err);
-	set_paused(sv, sink_pending(&sv->out_sink) > SINK_HIGH ||
-			   sink_pending(&sv->err_sink) > SINK_HIGH);
+	set_paused(sv, 0, sink_pending(&sv->out_sink) > SINK_HIGH);
+	set_paused(sv, 1, sink_pending(&sv->err_sink) > SINK_HIGH);
 }
 
 static void on_sink_writable(struct loop_watch *w, uint32_t ev)
@@ -344,7 +345,7 @@ static bool pipe_drain(struct pipe_in *pi)
 			return false;
 		}
 		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
-		if (sv->paused)
+		if (sv->paused[pi->is_stderr])
 			return true;
 	}
 	return false;
@@ -664,7 +665,7 @@ static void on_notify(struct loop_watch *w, uint32_t ev)
 		 * or (for a sender gone already) the service's user. */
 		bool ok = s->pgid > 0 && spid > 0 && getpgid(spid) == s->pgid;
 		if (!ok && spid > 0 && errno == ESRCH)
-			ok = suid == (s->p->set_ids ? s->p->uid : getuid()) || suid == 0;
+			ok = suid == (s->p->set_ids ? s->p->uid : getuid());
 		if (!ok) {
 			log_warn("[%s] notify message from pid %d outside the service: ignored",
 				 s->name, (int)spid);
@@ -893,9 +894,9 @@ static void svc_start(struct svc *s)
 	sv->dirty = true;
 	s->out.fd = po[0];
 	s->err.fd = pe[0];
-	(void)loop_watch_add(&sv->loop, &s->out.w, s->out.fd, sv->paused ? 0 : EPOLLIN, on_pipe,
+	(void)loop_watch_add(&sv->loop, &s->out.w, s->out.fd, sv->paused[0] ? 0 : EPOLLIN, on_pipe,
 			     &s->out);
-	(void)loop_watch_add(&sv->loop, &s->err.w, s->err.fd, sv->paused ? 0 : EPOLLIN, on_pipe,
+	(void)loop_watch_add(&sv->loop, &s->err.w, s->err.fd, sv->paused[1] ? 0 : EPOLLIN, on_pipe,
 			     &s->err);
 	if (pf[1] >= 0) {
 		(void)close(pf[1]);
@@ -1090,6 +1091,20 @@ static void restart_after_failure(struct svc *s)
 	teardown(s, AFTER_RESTART);
 }
 
+/* Exited 0 and not restarted: state stopped. */
+static void svc_finished(struct svc *s, const char *text)
+{
+	log_info("[%s] %s: done (restart = %s)", s->name, text, restart_policy_name(s->c->restart));
+	/* A finished service keeps what it left behind (a daemon): no kill, and
+	 * its pipes stay open until the last writer closes them (closing the read
+	 * ends would kill a daemon with SIGPIPE at its next log line). A stopped
+	 * service is never started again, so nothing reuses them. */
+	svc_set_state(s, ST_STOPPED);
+	s->pgid = 0;
+	sv_progress(s->sv);
+	sv_check_final(s->sv);
+}
+
 static void on_main_exit(struct svc *s, int status)
 {
 	struct sv *sv = s->sv;
@@ -1157,16 +1172,7 @@ static void on_main_exit(struct svc *s, int status)
 		return;
 	}
 	if (clean) {
-		log_info("[%s] %s: done (restart = %s)", s->name, text,
-			 restart_policy_name(s->c->restart));
-		/* A finished service keeps what it left behind (a daemon): no kill, and
-		 * its pipes stay open until the last writer closes them (closing the read
-		 * ends would kill a daemon with SIGPIPE at its next log line). A stopped
-		 * service is never started again, so nothing reuses them. */
-		svc_set_state(s, ST_STOPPED);
-		s->pgid = 0;
-		sv_progress(sv);
-		sv_check_final(sv);
+		svc_finished(s, text);
 		return;
 	}
 	log_error("[%s] %s (restart = no)", s->name, text);
@@ -1280,8 +1286,10 @@ static void on_final_timer(struct loop_timer *t, void *data)
 
 static void shutdown_step(struct sv *sv)
 {
-	/* The highest stage that still has processes goes first. */
-	for (unsigned stage = sv->stage; stage > 0; stage--) {
+	/* The highest stage that still has processes goes first (stages[] holds
+	 * the distinct stage numbers in ascending order). */
+	for (size_t k = sv->nstages; k-- > 0;) {
+		unsigned stage = sv->stages[k].stage;
 		bool any = false;
 		for (size_t i = 0; i < sv->n; i++) {
 			struct svc *s = &sv->svcs[i];
