@@ -24,6 +24,8 @@ import time
 
 import pytest
 
+import status_schema
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
@@ -195,6 +197,7 @@ class Hfinit:
         self.status_dir = tempfile.mkdtemp(prefix="hfinit-test-status-")
         full_env["HFINIT_STATUS_DIR"] = self.status_dir
         full_env.update(env or {})
+        self.used_status_dir = full_env.get("HFINIT_STATUS_DIR")
         self.mode = mode
         self.lines = {"out": [], "err": []}
         self.closed = {"out": False, "err": False}
@@ -294,6 +297,12 @@ class Hfinit:
             pytest.fail("hfinit still running after %.1fs\n%s" % (timeout, self.dump()))
         for t in self.threads:
             t.join(timeout)
+        # Issue 5: every status.json written during the suite validates against
+        # docs/status.schema.json, and state / ready agree with it.
+        d = self.used_status_dir
+        if d and os.path.exists(os.path.join(d, "status.json")):
+            problems = status_schema.check_dir(d)
+            assert not problems, "status files after exit %s:\n%s" % (rc, "\n".join(problems))
         return rc
 
     def running(self):
