@@ -564,6 +564,7 @@ class Sup:
             UNSHARE + argv, stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT, env=env
         )
         LIVE[self.proc.pid] = self.proc
+        self.pidfd = os.pidfd_open(self.proc.pid)  # readable once unshare has exited
 
     def wait_started(self, timeout=T_READY):
         """ms from spawning `unshare SUPERVISOR` to the last of the 3 programs' main()."""
@@ -571,8 +572,15 @@ class Sup:
         while len(self.stamps) < len(SUP_NAMES):
             left = deadline - time.monotonic()
             if left <= 0:
-                raise BenchError("%s: only %r started within %.0f s%s" % (self.kind, sorted(self.stamps), timeout, self.tail()))
-            r, _, _ = select.select([self.rfd], [], [], left)
+                raise BenchError(
+                    "%s: only %r started within %.0f s%s"
+                    % (self.kind, sorted(self.stamps), timeout, self.tail())
+                )
+            r, _, _ = select.select([self.rfd, self.pidfd], [], [], left)
+            if self.pidfd in r and self.rfd not in r:
+                raise BenchError(
+                    "%s: exited %r before its programs started%s" % (self.kind, self.proc.poll(), self.tail())
+                )
             if r:
                 try:
                     self.buf += os.read(self.rfd, 4096)
@@ -613,7 +621,9 @@ class Sup:
                 if n >= len(SUP_NAMES):
                     break
                 if time.monotonic() > deadline:
-                    raise BenchError("supervisord: programs not RUNNING after %.0f s%s" % (timeout, self.tail()))
+                    raise BenchError(
+                        "supervisord: programs not RUNNING after %.0f s%s" % (timeout, self.tail())
+                    )
                 # supervisord only writes a log line; no event to wait on
                 time.sleep(0.01)
         for pid in self.pids()[self.kind]:
@@ -656,9 +666,9 @@ class Sup:
                 pass
         kill_ns(self.proc)
         LIVE.pop(self.proc.pid, None)
-        for fd in (self.rfd, self.wfd):
+        for fd in (self.rfd, self.wfd, self.pidfd):
             os.close(fd)
-        self.rfd = self.wfd = -1
+        self.rfd = self.wfd = self.pidfd = -1
         self.out.close()
 
 
@@ -942,12 +952,16 @@ def main():
     )
     ap.add_argument("--gate-reps", type=int, help="hfinit runs per readiness probe (default 40; quick 10)")
     ap.add_argument(
-        "--sup-reps", type=int, help="idle windows per scenario in the 3-service comparison (default 3; quick 1)"
+        "--sup-reps",
+        type=int,
+        help="idle windows per scenario in the 3-service comparison (default 3; quick 1)",
     )
     ap.add_argument(
         "--sup-start-reps", type=int, help="extra start-ups per supervisor, on their own (default 4; quick 1)"
     )
-    ap.add_argument("--tick-ms", type=int, default=1000, help="line interval of the ticking programs (default 1000)")
+    ap.add_argument(
+        "--tick-ms", type=int, default=1000, help="line interval of the ticking programs (default 1000)"
+    )
     ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
     ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
     ap.add_argument(
@@ -985,7 +999,10 @@ def main():
         sys.exit("bench: needs root (unshare --pid --mount-proc)")
     need = ("bench-sleeper", "bench-storm", "bench-stamp")
     if not a.helpers or not all(os.access(os.path.join(a.helpers, h), os.X_OK) for h in need):
-        sys.exit("bench: HFINIT_HELPERS must name a dir with bench-sleeper, bench-storm, bench-stamp (make helpers)")
+        sys.exit(
+            "bench: HFINIT_HELPERS must name a dir with bench-sleeper, bench-storm,"
+            " bench-stamp (make helpers)"
+        )
     hfinit_bin = os.path.abspath(a.hfinit) if a.hfinit else None
     if hfinit_bin and not os.access(hfinit_bin, os.X_OK):
         print("bench: HFINIT_BIN %s is not executable; hfinit left out" % hfinit_bin, file=sys.stderr)
@@ -1189,7 +1206,11 @@ def main():
                     "unit": unit,
                     "per_supervisor": {c: sup_stats[c].get(key) for c in sup_cols},
                     "ratio_to_%s" % REF: (
-                        {c: ratio(sup_stats[c].get(key), sup_stats[REF].get(key)) for c in sup_cols if c != REF}
+                        {
+                            c: ratio(sup_stats[c].get(key), sup_stats[REF].get(key))
+                            for c in sup_cols
+                            if c != REF
+                        }
                         if REF in sup_cols
                         else None
                     ),
