@@ -106,9 +106,14 @@ test: check-format unit integration
 run:
 	scripts/run-space
 
-bench: $(BUILD)/hfinit $(HELPER_BIN)
+# make bench [BENCH_ARGS=--quick]: the inits side by side (bench/run.py), then the
+# seccomp filter's cost per system call (bench/seccomp.py).
+BENCH_ARGS ?=
+bench: $(BUILD)/hfinit $(HELPER_BIN) | setup
 	HFINIT_BIN=$(abspath $(BUILD)/hfinit) HFINIT_HELPERS=$(abspath $(BUILD)/helpers) \
-		/usr/bin/python3 bench/run.py
+		/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+	HFINIT_BIN=$(abspath $(BUILD)/hfinit) HFINIT_HELPERS=$(abspath $(BUILD)/helpers) \
+		/usr/bin/python3 bench/seccomp.py $(BENCH_ARGS)
 
 # --- fuzzing: libFuzzer on the config parser (clang; not part of make test) ------
 # make fuzz [FUZZ_TIME=seconds]; new inputs go to $(BUILD)/fuzz/corpus, crashes
