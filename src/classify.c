@@ -131,6 +131,39 @@ static void quoted_after(const char *line, size_t len, const char *key, char *ou
 	out[n] = '\0';
 }
 
+/* Failure signatures with a fixed hint: any of `text` as a substring, or
+ * `word` as a whole word. The ones whose hint names what was found (a module,
+ * a path) are matched in code below. */
+struct signature {
+	const char *category;
+	const char *hint;
+	const char *text[6];
+	const char *word;
+};
+
+static const struct signature signatures[] = {
+    {"gpu-out-of-memory",
+     "the GPU ran out of memory: fewer workers, a smaller model or batch, or a larger GPU",
+     {"CUDA out of memory", "OutOfMemoryError", "CUDA error: out of memory"},
+     NULL},
+    {"port-in-use",
+     "the port is taken: another service (or a leftover process) listens on it; give each "
+     "service its own port",
+     {"EADDRINUSE", "Address already in use"},
+     NULL},
+    {"hub-auth",
+     "the Hugging Face Hub refused access: set HF_TOKEN (a Space secret) to a token that has "
+     "accepted the model's terms / has access to the gated repo",
+     {"401 Client Error", "403 Client Error", "GatedRepoError", "Invalid user token",
+      "Invalid credentials in Authorization header",
+      "is restricted and you are not in the authorized list"},
+     NULL},
+    {"disk-full",
+     "the disk is full: point HF_HOME / caches at a larger volume, or clean up",
+     {"No space left on device"},
+     "ENOSPC"},
+};
+
 bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
 {
 	char tok[96];
@@ -159,21 +192,17 @@ bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
 			 "run hfinit check with requires = MODULES");
 		return true;
 	}
-	if (find(line, len, "CUDA out of memory") || find(line, len, "OutOfMemoryError") ||
-	    find(line, len, "CUDA error: out of memory")) {
-		d->category = "gpu-out-of-memory";
-		snprintf(d->hint, sizeof(d->hint),
-			 "the GPU ran out of memory: fewer workers, a smaller model or batch, or a "
-			 "larger GPU");
-		return true;
-	}
-	if (find(line, len, "EADDRINUSE") || find(line, len, "Address already in use")) {
-		d->category = "port-in-use";
-		snprintf(
-		    d->hint, sizeof(d->hint),
-		    "the port is taken: another service (or a leftover process) listens on it; "
-		    "give each service its own port");
-		return true;
+	for (size_t i = 0; i < sizeof(signatures) / sizeof(signatures[0]); i++) {
+		const struct signature *sg = &signatures[i];
+		bool hit = sg->word && has_word(line, len, sg->word);
+		for (size_t k = 0;
+		     !hit && k < sizeof(sg->text) / sizeof(sg->text[0]) && sg->text[k]; k++)
+			hit = find(line, len, sg->text[k]) != NULL;
+		if (hit) {
+			d->category = sg->category;
+			snprintf(d->hint, sizeof(d->hint), "%s", sg->hint);
+			return true;
+		}
 	}
 	if (find(line, len, "Cannot find module")) {
 		quoted_after(line, len, "Cannot find module", tok, sizeof(tok));
@@ -182,24 +211,6 @@ bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
 			 "Node cannot find '%s': run the build (npm run build) and npm ci in the "
 			 "image, and check the service's workdir",
 			 tok[0] ? tok : "a module");
-		return true;
-	}
-	if (find(line, len, "401 Client Error") || find(line, len, "403 Client Error") ||
-	    find(line, len, "GatedRepoError") || find(line, len, "Invalid user token") ||
-	    find(line, len, "Invalid credentials in Authorization header") ||
-	    find(line, len, "is restricted and you are not in the authorized list")) {
-		d->category = "hub-auth";
-		snprintf(
-		    d->hint, sizeof(d->hint),
-		    "the Hugging Face Hub refused access: set HF_TOKEN (a Space secret) to a token "
-		    "that has accepted the model's terms / has access to the gated repo");
-		return true;
-	}
-	if (find(line, len, "No space left on device") || has_word(line, len, "ENOSPC")) {
-		d->category = "disk-full";
-		snprintf(
-		    d->hint, sizeof(d->hint),
-		    "the disk is full: point HF_HOME / caches at a larger volume, or clean up");
 		return true;
 	}
 	if (find(line, len, "Permission denied") || has_word(line, len, "EACCES")) {
