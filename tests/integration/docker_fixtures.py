@@ -15,6 +15,7 @@ Every docker command runs with a timeout; containers carry a per-session label a
 removed at the end.
 """
 
+import itertools
 import os
 import selectors
 import shutil
@@ -31,6 +32,9 @@ DOCKER_CONTEXT_SRC = REPO / "tests" / "docker" / "single"
 # Debian's docker.io CLI, by full path: /usr/local/bin/docker may be a newer, unrelated one.
 DOCKER_CLI = os.environ.get("DOCKER_CLI", "/usr/bin/docker")
 SESSION = f"hft{os.getpid()}"
+# Container names are numbered per process, not per Docker object: each test module that
+# imports the `docker` fixture gets its own session-scoped instance of it.
+_NAMES = itertools.count(1)
 
 
 def _need_env(name):
@@ -74,7 +78,6 @@ class Docker:
         self.env["DOCKER_CONFIG"] = str(self.dir / "cli")
         self.env["DOCKER_BUILDKIT"] = "0"  # the classic builder: FROM scratch, no pulls
         self.label = f"hfinit-test={SESSION}"
-        self._names = 0
 
     def __call__(self, *args, timeout=30, check=True):
         """Run `docker ARGS`; returns the CompletedProcess (text). check: rc must be 0."""
@@ -97,8 +100,7 @@ class Docker:
             self("rm", "-f", *ids, timeout=60, check=False)
 
     def name(self):
-        self._names += 1
-        return f"{SESSION}-{self._names}"
+        return f"{SESSION}-{next(_NAMES)}"
 
     def inspect(self, name, fmt):
         return self("inspect", "-f", fmt, name).stdout.strip()
@@ -193,6 +195,44 @@ def docker_image(docker, tmp_path_factory):
         if h.is_file() and os.access(h, os.X_OK) and not _is_dynamic_elf(h):
             shutil.copy(h, ctx / "helpers" / h.name)
     tag = f"hfinit-test:{SESSION}"
+    t0 = time.monotonic()
+    docker("build", "-q", "--label", docker.label, "-t", tag, str(ctx), timeout=120)
+    print(f"\nimage {tag} built in {time.monotonic() - t0:.2f}s")
+    try:
+        yield tag
+    finally:
+        docker.remove_containers()
+        docker("rmi", "-f", tag, timeout=60, check=False)
+
+
+SUPERVISE_CONTEXT_SRC = REPO / "tests" / "docker" / "supervise"
+
+
+@pytest.fixture(scope="session")
+def docker_supervise_image(docker, tmp_path_factory):
+    """Tag of the FROM scratch image for the main (supervision) mode: /hfinit as
+    ENTRYPOINT with no arguments, the helpers in /bin, tests/docker/supervise/etc/ as
+    /etc (/etc/hfinit/hfinit.ini is the default config), HEALTHCHECK hfinit health."""
+    init = Path(_need_env("HFINIT_BIN"))
+    helpers = Path(_need_env("HFINIT_HELPERS"))
+    if not init.is_file() or _is_dynamic_elf(init):
+        pytest.fail(f"{init}: missing or dynamically linked (a FROM scratch image needs it static)")
+    if not (helpers / "docker-svc").is_file():
+        pytest.fail(f"{helpers}/docker-svc missing (built from tests/helpers/docker-svc.c)")
+    ctx = tmp_path_factory.mktemp("docker-supervise-context")
+    shutil.copy(SUPERVISE_CONTEXT_SRC / "Dockerfile", ctx / "Dockerfile")
+    shutil.copytree(SUPERVISE_CONTEXT_SRC / "etc", ctx / "etc")
+    # A scratch image has no /tmp or /run; hfinit's HOME fallback (/tmp/home) and its
+    # status dirs (/run/hfinit, /tmp/hfinit) need them, as any real base image has them.
+    for d, mode in (("tmp", 0o1777), ("run", 0o755)):
+        (ctx / "dirs" / d).mkdir(parents=True)
+        os.chmod(ctx / "dirs" / d, mode)
+    shutil.copy(init, ctx / "hfinit")
+    (ctx / "helpers").mkdir()
+    for h in helpers.iterdir():
+        if h.is_file() and os.access(h, os.X_OK) and not _is_dynamic_elf(h):
+            shutil.copy(h, ctx / "helpers" / h.name)
+    tag = f"hfinit-test-supervise:{SESSION}"
     t0 = time.monotonic()
     docker("build", "-q", "--label", docker.label, "-t", tag, str(ctx), timeout=120)
     print(f"\nimage {tag} built in {time.monotonic() - t0:.2f}s")
