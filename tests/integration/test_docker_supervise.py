@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import status_schema
 from docker_fixtures import DOCKER_CLI
 from docker_fixtures import docker, docker_supervise_image  # noqa: F401  (pytest fixtures)
 
@@ -50,12 +51,6 @@ def hfinit(docker, name, *args, user=None):
     return docker("exec", *opts, name, "/hfinit", *args, timeout=15, check=False)
 
 
-def status(docker, name, user=None):
-    r = hfinit(docker, name, "status", "--json", user=user)
-    assert r.returncode == 0, (r.stdout, r.stderr)
-    return json.loads(r.stdout)
-
-
 def wait_status(docker, name, pred, timeout=15, user=None):
     """Poll `hfinit status --json` in the container until pred(doc); returns doc."""
     deadline = time.monotonic() + timeout
@@ -64,6 +59,7 @@ def wait_status(docker, name, pred, timeout=15, user=None):
         r = hfinit(docker, name, "status", "--json", user=user)
         if r.returncode == 0:
             doc = json.loads(r.stdout)
+            assert status_schema.validate(doc) == [], doc
             if pred(doc):
                 return doc
         time.sleep(0.1)
@@ -130,6 +126,9 @@ def test_optional_service_failing_leaves_it_degraded(docker, docker_supervise_im
     assert bad["last_exit"]["code"] == 3, bad
     assert up["state"] == "ready", up
     assert docker.inspect(name, "{{.State.Running}}") == "true"
+    # As root the status files are in /run/hfinit.
+    assert read_file(docker, name, "/run/hfinit/state") == "degraded\n"
+    assert read_file(docker, name, "/tmp/hfinit/state") is None
     # Degraded still counts as ready (an optional service failed).
     r = hfinit(docker, name, "health", "--ready")
     assert r.returncode == 0, (r.stdout, r.stderr)
