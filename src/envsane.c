@@ -155,6 +155,11 @@ int envsane_apply(const struct envsane *p, uid_t uid, gid_t gid, struct err *e)
 
 	if (!p->home_create)
 		return 0;
+	/* The fallback homes live in /tmp; a FROM scratch image may have none.
+	 * Create it as a normal /tmp would be (sticky, world-writable). */
+	if (strncmp(p->home, "/tmp/", 5) == 0 && mkdir("/tmp", 01777) == 0 &&
+	    chmod("/tmp", 01777) != 0)
+		return err_sys(e, "chmod /tmp");
 	if (mkdir(p->home, 0700) != 0 && errno != EEXIST)
 		return err_sys(e, "creating HOME %s", p->home);
 	if (lstat(p->home, &st) != 0)
