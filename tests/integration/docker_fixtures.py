@@ -189,12 +189,17 @@ def docker_image(docker, tmp_path_factory):
         pytest.fail(f"{helpers}/docker-probe missing (built from tests/helpers/docker-probe.c)")
     ctx = tmp_path_factory.mktemp("docker-context")
     shutil.copy(DOCKER_CONTEXT_SRC / "Dockerfile", ctx / "Dockerfile")
+    yield from _build_image(docker, ctx, init, helpers, f"hfinit-test:{SESSION}")
+
+
+def _build_image(docker, ctx, init, helpers, tag):
+    """Add hfinit and every static helper to the build context ctx, build it as
+    tag, yield the tag, and remove the image and its containers afterwards."""
     shutil.copy(init, ctx / "hfinit")
     (ctx / "helpers").mkdir()
     for h in helpers.iterdir():
         if h.is_file() and os.access(h, os.X_OK) and not _is_dynamic_elf(h):
             shutil.copy(h, ctx / "helpers" / h.name)
-    tag = f"hfinit-test:{SESSION}"
     t0 = time.monotonic()
     docker("build", "-q", "--label", docker.label, "-t", tag, str(ctx), timeout=120)
     print(f"\nimage {tag} built in {time.monotonic() - t0:.2f}s")
@@ -227,17 +232,4 @@ def docker_supervise_image(docker, tmp_path_factory):
     for d, mode in (("tmp", 0o1777), ("run", 0o755)):
         (ctx / "dirs" / d).mkdir(parents=True)
         os.chmod(ctx / "dirs" / d, mode)
-    shutil.copy(init, ctx / "hfinit")
-    (ctx / "helpers").mkdir()
-    for h in helpers.iterdir():
-        if h.is_file() and os.access(h, os.X_OK) and not _is_dynamic_elf(h):
-            shutil.copy(h, ctx / "helpers" / h.name)
-    tag = f"hfinit-test-supervise:{SESSION}"
-    t0 = time.monotonic()
-    docker("build", "-q", "--label", docker.label, "-t", tag, str(ctx), timeout=120)
-    print(f"\nimage {tag} built in {time.monotonic() - t0:.2f}s")
-    try:
-        yield tag
-    finally:
-        docker.remove_containers()
-        docker("rmi", "-f", tag, timeout=60, check=False)
+    yield from _build_image(docker, ctx, init, helpers, f"hfinit-test-supervise:{SESSION}")
