@@ -1374,6 +1374,22 @@ static void one_line(const char *s, char *buf, size_t n, size_t maxw)
 	buf[o] = '\0';
 }
 
+/* The services' own words (sd_notify STATUS=), one line each, under the table. */
+static void print_notify_status(const struct jr *svcs)
+{
+	char name[48], t[400];
+
+	printf("\nstatus (sd_notify STATUS=):\n");
+	for (size_t r = 0; r < svcs->n; r++) {
+		const char *st = jr_str(&svcs->items[r], "notify_status");
+		if (!st)
+			continue;
+		one_line(svcs->keys[r], name, sizeof(name), 40);
+		one_line(st, t, sizeof(t), 300);
+		printf("  %s: %s\n", name, t);
+	}
+}
+
 #define COLS 8
 static const char *const col_names[COLS] = {"SERVICE", "STATE",	   "PID",      "UPTIME",
 					    "ATTEMPT", "RESTARTS", "READY IN", "LAST ERROR"};
@@ -1386,7 +1402,7 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 	long long v, pid = 0, stage = 0, code;
 	size_t nrows = svcs && svcs->type == JR_OBJ ? svcs->n : 0, w[COLS];
 	char(*cells)[COLS][200] = NULL;
-	int hints = 0;
+	int hints = 0, notes = 0;
 
 	now_real(&now);
 	(void)jr_num(doc, "pid", &pid);
@@ -1470,6 +1486,7 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 		} else {
 			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "-");
 		}
+		notes += jr_str(s, "notify_status") != NULL;
 		for (size_t c = 0; c < COLS; c++)
 			if (strlen(cells[r][c]) > w[c])
 				w[c] = strlen(cells[r][c]);
@@ -1483,6 +1500,8 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 			printf("%-*s%s", c + 1 < COLS ? (int)w[c] : 0, cells[r][c],
 			       c + 1 < COLS ? "  " : "\n");
 	printf("(* required)\n");
+	if (notes)
+		print_notify_status(svcs);
 	if (hints) {
 		printf("\nhints:\n");
 		for (size_t r = 0; r < nrows; r++) {

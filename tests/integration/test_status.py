@@ -502,6 +502,12 @@ ready = notify
     doc = wait_for(lambda: (lambda d: d if d["services"]["sh"]["notify_status"] == "serving"
                             else None)(read_status(sdir)), what="notify_status")
     assert doc["services"]["sh"]["state"] == "ready"
+    # `hfinit status` shows the service's own words for a person too
+    r = run("status", "-d", sdir)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    at = lines.index("status (sd_notify STATUS=):")
+    assert lines[at + 1] == "  sh: serving", lines
     h.signal(signal.SIGTERM)
     assert h.wait_exit() == 0
 
