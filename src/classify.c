@@ -149,7 +149,9 @@ static const struct signature signatures[] = {
     {"port-in-use",
      "the port is taken: another service (or a leftover process) listens on it; give each "
      "service its own port",
-     {"EADDRINUSE", "Address already in use"},
+     /* node; Python's OSError; uvicorn (lower case); gunicorn; gradio; errno 98 */
+     {"EADDRINUSE", "Address already in use", "address already in use", "Connection in use",
+      "Cannot find empty port in range", "[Errno 98]"},
      NULL},
     {"hub-auth",
      "the Hugging Face Hub refused access: set HF_TOKEN (a Space secret) to a token that has "

@@ -122,6 +122,13 @@ def test_json_log_format(tmp_path, start_hfinit):  # noqa: F811
 @pytest.mark.parametrize("line,category", [
     ("ModuleNotFoundError: No module named 'torch'", "missing-dependency"),
     ("OSError: [Errno 98] Address already in use", "port-in-use"),
+    # uvicorn, gunicorn and gradio word a taken port their own way
+    ("ERROR:    [Errno 98] error while attempting to bind on address ('0.0.0.0', 7860): "
+     "address already in use", "port-in-use"),
+    ("[2026-12-01 19:55:00 +0000] [7] [ERROR] Connection in use: ('0.0.0.0', 7860)",
+     "port-in-use"),
+    ("OSError: Cannot find empty port in range: 7860-7860. You can specify a different port "
+     "by setting the GRADIO_SERVER_PORT environment variable", "port-in-use"),
     ("Error: Cannot find module '/app/dist/index.js'", "node-module-missing"),
 ])
 def test_failure_signature_hint(tmp_path, start_hfinit, line, category):  # noqa: F811

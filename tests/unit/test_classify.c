@@ -101,6 +101,16 @@ static void test_signatures(void **state)
 	expect_diag("Error: listen EADDRINUSE: address already in use :::7860", "port-in-use",
 		    NULL);
 	expect_diag("OSError: [Errno 98] Address already in use", "port-in-use", NULL);
+	/* uvicorn, gunicorn and gradio word it their own way */
+	expect_diag("ERROR:    [Errno 98] error while attempting to bind on address "
+		    "('0.0.0.0', 7860): address already in use",
+		    "port-in-use", NULL);
+	expect_diag("[2026-12-01 19:55:00 +0000] [7] [ERROR] Connection in use: ('0.0.0.0', 7860)",
+		    "port-in-use", NULL);
+	expect_diag("OSError: Cannot find empty port in range: 7860-7860. You can specify a "
+		    "different port by setting the GRADIO_SERVER_PORT environment variable",
+		    "port-in-use", NULL);
+	expect_diag("OSError: [Errno 98] error while attempting to bind", "port-in-use", NULL);
 	expect_diag("Error: Cannot find module '/app/dist/index.js'", "node-module-missing",
 		    "/app/dist/index.js");
 	expect_diag("requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url",
