@@ -1,6 +1,9 @@
 #include "envsane.h"
+#include "log.h"
+#include "safedir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -92,6 +95,20 @@ int dir_writable_or_creatable(const char *dir, const struct runas *as, struct er
 	}
 }
 
+/* A fallback HOME that exists may be used as it is only when nobody else
+ * could have prepared it: a real directory of root or uid, not writable by
+ * group or others, in a parent that others cannot write or that is sticky.
+ * Anything else goes through envsane_apply (which refuses or replaces it). */
+static int home_trusted(const char *path, uid_t uid)
+{
+	struct stat st;
+
+	if (stat("/tmp", &st) != 0 || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+		return 0;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (st.st_uid == uid || st.st_uid == 0) && !(st.st_mode & 022);
+}
+
 int envsane_plan(struct envsane *p, const char *home, const char *hf_home, const char *pw_home,
 		 const struct runas *as, struct err *e)
 {
@@ -130,7 +147,9 @@ int envsane_plan(struct envsane *p, const char *home, const char *hf_home, const
 			r = dir_usable(p->home, as, e);
 			if (r < 0)
 				return -1;
-			p->home_create = r == 0;
+			p->home_create =
+			    r == 0 ||
+			    !home_trusted(p->home, as && as->switch_ids ? as->uid : geteuid());
 		}
 	}
 	if (hf_home && hf_home[0]) {
@@ -149,9 +168,28 @@ int envsane_plan(struct envsane *p, const char *home, const char *hf_home, const
 	return 0;
 }
 
-int envsane_apply(const struct envsane *p, uid_t uid, gid_t gid, struct err *e)
+/* A fresh name next to the refused one (base: its last component, inside
+ * p->home); HF_HOME follows when it was derived from HOME. */
+static int home_fresh(struct envsane *p, int pfd, const char *base, uid_t uid, gid_t gid, char *why,
+		      size_t whysz)
 {
-	struct stat st;
+	char name[NAME_MAX + 1];
+	size_t off = (size_t)(base - p->home);
+	int fd = safedir_mktemp(pfd, base, name, sizeof(name), 0700, uid, gid, why, whysz);
+
+	if (fd < 0)
+		return -1;
+	fmt_trunc(p->home + off, sizeof(p->home) - off, "%s", name);
+	if (p->hf_home_default)
+		fmt_trunc(p->hf_home, sizeof(p->hf_home), "%s/.cache/huggingface", p->home);
+	return fd;
+}
+
+int envsane_apply(struct envsane *p, uid_t uid, gid_t gid, struct err *e)
+{
+	char why[PATH_MAX + 64], why2[PATH_MAX + 64], old[PATH_MAX];
+	const char *base;
+	int pfd, fd;
 
 	if (!p->home_create)
 		return 0;
@@ -160,13 +198,21 @@ int envsane_apply(const struct envsane *p, uid_t uid, gid_t gid, struct err *e)
 	if (strncmp(p->home, "/tmp/", 5) == 0 && mkdir("/tmp", 01777) == 0 &&
 	    chmod("/tmp", 01777) != 0)
 		return err_sys(e, "chmod /tmp");
-	if (mkdir(p->home, 0700) != 0 && errno != EEXIST)
-		return err_sys(e, "creating HOME %s", p->home);
-	if (lstat(p->home, &st) != 0)
-		return err_sys(e, "HOME %s", p->home);
-	if (!S_ISDIR(st.st_mode))
-		return err_set(e, ENOTDIR, "HOME %s exists and is not a directory", p->home);
-	if (st.st_uid != uid && geteuid() == 0 && chown(p->home, uid, gid) != 0)
-		return err_sys(e, "chown HOME %s to %u", p->home, (unsigned)uid);
+	/* Through fds only: a symlink swapped in is never followed, and a dir
+	 * that another uid prepared (files planted in it) is never adopted. */
+	pfd = safedir_parent(p->home, &base, why, sizeof(why));
+	if (pfd < 0)
+		return err_set(e, EPERM, "HOME %s: %s", p->home, why);
+	fmt_trunc(old, sizeof(old), "%s", p->home);
+	fd = safedir_openat(pfd, base, 0700, uid, gid, why, sizeof(why));
+	if (fd < 0) {
+		fd = home_fresh(p, pfd, base, uid, gid, why2, sizeof(why2));
+		if (fd >= 0)
+			log_warn("HOME %s not used (%s); HOME=%s instead", old, why, p->home);
+	}
+	(void)close(pfd); /* O_RDONLY directory */
+	if (fd < 0)
+		return err_set(e, EPERM, "HOME %s: %s; a fresh one: %s", old, why, why2);
+	(void)close(fd); /* O_RDONLY directory */
 	return 0;
 }

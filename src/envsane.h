@@ -35,8 +35,11 @@ struct envsane {
  * Nothing is created. 0, or -1 with e set when a check could not run. */
 int envsane_plan(struct envsane *p, const char *home, const char *hf_home, const char *pw_home,
 		 const struct runas *as, struct err *e);
-/* Create p->home when p->home_create (0700, owned by uid/gid). */
-int envsane_apply(const struct envsane *p, uid_t uid, gid_t gid, struct err *e);
+/* When p->home_create: create p->home (0700, owned by uid/gid) through
+ * fds (safedir.h). One that is a symlink, belongs to a third uid or is
+ * writable by others is not used: a fresh p->home + ".XXXXXX" replaces it
+ * (p->home and a default p->hf_home are updated; one warning says so). */
+int envsane_apply(struct envsane *p, uid_t uid, gid_t gid, struct err *e);
 
 /* 1 if dir exists as a directory the user can write into, or does not
  * exist and its nearest existing ancestor is such a directory. */

@@ -327,10 +327,21 @@ static void test_home_apply(void **state)
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_int_equal(st.st_uid, 1000);
 	assert_int_equal(envsane_apply(&p, 1000, 1000, &e), 0); /* exists: fine */
+	/* a file (or a symlink, or a dir of a third uid) at HOME is not used:
+	 * a fresh HOME.XXXXXX next to it is */
 	mk("afile", "x", 0644);
 	snprintf(p.home, sizeof(p.home), "%s", at("afile"));
-	assert_int_equal(envsane_apply(&p, 1000, 1000, &e), -1);
-	assert_true(strstr(e.msg, "is not a directory") != NULL);
+	p.hf_home_default = 1;
+	assert_int_equal(envsane_apply(&p, 1000, 1000, &e), 0);
+	assert_int_equal(strncmp(p.home, at("afile."), strlen(at("afile."))), 0);
+	assert_int_equal(strlen(p.home), strlen(at("afile.")) + 6);
+	assert_int_equal(lstat(p.home, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_uid, 1000);
+	assert_true(strstr(p.hf_home, "/.cache/huggingface") == p.hf_home + strlen(p.home));
+	assert_int_equal(lstat(at("afile"), &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_uid == 0); /* untouched */
 
 	/* writable-or-creatable, as uid 1000 */
 	assert_int_equal(resolve_user_lookup("1000", "1000", &u, &e), 0);
