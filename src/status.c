@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -425,6 +426,14 @@ struct status_writer {
 	char state[16];	 /* last state word written */
 	bool ready_file; /* `ready` exists (we made it) */
 	bool failing;	 /* the last write failed (warned once) */
+
+	/* the dir removed while we run (dir_repair) */
+	bool explicit_dir; /* the operator's path (links followed) */
+	bool gone;	   /* it could not be made again */
+	bool repairing;	   /* a removal may race with dir_repair: ENOENT is quiet */
+	int ifd, wd;	   /* inotify on the dir (-1: none): removals wake us */
+	size_t lastoff;	   /* where last's placeholder is */
+
 	/* upward sd_notify */
 	int nfd; /* -1: none */
 	struct sockaddr_un nsa;
@@ -474,7 +483,9 @@ static int take_lock(struct status_writer *w)
 		if (fd < 0 && errno == ELOOP && tries == 0 && unlinkat(w->dirfd, "lock", 0) == 0)
 			continue;
 		if (fd < 0) {
-			log_errno(LOG_LVL_WARN, errno, "status files disabled: %s/lock", w->dir);
+			if (!w->repairing || errno != ENOENT)
+				log_errno(LOG_LVL_WARN, errno, "status files disabled: %s/lock",
+					  w->dir);
 			return -1;
 		}
 	}
@@ -512,10 +523,33 @@ fail:
 	return -1;
 }
 
+/* A dir just opened: readable by uid 1000, locked, no stale `ready`. */
+static int dir_setup(struct status_writer *w)
+{
+	struct stat st;
+
+	/* Add r-x for group and others on a dir we own (mkdir under a strict
+	 * umask); never take permissions away. */
+	if (fstat(w->dirfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 0055) != 0055 &&
+	    fchmod(w->dirfd, (st.st_mode & 07777) | 0055) != 0)
+		log_errno(LOG_LVL_WARN, errno, "%s: chmod go+rx", w->dir);
+	if (take_lock(w) < 0)
+		return -1;
+	/* A `ready` from an earlier run would lie until the first publish. */
+	if (unlinkat(w->dirfd, "ready", 0) != 0 && errno != ENOENT)
+		log_errno(LOG_LVL_WARN, errno, "%s/ready: cannot remove a stale one", w->dir);
+	/* Removals in the dir wake the loop (status_watch_fd): nothing polls.
+	 * (An open dir gets no IN_DELETE_SELF: `rm -r` is seen by its unlinks.) */
+	if (w->ifd >= 0)
+		w->wd = inotify_add_watch(w->ifd, w->dir,
+					  IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
+					      (w->explicit_dir ? 0 : IN_DONT_FOLLOW));
+	return 0;
+}
+
 static void files_open(struct status_writer *w, const char *conf_status_dir)
 {
 	struct statusdir sd;
-	struct stat st;
 	struct err e;
 
 	if (statusdir_choose(&sd, conf_status_dir, 1, &e) < 0) {
@@ -523,38 +557,13 @@ static void files_open(struct status_writer *w, const char *conf_status_dir)
 		return;
 	}
 	fmt_trunc(w->dir, sizeof(w->dir), "%s", statusdir_path(&sd));
-	/* An automatic dir may sit in world-writable /tmp: a symlink planted
-	 * there (O_NOFOLLOW: ELOOP/ENOTDIR) or a dir of another user is refused.
-	 * An explicit choice is the operator's: symlinks are followed. */
-	w->dirfd = open(w->dir,
-			O_RDONLY | O_DIRECTORY | O_CLOEXEC | (sd.explicit_choice ? 0 : O_NOFOLLOW));
-	if (w->dirfd < 0) {
-		log_errno(LOG_LVL_WARN, errno, "status files disabled: %s%s", w->dir,
-			  errno == ELOOP || errno == ENOTDIR ? " (a symlink)" : "");
-		return;
-	}
-	if (!sd.explicit_choice && fstat(w->dirfd, &st) == 0 && st.st_uid != geteuid() &&
-	    st.st_uid != 0) {
-		log_warn("status files disabled: %s belongs to uid %u, not to us (uid %u): set "
-			 "HFINIT_STATUS_DIR or status_dir",
-			 w->dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	w->explicit_dir = sd.explicit_choice;
+	w->dirfd = sd.dirfd;
+	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (dir_setup(w) < 0) {
 		(void)close(w->dirfd); /* O_RDONLY directory */
 		w->dirfd = -1;
-		return;
 	}
-	/* Readable by uid 1000: add r-x for group and others on a dir we own
-	 * (mkdir under a strict umask); never take permissions away. */
-	if (fstat(w->dirfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 0055) != 0055 &&
-	    fchmod(w->dirfd, (st.st_mode & 07777) | 0055) != 0)
-		log_errno(LOG_LVL_WARN, errno, "%s: chmod go+rx", w->dir);
-	if (take_lock(w) < 0) {
-		(void)close(w->dirfd); /* O_RDONLY directory */
-		w->dirfd = -1;
-		return;
-	}
-	/* A `ready` from an earlier run would lie until the first publish. */
-	if (unlinkat(w->dirfd, "ready", 0) != 0 && errno != ENOENT)
-		log_errno(LOG_LVL_WARN, errno, "%s/ready: cannot remove a stale one", w->dir);
 }
 
 struct status_writer *status_open(const char *conf_status_dir)
@@ -566,7 +575,7 @@ struct status_writer *status_open(const char *conf_status_dir)
 		log_errno(LOG_LVL_WARN, errno, "status files disabled");
 		return NULL;
 	}
-	w->dirfd = w->lockfd = w->nfd = -1;
+	w->dirfd = w->lockfd = w->nfd = w->ifd = w->wd = -1;
 	upward_open(w);
 	files_open(w, conf_status_dir);
 	/* A first status.json at once: `health --live` works while Python is
@@ -581,11 +590,132 @@ struct status_writer *status_open(const char *conf_status_dir)
 
 static void write_failed(struct status_writer *w, const char *name)
 {
+	if (w->repairing && errno == ENOENT)
+		return;
 	if (!w->failing)
 		log_errno(LOG_LVL_WARN, errno,
 			  "status: cannot write %s/%s (the services keep running; warned once)",
 			  w->dir, name);
 	w->failing = true;
+}
+
+/* name in the dir is missing (or is not the file open at fd, when fd >= 0). */
+static bool entry_lost(int dirfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	if (fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT;
+	return fd >= 0 && (fstat(fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino);
+}
+
+/* The files written so far that are missing now: written again. */
+static void rewrite_lost(struct status_writer *w)
+{
+	char stamp[40], line[48];
+	struct timespec now;
+
+	now_real(&now);
+	status_rfc3339(&now, stamp, sizeof(stamp));
+	if (w->last && entry_lost(w->dirfd, "status.json", -1)) {
+		memcpy(w->last + w->lastoff, stamp, sizeof(UPDATED_PLACEHOLDER) - 1);
+		if (status_write_atomic(w->dirfd, "status.json", w->last, w->lastlen) != 0)
+			write_failed(w, "status.json");
+		memcpy(w->last + w->lastoff, UPDATED_PLACEHOLDER, sizeof(UPDATED_PLACEHOLDER) - 1);
+	}
+	fmt_trunc(line, sizeof(line), "%s\n", w->state);
+	if (w->state[0] && entry_lost(w->dirfd, "state", -1) &&
+	    status_write_atomic(w->dirfd, "state", line, strlen(line)) != 0)
+		write_failed(w, "state");
+	fmt_trunc(line, sizeof(line), "%s\n", stamp);
+	if (w->ready_file && entry_lost(w->dirfd, "ready", -1) &&
+	    status_write_atomic(w->dirfd, "ready", line, strlen(line)) != 0)
+		write_failed(w, "ready");
+}
+
+/* The dir open at dirfd is still the one at w->dir. */
+static bool dir_current(const struct status_writer *w)
+{
+	struct stat a, b;
+
+	return fstat(w->dirfd, &a) == 0 && a.st_nlink > 0 &&
+	       (w->explicit_dir ? stat(w->dir, &b) : lstat(w->dir, &b)) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Open w->dir again (it was removed or replaced) and set it up. */
+static int dir_reopen(struct status_writer *w)
+{
+	char why[256];
+	int fd = statusdir_open(w->dir, w->explicit_dir, why, sizeof(why)), oldlock = w->lockfd;
+
+	if (fd < 0) {
+		if (!w->gone && !w->repairing)
+			log_warn("status: %s was removed and cannot be made again: %s "
+				 "(tried again at each change)",
+				 w->dir, why);
+		w->gone = !w->repairing || w->gone;
+		return -1;
+	}
+	(void)close(w->dirfd); /* O_RDONLY directory */
+	w->dirfd = fd;
+	w->lockfd = -1;
+	if (w->wd >= 0)
+		(void)inotify_rm_watch(w->ifd, w->wd); /* the old dir's */
+	w->wd = -1;
+	if (dir_setup(w) < 0)
+		w->lockfd = oldlock;
+	else if (oldlock >= 0)
+		(void)close(oldlock); /* releases the flock on the removed file */
+	w->gone = false;
+	return 0;
+}
+
+/* The dir, or files in it, were removed while we run (rm -r, a cleaner of
+ * /tmp): the dir is made again with the rules of the start (statusdir.c),
+ * the lock taken again and the lost files rewritten, so `health --live`
+ * keeps telling the truth. A removal racing with this (rm -r goes on while
+ * we refill the dir) is retried quietly; when the dir cannot be made, each
+ * later publish tries again. */
+static void dir_repair(struct status_writer *w)
+{
+	int oldlock;
+	bool made = false;
+
+	for (int tries = 0; tries < 3; tries++) {
+		w->repairing = tries < 2;
+		if (!dir_current(w)) {
+			if (dir_reopen(w) < 0)
+				continue;
+			made = true;
+		} else if (entry_lost(w->dirfd, "lock", w->lockfd)) {
+			oldlock = w->lockfd;
+			if (take_lock(w) == 0 && oldlock >= 0)
+				(void)close(oldlock); /* the flock on the removed file */
+		}
+		rewrite_lost(w);
+		if (dir_current(w) && !entry_lost(w->dirfd, "lock", w->lockfd))
+			break;
+	}
+	w->repairing = false;
+	if (made)
+		log_info("status: %s was removed: made again", w->dir);
+}
+
+int status_watch_fd(const struct status_writer *w)
+{
+	return w && w->dirfd >= 0 ? w->ifd : -1;
+}
+
+void status_watch_event(struct status_writer *w)
+{
+	char buf[2048] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	/* The events only say "look": what was removed is checked below. */
+	while (read(w->ifd, buf, sizeof(buf)) > 0)
+		;
+	if (w->dirfd >= 0)
+		dir_repair(w);
 }
 
 static void publish_files(struct status_writer *w, const struct status_snapshot *snap)
@@ -597,6 +727,8 @@ static void publish_files(struct status_writer *w, const struct status_snapshot 
 
 	if (w->dirfd < 0)
 		return;
+	if (w->gone)
+		dir_repair(w);
 	now_real(&now);
 	status_rfc3339(&now, stamp, sizeof(stamp));
 	/* not ready any more: `ready` goes first, before the state says why */
@@ -619,6 +751,7 @@ static void publish_files(struct status_writer *w, const struct status_snapshot 
 			free(w->last);
 			w->last = doc;
 			w->lastlen = len;
+			w->lastoff = off;
 			doc = NULL;
 		} else {
 			write_failed(w, "status.json");
@@ -717,6 +850,8 @@ void status_close(struct status_writer *w)
 		(void)close(w->lockfd); /* nothing written through it */
 	if (w->dirfd >= 0)
 		(void)close(w->dirfd);
+	if (w->ifd >= 0)
+		(void)close(w->ifd);
 	if (w->nfd >= 0)
 		(void)close(w->nfd);
 	free(w->last);

@@ -78,6 +78,11 @@ const char *status_dir(const struct status_writer *w);
 /* Write status.json + state, create/remove `ready`, send upward sd_notify on
  * transitions (READY=1 once, STATUS= on change, STOPPING=1 when stopping). */
 void status_publish(struct status_writer *w, const struct status_snapshot *snap);
+/* An fd for the loop (EPOLLIN), -1 when none: readable when something in
+ * the status dir was removed; then call status_watch_event(), which makes
+ * the dir, its lock and files again (docs/status.md). Idle, it never wakes. */
+int status_watch_fd(const struct status_writer *w);
+void status_watch_event(struct status_writer *w);
 /* At exit: the caller has published the final snapshot; release everything. */
 void status_close(struct status_writer *w);
 

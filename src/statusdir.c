@@ -1,5 +1,6 @@
 #include "statusdir.h"
 #include "runcmd.h"
+#include "safedir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,27 +10,66 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Prove that files can be created in dir: create and remove a temp file. */
-static int try_write(const char *dir, char *why, size_t whysz)
+/* Prove that files can be created in the dir open at fd: create and remove
+ * a temp file, relative to the fd (nothing is written through a link). */
+static int try_write(int fd, char *why, size_t whysz)
 {
-	char tmp[PATH_MAX];
-	int fd;
+	char tmp[32];
+	int f = -1;
 
-	if (snprintf(tmp, sizeof(tmp), "%s/.hfinit-check-XXXXXX", dir) >= (int)sizeof(tmp)) {
-		fmt_trunc(why, whysz, "path too long");
-		return 0;
+	fmt_trunc(tmp, sizeof(tmp), ".hfinit-check-%ld", (long)getpid());
+	for (int tries = 0; tries < 2 && f < 0; tries++) {
+		f = openat(fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* one left by a crash (as PID 1 the name repeats): remove the entry */
+		if (f < 0 && (errno != EEXIST || unlinkat(fd, tmp, 0) != 0))
+			break;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	if (f < 0) {
 		fmt_trunc(why, whysz, "cannot create files in it: %s", strerror(errno));
 		return 0;
 	}
-	close(fd);
-	if (unlink(tmp) != 0) {
+	(void)close(f); /* empty, never written */
+	if (unlinkat(fd, tmp, 0) != 0) {
 		fmt_trunc(why, whysz, "cannot remove files in it: %s", strerror(errno));
 		return 0;
 	}
 	return 1;
+}
+
+int statusdir_open(const char *path, int explicit_choice, char *why, size_t whysz)
+{
+	const char *name;
+	int fd, pfd;
+
+	if (explicit_choice) {
+		/* the operator's path: links in it are followed */
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			fmt_trunc(why, whysz, "cannot create it: %s", strerror(errno));
+			return -1;
+		}
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			fmt_trunc(why, whysz, "%s",
+				  errno == ENOTDIR ? "exists and is not a directory"
+						   : strerror(errno));
+			return -1;
+		}
+	} else {
+		/* an automatic one may sit in world-writable /tmp: no link is
+		 * followed and no dir of a third uid adopted */
+		pfd = safedir_parent(path, &name, why, whysz);
+		if (pfd < 0)
+			return -1;
+		fd = safedir_openat(pfd, name, 0755, geteuid(), getegid(), why, whysz);
+		(void)close(pfd); /* O_RDONLY directory */
+		if (fd < 0)
+			return -1;
+	}
+	if (!try_write(fd, why, whysz)) {
+		(void)close(fd); /* O_RDONLY directory */
+		return -1;
+	}
+	return fd;
 }
 
 static void consider(struct statusdir *sd, const char *path, const char *source, int create)
@@ -49,29 +89,34 @@ static void consider(struct statusdir *sd, const char *path, const char *source,
 		fmt_trunc(t->why, sizeof(t->why), "not an absolute path");
 		return;
 	}
-	if (stat(path, &st) == 0) {
+	if (create) {
+		sd->dirfd = statusdir_open(path, sd->explicit_choice, t->why, sizeof(t->why));
+		t->exists = t->usable = sd->dirfd >= 0;
+		return;
+	}
+	/* Check mode creates nothing. An automatic dir is refused when it is
+	 * a symlink, as a start would refuse it. */
+	if ((sd->explicit_choice ? stat(path, &st) : lstat(path, &st)) == 0) {
 		t->exists = 1;
 		if (!S_ISDIR(st.st_mode)) {
-			fmt_trunc(t->why, sizeof(t->why), "exists and is not a directory");
+			fmt_trunc(t->why, sizeof(t->why), "%s",
+				  S_ISLNK(st.st_mode) ? "a symlink (refused)"
+						      : "exists and is not a directory");
 			return;
 		}
-		t->usable = try_write(path, t->why, sizeof(t->why));
+		if (access(path, W_OK | X_OK) != 0) {
+			fmt_trunc(t->why, sizeof(t->why), "cannot create files in it: %s",
+				  strerror(errno));
+			return;
+		}
+		t->usable = 1;
 		return;
 	}
 	if (errno != ENOENT) {
 		fmt_trunc(t->why, sizeof(t->why), "%s", strerror(errno));
 		return;
 	}
-	if (create) {
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			fmt_trunc(t->why, sizeof(t->why), "cannot create it: %s", strerror(errno));
-			return;
-		}
-		t->exists = 1;
-		t->usable = try_write(path, t->why, sizeof(t->why));
-		return;
-	}
-	/* Check mode creates nothing: the parent must let us create it. */
+	/* The parent must let us create it. */
 	fmt_trunc(parent, sizeof(parent), "%s", path);
 	slash = strrchr(parent, '/');
 	if (slash == parent)
@@ -105,6 +150,7 @@ int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct 
 
 	memset(sd, 0, sizeof(*sd));
 	sd->chosen = -1;
+	sd->dirfd = -1;
 	if (conf && (conf[0] == '\0' || strcmp(conf, "auto") == 0))
 		conf = NULL;
 	if (env || conf) {
@@ -128,9 +174,11 @@ int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct 
 		sd->chosen = sd->ntried - 1;
 		return 0;
 	}
-	return err_set(e, 0,
-		       "no usable status dir (/run/hfinit, $XDG_RUNTIME_DIR/hfinit, "
-		       "/tmp/hfinit all rejected)");
+	err_set(e, 0, "no usable status dir:");
+	for (int i = 0; e && i < sd->ntried; i++)
+		fmt_trunc(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg), " %s (%s)%s",
+			  sd->tried[i].path, sd->tried[i].why, i + 1 < sd->ntried ? ";" : "");
+	return -1;
 }
 
 const char *statusdir_path(const struct statusdir *sd)

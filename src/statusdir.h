@@ -9,6 +9,7 @@
 #include "err.h"
 
 #include <limits.h>
+#include <stddef.h>
 
 #define STATUSDIR_MAX_TRIES 5
 
@@ -25,13 +26,20 @@ struct statusdir {
 	int explicit_choice; /* the chosen/failed one came from the env or config */
 	struct statusdir_try tried[STATUSDIR_MAX_TRIES];
 	int ntried;
+	int dirfd; /* create: the chosen dir, open (the caller's to close); else -1 */
 };
 
 /* conf: the config's status_dir (NULL or "auto" for automatic).
- * create: create the chosen directory (mode 0755) when missing; without it
- * (check mode) a missing directory is usable when its parent is writable.
+ * create: create the chosen directory (mode 0755) when missing and open it
+ * (sd->dirfd); without it (check mode) nothing is created or written, and a
+ * missing directory is usable when its parent is writable.
  * Returns 0 with sd->chosen >= 0, or -1 with e explaining every rejection. */
 int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct err *e);
+/* Create (0755) and open one candidate, and prove files can be made in it.
+ * explicit_choice: the operator's path, links followed; else an automatic
+ * one, through safedir.h (no link followed, no dir of a third uid, nothing
+ * written before it is checked). The fd, or -1 with why. */
+int statusdir_open(const char *path, int explicit_choice, char *why, size_t whysz);
 const char *statusdir_path(const struct statusdir *sd);
 
 #endif

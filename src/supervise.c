@@ -151,6 +151,7 @@ struct sv {
 	char *readbuf;
 	/* status files */
 	struct status_writer *status;
+	struct loop_watch w_status; /* removals in the status dir */
 	const struct plan *plan;
 	bool dirty;
 	struct timespec started_wall;
@@ -1518,6 +1519,12 @@ static void publish(struct sv *sv, const char *final_state)
 	sv->dirty = false;
 }
 
+static void on_status_dir(struct loop_watch *w, uint32_t ev)
+{
+	(void)ev;
+	status_watch_event(((struct sv *)w->data)->status);
+}
+
 static int status_setup(struct sv *sv)
 {
 	unsigned st = 0;
@@ -1534,6 +1541,10 @@ static int status_setup(struct sv *sv)
 	}
 	for (size_t i = 0; i < sv->n; i++)
 		sv->commands[i] = strv_join(sv->svcs[i].p->argv);
+	if (status_watch_fd(sv->status) >= 0 &&
+	    loop_watch_add(&sv->loop, &sv->w_status, status_watch_fd(sv->status), EPOLLIN,
+			   on_status_dir, sv) < 0)
+		log_errno(LOG_LVL_WARN, errno, "status: a removed status dir will not be seen");
 	return 0;
 }
 

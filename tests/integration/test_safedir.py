@@ -254,3 +254,58 @@ def test_home_in_a_tmp_that_is_not_sticky_is_refused(tmpns):
     assert got is None or not got.startswith("/tmp/"), log  # (a failed start or no HOME)
     assert "/tmp is writable by others and not sticky (mode 0777)" in log, log
     assert not os.path.exists(tmpns.path("/tmp/home-%d" % SERVICE))
+
+
+def test_status_dir_symlink_in_tmp_writes_nothing_through_it():
+    """P7: /run/hfinit cannot be made (read-only /run), and /tmp/hfinit is a
+    symlink that another uid planted to a directory: the status dir is refused
+    with a message naming it, and nothing was created or removed in the
+    link's target (its listing and mtime are unchanged)."""
+    ns = TmpNs(ro_run=True)
+    try:
+        r = ns.run(*as_attacker("/bin/sh", "-c", "mkdir -m 755 /tmp/target && "
+                                "ln -s /tmp/target /tmp/hfinit"))
+        assert r.returncode == 0, r.stderr
+        target = ns.path("/tmp/target")
+        before = (sorted(os.listdir(target)), os.stat(target).st_mtime_ns,
+                  os.stat(target).st_ctime_ns)
+        ns.write("/tmp/hfinit.ini", "[service:job]\ncommand = /bin/true\nrestart = no\n")
+        r = ns.run(HFINIT_IN, "-c", "/tmp/hfinit.ini", env=env_for_hfinit())
+        after = (sorted(os.listdir(target)), os.stat(target).st_mtime_ns,
+                 os.stat(target).st_ctime_ns)
+    finally:
+        ns.close()
+    assert r.returncode == 0, r.stderr
+    assert after == before
+    warn = [ln for ln in r.stderr.splitlines() if "status files disabled" in ln]
+    assert warn == ["hfinit: warn: status files disabled (the services run anyway): no usable "
+                    "status dir: /run/hfinit (cannot create it: Read-only file system); "
+                    "/tmp/hfinit (a symlink or not a directory)"], r.stderr
+
+
+def test_automatic_status_dir_removed_is_made_again_the_same_way():
+    """W2 with the automatic /tmp/hfinit (read-only /run): removed while hfinit
+    runs, it is made again as at the start (root's, 0755, every file in it)."""
+    ns = TmpNs(ro_run=True)
+    ns.write("/tmp/hfinit.ini", "[service:web]\ncommand = /bin/sleep 1000\n")
+    h = subprocess.Popen(ns.argv(HFINIT_IN, "-c", "/tmp/hfinit.ini"), env=env_for_hfinit(),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    d = ns.path("/tmp/hfinit")
+    names = ["lock", "ready", "state", "status.json"]
+    try:
+        wait_for(lambda: os.path.isdir(d) and sorted(os.listdir(d)) == names, what="files")
+        shutil.rmtree(d, ignore_errors=True)  # refilled under it, maybe: fine
+        wait_for(lambda: os.path.isdir(d) and sorted(os.listdir(d)) == names,
+                 what="files made again")
+        st = os.lstat(d)
+        assert stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o755
+        assert st.st_uid == 0
+        with open(os.path.join(d, "state")) as f:
+            assert f.read() == "ready\n"
+    finally:
+        h.terminate()
+        out, err = h.communicate(timeout=WAIT)
+        ns.close()
+    assert h.returncode == 0, err
+    assert "warn" not in err, err
