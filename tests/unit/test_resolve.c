@@ -387,6 +387,43 @@ static void test_statusdir(void **state)
 	assert_string_equal(sd.tried[0].source, "config");
 }
 
+/* The rules for an automatic status dir (and the fallback HOME): no link
+ * followed, no dir of a third uid or writable by others adopted. */
+static void test_statusdir_open_rules(void **state)
+{
+	char why[256];
+	struct stat st;
+	int fd;
+
+	(void)state;
+	mk("auto", NULL, 0755);
+	assert_int_equal(symlink(at("auto"), at("auto-link")), 0);
+	assert_int_equal(statusdir_open(at("auto-link"), 0, why, sizeof(why)), -1);
+	assert_string_equal(why, "a symlink or not a directory");
+	fd = statusdir_open(at("auto-link"), 1, why, sizeof(why)); /* explicit: followed */
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
+
+	mk("theirs", NULL, 0755);
+	assert_int_equal(chown(at("theirs"), 4321, 4321), 0);
+	assert_int_equal(statusdir_open(at("theirs"), 0, why, sizeof(why)), -1);
+	assert_string_equal(why, "owned by uid 4321, neither root nor uid 0");
+	mk("open", NULL, 0755);
+	assert_int_equal(chmod(at("open"), 0777), 0);
+	assert_int_equal(statusdir_open(at("open"), 0, why, sizeof(why)), -1);
+	assert_string_equal(why, "writable by group or others (mode 0777)");
+
+	/* made: 0755 whatever the umask; nothing left from the write test */
+	umask(077);
+	fd = statusdir_open(at("auto/made"), 0, why, sizeof(why));
+	umask(022);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_nlink, 2); /* empty */
+	assert_int_equal(close(fd), 0);
+}
+
 /* --- python ------------------------------------------------------------------ */
 
 static char *dirs[3];
@@ -674,6 +711,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_home, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_home_apply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_statusdir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_statusdir_open_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_python_order_and_verdicts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_python_path_order_and_dedup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_python_path_env, setup, teardown),
