@@ -256,23 +256,35 @@ def test_home_in_a_tmp_that_is_not_sticky_is_refused(tmpns):
     assert not os.path.exists(tmpns.path("/tmp/home-%d" % SERVICE))
 
 
-def test_status_dir_symlink_in_tmp_writes_nothing_through_it():
-    """P7: /run/hfinit cannot be made (read-only /run), and /tmp/hfinit is a
-    symlink that another uid planted to a directory: the status dir is refused
-    with a message naming it, and nothing was created or removed in the
-    link's target (its listing and mtime are unchanged)."""
+PLANTS = {  # what the attacker runs, the directory it owns, why hfinit refuses
+    "symlink": ("mkdir -m 755 /tmp/target && ln -s /tmp/target /tmp/hfinit", "/tmp/target",
+                "a symlink or not a directory"),
+    "dir-of-4321": ("mkdir -m 755 /tmp/hfinit", "/tmp/hfinit",
+                    "owned by uid %d, neither root nor uid 0" % ATTACKER),
+}
+
+
+@pytest.mark.parametrize("plant", sorted(PLANTS))
+def test_status_dir_planted_in_tmp_gets_nothing_written(plant):
+    """P7: /run/hfinit cannot be made (read-only /run), and another uid planted
+    /tmp/hfinit: a symlink to a directory of its own, or its own directory.
+    The status dir is refused with a message naming it and why, and nothing
+    was created or removed in the attacker's directory: its listing, mtime
+    and ctime are unchanged."""
     ns = TmpNs(ro_run=True)
     try:
-        r = ns.run(*as_attacker("/bin/sh", "-c", "mkdir -m 755 /tmp/target && "
-                                "ln -s /tmp/target /tmp/hfinit"))
+        r = ns.run(*as_attacker("/bin/sh", "-c", PLANTS[plant][0]))
         assert r.returncode == 0, r.stderr
-        target = ns.path("/tmp/target")
-        before = (sorted(os.listdir(target)), os.stat(target).st_mtime_ns,
-                  os.stat(target).st_ctime_ns)
+        target = ns.path(PLANTS[plant][1])
+
+        def look():
+            st = os.stat(target)
+            return sorted(os.listdir(target)), st.st_mtime_ns, st.st_ctime_ns
+
+        before = look()
         ns.write("/tmp/hfinit.ini", "[service:job]\ncommand = /bin/true\nrestart = no\n")
         r = ns.run(HFINIT_IN, "-c", "/tmp/hfinit.ini", env=env_for_hfinit())
-        after = (sorted(os.listdir(target)), os.stat(target).st_mtime_ns,
-                 os.stat(target).st_ctime_ns)
+        after = look()
     finally:
         ns.close()
     assert r.returncode == 0, r.stderr
@@ -280,7 +292,7 @@ def test_status_dir_symlink_in_tmp_writes_nothing_through_it():
     warn = [ln for ln in r.stderr.splitlines() if "status files disabled" in ln]
     assert warn == ["hfinit: warn: status files disabled (the services run anyway): no usable "
                     "status dir: /run/hfinit (cannot create it: Read-only file system); "
-                    "/tmp/hfinit (a symlink or not a directory)"], r.stderr
+                    "/tmp/hfinit (%s)" % PLANTS[plant][2]], r.stderr
 
 
 def test_automatic_status_dir_removed_is_made_again_the_same_way():

@@ -381,6 +381,8 @@ static void test_statusdir(void **state)
 	assert_false(sd.tried[0].exists);
 	assert_int_equal(statusdir_choose(&sd, NULL, 1, &e), 0);
 	assert_true(sd.tried[0].exists);
+	assert_true(sd.dirfd >= 0); /* open, for the writer */
+	assert_int_equal(close(sd.dirfd), 0);
 
 	unsetenv("HFINIT_STATUS_DIR");
 	assert_int_equal(statusdir_choose(&sd, at("status"), 0, &e), 0);
