@@ -120,7 +120,7 @@ bench: $(BUILD)/hfinit $(HELPER_BIN) | setup
 # to $(BUILD)/fuzz/crash-*. inih is compiled from the same Debian source with the
 # same flags; its zero-length VLA (INI_USE_STACK=0) is not ours to fix.
 FUZZ_TIME ?= 60
-FUZZ_SRC  := src/config.c src/parse.c src/err.c src/signame.c
+FUZZ_SRC  := src/config.c src/parse.c src/err.c src/signame.c src/redact.c
 FUZZ_CFLAGS = $(WARN) $(DEFS) -O1 -g -fno-omit-frame-pointer -Isrc -I$(DEPS)/musl/include \
 	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null))
 

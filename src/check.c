@@ -4,6 +4,7 @@
 #include "config.h"
 #include "envsane.h"
 #include "json.h"
+#include "redact.h"
 #include "resolve.h"
 #include "runcmd.h"
 #include "statusdir.h"
@@ -1017,6 +1018,7 @@ static int print_json(const struct report *r, int exit_code)
 	struct json j;
 
 	json_init(&j, 1);
+	j.redact = 1; /* no secret in any string (redact.h) */
 	json_obj_begin(&j);
 	json_kint(&j, "schema", 1);
 	json_kstr(&j, "hfinit", HFINIT_VERSION);
@@ -1090,6 +1092,36 @@ static int print_json(const struct report *r, int exit_code)
 }
 
 /* --- entry ------------------------------------------------------------------------ */
+
+/* print_text to stdout with every secret as *** (values and shapes, redact.h). */
+static void print_text_redacted(const struct report *r)
+{
+	char *doc = NULL, *red;
+	size_t len = 0, rl;
+	FILE *m = open_memstream(&doc, &len);
+
+	if (!m) {
+		fprintf(stderr, "hfinit: error: check: out of memory\n");
+		return;
+	}
+	print_text(m, r);
+	if (fclose(m) != 0 || !doc) {
+		fprintf(stderr, "hfinit: error: check: out of memory\n");
+		free(doc);
+		return;
+	}
+	/* *** replaces at least one byte: 3 per byte is always enough */
+	red = malloc(len * 3 + 1);
+	rl = red ? redact_to(doc, len, red, len * 3 + 1) : (size_t)-1;
+	if (red && rl != (size_t)-1)
+		fwrite(red, 1, rl, stdout);
+	else if (red || !redact_needed(doc, len))
+		fwrite(doc, 1, len, stdout);
+	else
+		fprintf(stderr, "hfinit: error: check: out of memory\n");
+	free(red);
+	free(doc);
+}
 
 static void usage(FILE *f)
 {
@@ -1169,6 +1201,12 @@ int cmd_check(int argc, char **argv)
 		config_free(r.cfg);
 		return 1;
 	}
+	for (size_t i = 0; i < r.cfg->nservices; i++) /* their values are shown as *** */
+		if (redact_add_env(r.cfg->services[i].env) < 0) {
+			fprintf(stderr, "hfinit: error: check: out of memory\n");
+			config_free(r.cfg);
+			return 1;
+		}
 	r.nsvcs = r.cfg->nservices;
 	r.svcs = calloc(r.nsvcs ? r.nsvcs : 1, sizeof(*r.svcs));
 	if (!r.svcs) {
@@ -1182,7 +1220,7 @@ int cmd_check(int argc, char **argv)
 		if (print_json(&r, code) != 0)
 			code = 1;
 	} else {
-		print_text(stdout, &r);
+		print_text_redacted(&r);
 	}
 	report_free(&r);
 	if (fflush(stdout) != 0)

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "redact.h"
 
 /* --- key tables ---------------------------------------------------------------- */
 
@@ -114,6 +115,7 @@ static const struct keydef service_keys[] = {
     {"oom_score_adj", V_OOM, S(oom_score_adj), 0, 0, NOLINE, false},
     {"umask", V_UMASK, S(umask), 0, 0, NOLINE, false},
     {"log_prefix", V_PREFIX, S(log_prefix), 0, 0, NOLINE, false},
+    {"redact", V_BOOL, S(redact), 0, 0, NOLINE, false},
     {"seccomp", V_PROFILE, S(seccomp), 0, 0, S(seccomp_line), false},
     {"requires", V_MODULES, S(requires), 0, 0, S(requires_line), true},
     {"rlimit_as", V_RLIMIT, S(rlimits), CRL_AS, 0, NOLINE, false},
@@ -255,7 +257,7 @@ static void diag(struct ctx *c, int line, const char *section, const char *key, 
 {
 	struct config *cfg = c->cfg;
 	struct config_diag *d, *nv;
-	char msg[1200], text[2048], where[160] = "";
+	char msg[1200], text[2048], where[160] = "", keybuf[128];
 	va_list ap;
 
 	c->ndiag_all++;
@@ -264,6 +266,13 @@ static void diag(struct ctx *c, int line, const char *section, const char *key, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* nothing shaped like a secret in a message (docs/config.md, "Secrets") */
+	redact_str(msg, sizeof(msg));
+	if (key && redact_needed(key, strlen(key))) {
+		snprintf(keybuf, sizeof(keybuf), "%s", key);
+		redact_str(keybuf, sizeof(keybuf));
+		key = keybuf;
+	}
 	if (section && key)
 		snprintf(where, sizeof(where), " [%.60s] %.60s:", section, key);
 	else if (section)
@@ -274,6 +283,7 @@ static void diag(struct ctx *c, int line, const char *section, const char *key, 
 		snprintf(text, sizeof(text), "%s:%d:%s %s", cfg->file, line, where, msg);
 	else
 		snprintf(text, sizeof(text), "%s:%s %s", cfg->file, where, msg);
+	redact_str(text, sizeof(text));
 
 	nv = realloc(cfg->diags, (cfg->ndiags + 1) * sizeof(*nv));
 	if (!nv) {
@@ -317,6 +327,7 @@ static void service_defaults(struct service_conf *s)
 	s->retries = 3;
 	s->retry_delay_ms = 15000;
 	s->required = true;
+	s->redact = true;
 	s->restart = RESTART_ON_FAILURE;
 	s->restart_delay_ms = 1000;
 	s->restart_max_delay_ms = 60000;

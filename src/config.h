@@ -112,6 +112,7 @@ struct service_conf {
 	mode_t umask; /* 0..0777 */
 	struct rlimit_conf rlimits[CRL_COUNT];
 	char *log_prefix; /* NULL = "[NAME] " */
+	bool redact;	  /* default true: secret values in output lines become *** */
 	char *seccomp;	  /* profile name ("worker" or a [seccomp:NAME]), NULL = no sandbox */
 	int seccomp_line;
 	char **requires; /* Python module names for `hfinit check`, NULL = none */

@@ -2,6 +2,8 @@
 #include "log.h"
 #include "safedir.h"
 
+#include "redact.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,20 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const secret_words[] = {"TOKEN", "KEY", "SECRET", "PASSWORD"};
-
 int env_is_secret(const char *name)
 {
-	size_t n = strlen(name);
-
-	for (size_t w = 0; w < sizeof(secret_words) / sizeof(secret_words[0]); w++) {
-		size_t k = strlen(secret_words[w]);
-
-		for (size_t i = 0; i + k <= n; i++)
-			if (strncasecmp(name + i, secret_words[w], k) == 0)
-				return 1;
-	}
-	return 0;
+	return redact_secret_name(name, strlen(name));
 }
 
 const char *env_shown(const char *name, const char *value)
@@ -52,8 +43,8 @@ void env_redact_assignment(const char *assignment, char *buf, size_t bufsz)
 	name[k] = '\0';
 	if (env_is_secret(name))
 		fmt_trunc(buf, bufsz, "%s=%s", name, ENV_REDACTED);
-	else
-		fmt_trunc(buf, bufsz, "%s", assignment);
+	else if (redact_to(assignment, strlen(assignment), buf, bufsz) == (size_t)-1)
+		fmt_trunc(buf, bufsz, "%s", assignment); /* nothing shaped like a secret */
 }
 
 /* 1 if path is a directory the user can write into and enter. */

@@ -1,6 +1,8 @@
 /* Environment sanity for services: a writable HOME and HF_HOME, and the one
- * rule for showing environment values in diagnostics: names containing
- * TOKEN, KEY, SECRET or PASSWORD (any case) are shown as `***`. */
+ * rule for showing environment values in diagnostics: the values of
+ * secret-named variables (redact.h) are shown as `***`, and other values
+ * are shown with anything shaped like a secret (a Hub token, a Bearer
+ * token, a URL password) replaced by `***`. */
 #ifndef HFINIT_ENVSANE_H
 #define HFINIT_ENVSANE_H
 
@@ -15,7 +17,8 @@
 int env_is_secret(const char *name);
 /* value, or "***" when name is a secret (value NULL stays NULL). */
 const char *env_shown(const char *name, const char *value);
-/* Copy "NAME=value" to buf with the value redacted when NAME is a secret. */
+/* Copy "NAME=value" to buf with the value redacted when NAME is a secret,
+ * and secret-shaped parts of any other value redacted. */
 void env_redact_assignment(const char *assignment, char *buf, size_t bufsz);
 
 /* What services get for HOME / HF_HOME, decided for one user. */

@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include "redact.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +200,22 @@ void json_escape(struct json *j, const char *s, size_t n)
 
 void json_strn(struct json *j, const char *s, size_t n)
 {
+	char *red = NULL;
+	size_t rl;
+
+	/* *** replaces at least one byte: 3 per byte is always enough; out of
+	 * memory: *** alone rather than a secret */
+	if (j->redact && redact_needed(s, n)) {
+		red = malloc(n * 3 + 1);
+		rl = red ? redact_to(s, n, red, n * 3 + 1) : 3;
+		s = red ? red : REDACT_MARK;
+		n = rl;
+	}
 	before_item(j);
 	put(j, "\"", 1);
 	json_escape(j, s, n);
 	put(j, "\"", 1);
+	free(red);
 }
 
 void json_str(struct json *j, const char *s)

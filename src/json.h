@@ -17,6 +17,7 @@ struct json {
 	int first[JSON_MAX_DEPTH]; /* nothing written yet at this level */
 	int after_key;		   /* a key was written, a value must follow */
 	int pretty;		   /* indent with two spaces */
+	int redact;		   /* string values with secrets as *** (redact.h) */
 };
 
 void json_init(struct json *j, int pretty);

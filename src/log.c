@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "redact.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +97,7 @@ static void vlog(enum log_level lvl, int errnum, const char *fmt, va_list ap)
 		size_t n = strlen(text);
 		snprintf(text + n, sizeof(text) - n, ": %s", strerror(errnum));
 	}
+	redact_str(text, sizeof(text)); /* no secret in hfinit's own lines */
 	emit(lvl, text);
 	errno = saved;
 }

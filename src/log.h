@@ -1,6 +1,6 @@
 /* Levelled logger for hfinit's own lines: one write(2) per line to stderr,
- * text ("hfinit: warn: ...") or JSON lines. Never allocates; safe to call
- * from anywhere in the parent (not between fork and exec). */
+ * text ("hfinit: warn: ...") or JSON lines; secrets are redacted (redact.h). Never allocates; safe
+ * to call from anywhere in the parent (not between fork and exec). */
 #ifndef HFINIT_LOG_H
 #define HFINIT_LOG_H
 

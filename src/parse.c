@@ -359,18 +359,53 @@ static bool is_operator(const char *w)
 	return false;
 }
 
-int split_words(const char *s, bool reject_operators, char ***out, struct err *e)
+/* Where a bad word of an `env =` value is, without its text (it may hold a
+ * secret): "HF_TOKEN" when the word starts with a valid NAME=, else "word N". */
+static void env_word_where(char *buf, size_t cap, const char *w, size_t wordno)
+{
+	size_t nl = strcspn(w, "= \t\r\n\v\f'\"\\");
+
+	if (w[nl] == '=' && env_name_ok(w, nl) && nl < 64)
+		snprintf(buf, cap, "%.*s", (int)nl, w);
+	else
+		snprintf(buf, cap, "word %zu", wordno);
+}
+
+enum split_fail { SPLIT_SQUOTE, SPLIT_DQUOTE, SPLIT_BACKSLASH };
+
+static void split_error(enum split_fail why, const char *s, const char *w, size_t wordno, bool env,
+			struct err *e)
+{
+	static const char *const what[] = {"unterminated single quote", "unterminated double quote",
+					   "ends with a lone backslash"};
+	static const char *const want[] = {"a closing '", "a closing \"",
+					   "a character after it (write \\\\ for a backslash)"};
+	char where[96];
+
+	if (env) {
+		env_word_where(where, sizeof(where), w, wordno);
+		err_set(e, 0, "%s: %s (the value is not shown); expected %s", where, what[why],
+			want[why]);
+	} else if (why == SPLIT_BACKSLASH) {
+		err_set(e, 0, "\"%.*s%s\" %s; expected %s", Q(s), what[why], want[why]);
+	} else {
+		err_set(e, 0, "%s in \"%.*s%s\"; expected %s", what[why], Q(s), want[why]);
+	}
+}
+
+/* split_words; env: messages never quote the text (`env =` values). */
+static int split(const char *s, bool reject_operators, bool env, char ***out, struct err *e)
 {
 	size_t cap = strlen(s) + 1, n = 0, wlen;
 	char **v = calloc(1, sizeof(*v));
 	char *w = NULL;
-	const char *p = s;
+	const char *p = s, *ws;
 
 	*out = NULL;
 	if (!v)
 		goto nomem;
 	for (;;) {
-		bool quoted = false, in_word = false;
+		bool quoted = false;
 
 		while (is_blank(*p))
 			p++;
@@ -380,16 +415,12 @@ int split_words(const char *s, bool reject_operators, char ***out, struct err *e
 		if (!w)
 			goto nomem;
 		wlen = 0;
+		ws = p;
 		while (*p && !is_blank(*p)) {
-			in_word = true;
 			if (*p == '\'') {
 				const char *q = strchr(p + 1, '\'');
 				if (!q) {
-					err_set(
-					    e, 0,
-					    "unterminated single quote in \"%.*s%s\"; expected a "
-					    "closing '",
-					    Q(s));
+					split_error(SPLIT_SQUOTE, s, ws, n + 1, env, e);
 					goto fail;
 				}
 				memcpy(w + wlen, p + 1, (size_t)(q - p - 1));
@@ -404,21 +435,14 @@ int split_words(const char *s, bool reject_operators, char ***out, struct err *e
 					w[wlen++] = *p++;
 				}
 				if (*p != '"') {
-					err_set(
-					    e, 0,
-					    "unterminated double quote in \"%.*s%s\"; expected a "
-					    "closing \"",
-					    Q(s));
+					split_error(SPLIT_DQUOTE, s, ws, n + 1, env, e);
 					goto fail;
 				}
 				p++;
 				quoted = true;
 			} else if (*p == '\\') {
 				if (!p[1]) {
-					err_set(e, 0,
-						"\"%.*s%s\" ends with a lone backslash; expected a "
-						"character after it (write \\\\ for a backslash)",
-						Q(s));
+					split_error(SPLIT_BACKSLASH, s, ws, n + 1, env, e);
 					goto fail;
 				}
 				w[wlen++] = p[1];
@@ -428,7 +452,6 @@ int split_words(const char *s, bool reject_operators, char ***out, struct err *e
 				w[wlen++] = *p++;
 			}
 		}
-		(void)in_word;
 		w[wlen] = '\0';
 		if (reject_operators && !quoted && is_operator(w)) {
 			err_set(
@@ -455,6 +478,11 @@ fail:
 	return -1;
 }
 
+int split_words(const char *s, bool reject_operators, char ***out, struct err *e)
+{
+	return split(s, reject_operators, false, out, e);
+}
+
 bool env_name_ok(const char *name, size_t len)
 {
 	if (!len || isdigit((unsigned char)name[0]))
@@ -465,11 +493,12 @@ bool env_name_ok(const char *name, size_t len)
 	return true;
 }
 
+/* Errors name the variable or the word's position, never a value. */
 int parse_env_list(const char *s, char ***out, struct err *e)
 {
 	char **v;
 
-	if (split_words(s, false, &v, e) < 0)
+	if (split(s, false, true, &v, e) < 0)
 		return -1;
 	if (!v[0]) {
 		strv_free(v);
@@ -477,14 +506,27 @@ int parse_env_list(const char *s, char ***out, struct err *e)
 	}
 	for (size_t i = 0; v[i]; i++) {
 		const char *eq = strchr(v[i], '=');
-		if (!eq || !env_name_ok(v[i], (size_t)(eq - v[i]))) {
+		if (!eq && i > 0) {
+			err_set(
+			    e, 0,
+			    "word %zu (after %.*s=) has no '=' (the text is not shown); expected "
+			    "NAME=VALUE pairs (quote a value that contains blanks: NAME='a b')",
+			    i + 1, (int)strcspn(v[i - 1], "="), v[i - 1]);
+		} else if (!eq) {
 			err_set(e, 0,
-				"\"%.*s%s\" is not NAME=VALUE; expected pairs such as "
-				"HF_HOME=/data/hf LOG_LEVEL=info (NAME: letters, digits, _)",
-				Q(v[i]));
-			strv_free(v);
-			return -1;
+				"word 1 has no '=' (the text is not shown); expected NAME=VALUE "
+				"pairs such as HF_HOME=/data/hf LOG_LEVEL=info");
+		} else if (!env_name_ok(v[i], (size_t)(eq - v[i]))) {
+			err_set(e, 0,
+				"word %zu: the name before '=' is not valid (the text is not "
+				"shown); expected NAME=VALUE with a NAME of letters, digits and _, "
+				"not starting with a digit",
+				i + 1);
+		} else {
+			continue;
 		}
+		strv_free(v);
+		return -1;
 	}
 	*out = v;
 	return 0;

@@ -48,7 +48,9 @@ const char *errno_name(int errnum);
 int split_words(const char *s, bool reject_operators, char ***out, struct err *e);
 
 /* "K=V K2='v 2'": split_words, then each word must be NAME=VALUE with NAME a
- * valid variable name ([A-Za-z_][A-Za-z0-9_]*). */
+ * valid variable name ([A-Za-z_][A-Za-z0-9_]*). Its error messages never
+ * quote the text (values are often secrets): they name the variable when
+ * the bad word starts with a valid NAME=, else the word's position. */
 int parse_env_list(const char *s, char ***out, struct err *e);
 /* True when name is [A-Za-z_][A-Za-z0-9_]* (len bytes). */
 bool env_name_ok(const char *name, size_t len);

@@ -240,6 +240,7 @@ int status_render(const struct status_snapshot *snap, char **out, size_t *outlen
 	const size_t phlen = sizeof(UPDATED_PLACEHOLDER) - 1;
 
 	json_init(&j, 1);
+	j.redact = 1; /* command lines, error lines, STATUS= texts: no secrets */
 	json_obj_begin(&j);
 	json_kint(&j, "schema", STATUS_SCHEMA);
 	json_kstr(&j, "hfinit", HFINIT_VERSION);

@@ -23,6 +23,7 @@
 #include "output.h"
 #include "pid1.h"
 #include "ready.h"
+#include "redact.h"
 #include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
@@ -295,8 +296,15 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 	struct svc *s = pi->s;
 	struct line_verdict v = {LINE_INFO, false, false};
 	struct diagnosis d;
+	char red[LINEBUF_MAX + 64]; /* the line with secrets as *** (docs/config.md) */
+	const char *raw = line;
+	size_t rawlen = len, rl = redact_to(line, len, red, sizeof(red));
 
 	(void)flags;
+	if (rl != (size_t)-1) {
+		line = red;
+		len = rl;
+	}
 	if (pi->is_stderr) {
 		v = classify_line(&pi->cls, line, len);
 		if (v.counts && v.cls == LINE_ERROR)
@@ -321,8 +329,11 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 			log_warn("[%s] %s: %s", s->name, d.category, d.hint);
 		}
 	}
-	emit_line(s, pi->is_stderr, line, len, v.cls);
-	if (line_matches_ready(s, line, len))
+	if (s->c->redact)
+		emit_line(s, pi->is_stderr, line, len, v.cls);
+	else
+		emit_line(s, pi->is_stderr, raw, rawlen, v.cls);
+	if (line_matches_ready(s, raw, rawlen))
 		svc_ready(s, pi->is_stderr ? "ready line on stderr" : "ready line on stdout");
 }
 
@@ -478,6 +489,7 @@ static void set_error(struct svc *s, const char *category, const char *hint, con
 	va_start(ap, fmt);
 	vsnprintf(s->last_error, sizeof(s->last_error), fmt, ap);
 	va_end(ap);
+	redact_str(s->last_error, sizeof(s->last_error));
 	if (category) {
 		s->err_category = category;
 		snprintf(s->err_hint, sizeof(s->err_hint), "%s", hint ? hint : "");
@@ -1539,8 +1551,11 @@ static int status_setup(struct sv *sv)
 		sv->stages[sv->nstages].ready_ms = -1;
 		sv->nstages++;
 	}
-	for (size_t i = 0; i < sv->n; i++)
+	for (size_t i = 0; i < sv->n; i++) {
 		sv->commands[i] = strv_join(sv->svcs[i].p->argv);
+		if (sv->commands[i])
+			redact_str(sv->commands[i], strlen(sv->commands[i]) + 1);
+	}
 	if (status_watch_fd(sv->status) >= 0 &&
 	    loop_watch_add(&sv->loop, &sv->w_status, status_watch_fd(sv->status), EPOLLIN,
 			   on_status_dir, sv) < 0)
@@ -1572,6 +1587,9 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 	s->w_notify.fd = s->w_fdready.fd = s->w_np.fd = -1;
 	s->notify_fd = s->fdready_rd = -1;
 	netprobe_init(&s->np);
+	/* the exact values redacted from every line, status field and message */
+	if (redact_add_env(p->envp) < 0)
+		return err_set(e, ENOMEM, "service %s: out of memory", c->name);
 	if (c->log_prefix)
 		snprintf(s->prefix, sizeof(s->prefix), "%s", c->log_prefix);
 	else

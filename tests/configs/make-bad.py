@@ -121,7 +121,7 @@ case("oom-range", W + "oom_score_adj = -2000\n",
 case("umask-bad", W + "umask = 0999\n",
      (3, '[service:web] umask: "0999" is not a umask; expected octal digits such as 022 or 0077'))
 case("env-not-pair", W + "env = NODE_ENV production\n",
-     (3, '[service:web] env: "NODE_ENV" is not NAME=VALUE; expected pairs such as HF_HOME=/data/hf LOG_LEVEL=info (NAME: letters, digits, _)'))
+     (3, "[service:web] env: word 1 has no '=' (the text is not shown); expected NAME=VALUE pairs such as HF_HOME=/data/hf LOG_LEVEL=info"))
 case("env-twice", W + "env = A=1\nenv = B=2 A=3\n",
      (4, "[service:web] env: A is set twice; expected each variable once"))
 case("rlimit-soft-above-hard", W + "rlimit_nofile = 4096:1024\n",
@@ -171,6 +171,24 @@ case("many-errors",
      (6, '[service:web] ready: "tcp:": bad port; expected a number 1..65535'),
      (7, '[service:web] retries: "lots" is not a whole number; expected 1..1000'),
      (8, "[service:api]: no command or script; expected command = PROGRAM ARGS... or script = PATH.py (run with the resolved Python)"))
+
+# --- secrets: env errors never show a value (it may be a secret): the name if valid, else the position
+TOKEN = "hf_" + "aB3" * 11 + "x"   # hf_ + 34, shaped like a Hub token
+case("env-unterminated-single", W + "env = A=1 HF_TOKEN='" + TOKEN + "\n",
+     (3, "[service:web] env: HF_TOKEN: unterminated single quote (the value is not shown); expected a closing '"))
+case("env-unterminated-double", W + 'env = HF_TOKEN="' + TOKEN + '\n',
+     (3, '[service:web] env: HF_TOKEN: unterminated double quote (the value is not shown); expected a closing "'))
+case("env-unterminated-unnamed", W + "env = A=1 'dbpass123\n",
+     (3, "[service:web] env: word 2: unterminated single quote (the value is not shown); expected a closing '"))
+case("env-bad-name", W + "env = HF-TOKEN=" + TOKEN + "\n",
+     (3, "[service:web] env: word 1: the name before '=' is not valid (the text is not shown); expected NAME=VALUE with a NAME of letters, digits and _, not starting with a digit"))
+case("env-trailing-backslash", W + "env = DB_PASSWORD=dbpass123\\\n",
+     (3, "[service:web] env: DB_PASSWORD: ends with a lone backslash (the value is not shown); expected a character after it (write \\\\ for a backslash)"))
+case("env-value-with-blank", W + "env = LOG_LEVEL=info DB_PASSWORD=db pass123\n",
+     (3, "[service:web] env: word 3 (after DB_PASSWORD=) has no '=' (the text is not shown); expected NAME=VALUE pairs (quote a value that contains blanks: NAME='a b')"))
+# a line that is no setting at all is quoted, but not a token in it
+case("no-equals-token", W + TOKEN + "\n",
+     (3, '"***" is not a setting; expected KEY = VALUE'))
 
 os.makedirs(OUT, exist_ok=True)
 for f in os.listdir(OUT):

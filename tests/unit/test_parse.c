@@ -290,8 +290,26 @@ static void test_env(void **state)
 	assert_int_equal(parse_env_list("=x", &v, &e), -1);
 	assert_int_equal(parse_env_list("A-B=x", &v, &e), -1);
 	assert_int_equal(parse_env_list("PATH", &v, &e), -1);
-	assert_string_equal(e.msg, "\"PATH\" is not NAME=VALUE; expected pairs such as "
-				   "HF_HOME=/data/hf LOG_LEVEL=info (NAME: letters, digits, _)");
+	assert_string_equal(e.msg, "word 1 has no '=' (the text is not shown); expected "
+				   "NAME=VALUE pairs such as HF_HOME=/data/hf LOG_LEVEL=info");
+	/* no message shows a value: the name when valid, else the position */
+	assert_int_equal(parse_env_list("A=1 HF_TOKEN='hf_secret", &v, &e), -1);
+	assert_string_equal(e.msg, "HF_TOKEN: unterminated single quote (the value is not "
+				   "shown); expected a closing '");
+	assert_int_equal(parse_env_list("A=\"x\" \"B=hf_secret", &v, &e), -1);
+	assert_string_equal(e.msg, "word 2: unterminated double quote (the value is not shown); "
+				   "expected a closing \"");
+	assert_int_equal(parse_env_list("K=x\\", &v, &e), -1);
+	assert_string_equal(e.msg, "K: ends with a lone backslash (the value is not shown); "
+				   "expected a character after it (write \\\\ for a backslash)");
+	assert_int_equal(parse_env_list("A=1 PW=my secret", &v, &e), -1);
+	assert_null(strstr(e.msg, "secret"));
+	assert_int_equal(parse_env_list("A=1 PW-X=hf_secret", &v, &e), -1);
+	assert_null(strstr(e.msg, "hf_secret"));
+	/* split_words keeps quoting the text (commands are not secrets by default) */
+	assert_int_equal(split_words("echo 'x", false, &v, &e), -1);
+	assert_string_equal(e.msg,
+			    "unterminated single quote in \"echo 'x\"; expected a closing '");
 	assert_int_equal(parse_env_list("  ", &v, &e), -1);
 	assert_true(env_name_ok("HF_HOME", 7));
 	assert_false(env_name_ok("", 0));

@@ -269,13 +269,17 @@ static void test_secrets(void **state)
 	assert_true(env_is_secret("DB_PASSWORD"));
 	assert_true(env_is_secret("KEYRING"));
 	assert_false(env_is_secret("HOME"));
-	assert_false(env_is_secret("PASSWD"));
+	assert_true(env_is_secret("PGPASSWD"));
+	assert_false(env_is_secret("DATABASE_URL"));
 	assert_string_equal(env_shown("HF_TOKEN", "hf_abc"), "***");
 	assert_string_equal(env_shown("PATH", "/bin"), "/bin");
 	env_redact_assignment("HF_TOKEN=hf_abc=def", buf, sizeof(buf));
 	assert_string_equal(buf, "HF_TOKEN=***");
 	env_redact_assignment("LANG=C.UTF-8", buf, sizeof(buf));
 	assert_string_equal(buf, "LANG=C.UTF-8");
+	/* not secret by name, but a URL password is still not shown */
+	env_redact_assignment("DATABASE_URL=postgres://app:dbpass123@db/x", buf, sizeof(buf));
+	assert_string_equal(buf, "DATABASE_URL=postgres://app:***@db/x");
 }
 
 static void test_home(void **state)

@@ -1,0 +1,292 @@
+#include "redact.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+extern char **environ;
+
+struct value {
+	char *s;
+	size_t n;
+};
+
+static struct value *values;
+static size_t nvalues;
+static bool env_done; /* hfinit's own environment has been collected */
+
+static const char *const secret_words[] = {"TOKEN", "KEY", "SECRET", "PASS"};
+
+bool redact_secret_name(const char *name, size_t len)
+{
+	for (size_t w = 0; w < sizeof(secret_words) / sizeof(secret_words[0]); w++) {
+		size_t k = strlen(secret_words[w]);
+
+		for (size_t i = 0; i + k <= len; i++)
+			if (strncasecmp(name + i, secret_words[w], k) == 0)
+				return true;
+	}
+	return false;
+}
+
+static int add_value(const char *v, size_t n)
+{
+	struct value *nv;
+
+	if (n < REDACT_MIN || nvalues >= REDACT_MAX_VALUES)
+		return 0;
+	for (size_t i = 0; i < nvalues; i++)
+		if (values[i].n == n && memcmp(values[i].s, v, n) == 0)
+			return 0;
+	nv = realloc(values, (nvalues + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	values = nv;
+	values[nvalues].s = malloc(n);
+	if (!values[nvalues].s)
+		return -1;
+	memcpy(values[nvalues].s, v, n);
+	values[nvalues++].n = n;
+	return 0;
+}
+
+static int add_env(char *const *envp)
+{
+	int r = 0;
+
+	for (; envp && *envp; envp++) {
+		const char *eq = strchr(*envp, '=');
+		if (eq && redact_secret_name(*envp, (size_t)(eq - *envp)) &&
+		    add_value(eq + 1, strlen(eq + 1)) < 0)
+			r = -1;
+	}
+	return r;
+}
+
+static void init(void)
+{
+	if (env_done)
+		return;
+	env_done = true;
+	(void)add_env(environ); /* out of memory: the patterns still apply */
+}
+
+int redact_add(const char *value, size_t len)
+{
+	init();
+	return add_value(value, len);
+}
+
+int redact_add_env(char *const *envp)
+{
+	init();
+	return add_env(envp);
+}
+
+void redact_reset(void)
+{
+	for (size_t i = 0; i < nvalues; i++)
+		free(values[i].s);
+	free(values);
+	values = NULL;
+	nvalues = 0;
+	env_done = false;
+}
+
+/* --- marking ----------------------------------------------------------------- */
+
+/* Bytes to redact, one bit each; allocated on the first mark. */
+struct marks {
+	const char *s;
+	size_t n;
+	uint8_t *bits;
+	uint8_t small[2048];
+	bool any;
+	bool failed; /* no memory for the bits: redact everything */
+};
+
+static void mark(struct marks *m, size_t from, size_t to)
+{
+	if (!m->any) {
+		size_t nb = m->n / 8 + 1;
+		m->any = true;
+		m->bits = nb <= sizeof(m->small) ? m->small : malloc(nb);
+		if (!m->bits) {
+			m->failed = true;
+			return;
+		}
+		memset(m->bits, 0, nb);
+	}
+	if (m->failed)
+		return;
+	for (size_t i = from; i < to; i++)
+		m->bits[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static bool marked(const struct marks *m, size_t i)
+{
+	return m->failed || (m->bits[i / 8] >> (i % 8)) & 1u;
+}
+
+static bool is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* RFC 6750 b64token characters. */
+static bool is_b64tok(unsigned char c)
+{
+	return is_alnum(c) || (c && strchr("-._~+/=", c));
+}
+
+static bool ends_authority(unsigned char c)
+{
+	return c <= ' ' || strchr("/?#\"'<>`", c);
+}
+
+/* hf_ + REDACT_HF_MIN or more letters and digits: all of it. */
+static size_t hub_token(struct marks *m, size_t i)
+{
+	size_t k = i + 3;
+
+	while (k < m->n && is_alnum((unsigned char)m->s[k]))
+		k++;
+	if (k - i - 3 >= REDACT_HF_MIN)
+		mark(m, i, k);
+	return k;
+}
+
+/* "Bearer" + blanks + token: the token. */
+static size_t bearer(struct marks *m, size_t i)
+{
+	size_t k = i + 6, t;
+
+	while (k < m->n && (m->s[k] == ' ' || m->s[k] == '\t'))
+		k++;
+	if (k == i + 6)
+		return i + 1;
+	t = k;
+	while (k < m->n && is_b64tok((unsigned char)m->s[k]))
+		k++;
+	if (k > t)
+		mark(m, t, k);
+	return k > t ? k : i + 1;
+}
+
+/* "://user:PASS@host": PASS (i is at the ':' of "://"). */
+static size_t url_password(struct marks *m, size_t i)
+{
+	size_t a = i + 3, e = a, at = 0, colon = 0;
+
+	while (e < m->n && !ends_authority((unsigned char)m->s[e])) {
+		if (m->s[e] == '@')
+			at = e;
+		e++;
+	}
+	for (size_t k = a; at && k < at; k++)
+		if (m->s[k] == ':') {
+			colon = k;
+			break;
+		}
+	if (colon && colon + 1 < at)
+		mark(m, colon + 1, at);
+	return a; /* the user part is scanned too (https://hf_...@host) */
+}
+
+static void mark_patterns(struct marks *m)
+{
+	const char *s = m->s;
+	size_t n = m->n, i = 0;
+
+	while (i + 3 <= n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 'h' && s[i + 1] == 'f' && s[i + 2] == '_')
+			i = hub_token(m, i);
+		else if ((c | 0x20) == 'b' && i + 6 < n && strncasecmp(s + i, "bearer", 6) == 0)
+			i = bearer(m, i);
+		else if (c == ':' && s[i + 1] == '/' && s[i + 2] == '/')
+			i = url_password(m, i);
+		else
+			i++;
+	}
+}
+
+static void mark_values(struct marks *m)
+{
+	for (size_t v = 0; v < nvalues; v++) {
+		const char *p = m->s, *end = m->s + m->n;
+		while ((size_t)(end - p) >= values[v].n &&
+		       (p = memmem(p, (size_t)(end - p), values[v].s, values[v].n))) {
+			size_t at = (size_t)(p - m->s);
+			mark(m, at, at + values[v].n);
+			p++; /* overlapping occurrences are all marked */
+		}
+	}
+}
+
+static void mark_all(struct marks *m, const char *s, size_t n)
+{
+	m->s = s;
+	m->n = n;
+	m->bits = NULL;
+	m->any = m->failed = false;
+	init();
+	mark_values(m);
+	mark_patterns(m);
+}
+
+static void marks_free(struct marks *m)
+{
+	if (m->bits && m->bits != m->small)
+		free(m->bits);
+}
+
+bool redact_needed(const char *s, size_t n)
+{
+	struct marks m;
+
+	mark_all(&m, s, n);
+	marks_free(&m);
+	return m.any;
+}
+
+size_t redact_to(const char *s, size_t n, char *out, size_t cap)
+{
+	struct marks m;
+	size_t o = 0, i = 0;
+
+	mark_all(&m, s, n);
+	if (!m.any)
+		return (size_t)-1;
+	while (i < n && o + 1 < cap) {
+		if (!marked(&m, i)) {
+			out[o++] = s[i++];
+			continue;
+		}
+		while (i < n && marked(&m, i))
+			i++;
+		for (size_t k = 0; k < 3 && o + 1 < cap; k++)
+			out[o++] = '*';
+	}
+	out[o] = '\0';
+	marks_free(&m);
+	return o;
+}
+
+void redact_str(char *s, size_t cap)
+{
+	size_t n = strlen(s), r;
+	char small[4096], *tmp = cap <= sizeof(small) ? small : malloc(cap);
+
+	if (!tmp) { /* out of memory: nothing shown rather than a secret */
+		if (redact_needed(s, n) && cap > 3)
+			memcpy(s, REDACT_MARK, 4);
+		return;
+	}
+	r = redact_to(s, n, tmp, cap);
+	if (r != (size_t)-1)
+		memcpy(s, tmp, r + 1);
+	if (tmp != small)
+		free(tmp);
+}

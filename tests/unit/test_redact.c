@@ -1,0 +1,178 @@
+/* Unit tests: redaction of secret values and secret-shaped strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "redact.h"
+
+#define TOK "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH" /* hf_ + 34 */
+
+/* s redacted, as a static string ("(none)" when nothing was redacted). */
+static const char *red(const char *s)
+{
+	static char out[1024];
+	size_t n = redact_to(s, strlen(s), out, sizeof(out));
+
+	if (n == (size_t)-1)
+		return "(none)";
+	assert_int_equal(n, strlen(out));
+	return out;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("HF_TOKEN");
+	redact_reset();
+	return 0;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(redact_secret_name("HF_TOKEN", 8));
+	assert_true(redact_secret_name("openai_api_key", 14));
+	assert_true(redact_secret_name("MySecret", 8));
+	assert_true(redact_secret_name("PGPASSWORD", 10));
+	assert_true(redact_secret_name("db_pass", 7));
+	assert_false(redact_secret_name("DATABASE_URL", 12));
+	assert_false(redact_secret_name("HF_TOKEN", 7)); /* only len bytes count */
+}
+
+static void test_hub_tokens(void **state)
+{
+	(void)state;
+	assert_string_equal(red("token " TOK " used"), "token *** used");
+	assert_string_equal(red(TOK), "***");
+	assert_string_equal(red("x=" TOK "\n"), "x=***\n");
+	/* 29 alphanumerics are not a token; hf_ alone neither */
+	assert_string_equal(red("hf_abcdefghijklmnopqrstuvwxyzABC"), "(none)");
+	assert_string_equal(red("hf_ hf_x"), "(none)");
+	assert_string_equal(red("https://hf.co/" TOK "?"), "https://hf.co/***?");
+}
+
+static void test_bearer(void **state)
+{
+	(void)state;
+	assert_string_equal(red("Authorization: Bearer abc.def-ghi_+/=="),
+			    "Authorization: Bearer ***");
+	assert_string_equal(red("authorization: bearer\tXYZ, next"),
+			    "authorization: bearer\t***, next");
+	assert_string_equal(red("'Bearer eyJhbGciOi' sent"), "'Bearer ***' sent");
+	assert_string_equal(red("Bearer"), "(none)");
+	assert_string_equal(red("Bearer "), "(none)");
+	assert_string_equal(red("Bearers x"), "(none)");
+}
+
+static void test_url_passwords(void **state)
+{
+	(void)state;
+	assert_string_equal(red("postgres://app:dbpass123@db/x"), "postgres://app:***@db/x");
+	assert_string_equal(red("at redis://:pw@cache:6379 and"), "at redis://:***@cache:6379 and");
+	/* a password with '@' in it: up to the last '@' of the authority */
+	assert_string_equal(red("s3://key:p@ss@host/b"), "s3://key:***@host/b");
+	/* a short password grows to *** */
+	assert_string_equal(red("a://u:p@h"), "a://u:***@h");
+	assert_string_equal(red("http://user@host/"), "(none)");
+	assert_string_equal(red("http://host:8080/"), "(none)");
+	assert_string_equal(red("http://u:@host/"), "(none)");
+	assert_string_equal(red("see http://h/a:b@c"), "(none)"); /* '@' past the path */
+	assert_string_equal(red("https://user:" TOK "@huggingface.co"),
+			    "https://user:***@huggingface.co");
+	assert_string_equal(red("https://" TOK "@huggingface.co"), "https://***@huggingface.co");
+	assert_string_equal(red("x://"), "(none)");
+}
+
+static void test_values(void **state)
+{
+	(void)state;
+	assert_int_equal(redact_add("dbpass123", 9), 0);
+	assert_int_equal(redact_add("short", 5), 0); /* below REDACT_MIN: ignored */
+	assert_string_equal(red("pw=dbpass123"), "pw=***");
+	assert_string_equal(red("dbpass123dbpass123 dbpass123"), "*** ***");
+	assert_string_equal(red("short"), "(none)");
+	assert_string_equal(red("dbpass12"), "(none)");
+	/* values that are substrings of each other: the longest wins */
+	assert_int_equal(redact_add("secret-value", 12), 0);
+	assert_int_equal(redact_add("secret-value-2", 14), 0);
+	assert_string_equal(red("[secret-value-2]"), "[***]");
+	assert_string_equal(red("[secret-value-]"), "[***-]");
+	/* overlapping values: the union is redacted, nothing of either shows */
+	assert_int_equal(redact_add("abcdefgh", 8), 0);
+	assert_int_equal(redact_add("efghijkl", 8), 0);
+	assert_string_equal(red("<abcdefghijkl>"), "<***>");
+	/* a value next to a pattern */
+	assert_string_equal(red("dbpass123" TOK), "***");
+	/* the output is cut to fit */
+	{
+		char out[6];
+		assert_int_equal(redact_to("ab dbpass123 cd", 15, out, sizeof(out)), 5);
+		assert_string_equal(out, "ab **");
+	}
+}
+
+static void test_env(void **state)
+{
+	char *envp[] = {"HF_TOKEN=hf_value_1",
+			"DB_PASSWORD=p4ssw0rd!",
+			"PATH=/usr/bin",
+			"TOKENIZERS_PARALLELISM=false",
+			"NOEQ",
+			NULL};
+	char buf[64] = "/usr/bin p4ssw0rd! hf_value_1 false";
+
+	(void)state;
+	assert_int_equal(redact_add_env(envp), 0);
+	redact_str(buf, sizeof(buf));
+	assert_string_equal(buf, "/usr/bin *** *** false");
+	assert_false(redact_needed("/usr/bin false", 14));
+}
+
+static void test_own_environment(void **state)
+{
+	char buf[64] = "got my-own-secret-1 here";
+
+	(void)state;
+	setenv("MY_API_KEY", "my-own-secret-1", 1);
+	redact_reset(); /* collected again on the next use */
+	redact_str(buf, sizeof(buf));
+	unsetenv("MY_API_KEY");
+	assert_string_equal(buf, "got *** here");
+}
+
+static void test_long_text(void **state)
+{
+	size_t n = 100000;
+	char *s = malloc(n + 1), *out = malloc(n + 1);
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(out);
+	memset(s, 'x', n);
+	s[n] = '\0';
+	memcpy(s + n - strlen(TOK), TOK, strlen(TOK)); /* at the very end */
+	assert_int_equal(redact_to(s, n, out, n + 1), n - strlen(TOK) + 3);
+	assert_string_equal(out + n - strlen(TOK), "***");
+	free(s);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_names, setup),
+	    cmocka_unit_test_setup(test_hub_tokens, setup),
+	    cmocka_unit_test_setup(test_bearer, setup),
+	    cmocka_unit_test_setup(test_url_passwords, setup),
+	    cmocka_unit_test_setup(test_values, setup),
+	    cmocka_unit_test_setup(test_env, setup),
+	    cmocka_unit_test_setup(test_own_environment, setup),
+	    cmocka_unit_test_setup(test_long_text, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
