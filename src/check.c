@@ -788,6 +788,8 @@ static void print_text(FILE *f, const struct report *r)
 			env_redact_assignment(*v, shown, sizeof(shown));
 			fprintf(f, IND "env %s\n", shown);
 		}
+		if (!c->s->redact)
+			fprintf(f, IND "output: not redacted (redact = no)\n");
 		if (c->s->requires) {
 			char *joined = strv_join(c->s->requires);
 
@@ -929,6 +931,7 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	}
 	json_kstr(j, "workdir_error", c->workdir_msg[0] ? c->workdir_msg : NULL);
 	json_kstr(j, "env_file_error", c->envfile_msg[0] ? c->envfile_msg : NULL);
+	json_kbool(j, "redact", c->s->redact);
 	json_key(j, "env");
 	json_arr_begin(j);
 	for (char **v = c->s->env; v && *v; v++) {

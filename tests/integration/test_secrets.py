@@ -127,6 +127,8 @@ def test_secrets_redacted_everywhere(tmp_path, start_hfinit):  # noqa: F811
     assert "env DATABASE_URL=postgres://app:***@db/x" in ct.stdout, ct.stdout
     assert json.loads(cj.stdout)["services"]["leaky"]["env"] == [
         "DATABASE_URL=postgres://app:***@db/x"]
+    assert json.loads(cj.stdout)["services"]["leaky"]["redact"] is True
+    assert "output: not redacted" not in ct.stdout
     assert_clean("check", ct.stdout + ct.stderr)
     assert_clean("check --json", cj.stdout + cj.stderr)
 
@@ -144,7 +146,13 @@ def test_redact_no_keeps_service_lines(tmp_path, start_hfinit):  # noqa: F811
             "RuntimeError: login failed for ***; no attempts left") in own
     assert doc["services"]["leaky"]["last_error"]["text"] == (
         "exited 1 before it was ready: RuntimeError: login failed for ***")
+    cfg = str(tmp_path / "hfinit.ini")
+    ct = run("check", "-c", cfg, env={"HF_TOKEN": TOKEN})
+    cj = run("check", "-c", cfg, "--json", env={"HF_TOKEN": TOKEN})
+    assert "          output: not redacted (redact = no)" in ct.stdout.splitlines(), ct.stdout
+    assert json.loads(cj.stdout)["services"]["leaky"]["redact"] is False
     for what, text in (("hfinit's lines", own), ("status files", files),
+                       ("check", ct.stdout + ct.stderr), ("check --json", cj.stdout),
                        ("hfinit status", st), ("hfinit status --json", stj)):
         assert_clean(what, text)
 

@@ -241,6 +241,7 @@ static void test_space_default(void **state)
 	assert_int_equal(web->ready.port, 7860);
 	assert_string_equal(web->ready.host, "127.0.0.1");
 	assert_true(web->required);
+	assert_true(web->redact);
 	assert_string_equal(web->command[0], "node");
 	assert_string_equal(web->command[1], "dist/index.js");
 	assert_null(web->command[2]);
@@ -359,7 +360,8 @@ static void test_every_key(void **state)
 				      "log_prefix = \"tts| \"\n"
 				      "seccomp = box\n"
 				      "requires = torch, numpy.linalg\n"
-				      "requires = transformers\n");
+				      "requires = transformers\n"
+				      "redact = no\n");
 	const struct service_conf *s = &cfg->services[0];
 	const struct seccomp_conf *p = config_profile(cfg, "box");
 
@@ -399,6 +401,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->retries, 7);
 	assert_int_equal(s->retry_delay_ms, 0);
 	assert_false(s->required);
+	assert_false(s->redact);
 	assert_int_equal(s->restart, RESTART_ALWAYS);
 	assert_int_equal(s->restart_delay_ms, 250);
 	assert_int_equal(s->restart_max_delay_ms, 3600000);
