@@ -157,14 +157,16 @@ static size_t hub_token(struct marks *m, size_t i)
 	return k;
 }
 
-/* "Bearer" + blanks + token: the token. */
+/* "Bearer" (any case) + blanks + token: the token (i is at "earer"). */
 static size_t bearer(struct marks *m, size_t i)
 {
-	size_t k = i + 6, t;
+	size_t k = i + 5, t;
 
+	if (i == 0 || (m->s[i - 1] | 0x20) != 'b' || strncasecmp(m->s + i, "earer", 5) != 0)
+		return i + 1;
 	while (k < m->n && (m->s[k] == ' ' || m->s[k] == '\t'))
 		k++;
-	if (k == i + 6)
+	if (k == i + 5)
 		return i + 1;
 	t = k;
 	while (k < m->n && is_b64tok((unsigned char)m->s[k]))
@@ -194,21 +196,46 @@ static size_t url_password(struct marks *m, size_t i)
 	return a; /* the user part is scanned too (https://hf_...@host) */
 }
 
-static void mark_patterns(struct marks *m)
+/* One byte that may start a shape: where to look next. */
+static size_t candidate(struct marks *m, size_t i)
 {
 	const char *s = m->s;
-	size_t n = m->n, i = 0;
+	unsigned char c = (unsigned char)s[i];
 
-	while (i + 3 <= n) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == 'h' && s[i + 1] == 'f' && s[i + 2] == '_')
-			i = hub_token(m, i);
-		else if ((c | 0x20) == 'b' && i + 6 < n && strncasecmp(s + i, "bearer", 6) == 0)
-			i = bearer(m, i);
-		else if (c == ':' && s[i + 1] == '/' && s[i + 2] == '/')
-			i = url_password(m, i);
-		else
-			i++;
+	if (c == ':' && i + 2 < m->n && s[i + 1] == '/' && s[i + 2] == '/')
+		return url_password(m, i);
+	if (c == '_' && i >= 2 && s[i - 2] == 'h' && s[i - 1] == 'f')
+		return hub_token(m, i - 2);
+	if ((c | 0x20) == 'b' && i + 6 < m->n && (s[i + 1] | 0x20) == 'e')
+		return bearer(m, i + 1);
+	return i + 1;
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* 1 if a byte of w is 0 (exact). */
+static uint64_t has_zero(uint64_t w)
+{
+	return (w - ONES) & ~w & HIGH;
+}
+
+/* Word at a time: 8 bytes without ':', '_', 'b' or 'B' start no shape. */
+static void mark_patterns(struct marks *m)
+{
+	size_t i = 0;
+
+	while (i < m->n) {
+		if (i + 8 <= m->n) {
+			uint64_t w;
+			memcpy(&w, m->s + i, 8);
+			if (!(has_zero(w ^ (ONES * ':')) | has_zero(w ^ (ONES * '_')) |
+			      has_zero((w | (ONES * 0x20)) ^ (ONES * 'b')))) {
+				i += 8;
+				continue;
+			}
+		}
+		i = candidate(m, i);
 	}
 }
 
