@@ -296,7 +296,7 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 	struct svc *s = pi->s;
 	struct line_verdict v = {LINE_INFO, false, false};
 	struct diagnosis d;
-	char red[LINEBUF_MAX + 64]; /* the line with secrets as *** (docs/config.md) */
+	char red[LINEBUF_MAX + 1]; /* the line with secrets as *** (docs/config.md) */
 	const char *raw = line;
 	size_t rawlen = len, rl = redact_to(line, len, red, sizeof(red));
 

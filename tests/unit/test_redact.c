@@ -5,9 +5,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+#include "log.h"
 #include "redact.h"
 
 #define TOK "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH" /* hf_ + 34 */
@@ -162,6 +165,47 @@ static void test_long_text(void **state)
 	free(out);
 }
 
+/* JSON strings are redacted only when the document asks for it. */
+static void test_json_flag(void **state)
+{
+	struct json j;
+	char *out;
+	size_t len;
+
+	(void)state;
+	for (int red = 0; red < 2; red++) {
+		json_init(&j, 0);
+		j.redact = red;
+		json_arr_begin(&j);
+		json_str(&j, "t=" TOK "\"");
+		json_str(&j, "plain");
+		json_arr_end(&j);
+		assert_int_equal(json_finish(&j, &out, &len), 0);
+		assert_string_equal(out, red ? "[\"t=***\\\"\",\"plain\"]"
+					     : "[\"t=" TOK "\\\"\",\"plain\"]");
+		free(out);
+	}
+}
+
+static char logged[4096];
+
+static void capture(const char *line, size_t len)
+{
+	snprintf(logged, sizeof(logged), "%.*s", (int)len, line);
+}
+
+/* hfinit's own lines: whatever they quote. */
+static void test_log_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(redact_add("dbpass123", 9), 0);
+	log_set_writer(capture);
+	log_error("[svc] exited 1: login failed for %s at redis://u:dbpass123@h", TOK);
+	log_set_writer(NULL);
+	assert_string_equal(
+	    logged, "hfinit: error: [svc] exited 1: login failed for *** at redis://u:***@h\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +217,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_env, setup),
 	    cmocka_unit_test_setup(test_own_environment, setup),
 	    cmocka_unit_test_setup(test_long_text, setup),
+	    cmocka_unit_test_setup(test_json_flag, setup),
+	    cmocka_unit_test_setup(test_log_lines, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,28 @@ static void test_render_content(void **state)
 	free(doc);
 }
 
+/* Every string of the file has its secrets as *** (docs/config.md, "Secrets"). */
+static void test_render_redacts(void **state)
+{
+	struct status_snapshot s;
+	char *doc;
+	size_t len;
+	(void)state;
+	fill(&s);
+	svcs[0].command = "node x.js --token hf_abcdefghijklmnopqrstuvwxyzABCDEFGH";
+	svcs[1].last_error = "RuntimeError: cannot reach postgres://app:dbpass123@db/x";
+	svcs[1].notify_status = "calling with Bearer abc.def";
+	assert_int_equal(status_render(&s, &doc, &len, NULL), 0);
+	assert_non_null(strstr(doc, "\"command\": \"node x.js --token ***\""));
+	assert_non_null(
+	    strstr(doc, "\"text\": \"RuntimeError: cannot reach postgres://app:***@db/x\""));
+	assert_non_null(strstr(doc, "\"notify_status\": \"calling with Bearer ***\""));
+	assert_null(strstr(doc, "hf_abc"));
+	assert_null(strstr(doc, "dbpass123"));
+	assert_int_equal(status_json_check(doc, len, NULL), 0);
+	free(doc);
+}
+
 static void test_summary(void **state)
 {
 	struct status_snapshot s;
@@ -979,6 +1001,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc3339),
 	    cmocka_unit_test(test_render_content),
+	    cmocka_unit_test(test_render_redacts),
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_json_check),
 	    cmocka_unit_test_setup_teardown(test_atomic_write, setup, teardown),
