@@ -48,12 +48,12 @@ def run(*args, env=None):
                           timeout=WAIT, stdin=subprocess.DEVNULL)
 
 
-def leaky_config(tmp_path, redact=None):
+def leaky_config(tmp_path, redact=None, head=""):
     script = tmp_path / "leaky.py"
     script.write_text(LEAKY)
     envfile = tmp_path / "env.list"
     envfile.write_text("API_KEY=%s\n" % FILE_SECRET)
-    return write_config(tmp_path, """
+    return write_config(tmp_path, head + """
         [service:leaky]
         command = %s
         env = DATABASE_URL=%s
@@ -67,12 +67,12 @@ def leaky_config(tmp_path, redact=None):
         """ % (q(PY, script, TOKEN), DB_URL, envfile, "redact = %s" % redact if redact else ""))
 
 
-def run_leaky(tmp_path, start_hfinit, redact=None):  # noqa: F811
+def run_leaky(tmp_path, start_hfinit, redact=None, head=""):  # noqa: F811
     """Runs the leaky service to its end; returns (hfinit, status.json text,
     all status files, `status`, `status --json`)."""
-    cfg = leaky_config(tmp_path, redact)
+    cfg = leaky_config(tmp_path, redact, head)
     h = start_hfinit(cfg, mode=MODE, env={"HF_TOKEN": TOKEN})
-    h.wait_line(r"^hfinit: warn: \[leaky\] optional service failed")
+    h.wait_line(r"optional service failed")
     sj = os.path.join(h.status_dir, "status.json")
 
     def failed():
@@ -154,6 +154,21 @@ def test_redact_no_keeps_service_lines(tmp_path, start_hfinit):  # noqa: F811
     for what, text in (("hfinit's lines", own), ("status files", files),
                        ("check", ct.stdout + ct.stderr), ("check --json", cj.stdout),
                        ("hfinit status", st), ("hfinit status --json", stj)):
+        assert_clean(what, text)
+
+
+def test_json_log_lines_redacted(tmp_path, start_hfinit):  # noqa: F811
+    """log_format = json: the same, line by line."""
+    h, doc, files, st, stj = run_leaky(tmp_path, start_hfinit,
+                                       head="[hfinit]\nlog_format = json\n")
+    out, err = h.text("out"), h.text("err")
+    msgs = [(d.get("svc"), d["msg"]) for d in map(json.loads, err.splitlines())]
+    assert ("leaky", "token is ***") in msgs
+    assert ("leaky", "db at postgres://app:***@db/x") in msgs
+    assert (None, "[leaky] attempt 1 of 1 failed: exited 1 before it was ready: "
+            "RuntimeError: login failed for ***; no attempts left") in msgs
+    assert json.loads(out.splitlines()[0])["msg"] == "argv token ***"
+    for what, text in (("stdout", out), ("stderr", err), ("status files", files)):
         assert_clean(what, text)
 
 
