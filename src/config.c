@@ -539,6 +539,23 @@ static const char *find_chars_or_comment(const char *s, const char *end, const c
 	return end;
 }
 
+/* How much of a line that is no setting a message may quote: up to 60
+ * bytes, but nothing after a word that names a secret (DB_PASSWORD: x). */
+static int quotable(const char *s, const char *e)
+{
+	const char *w = s;
+
+	while (w < e && w < s + 60) {
+		const char *we = w;
+		while (we < e && (isalnum((unsigned char)*we) || *we == '_'))
+			we++;
+		if (we > w && redact_secret_name(w, (size_t)(we - w)))
+			return (int)(we - s);
+		w = we > w ? we : w + 1;
+	}
+	return (int)(e - s > 60 ? 60 : e - s);
+}
+
 static void prescan(struct ctx *c, char *buf, size_t len)
 {
 	char *p = buf, *end = buf + len;
@@ -603,15 +620,18 @@ static void prescan(struct ctx *c, char *buf, size_t len)
 				}
 			} else {
 				const char *sep = find_chars_or_comment(s, e, "=:");
+				int q = quotable(s, e);
+				const char *more = q < e - s && q < 60 ? " ..." : "";
 				if (sep == e || *sep == ';') {
 					diag(c, lineno, NULL, NULL,
-					     "\"%.*s\" is not a setting; expected KEY = VALUE",
-					     (int)(e - s > 60 ? 60 : e - s), s);
+					     "\"%.*s%s\" is not a setting; expected KEY = VALUE", q,
+					     s, more);
 					bad = true;
 				} else if (*sep == ':') {
 					diag(c, lineno, NULL, NULL,
-					     "\"%.*s\" uses ':' as separator; expected KEY = VALUE",
-					     (int)(e - s > 60 ? 60 : e - s), s);
+					     "\"%.*s%s\" uses ':' as separator; expected KEY = "
+					     "VALUE",
+					     q, s, more);
 					bad = true;
 				} else if (sep == s) {
 					diag(c, lineno, NULL, NULL,

@@ -189,6 +189,11 @@ case("env-value-with-blank", W + "env = LOG_LEVEL=info DB_PASSWORD=db pass123\n"
 # a line that is no setting at all is quoted, but not a token in it
 case("no-equals-token", W + TOKEN + "\n",
      (3, '"***" is not a setting; expected KEY = VALUE'))
+# ... nor anything after a word that names a secret (the rest may be its value)
+case("colon-secret", W + "DB_PASSWORD: hunter22x\n",
+     (3, '"DB_PASSWORD ..." uses \':\' as separator; expected KEY = VALUE'))
+case("no-equals-secret", W + "export API_KEY sk-live-123456\n",
+     (3, '"export API_KEY ..." is not a setting; expected KEY = VALUE'))
 
 os.makedirs(OUT, exist_ok=True)
 for f in os.listdir(OUT):

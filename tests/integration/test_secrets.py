@@ -175,7 +175,7 @@ def test_json_log_lines_redacted(tmp_path, start_hfinit):  # noqa: F811
 def bad_configs():
     names = ("env-unterminated-single", "env-unterminated-double", "env-unterminated-unnamed",
              "env-bad-name", "env-trailing-backslash", "env-value-with-blank",
-             "no-equals-token")
+             "no-equals-token", "colon-secret", "no-equals-secret")
     out = []
     for n in names:
         out += glob.glob(os.path.join(REPO, "tests", "configs", "bad", "*-%s.ini" % n))
@@ -202,5 +202,5 @@ def test_config_errors_never_show_values(path, tmp_path, start_hfinit):  # noqa:
         assert any(w.endswith(m) for m in msgs), msgs
     for what, text in (("start-up log", h.text("err") + h.text("out")),
                        ("check", ct.stdout + ct.stderr), ("check --json", cj.stdout)):
-        for s in ("aB3aB3aB3", "dbpass123", "pass123"):
+        for s in ("aB3aB3aB3", "dbpass123", "pass123", "hunter22x", "sk-live-123456"):
             assert s not in text, "%s shows %r:\n%s" % (what, s, text)
