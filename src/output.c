@@ -71,7 +71,7 @@ int sink_init(struct sink *s, int fd, size_t cap)
 	s->ring = malloc(cap);
 	if (!s->ring)
 		return -1;
-	s->cap = cap;
+	s->cap = s->base = s->max = cap;
 	if (never_blocks(fd)) {
 		s->fd = fd;
 		s->blocking_fd = true;
@@ -106,6 +106,33 @@ size_t sink_pending(const struct sink *s)
 	return s->len;
 }
 
+static uint64_t count_lines(const char *p, size_t n)
+{
+	uint64_t k = 0;
+	const char *nl;
+
+	while (n > 0 && (nl = memchr(p, '\n', n)) != NULL) {
+		k++;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	return k;
+}
+
+/* Count the pending bytes (and lines) as dropped and forget them. */
+static void drop_pending(struct sink *s, const char *why)
+{
+	size_t first = s->cap - s->head < s->len ? s->cap - s->head : s->len;
+
+	if (s->len == 0)
+		return;
+	s->dropped_lines +=
+	    count_lines(s->ring + s->head, first) + count_lines(s->ring, s->len - first);
+	s->dropped_total += s->len;
+	s->head = s->len = 0;
+	s->why = why;
+}
+
 static void ring_put(struct sink *s, const char *p, size_t n)
 {
 	size_t tail = (s->head + s->len) % s->cap;
@@ -114,6 +141,28 @@ static void ring_put(struct sink *s, const char *p, size_t n)
 	memcpy(s->ring + tail, p, first);
 	memcpy(s->ring, p + first, n - first);
 	s->len += n;
+}
+
+/* Make room for n more bytes, doubling the ring up to max; false when it cannot. */
+static bool ring_room(struct sink *s, size_t n)
+{
+	size_t cap = s->cap;
+	char *nr;
+
+	if (n <= s->cap - s->len)
+		return true;
+	while (cap < s->max && n > cap - s->len)
+		cap = cap * 2 < s->max ? cap * 2 : s->max;
+	if (n > cap - s->len || !(nr = malloc(cap)))
+		return false;
+	size_t first = s->cap - s->head < s->len ? s->cap - s->head : s->len;
+	memcpy(nr, s->ring + s->head, first);
+	memcpy(nr + first, s->ring, s->len - first);
+	free(s->ring);
+	s->ring = nr;
+	s->cap = cap;
+	s->head = 0;
+	return true;
 }
 
 static void put_marker(struct sink *s)
@@ -131,24 +180,32 @@ static void put_marker(struct sink *s)
 	s->dropped = 0;
 }
 
+static bool drop(struct sink *s, const char *p, size_t n, const char *why)
+{
+	if (!s->broken)
+		s->dropped += n; /* a marker can follow only where writes work */
+	s->dropped_total += n;
+	s->dropped_lines += count_lines(p, n);
+	s->why = why;
+	return false;
+}
+
 bool sink_put(struct sink *s, const void *data, size_t n)
 {
 	const char *p = data;
 
-	if (!s->ring) {
-		s->dropped += n;
-		s->dropped_total += n;
-		return false;
-	}
+	if (s->broken)
+		return drop(s, p, n, s->why);
+	if (!s->ring)
+		return drop(s, p, n, "out of memory");
 	if (s->len > 0 || s->dropped > 0)
 		(void)sink_flush(s); /* make room if the reader caught up */
+	if (s->broken)
+		return drop(s, p, n, s->why);
 	put_marker(s);
-	if (s->dropped > 0 || n > s->cap - s->len) {
-		/* Keep lines whole: drop the whole chunk rather than a prefix of it. */
-		s->dropped += n;
-		s->dropped_total += n;
-		return false;
-	}
+	/* Keep lines whole: drop the whole chunk rather than a prefix of it. */
+	if (s->dropped > 0 || !ring_room(s, n))
+		return drop(s, p, n, "buffer full");
 	ring_put(s, p, n);
 	if (s->blocking_fd)
 		(void)sink_flush(s);
@@ -166,8 +223,9 @@ int sink_flush(struct sink *s)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			int saved = errno;
-			s->dropped_total += s->len;
-			s->head = s->len = 0;
+			s->broken = true;
+			s->dropped = 0;
+			drop_pending(s, strerror(saved));
 			errno = saved;
 			return -1;
 		}
@@ -175,29 +233,36 @@ int sink_flush(struct sink *s)
 		s->len -= (size_t)w;
 	}
 	s->head = 0;
+	if (s->cap > s->base) {
+		/* Caught up after a burst: back to the base size. */
+		char *nr = realloc(s->ring, s->base);
+		if (nr) {
+			s->ring = nr;
+			s->cap = s->base;
+		}
+	}
 	put_marker(s);
 	return 0;
 }
 
-static long long now_ms(void)
+long long sink_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void sink_drain(struct sink *s, int timeout_ms)
+void sink_drain(struct sink *s, long long deadline_ms, const char *cut_why)
 {
-	long long deadline = now_ms() + timeout_ms;
-
 	for (;;) {
 		if (sink_flush(s) < 0 || s->len == 0)
 			return;
-		long long left = deadline - now_ms();
+		long long left = deadline_ms - sink_now_ms();
 		if (left <= 0)
-			return;
+			break;
 		struct pollfd pfd = {.fd = s->fd, .events = POLLOUT};
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			return;
+			break;
 	}
+	drop_pending(s, cut_why);
 }

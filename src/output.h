@@ -5,9 +5,11 @@
  * passed on in pieces of the buffer's size, the later pieces flagged as
  * continuations; a partial last line is passed on at EOF (linebuf_finish).
  *
- * sink: a byte ring of fixed capacity in front of an fd. sink_put never
- * blocks: what does not fit is dropped and counted, and a marker line saying
- * how many bytes were dropped goes out as soon as there is room again.
+ * sink: a byte ring in front of an fd. sink_put never blocks; the ring grows
+ * (up to its max) rather than drop, since the caller stops reading its inputs
+ * while sink_pending() is high. What is dropped (ring at max, fd broken, cut
+ * at exit) is counted in bytes and lines; after a drop at max, a marker line
+ * saying how many bytes were dropped goes out as soon as there is room again.
  * sink_flush writes what it can without blocking; the caller watches the fd
  * for EPOLLOUT while sink_pending() is non-zero. */
 #ifndef HFINIT_OUTPUT_H
@@ -42,8 +44,11 @@ struct sink {
 	int fd;
 	char *ring;
 	size_t cap, head, len; /* bytes [head, head+len) mod cap are pending */
+	size_t base, max;      /* cap starts at base and grows up to max (sink_init: cap) */
 	uint64_t dropped;      /* bytes dropped since the last marker */
-	uint64_t dropped_total;
+	uint64_t dropped_total, dropped_lines;
+	const char *why;  /* why the last bytes were dropped (static text), NULL: none */
+	bool broken;	  /* a write failed hard (EPIPE...): everything is dropped */
 	bool blocking_fd; /* a regular file or /dev/null: writes never block */
 };
 
@@ -53,14 +58,18 @@ struct sink {
  * set on fd itself. */
 int sink_init(struct sink *s, int fd, size_t cap);
 void sink_free(struct sink *s);
-/* Queue n bytes; false when some or all were dropped. */
+/* Queue n bytes (whole lines), growing the ring up to max when they do not fit;
+ * false when they were dropped (ring at max, or the fd broken). */
 bool sink_put(struct sink *s, const void *data, size_t n);
 /* Write without blocking; returns 0, or -1 with errno on a hard error (EPIPE...),
- * in which case the pending bytes are discarded and counted as dropped. */
+ * in which case the sink is broken: the pending bytes and all later ones are
+ * dropped and counted, why = strerror. */
 int sink_flush(struct sink *s);
 size_t sink_pending(const struct sink *s);
-/* At exit: write everything, waiting for the fd at most until deadline_ms
- * milliseconds have passed. */
-void sink_drain(struct sink *s, int timeout_ms);
+/* At exit: write everything, waiting for the fd until the monotonic time
+ * deadline_ms (milliseconds); what is left then is dropped and counted, with
+ * why = cut_why. */
+void sink_drain(struct sink *s, long long deadline_ms, const char *cut_why);
+long long sink_now_ms(void);
 
 #endif

@@ -269,6 +269,17 @@ int status_render(const struct status_snapshot *snap, char **out, size_t *outlen
 	}
 	json_arr_end(&j);
 	render_blame(&j, snap);
+	json_key(&j, "output");
+	json_obj_begin(&j);
+	for (int i = 0; i < 2; i++) {
+		json_key(&j, i ? "stderr" : "stdout");
+		json_obj_begin(&j);
+		json_kint(&j, "dropped_lines", (long long)snap->output[i].dropped_lines);
+		json_kint(&j, "dropped_bytes", (long long)snap->output[i].dropped_bytes);
+		json_kstr(&j, "reason", snap->output[i].reason);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
 	json_key(&j, "services");
 	json_obj_begin(&j);
 	for (size_t i = 0; i < snap->nservices; i++)

@@ -52,6 +52,12 @@ struct status_stage {
 	int64_t ready_ms; /* from hfinit's start to the stage's gate opening; -1: not yet */
 };
 
+/* Output hfinit could not pass on, per stream: stdout [0], stderr [1]. */
+struct status_output {
+	uint64_t dropped_lines, dropped_bytes;
+	const char *reason; /* why the last were dropped; NULL: none dropped */
+};
+
 struct status_snapshot {
 	const char *state;		  /* starting|ready|degraded|stopping|stopped|failed */
 	unsigned stage;			  /* highest stage started (0 before any) */
@@ -63,6 +69,7 @@ struct status_snapshot {
 	size_t nservices;
 	const struct status_stage *stages;
 	size_t nstages;
+	struct status_output output[2];
 };
 
 struct status_writer;

@@ -46,6 +46,8 @@
 
 #define SINK_CAP	 (1u << 20)	/* bytes buffered per output stream */
 #define SINK_HIGH	 (SINK_CAP / 2) /* stop reading services' pipes above this */
+#define SINK_MAX	 (16u << 20) /* a burst (exit drains) may grow a stream's buffer to this */
+#define DRAIN_MS	 5000	     /* at exit, output still buffered gets this long */
 #define READ_CHUNK	 65536
 #define PROBE_TIMEOUT_NS (2 * NS_PER_SEC) /* one tcp/http/exec probe attempt at most */
 
@@ -75,6 +77,7 @@ struct pipe_in {
 	struct loop_watch w;
 	struct linebuf lb;
 	struct line_classifier cls;
+	size_t rmax; /* bytes per read at run time */
 };
 
 struct svc {
@@ -148,6 +151,7 @@ struct sv {
 	struct sink out_sink, err_sink;
 	struct loop_watch w_out, w_err;
 	bool paused[2]; /* reading the services' stdout [0] / stderr [1] pipes is held */
+	bool told[2];	/* the stream's write error was logged */
 	struct loop_timer t_final;
 	char *readbuf;
 	/* status files */
@@ -207,10 +211,28 @@ static void set_paused(struct sv *sv, int stream, bool pause)
 
 static void sinks_changed(struct sv *sv)
 {
+	struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
+	for (int i = 0; i < 2; i++)
+		if (k[i]->broken && !sv->told[i]) {
+			sv->told[i] = true;
+			log_warn("%s: %s: output to it is dropped", i ? "stderr" : "stdout",
+				 k[i]->why);
+		}
 	update_sink_watch(sv, &sv->out_sink, &sv->w_out);
 	update_sink_watch(sv, &sv->err_sink, &sv->w_err);
 	set_paused(sv, 0, sink_pending(&sv->out_sink) > SINK_HIGH);
 	set_paused(sv, 1, sink_pending(&sv->err_sink) > SINK_HIGH);
+}
+
+/* At exit, with stderr written directly: what each stream lost, and why. */
+static void report_dropped(struct sv *sv)
+{
+	struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
+	for (int i = 0; i < 2; i++)
+		if (k[i]->dropped_total > 0)
+			log_warn("%s: %llu lines (%llu bytes) dropped: %s", i ? "stderr" : "stdout",
+				 (unsigned long long)k[i]->dropped_lines,
+				 (unsigned long long)k[i]->dropped_total, k[i]->why);
 }
 
 static void on_sink_writable(struct loop_watch *w, uint32_t ev)
@@ -337,66 +359,69 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 		svc_ready(s, pi->is_stderr ? "ready line on stderr" : "ready line on stdout");
 }
 
-/* Read what the pipe has now; on EOF close it. Returns false at EOF. */
+static void pipe_eof(struct pipe_in *pi)
+{
+	linebuf_finish(&pi->lb, on_line, pi);
+	(void)loop_watch_del(&pi->s->sv->loop, &pi->w);
+	(void)close(pi->fd);
+	pi->fd = -1;
+	pi->cls.in_traceback = false;
+}
+
+/* Read what the pipe holds now (at most its size: a writer that goes on cannot
+ * keep hfinit here), whether or not the stream is held: a process has exited
+ * and its last lines come now. The sink grows for them (SINK_MAX). On EOF close
+ * it. Returns false at EOF. */
 static bool pipe_drain(struct pipe_in *pi)
 {
 	struct sv *sv = pi->s->sv;
+	int left = fcntl(pi->fd, F_GETPIPE_SZ);
 
-	while (pi->fd >= 0) {
+	if (left <= 0)
+		left = READ_CHUNK;
+	while (pi->fd >= 0 && left > 0) {
 		ssize_t n = read(pi->fd, sv->readbuf, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return true;
 		if (n <= 0) {
-			linebuf_finish(&pi->lb, on_line, pi);
-			(void)loop_watch_del(&sv->loop, &pi->w);
-			(void)close(pi->fd);
-			pi->fd = -1;
-			pi->cls.in_traceback = false;
+			pipe_eof(pi);
 			return false;
 		}
 		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
-		if (sv->paused[pi->is_stderr])
-			return true;
+		left -= (int)n;
 	}
-	return false;
+	return pi->fd >= 0;
 }
 
 static void on_pipe(struct loop_watch *w, uint32_t ev)
 {
 	struct pipe_in *pi = w->data;
+	struct sv *sv = pi->s->sv;
 	(void)ev;
-	/* One chunk per event keeps one chatty service from starving the others. */
-	ssize_t n = read(pi->fd, pi->s->sv->readbuf, READ_CHUNK);
-	if (n > 0) {
-		linebuf_feed(&pi->lb, pi->s->sv->readbuf, (size_t)n, on_line, pi);
-	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-		linebuf_finish(&pi->lb, on_line, pi);
-		(void)loop_watch_del(&pi->s->sv->loop, &pi->w);
-		(void)close(pi->fd);
-		pi->fd = -1;
-	}
-	sinks_changed(pi->s->sv);
+	/* Reported by this epoll_wait batch before the stream was held: not now. */
+	if (sv->paused[pi->is_stderr])
+		return;
+	/* One chunk per event keeps one chatty service from starving the others;
+	 * at most what, formatted, fits between SINK_HIGH and SINK_MAX. */
+	ssize_t n = read(pi->fd, sv->readbuf, pi->rmax);
+	if (n > 0)
+		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		pipe_eof(pi);
+	sinks_changed(sv);
 }
 
 static void pipe_close_all(struct svc *s)
 {
-	/* Everything the writers left in the pipe is read first. */
+	/* Everything the writers left in the pipe is read first; when writers
+	 * still hold it (a process escaped the group): keep what is here, stop
+	 * listening. */
 	struct pipe_in *ps[2] = {&s->out, &s->err};
-	for (int k = 0; k < 2; k++) {
-		struct pipe_in *pi = ps[k];
-		if (pi->fd < 0)
-			continue;
-		while (pipe_drain(pi) && pi->fd >= 0) {
-			/* Writers still hold it (a process escaped the group): keep what is
-			 * here, stop listening. */
-			linebuf_finish(&pi->lb, on_line, pi);
-			(void)loop_watch_del(&s->sv->loop, &pi->w);
-			(void)close(pi->fd);
-			pi->fd = -1;
-		}
-	}
+	for (int k = 0; k < 2; k++)
+		if (ps[k]->fd >= 0 && pipe_drain(ps[k]))
+			pipe_eof(ps[k]);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1527,6 +1552,12 @@ static void publish(struct sv *sv, const char *final_state)
 	snap.nservices = sv->n;
 	snap.stages = sv->stages;
 	snap.nstages = sv->nstages;
+	const struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
+	for (int i = 0; i < 2; i++) {
+		snap.output[i].dropped_lines = k[i]->dropped_lines;
+		snap.output[i].dropped_bytes = k[i]->dropped_total;
+		snap.output[i].reason = k[i]->why;
+	}
 	status_publish(sv->status, &snap);
 	sv->dirty = false;
 }
@@ -1594,6 +1625,12 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 		snprintf(s->prefix, sizeof(s->prefix), "%s", c->log_prefix);
 	else
 		snprintf(s->prefix, sizeof(s->prefix), "[%s] ", c->name);
+	/* Bytes out per byte in, at most (an empty line): the prefix and newline,
+	 * or the JSON frame with the escaped name. */
+	size_t f =
+	    sv->cfg->log_format == LOG_FMT_JSON ? 56 + 6 * strlen(c->name) : strlen(s->prefix) + 1;
+	s->out.rmax = s->err.rmax =
+	    (SINK_MAX - SINK_HIGH) / f < READ_CHUNK ? (SINK_MAX - SINK_HIGH) / f : READ_CHUNK;
 	loop_timer_init(&s->t_ready, on_ready_timeout, s);
 	loop_timer_init(&s->t_delay, on_delay, s);
 	loop_timer_init(&s->t_kill, on_kill, s);
@@ -1654,6 +1691,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up output");
 		return 1;
 	}
+	sv.out_sink.max = sv.err_sink.max = SINK_MAX;
 	sv.n = cfg->nservices;
 	for (size_t i = 0; i < sv.n; i++)
 		if (svc_init(&sv, &sv.svcs[i], &cfg->services[i], &plan->svcs[i], &e) < 0) {
@@ -1684,13 +1722,17 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 	}
 
 	code = sv.exit_code;
+	/* What is still buffered gets DRAIN_MS in all; what is cut is counted
+	 * and reported with the rest, before the final status. */
+	long long deadline = sink_now_ms() + DRAIN_MS;
+	sink_drain(&sv.out_sink, deadline, "not written within 5 s at exit");
+	sink_drain(&sv.err_sink, deadline, "not written within 5 s at exit");
+	log_set_writer(NULL);
+	the_sv = NULL;
+	report_dropped(&sv);
 	publish(&sv, code == 0 ? "stopped" : "failed");
 	status_teardown(&sv);
 	log_info("stopped, exit %d", code);
-	log_set_writer(NULL);
-	the_sv = NULL;
-	sink_drain(&sv.out_sink, 5000);
-	sink_drain(&sv.err_sink, 5000);
 	for (size_t i = 0; i < sv.n; i++) {
 		struct svc *s = &sv.svcs[i];
 		if (s->notify_fd >= 0)

@@ -178,7 +178,7 @@ class Hfinit:
     plainly (mode "plain"). Lines are (mono, text) pairs."""
 
     def __init__(self, config, mode="plain", args=(), env=None, stdout_line=None,
-                 stdout_hold=None, netns=True):
+                 stdout_hold=None, netns=True, stdout_closed=False):
         """mode "pid1": PID 1 of a new PID namespace and, with netns (and `ip`
         available), of a new network namespace with loopback up, as in a Docker
         container (abstract notify sockets are per network namespace, so runs in
@@ -209,6 +209,10 @@ class Hfinit:
                                   stderr=subprocess.PIPE, env=full_env, start_new_session=True)
         self.threads = [threading.Thread(target=self._read, args=(n, f), daemon=True)
                         for n, f in (("out", self.p.stdout), ("err", self.p.stderr))]
+        if stdout_closed:  # nobody reads hfinit's stdout: writes to it get EPIPE
+            self.p.stdout.close()
+            self.threads = self.threads[1:]
+            self.closed["out"] = True
         for t in self.threads:
             t.start()
         self._pid = None

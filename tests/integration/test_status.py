@@ -261,6 +261,8 @@ SAMPLE = {
     "stages": [{"stage": 1, "ready_ms": 412}, {"stage": 2, "ready_ms": 1250}],
     "blame": [{"service": "tts", "stage": 2, "ready_ms": 812},
               {"service": "web", "stage": 1, "ready_ms": 410}],
+    "output": {"stdout": {"dropped_lines": 0, "dropped_bytes": 0, "reason": None},
+               "stderr": {"dropped_lines": 2, "dropped_bytes": 97, "reason": "Broken pipe"}},
     "services": {
         "web": {"state": "ready", "stage": 1, "required": True, "pid": 7, "attempt": 1,
                 "attempts": 3, "restarts": 0, "started_at": "2026-11-27T00:17:23.002Z",

@@ -332,3 +332,174 @@ def test_node_port_in_use_hint(tmp_path, start_hfinit):  # noqa: F811
     assert h.find(r"^\[second\] .*EADDRINUSE")
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
+
+
+# --- no output lost behind a slow reader, at run time and at shutdown -----------
+
+FLOOD_PY = r'''
+import os, signal, sys, zlib
+name, total, rec = sys.argv[1].encode(), int(sys.argv[2]), sys.argv[3]
+stop = []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+ALPHA = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 40
+os.write(1, b"svc-is-up\n")
+seq = sent = 0
+while sent < total and not stop:
+    batch = b""
+    while sent + len(batch) < total:
+        k = 20 + (seq * 7919) % 980  # 20..999 bytes of payload, varied
+        head = b"%s %08d " % (name, seq)
+        body = ALPHA[seq % 62:seq % 62 + k]
+        line = b"%s%08x %s\n" % (head, zlib.crc32(head + body), body)
+        if len(batch) + len(line) > 4096:  # one atomic pipe write at most
+            break
+        batch += line
+        seq += 1
+    assert os.write(1, batch) == len(batch)  # all of it is in the pipe now
+    sent += len(batch)
+with open(rec, "w") as f:
+    f.write("%d %d\n" % (seq, sent))
+'''
+
+RATE = 3_000_000  # bytes/s: the deliberately slow reader of hfinit's stdout
+
+
+def _flood_config(tmp_path, nsvc, mib, extra=""):
+    script = os.path.join(str(tmp_path), "flood.py")
+    with open(script, "w") as f:
+        f.write(FLOOD_PY)
+    text = "[hfinit]\nstop_timeout = 5s\n%s" % extra
+    for i in range(nsvc):
+        text += ("[service:s%d]\ncommand = %s\nready = line:svc-is-up\nrestart = no\n"
+                 "stop_timeout = 5s\n" % (i, q(PY, script, "s%d" % i, mib << 20,
+                                                 os.path.join(str(tmp_path), "s%d.rec" % i))))
+    return write_config(tmp_path, text)
+
+
+class _SlowReader:
+    """stdout_line hook: reads at RATE bytes/s at most, checks every flood line
+    (checksum, per-service sequence) and counts them."""
+
+    def __init__(self, nsvc):
+        self.t0 = None
+        self.nbytes = 0
+        self.seq = {"s%d" % i: 0 for i in range(nsvc)}
+        self.bad = []
+        self.good = 0  # flood lines that arrived whole and in sequence
+        self.other = []
+        self.at = {}  # byte count -> Event
+        self.lock = threading.Lock()
+
+    def mark(self, nbytes):
+        ev = threading.Event()
+        self.at[nbytes] = ev
+        return ev
+
+    def __call__(self, raw):
+        import time
+        import zlib
+        if self.t0 is None:
+            self.t0 = time.monotonic()
+        self.nbytes += len(raw)
+        ahead = self.nbytes / RATE - (time.monotonic() - self.t0)
+        if ahead > 0:
+            time.sleep(ahead)  # the rate limit, not a synchronisation
+        for n, ev in self.at.items():
+            if self.nbytes >= n:
+                ev.set()
+        m = re.match(rb"^\[(s\d+)\] (s\d+) (\d{8}) ([0-9a-f]{8}) ([A-Za-z0-9]*)\n$", raw)
+        if not m:
+            self.other.append(raw)
+            return
+        name, seq = m.group(1).decode(), int(m.group(3))
+        head = b"%s %s " % (m.group(2), m.group(3))
+        ok = (m.group(2).decode() == name and zlib.crc32(head + m.group(5)) ==
+              int(m.group(4), 16) and len(m.group(5)) == 20 + (seq * 7919) % 980)
+        with self.lock:
+            if not ok or seq != self.seq[name]:
+                self.bad.append((name, self.seq[name], raw[:80]))
+            else:
+                self.good += 1
+            self.seq[name] = seq + 1
+
+    def check(self, rec):
+        """Every line each service wrote arrived, whole, once, in order."""
+        want = sum(v[0] for v in rec.values())
+        assert (self.good, self.bad[:5]) == (want, []), \
+            "%d of %d lines arrived intact and in order" % (self.good, want)
+        assert self.seq == {k: v[0] for k, v in rec.items()}
+
+
+def _records(tmp_path, nsvc):
+    out = {}
+    for i in range(nsvc):
+        with open(os.path.join(str(tmp_path), "s%d.rec" % i)) as f:
+            lines, nbytes = f.read().split()
+        out["s%d" % i] = (int(lines), int(nbytes))
+    return out
+
+
+def _output_status(h):
+    with open(os.path.join(h.status_dir, "status.json")) as f:
+        return json.load(f)["output"]
+
+
+NO_DROPS = {"stdout": {"dropped_lines": 0, "dropped_bytes": 0, "reason": None},
+            "stderr": {"dropped_lines": 0, "dropped_bytes": 0, "reason": None}}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_12_floods_slow_reader_nothing_lost(tmp_path, start_hfinit, mode):  # noqa: F811
+    """12 services write 2 MiB each of numbered, checksummed lines of varied
+    length; hfinit's stdout is read at 3 MB/s: every line arrives whole, in
+    order per service, none twice (today: a third of them were dropped)."""
+    n = 12
+    rd = _SlowReader(n)
+    h = start_hfinit(_flood_config(tmp_path, n, 2), mode=mode, stdout_line=rd)
+    h.wait_line(r"every service has ended", timeout=60)
+    assert h.wait_exit(timeout=30) == 0, h.dump()
+    rec = _records(tmp_path, n)
+    rd.check(rec)
+    assert all(v[1] >= 2 << 20 for v in rec.values()), rec  # each flood ran to its end
+    assert sorted(rd.other) == sorted(b"[s%d] svc-is-up\n" % i for i in range(n))
+    assert h.find(r"dropped|not written") is None, h.dump()
+    assert _output_status(h) == NO_DROPS
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_during_floods_nothing_lost(tmp_path, start_hfinit, mode):  # noqa: F811
+    """The same floods, SIGTERM once the reader has 6 MB: each service stops,
+    records how many lines it wrote, exits; every one of those lines arrives,
+    and hfinit exits within its shutdown bound (stop_timeout 5 s for the stage,
+    5 s for escaped processes, 5 s to write what is buffered)."""
+    n = 12
+    rd = _SlowReader(n)
+    halfway = rd.mark(6_000_000)
+    h = start_hfinit(_flood_config(tmp_path, n, 2), mode=mode, stdout_line=rd)
+    assert halfway.wait(30), h.dump()
+    h.signal(15)
+    assert h.wait_exit(timeout=15 + 5) == 0, h.dump()
+    rec = _records(tmp_path, n)
+    rd.check(rec)
+    assert sum(v[1] for v in rec.values()) < n * 2 << 20, rec  # stopped mid-flood
+    assert h.find(r"dropped|not written") is None, h.dump()
+    assert _output_status(h) == NO_DROPS
+
+
+def test_stdout_closed_drops_are_counted(tmp_path, start_hfinit):  # noqa: F811
+    """Nobody reads hfinit's stdout (closed before any output): every service
+    stdout line is lost, and exactly that loss is reported, once when it
+    starts and in total at exit, in the log and in status.json."""
+    n = 3
+    h = start_hfinit(_flood_config(tmp_path, n, 1), stdout_closed=True)
+    assert h.wait_exit(timeout=30) == 0, h.dump()
+    rec = _records(tmp_path, n)
+    lines = sum(v[0] + 1 for v in rec.values())  # + the ready line
+    nbytes = sum(v[1] + len("[s0] ") * (v[0] + 1) + len("svc-is-up\n") for v in rec.values())
+    assert len(h.find_all(r"^hfinit: warn: stdout: Broken pipe: output to it is dropped$")) \
+        == 1, h.dump()
+    h.wait_line(r"^hfinit: warn: stdout: %d lines \(%d bytes\) dropped: Broken pipe$"
+                % (lines, nbytes))
+    assert _output_status(h) == {
+        "stdout": {"dropped_lines": lines, "dropped_bytes": nbytes, "reason": "Broken pipe"},
+        "stderr": {"dropped_lines": 0, "dropped_bytes": 0, "reason": None}}

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +195,101 @@ static void test_sink_regular_file(void **state)
 	unlink(path);
 }
 
+static void fill_pipe_sink(struct sink *s, int p[2], size_t cap, size_t max)
+{
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0, 1);
+	assert_int_equal(sink_init(s, p[1], cap), 0);
+	s->max = max;
+}
+
+/* The ring doubles up to max rather than drop; beyond max, whole lines drop
+ * and are counted in bytes and lines; after a drain it is back to its base. */
+static void test_sink_grows_to_max(void **state)
+{
+	int p[2];
+	struct sink s;
+	char line[100];
+	static char out[1 << 16];
+	int accepted = 0;
+	(void)state;
+
+	fill_pipe_sink(&s, p, 8192, 32768);
+	memset(line, 'y', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	while (sink_put(&s, line, sizeof(line)))
+		accepted++;
+	assert_int_equal(s.cap, 32768);
+	/* 40 lines went into the one-page pipe (a write of up to PIPE_BUF bytes is
+	 * all or nothing), 32768 / 100 whole lines into the grown ring */
+	assert_int_equal(accepted, 40 + 32768 / 100);
+	assert_int_equal(s.dropped_total, 100);
+	assert_int_equal(s.dropped_lines, 1);
+	assert_string_equal(s.why, "buffer full");
+	for (int round = 0; round < 100 && sink_pending(&s) > 0; round++) {
+		(void)read_all(p[0], out, sizeof(out));
+		assert_int_equal(sink_flush(&s), 0);
+	}
+	assert_int_equal(s.cap, 8192);
+	sink_free(&s);
+	close(s.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Nobody reads (EPIPE): what was pending and everything after is counted, no
+ * write is tried again. */
+static void test_sink_broken_counts_lines(void **state)
+{
+	int p[2];
+	struct sink s;
+	(void)state;
+
+	signal(SIGPIPE, SIG_IGN);
+	fill_pipe_sink(&s, p, 8192, 8192);
+	close(p[0]);
+	assert_true(sink_put(&s, "one\ntwo\n", 8)); /* queued */
+	errno = 0;
+	assert_int_equal(sink_flush(&s), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_true(s.broken);
+	assert_string_equal(s.why, strerror(EPIPE));
+	assert_false(sink_put(&s, "three\n", 6));
+	assert_int_equal(s.dropped_lines, 3);
+	assert_int_equal(s.dropped_total, 14);
+	assert_int_equal(sink_pending(&s), 0);
+	assert_int_equal(s.dropped, 0); /* no marker for a broken fd */
+	sink_free(&s);
+	close(s.fd);
+	close(p[1]);
+}
+
+/* At exit, what the reader did not take by the deadline is cut and counted. */
+static void test_sink_drain_cut(void **state)
+{
+	int p[2];
+	struct sink s;
+	char line[64];
+	(void)state;
+
+	fill_pipe_sink(&s, p, 8192, 8192);
+	memset(line, 'z', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (int i = 0; i < 100; i++) /* 4096 into the pipe, 2304 bytes pending */
+		assert_true(sink_put(&s, line, sizeof(line)));
+	assert_int_equal(sink_pending(&s), 100 * 64 - 4096);
+	sink_drain(&s, sink_now_ms() + 10, "cut");
+	assert_int_equal(sink_pending(&s), 0);
+	assert_int_equal(s.dropped_total, 100 * 64 - 4096);
+	assert_int_equal(s.dropped_lines, 36);
+	assert_string_equal(s.why, "cut");
+	sink_free(&s);
+	close(s.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +298,9 @@ int main(void)
 	    cmocka_unit_test(test_exact_fit_line),
 	    cmocka_unit_test(test_sink_drops_and_reports),
 	    cmocka_unit_test(test_sink_regular_file),
+	    cmocka_unit_test(test_sink_grows_to_max),
+	    cmocka_unit_test(test_sink_broken_counts_lines),
+	    cmocka_unit_test(test_sink_drain_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
