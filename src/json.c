@@ -148,54 +148,88 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return k;
 }
 
+/* The next piece of p[0..n) (n > 0) as JSON string contents: either a run of
+ * bytes that stand for themselves (*rep = NULL; returns the run's length,
+ * whole UTF-8 sequences only) or one byte replaced by *rep (returns 1): an
+ * escape for '"', '\\' and control characters, \ufffd for a byte that does not
+ * begin a valid UTF-8 sequence. */
+static size_t next_piece(const unsigned char *p, size_t n, const char **rep, char hex[8])
+{
+	size_t run = 0, k;
+
+	*rep = NULL;
+	while (run < n) {
+		unsigned char c = p[run];
+		if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f || c >= 0x80) {
+			if (c >= 0x80 && (k = utf8_len(p + run, n - run)) > 0) {
+				run += k;
+				continue;
+			}
+			break;
+		}
+		run++;
+	}
+	if (run > 0)
+		return run;
+	static const char named[] = "\"\"\\\\\nn\rr\tt\bb\ff";
+	const char *m = p[0] < 0x80 && p[0] ? strchr(named, p[0]) : NULL;
+	if (m && (m - named) % 2 == 0) {
+		hex[0] = '\\';
+		hex[1] = m[1];
+		hex[2] = '\0';
+	} else if (p[0] < 0x80) {
+		snprintf(hex, 8, "\\u%04x", p[0]);
+	} else {
+		memcpy(hex, "\\ufffd", 7);
+	}
+	*rep = hex;
+	return 1;
+}
+
 void json_escape(struct json *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
+	const char *rep;
+	char hex[8];
 
-	while (i < n) {
-		unsigned char c = p[i];
-		const char *rep = NULL;
-		char hex[8];
-		size_t k;
-
-		if (c == '"')
-			rep = "\\\"";
-		else if (c == '\\')
-			rep = "\\\\";
-		else if (c == '\n')
-			rep = "\\n";
-		else if (c == '\r')
-			rep = "\\r";
-		else if (c == '\t')
-			rep = "\\t";
-		else if (c == '\b')
-			rep = "\\b";
-		else if (c == '\f')
-			rep = "\\f";
-		else if (c < 0x20 || c == 0x7f) {
-			snprintf(hex, sizeof(hex), "\\u%04x", c);
-			rep = hex;
-		}
-		if (rep) {
-			put(j, s + i - run, run);
-			run = 0;
+	while (n > 0) {
+		size_t k = next_piece(p, n, &rep, hex);
+		if (rep)
 			puts_(j, rep);
-			i++;
-			continue;
-		}
-		k = utf8_len(p + i, n - i);
-		if (k == 0) {
-			put(j, s + i - run, run);
-			run = 0;
-			puts_(j, "\\ufffd");
-			i++;
-			continue;
-		}
-		run += k;
-		i += k;
+		else
+			put(j, (const char *)p, k);
+		p += k;
+		n -= k;
 	}
-	put(j, s + n - run, run);
+}
+
+size_t json_escape_to(char *dst, size_t cap, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const char *rep;
+	char hex[8];
+	size_t len = 0;
+
+	while (n > 0) {
+		size_t k = next_piece(p, n, &rep, hex);
+		size_t w = rep ? strlen(rep) : k;
+		if (w > cap - len) {
+			if (rep)
+				break;
+			/* Cut the run where a character begins. */
+			w = cap - len;
+			while (w > 0 && (p[w] & 0xc0) == 0x80)
+				w--;
+			memcpy(dst + len, p, w);
+			len += w;
+			break;
+		}
+		memcpy(dst + len, rep ? rep : (const char *)p, w);
+		len += w;
+		p += k;
+		n -= k;
+	}
+	return len;
 }
 
 void json_strn(struct json *j, const char *s, size_t n)

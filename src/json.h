@@ -37,6 +37,10 @@ void json_kint(struct json *j, const char *key, long long v);
 void json_kbool(struct json *j, const char *key, int v);
 /* Appends escaped string contents (no quotes) of s[0..n) to j. */
 void json_escape(struct json *j, const char *s, size_t n);
+/* The same escaping into dst[0..cap) without allocating (hfinit's own log
+ * lines): as much of s[0..n) as fits, never cutting an escape or a UTF-8
+ * sequence; returns the bytes written (no NUL). */
+size_t json_escape_to(char *dst, size_t cap, const char *s, size_t n);
 /* 0 and *out = NUL-terminated text (caller frees) when complete and
  * balanced; -1 with errno (ENOMEM, EINVAL for unbalanced) otherwise.
  * The buffer is released either way. */

@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include "json.h"
 #include "redact.h"
 
 #include <errno.h>
@@ -31,22 +32,6 @@ enum log_level log_min_level(void)
 	return min_level;
 }
 
-/* Append s to buf[*n..cap) as JSON string contents; truncates safely. */
-static void json_append(char *buf, size_t *n, size_t cap, const char *s)
-{
-	for (; *s && *n + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf[(*n)++] = '\\';
-			buf[(*n)++] = (char)c;
-		} else if (c < 0x20) {
-			*n += (size_t)snprintf(buf + *n, cap - *n, "\\u%04x", c);
-		} else {
-			buf[(*n)++] = (char)c;
-		}
-	}
-}
-
 static void emit(enum log_level lvl, const char *text)
 {
 	char line[4096];
@@ -58,7 +43,7 @@ static void emit(enum log_level lvl, const char *text)
 		n = (size_t)snprintf(line, sizeof(line),
 				     "{\"src\":\"hfinit\",\"level\":\"%s\",\"msg\":\"",
 				     level_names[lvl]);
-		json_append(line, &n, sizeof(line) - 3, text);
+		n += json_escape_to(line + n, sizeof(line) - 3 - n, text, strlen(text));
 		line[n++] = '"';
 		line[n++] = '}';
 	} else {

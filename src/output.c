@@ -172,7 +172,10 @@ static void put_marker(struct sink *s)
 
 	if (s->dropped == 0)
 		return;
-	k = snprintf(m, sizeof(m), "hfinit: warn: output too fast for stdout: %llu bytes dropped\n",
+	k = snprintf(m, sizeof(m),
+		     s->json ? "{\"src\":\"hfinit\",\"level\":\"warn\",\"msg\":\"output too fast: "
+			       "%llu bytes dropped\"}\n"
+			     : "hfinit: warn: output too fast for stdout: %llu bytes dropped\n",
 		     (unsigned long long)s->dropped);
 	if (k <= 0 || (size_t)k > s->cap - s->len)
 		return; /* not yet: keep counting */

@@ -50,6 +50,7 @@ struct sink {
 	const char *why;  /* why the last bytes were dropped (static text), NULL: none */
 	bool broken;	  /* a write failed hard (EPIPE...): everything is dropped */
 	bool blocking_fd; /* a regular file or /dev/null: writes never block */
+	bool json;	  /* the marker line is a JSON line (log_format = json) */
 };
 
 /* fd is used as is when it never blocks (regular file, /dev/null); otherwise it is

@@ -1692,6 +1692,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 		return 1;
 	}
 	sv.out_sink.max = sv.err_sink.max = SINK_MAX;
+	sv.out_sink.json = sv.err_sink.json = cfg->log_format == LOG_FMT_JSON;
 	sv.n = cfg->nservices;
 	for (size_t i = 0; i < sv.n; i++)
 		if (svc_init(&sv, &sv.svcs[i], &cfg->services[i], &plan->svcs[i], &e) < 0) {

@@ -503,3 +503,40 @@ def test_stdout_closed_drops_are_counted(tmp_path, start_hfinit):  # noqa: F811
     assert _output_status(h) == {
         "stdout": {"dropped_lines": lines, "dropped_bytes": nbytes, "reason": "Broken pipe"},
         "stderr": {"dropped_lines": 0, "dropped_bytes": 0, "reason": None}}
+
+
+def test_json_log_every_line_is_json_with_invalid_utf8(tmp_path):
+    """log_format = json: every line hfinit writes, its own and the services',
+    is one JSON object (strict UTF-8), also when the bytes it reports are not
+    UTF-8: service output, a command path in an error, an env-given path.
+    Invalid bytes become U+FFFD, control characters \\u00XX (hfinit's own
+    lines copied them raw: 3 of 18 lines were not JSON)."""
+    need_hfinit()
+    code = (r'import os; os.write(1, b"out \xff\xfe \xe2\x82 \x01 \x7f \"q\" ok\n");'
+            r' os.write(2, b"Traceback (most recent call last):\nValueError: bad \xc3\x28\n")')
+    cfg = os.path.join(str(tmp_path), "c.ini")
+    with open(cfg, "wb") as f:
+        f.write(b"[hfinit]\nlog_format = json\n"
+                b"[service:bad]\ncommand = /nonexistent/\xff\xfe\xc0\xaf-app\n"
+                b"required = no\nretries = 1\n"
+                b"[service:w]\ncommand = %s -c '%s'\nrestart = no\nready = started\n"
+                % (PY.encode(), code.encode()))
+    env = dict(os.environ)
+    env["HFINIT_STATUS_DIR"] = os.fsdecode(b"/proc/\xff\xfe/st")
+    r = subprocess.run([HFINIT, "-c", cfg], stdin=subprocess.DEVNULL, capture_output=True,
+                       env=env, timeout=30)
+    assert r.returncode == 0, r.stderr
+    docs = {"out": [], "err": []}
+    for name, data in (("out", r.stdout), ("err", r.stderr)):
+        for raw in data.splitlines():
+            docs[name].append(json.loads(raw.decode("utf-8")))  # strict: raises if not
+    assert docs["out"] == [{"svc": "w", "stream": "stdout", "level": "info",
+                            "msg": 'out \ufffd\ufffd \ufffd\ufffd \x01 \x7f "q" ok'}]
+    msgs = [d["msg"] for d in docs["err"]]
+    assert "[bad] cannot start: exec /nonexistent/\ufffd\ufffd\ufffd\ufffd-app: " \
+        "No such file or directory" in msgs, msgs
+    assert any(m.startswith("status files disabled (the services run anyway): status dir "
+                            "/proc/\ufffd\ufffd/st (from HFINIT_STATUS_DIR)") for m in msgs), msgs
+    assert {"svc": "w", "stream": "stderr", "level": "error",
+            "msg": "ValueError: bad \ufffd("} in docs["err"]
+    assert msgs[-1] == "stopped, exit 0"

@@ -155,13 +155,36 @@ static void test_large(void **state)
 	free(s);
 }
 
+/* The fixed-buffer escaper (hfinit's own log lines) writes what json_escape
+ * writes, and when it must cut, it cuts before an escape or a UTF-8 sequence. */
+static void test_escape_to(void **state)
+{
+	static const char in[] = "a\"\xc3\xa9\xff\x01\xe2\x82\xac\\z";
+	static const char want[] = "a\\\"\xc3\xa9\\ufffd\\u0001\xe2\x82\xac\\\\z";
+	char out[64];
+	(void)state;
+
+	assert_int_equal(json_escape_to(out, sizeof(out), in, sizeof(in) - 1), sizeof(want) - 1);
+	assert_memory_equal(out, want, sizeof(want) - 1);
+	/* every capacity: a prefix of the whole, ending on a piece boundary */
+	static const size_t ends[] = {0, 1, 3, 5, 11, 17, 20, 22, 23};
+	for (size_t cap = 0; cap < sizeof(want); cap++) {
+		size_t n = json_escape_to(out, cap, in, sizeof(in) - 1), best = 0;
+		for (size_t k = 0; k < sizeof(ends) / sizeof(ends[0]); k++)
+			if (ends[k] <= cap)
+				best = ends[k];
+		assert_int_equal(n, best);
+		assert_memory_equal(out, want, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_structure),	 cmocka_unit_test(test_pretty),
 	    cmocka_unit_test(test_escaping),	 cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_embedded_nul), cmocka_unit_test(test_unbalanced),
-	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_large),	 cmocka_unit_test(test_escape_to),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
