@@ -2,7 +2,7 @@
 #   make          build/hfinit (static, stripped)
 #   make test     format check, C unit tests (ASan/UBSan), integration tests as PID 1
 #   make bench    side-by-side benchmark with tini, dumb-init, catatonit
-#   make fuzz     libFuzzer on the config parser (not part of make test)
+#   make fuzz     libFuzzer: config parser, output lines, JSON escaping (not in make test)
 # Dependencies (libseccomp, inih) are built from Debian source packages by
 # scripts/build-deps into build/deps once, and reused.
 
@@ -115,14 +115,31 @@ bench: $(BUILD)/hfinit $(HELPER_BIN) | setup
 	HFINIT_BIN=$(abspath $(BUILD)/hfinit) HFINIT_HELPERS=$(abspath $(BUILD)/helpers) \
 		/usr/bin/python3 bench/seccomp.py $(BENCH_ARGS)
 
-# --- fuzzing: libFuzzer on the config parser (clang; not part of make test) ------
-# make fuzz [FUZZ_TIME=seconds]; new inputs go to $(BUILD)/fuzz/corpus, crashes
-# to $(BUILD)/fuzz/crash-*. inih is compiled from the same Debian source with the
-# same flags; its zero-length VLA (INI_USE_STACK=0) is not ours to fix.
+# --- fuzzing: libFuzzer (clang; not part of make test) ---------------------------
+# make fuzz [FUZZ_TIME=seconds per target] [FUZZ_RUN="output json"]: each target in
+# FUZZ_TARGETS is tests/fuzz/fuzz_NAME.c linked with FUZZ_SRC_NAME (+ FUZZ_OBJ_NAME,
+# FUZZ_LIBS_NAME), seeded from FUZZ_SEEDS_NAME (default tests/fuzz/corpus-NAME when it
+# exists) and run with -max_len=FUZZ_MAXLEN_NAME (default 20000); new inputs go to
+# $(BUILD)/fuzz/corpus-NAME, crashes to $(BUILD)/fuzz/NAME-crash-*. To add a target:
+# append its name to FUZZ_TARGETS and set its FUZZ_SRC_NAME. inih is compiled from
+# the same Debian source with the same flags; its zero-length VLA (INI_USE_STACK=0)
+# is not ours to fix.
 FUZZ_TIME ?= 60
-FUZZ_SRC  := src/config.c src/parse.c src/err.c src/signame.c src/redact.c
 FUZZ_CFLAGS = $(WARN) $(DEFS) -O1 -g -fno-omit-frame-pointer -Isrc -I$(DEPS)/musl/include \
 	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null))
+
+FUZZ_TARGETS := config output json
+# config: the config parser on arbitrary bytes
+FUZZ_SRC_config  := src/config.c src/parse.c src/err.c src/signame.c src/redact.c
+FUZZ_OBJ_config  := $(BUILD)/fuzz/ini.o
+FUZZ_LIBS_config := -lseccomp
+FUZZ_SEEDS_config := tests/fuzz/corpus
+# output: what services send at run time, through the line splitter and the sink
+FUZZ_SRC_output  := src/output.c
+FUZZ_MAXLEN_output := 65536
+# json: the one escaper of every JSON line (round trip)
+FUZZ_SRC_json    := src/json.c
+FUZZ_RUN ?= $(FUZZ_TARGETS)
 
 $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -130,15 +147,23 @@ $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vla-bound \
 		-c $(DEPS)/src/inih/ini.c -o $@
 
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_SRC) $(HDR) $(BUILD)/fuzz/ini.o
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ tests/fuzz/fuzz_config.c $(FUZZ_SRC) $(BUILD)/fuzz/ini.o -lseccomp
+define fuzz_target
+$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $$(FUZZ_OBJ_$(1)) $(HDR)
+	@mkdir -p $$(@D)
+	clang $$(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $$@ tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $$(FUZZ_OBJ_$(1)) $$(FUZZ_LIBS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 
-fuzz: $(BUILD)/fuzz/fuzz_config
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_TIME) -max_len=20000 -timeout=10 \
-		-rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
-		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+define fuzz_run
+	@mkdir -p $(BUILD)/fuzz/corpus-$(1)
+	$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(or $(FUZZ_MAXLEN_$(1)),20000) \
+		-timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/$(1)- -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus-$(1) $(or $(FUZZ_SEEDS_$(1)),$(wildcard tests/fuzz/corpus-$(1)))
+
+endef
+fuzz: $(FUZZ_RUN:%=$(BUILD)/fuzz/fuzz_%)
+	$(foreach t,$(FUZZ_RUN),$(call fuzz_run,$(t)))
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/unit $(BUILD)/helpers $(BUILD)/hfinit $(BUILD)/fuzz

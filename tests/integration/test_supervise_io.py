@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from supervise_util import (HFINIT, MODES, PY, SVC, need_hfinit, q,  # noqa: F401
-                            start_hfinit, svc, write_config)
+                            start_hfinit, svc, wait_for, write_config)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -342,6 +342,7 @@ name, total, rec = sys.argv[1].encode(), int(sys.argv[2]), sys.argv[3]
 stop = []
 signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
 ALPHA = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 40
+recfd = os.open(rec, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 os.write(1, b"svc-is-up\n")
 seq = sent = 0
 while sent < total and not stop:
@@ -357,22 +358,21 @@ while sent < total and not stop:
         seq += 1
     assert os.write(1, batch) == len(batch)  # all of it is in the pipe now
     sent += len(batch)
-with open(rec, "w") as f:
-    f.write("%d %d\n" % (seq, sent))
+    os.pwrite(recfd, b"%12d %12d\n" % (seq, sent), 0)  # lines, bytes written so far
 '''
 
 RATE = 3_000_000  # bytes/s: the deliberately slow reader of hfinit's stdout
 
 
-def _flood_config(tmp_path, nsvc, mib, extra=""):
+def _flood_config(tmp_path, nsvc, mib, stop="5s"):
     script = os.path.join(str(tmp_path), "flood.py")
     with open(script, "w") as f:
         f.write(FLOOD_PY)
-    text = "[hfinit]\nstop_timeout = 5s\n%s" % extra
+    text = "[hfinit]\nstop_timeout = %s\n" % stop
     for i in range(nsvc):
         text += ("[service:s%d]\ncommand = %s\nready = line:svc-is-up\nrestart = no\n"
-                 "stop_timeout = 5s\n" % (i, q(PY, script, "s%d" % i, mib << 20,
-                                                 os.path.join(str(tmp_path), "s%d.rec" % i))))
+                 "stop_timeout = %s\n" % (i, q(PY, script, "s%d" % i, mib << 20,
+                                                 os.path.join(str(tmp_path), "s%d.rec" % i)), stop))
     return write_config(tmp_path, text)
 
 
@@ -431,10 +431,15 @@ class _SlowReader:
 
 
 def _records(tmp_path, nsvc):
+    """{name: (lines, bytes)} each flood service has written (the last count,
+    even if it was SIGKILLed); (0, 0) before its first write."""
     out = {}
     for i in range(nsvc):
-        with open(os.path.join(str(tmp_path), "s%d.rec" % i)) as f:
-            lines, nbytes = f.read().split()
+        try:
+            with open(os.path.join(str(tmp_path), "s%d.rec" % i)) as f:
+                lines, nbytes = f.read().split() or ("0", "0")
+        except FileNotFoundError:
+            lines, nbytes = "0", "0"
         out["s%d" % i] = (int(lines), int(nbytes))
     return out
 
@@ -540,3 +545,42 @@ def test_json_log_every_line_is_json_with_invalid_utf8(tmp_path):
     assert {"svc": "w", "stream": "stderr", "level": "error",
             "msg": "ValueError: bad \ufffd("} in docs["err"]
     assert msgs[-1] == "stopped, exit 0"
+
+
+def test_exit_cut_is_counted_exactly(tmp_path, start_hfinit):  # noqa: F811
+    """hfinit's stdout is not read at all (held open): the flood blocks, SIGTERM
+    ends it (SIGKILL after stop_timeout 1 s, blocked in write), and after 5 s
+    of trying to write what is buffered hfinit cuts. The cut says how much and
+    why, in the log and status.json, and the count is exact: the lines that
+    arrive afterwards (they were in the pipe) and the lines cut are together
+    exactly the lines the service wrote, the cut ones being the last (was:
+    the cut was not reported at all)."""
+    rd = _SlowReader(1)
+    hold = threading.Event()
+    cfg = _flood_config(tmp_path, 1, 3, stop="1s")
+    h = start_hfinit(cfg, stdout_line=rd, stdout_hold=hold)
+    h.wait_line(r"^hfinit: info: \[s0\] ready in \d+ ms")
+    # 600 kB written: more than the two pipes (64 KiB each) hold, so hfinit
+    # has some buffered when the flood ends.
+    wait_for(lambda: _records(tmp_path, 1)["s0"][1] >= 600_000, what="600 kB written")
+    h.signal(15)
+    _, _, m = h.wait_line(r"^hfinit: warn: stdout: (\d+) lines \((\d+) bytes\) dropped: "
+                          r"not written within 5 s at exit$", timeout=20)
+    h.wait_line(r"^hfinit: info: stopped, exit 0$")
+    hold.set()
+    assert h.wait_exit() == 0, h.dump()
+    written = _records(tmp_path, 1)["s0"][0]
+    cut, cut_bytes = int(m.group(1)), int(m.group(2))
+    got = rd.seq["s0"]
+    assert rd.bad == [] and rd.good == got, rd.bad[:5]
+    assert (got + cut, cut > 0) == (written, True)
+    line_len = [len("[s0] s0 00000000 01234567 \n") + 20 + (i * 7919) % 980
+                for i in range(got, written)]
+    # The cut may fall inside a line (the kernel took part of a write): that
+    # line arrives torn, without its newline, and only its rest is counted.
+    torn = [x for x in rd.other if x != b"[s0] svc-is-up\n"]
+    assert len(torn) <= 1 and all(x.startswith(b"[s0] s0 %08d " % got) and not
+                                  x.endswith(b"\n") for x in torn), torn
+    assert cut_bytes == sum(line_len) - sum(len(x) for x in torn)
+    assert _output_status(h)["stdout"] == {"dropped_lines": cut, "dropped_bytes": cut_bytes,
+                                           "reason": "not written within 5 s at exit"}
