@@ -224,7 +224,7 @@ static void sinks_changed(struct sv *sv)
 	set_paused(sv, 1, sink_pending(&sv->err_sink) > SINK_HIGH);
 }
 
-/* At exit, with stderr written directly: what each stream lost, and why. */
+/* At exit: what each stream lost, and why. */
 static void report_dropped(struct sv *sv)
 {
 	struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
@@ -1723,17 +1723,19 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 	}
 
 	code = sv.exit_code;
-	/* What is still buffered gets DRAIN_MS in all; what is cut is counted
-	 * and reported with the rest, before the final status. */
-	long long deadline = sink_now_ms() + DRAIN_MS;
-	sink_drain(&sv.out_sink, deadline, "not written within 5 s at exit");
-	sink_drain(&sv.err_sink, deadline, "not written within 5 s at exit");
-	log_set_writer(NULL);
-	the_sv = NULL;
+	/* What is still buffered gets DRAIN_MS in all (fd 2 itself may block: the
+	 * last lines go through the sink too); what is cut is counted and
+	 * reported, before the final status. */
+	long long end = sink_now_ms() + DRAIN_MS;
+	sink_drain(&sv.out_sink, end - 200, "not written within 5 s at exit");
+	sink_drain(&sv.err_sink, end - 200, "not written within 5 s at exit");
 	report_dropped(&sv);
 	publish(&sv, code == 0 ? "stopped" : "failed");
 	status_teardown(&sv);
 	log_info("stopped, exit %d", code);
+	sink_drain(&sv.err_sink, end, "not written within 5 s at exit");
+	log_set_writer(NULL);
+	the_sv = NULL;
 	for (size_t i = 0; i < sv.n; i++) {
 		struct svc *s = &sv.svcs[i];
 		if (s->notify_fd >= 0)
