@@ -175,6 +175,7 @@ static void sv_shutdown(struct sv *sv, const char *why);
 static void sv_check_final(struct sv *sv);
 static void probe_next(struct svc *s, int64_t delay_ns);
 static void restart_after_failure(struct svc *s);
+static void on_pipe(struct loop_watch *w, uint32_t ev);
 
 /* ------------------------------------------------------------------------- */
 /* output */
@@ -196,7 +197,15 @@ static void update_sink_watch(struct sv *sv, struct sink *k, struct loop_watch *
 }
 
 /* Backpressure, per stream: while hfinit's stdout (stderr) is behind, the
- * services' stdout (stderr) pipes are not read. */
+ * services' stdout (stderr) pipes are not read. They leave the epoll set
+ * (which also voids their events in the batch being dispatched): a pipe whose
+ * writers closed it reports EPOLLHUP whatever the events asked for. */
+static void pipe_watch(struct sv *sv, struct pipe_in *pi)
+{
+	if (pi->fd >= 0 && pi->w.fd < 0 && !sv->paused[pi->is_stderr])
+		(void)loop_watch_add(&sv->loop, &pi->w, pi->fd, EPOLLIN, on_pipe, pi);
+}
+
 static void set_paused(struct sv *sv, int stream, bool pause)
 {
 	if (sv->paused[stream] == pause)
@@ -204,8 +213,10 @@ static void set_paused(struct sv *sv, int stream, bool pause)
 	sv->paused[stream] = pause;
 	for (size_t i = 0; i < sv->n; i++) {
 		struct pipe_in *pi = stream ? &sv->svcs[i].err : &sv->svcs[i].out;
-		if (pi->w.fd >= 0)
-			(void)loop_watch_mod(&sv->loop, &pi->w, pause ? 0 : EPOLLIN);
+		if (pause)
+			(void)loop_watch_del(&sv->loop, &pi->w);
+		else
+			pipe_watch(sv, pi);
 	}
 }
 
@@ -400,9 +411,6 @@ static void on_pipe(struct loop_watch *w, uint32_t ev)
 	struct pipe_in *pi = w->data;
 	struct sv *sv = pi->s->sv;
 	(void)ev;
-	/* Reported by this epoll_wait batch before the stream was held: not now. */
-	if (sv->paused[pi->is_stderr])
-		return;
 	/* One chunk per event keeps one chatty service from starving the others;
 	 * at most what, formatted, fits between SINK_HIGH and SINK_MAX. */
 	ssize_t n = read(pi->fd, sv->readbuf, pi->rmax);
@@ -932,10 +940,8 @@ static void svc_start(struct svc *s)
 	sv->dirty = true;
 	s->out.fd = po[0];
 	s->err.fd = pe[0];
-	(void)loop_watch_add(&sv->loop, &s->out.w, s->out.fd, sv->paused[0] ? 0 : EPOLLIN, on_pipe,
-			     &s->out);
-	(void)loop_watch_add(&sv->loop, &s->err.w, s->err.fd, sv->paused[1] ? 0 : EPOLLIN, on_pipe,
-			     &s->err);
+	pipe_watch(sv, &s->out);
+	pipe_watch(sv, &s->err);
 	if (pf[1] >= 0) {
 		(void)close(pf[1]);
 		s->fdready_rd = pf[0];

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 
 import pytest
 
@@ -584,3 +585,38 @@ def test_exit_cut_is_counted_exactly(tmp_path, start_hfinit):  # noqa: F811
     assert cut_bytes == sum(line_len) - sum(len(x) for x in torn)
     assert _output_status(h)["stdout"] == {"dropped_lines": cut, "dropped_bytes": cut_bytes,
                                            "reason": "not written within 5 s at exit"}
+
+
+def _cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_held_stream_with_closed_pipe_does_not_spin(tmp_path, start_hfinit):  # noqa: F811
+    """While stdout is held (a flood, nobody reads), another service writes a
+    line and closes its stdout but lives on: its pipe reports EPOLLHUP
+    whatever hfinit asks for. hfinit must not wake up for it until the
+    stream is read again (it spun at full CPU while held), and the line
+    still arrives, after the flood's lines that came first."""
+    rd = _SlowReader(1)
+    hold = threading.Event()
+    closed = os.path.join(str(tmp_path), "closed")
+    cfg = _flood_config(tmp_path, 1, 3)
+    with open(cfg, "a") as f:
+        f.write("[service:a]\ncommand = %s\nready = started\n" % q(
+            PY, "-c", "import os, time; time.sleep(0.5); os.write(1, b'last line\\n'); "
+            "os.close(1); open(%r, 'w').close(); time.sleep(60)" % closed))
+    h = start_hfinit(cfg, stdout_line=rd, stdout_hold=hold)
+    wait_for(lambda: os.path.exists(closed), what="service a closed its stdout")
+    wait_for(lambda: _records(tmp_path, 1)["s0"][1] >= 600_000, what="600 kB written")
+    t0 = _cpu_ticks(h.pid)
+    time.sleep(1.0)  # the window measured, not a synchronisation
+    spent = _cpu_ticks(h.pid) - t0
+    hold.set()
+    h.wait_line(r"^hfinit: info: \[s0\] exited 0", timeout=30)
+    h.signal(15)
+    assert h.wait_exit(timeout=20) == 0, h.dump()
+    assert spent <= 10, "hfinit used %d ticks in 1 s while held" % spent
+    rd.check(_records(tmp_path, 1))
+    assert b"[a] last line\n" in rd.other
