@@ -427,7 +427,8 @@ class _SlowReader:
         """Every line each service wrote arrived, whole, once, in order."""
         want = sum(v[0] for v in rec.values())
         assert (self.good, self.bad[:5]) == (want, []), \
-            "%d of %d lines arrived intact and in order" % (self.good, want)
+            "%d of %d lines arrived intact and in order (%d in all, %d bytes)" % (
+                self.good, want, self.good + len(self.bad), self.nbytes)
         assert self.seq == {k: v[0] for k, v in rec.items()}
 
 
