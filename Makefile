@@ -138,7 +138,7 @@ FUZZ_SEEDS_config := tests/fuzz/corpus
 FUZZ_SRC_output  := src/output.c
 FUZZ_MAXLEN_output := 65536
 # json: the one escaper of every JSON line (round trip)
-FUZZ_SRC_json    := src/json.c
+FUZZ_SRC_json    := src/json.c src/redact.c
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
 $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)
