@@ -3,174 +3,189 @@
 #include "envsane.h"
 #include "log.h"
 #include "parse.h"
+#include "spawn.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
 
-/* Variables of hfinit's own that services must not inherit as they are. */
-static const char *const own_vars[] = {"HFINIT_CONFIG", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
-				       "LISTEN_FDNAMES"};
-
-const char *env_get(char *const *envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; envp && *envp; envp++)
-		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
-}
-
-static int env_put(char ***envp, char *kv)
-{
-	size_t n = strcspn(kv, "=");
-	size_t len = 0;
-	char **v = *envp;
-
-	for (; v && v[len]; len++)
-		if (strncmp(v[len], kv, n) == 0 && v[len][n] == '=') {
-			free(v[len]);
-			v[len] = kv;
-			return 0;
-		}
-	v = realloc(v, (len + 2) * sizeof(*v));
-	if (!v) {
-		free(kv);
-		return -1;
-	}
-	v[len] = kv;
-	v[len + 1] = NULL;
-	*envp = v;
-	return 0;
-}
-
-int env_set(char ***envp, const char *name, const char *value)
-{
-	size_t n = strlen(name), m = strlen(value);
-	char *kv = malloc(n + m + 2);
-
-	if (!kv)
-		return -1;
-	memcpy(kv, name, n);
-	kv[n] = '=';
-	memcpy(kv + n + 1, value, m + 1);
-	return env_put(envp, kv);
-}
-
-static int env_set_kv(char ***envp, const char *kv)
-{
-	char *dup = strdup(kv);
-	return dup ? env_put(envp, dup) : -1;
-}
-
-static bool is_own(const char *kv)
-{
-	for (size_t i = 0; i < sizeof(own_vars) / sizeof(own_vars[0]); i++) {
-		size_t n = strlen(own_vars[i]);
-		if (strncmp(kv, own_vars[i], n) == 0 && kv[n] == '=')
-			return true;
-	}
-	return false;
-}
-
-/* K=V lines; blank lines and # comments skipped; "export " prefix allowed;
- * values may be quoted with ' or " (the quotes are removed). */
-static int env_file_load(const char *file, char ***envp, struct err *e)
-{
-	FILE *f = fopen(file, "re");
-	char line[8192];
-	int lineno = 0;
-
-	if (!f)
-		return err_sys(e, "env_file %s", file);
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line, *eq;
-		size_t n;
-		lineno++;
-		n = strlen(s);
-		if (n && s[n - 1] == '\n')
-			s[--n] = '\0';
-		else if (!feof(f)) {
-			fclose(f);
-			return err_set(e, EINVAL, "%s:%d: line too long (over %zu bytes)", file,
-				       lineno, sizeof(line) - 2);
-		}
-		if (n && s[n - 1] == '\r')
-			s[--n] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (strncmp(s, "export ", 7) == 0)
-			s += 7;
-		eq = strchr(s, '=');
-		if (!eq || !env_name_ok(s, (size_t)(eq - s))) {
-			fclose(f);
-			return err_set(e, EINVAL, "%s:%d: expected NAME=VALUE", file, lineno);
-		}
-		char *val = eq + 1;
-		size_t vl = strlen(val);
-		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
-			val[vl - 1] = '\0';
-			memmove(val, val + 1, vl - 1);
-		}
-		*eq = '\0';
-		if (env_set(envp, s, val) < 0) {
-			fclose(f);
-			return err_set(e, ENOMEM, "env_file %s: out of memory", file);
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
 static int base_env(char ***envp)
 {
 	for (char **p = environ; p && *p; p++)
-		if (!is_own(*p) && strchr(*p, '=') && env_set_kv(envp, *p) < 0)
+		if (!env_is_own(*p) && strchr(*p, '=') && env_set_kv(envp, *p) < 0)
 			return -1;
 	return 0;
 }
 
-static int svc_env(const struct config *cfg, const struct service_conf *sc, struct svc_plan *sp,
-		   const struct resolve_user *u, struct err *e)
+/* vsnprintf into a new allocation: messages are never cut. NULL on ENOMEM. */
+static char *vfmt_alloc(const char *fmt, va_list ap)
 {
-	struct envsane es;
-	struct runas self = {0};
-	(void)cfg;
+	va_list aq;
+	int n;
+	char *s;
 
-	if (base_env(&sp->envp) < 0)
-		return err_set(e, ENOMEM, "out of memory");
-	/* HOME and HF_HOME that the service's user can write (DESIGN.md §3). */
-	if (envsane_plan(&es, env_get(sp->envp, "HOME"), env_get(sp->envp, "HF_HOME"),
-			 u && u->home[0] ? u->home : NULL, u ? &u->as : &self, e) < 0)
-		return err_wrap(e, "service %s: HOME", sc->name);
-	if (es.home_replaced)
-		log_info("[%s] HOME=%s (%s)", sc->name, es.home, es.home_reason);
-	if (es.hf_home_warning[0])
-		log_warn("[%s] %s", sc->name, es.hf_home_warning);
-	if (es.home_create &&
-	    envsane_apply(&es, u ? u->as.uid : getuid(), u ? u->as.gid : getgid(), e) < 0)
-		return err_wrap(e, "service %s", sc->name);
-	if (env_set(&sp->envp, "HOME", es.home) < 0 ||
-	    (es.hf_home[0] && env_set(&sp->envp, "HF_HOME", es.hf_home) < 0))
-		return err_set(e, ENOMEM, "out of memory");
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !(s = malloc((size_t)n + 1)))
+		return NULL;
+	(void)vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+/* The first error of a service wins; -1 only when out of memory. */
+static int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sp->error)
+		return 0;
+	va_start(ap, fmt);
+	sp->error = vfmt_alloc(fmt, ap);
+	va_end(ap);
+	if (hint)
+		sp->hint = strdup(hint);
+	return sp->error && (!hint || sp->hint) ? 0 : -1;
+}
+
+static int svc_warn(struct svc_plan *sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int svc_warn(struct svc_plan *sp, const char *fmt, ...)
+{
+	size_t n = strv_len(sp->warnings);
+	char **v = realloc(sp->warnings, (n + 2) * sizeof(*v));
+	va_list ap;
+
+	if (!v)
+		return -1;
+	sp->warnings = v;
+	va_start(ap, fmt);
+	v[n] = vfmt_alloc(fmt, ap);
+	va_end(ap);
+	v[n + 1] = NULL;
+	return v[n] ? 0 : -1;
+}
+
+/* 0, or the errno that creating dir (and the missing directories above it)
+ * would fail with, as hfinit: the nearest existing ancestor must be writable. */
+static int create_errno(const char *dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
+		return ENAMETOOLONG;
+	while (stat(p, &st) != 0) {
+		char *slash = strrchr(p, '/');
+		if (errno != ENOENT || !slash)
+			return errno ? errno : ENOENT;
+		if (slash == p)
+			p[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!S_ISDIR(st.st_mode))
+		return ENOTDIR;
+	return access(p, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+/* When HOME cannot be made: keep an existing inherited or passwd HOME (it
+ * can still be read), else the path that could not be created. */
+static void home_keep(struct envsane *es, const char *inherited, const char *pw_home)
+{
+	struct stat st;
+	const char *keep = NULL;
+
+	if (inherited && inherited[0] && stat(inherited, &st) == 0 && S_ISDIR(st.st_mode))
+		keep = inherited;
+	else if (pw_home && pw_home[0] && stat(pw_home, &st) == 0 && S_ISDIR(st.st_mode))
+		keep = pw_home;
+	if (keep)
+		fmt_trunc(es->home, sizeof(es->home), "%s", keep);
+	if (es->hf_home_default)
+		fmt_trunc(es->hf_home, sizeof(es->hf_home), "%s/.cache/huggingface",
+			  strcmp(es->home, "/") == 0 ? "" : es->home);
+}
+
+#define HOME_RO_HINT                                                                       \
+	"give it a writable /tmp (docker run --tmpfs /tmp, or a Kubernetes emptyDir volume " \
+	"at /tmp) or set HOME to a writable directory"
+
+/* HOME and HF_HOME that the service's user can write (docs/supervise.md):
+ * a usable inherited HOME, else the passwd home of the uid it runs as, else
+ * a fallback under /tmp. One that cannot be made is a warning, not a failure. */
+static int svc_home(struct svc_plan *sp, enum plan_mode mode)
+{
+	const char *inherited = env_get(sp->envp, "HOME");
+	const char *pw_home = sp->user.home[0] ? sp->user.home : NULL;
+	struct runas self = {0};
+	struct envsane *es = &sp->env;
+	struct err e;
+	int err = 0;
+
+	if (envsane_plan(es, inherited, env_get(sp->envp, "HF_HOME"), pw_home,
+			 sp->set_ids ? &sp->user.as : &self, &e) < 0)
+		return svc_fail(sp, NULL, "HOME: %s", e.msg);
+	if (mode == PLAN_START && es->home_replaced)
+		log_info("[%s] HOME=%s (%s)", sp->conf->name, es->home, es->home_reason);
+	if (es->hf_home_warning[0] && svc_warn(sp, "%s", es->hf_home_warning) < 0)
+		return -1;
+	if (es->home_create) {
+		if (mode == PLAN_START) {
+			if (envsane_apply(es, sp->set_ids ? sp->uid : getuid(),
+					  sp->set_ids ? sp->gid : getgid(), &e) < 0)
+				err = e.code ? e.code : EIO;
+		} else {
+			err = create_errno(es->home);
+		}
+	}
+	if (err) {
+		char want[PATH_MAX];
+
+		fmt_trunc(want, sizeof(want), "%s", es->home);
+		sp->home_unusable = true;
+		home_keep(es, inherited, pw_home);
+		if (svc_warn(sp, "HOME: cannot create %s: %s; it runs with HOME=%s, not writable (%s)",
+			     want, strerror(err), es->home, HOME_RO_HINT) < 0)
+			return -1;
+	}
+	if (env_set(&sp->envp, "HOME", es->home) < 0 ||
+	    (es->hf_home[0] && env_set(&sp->envp, "HF_HOME", es->hf_home) < 0))
+		return -1;
+	return 0;
+}
+
+static int svc_env(const struct service_conf *sc, struct svc_plan *sp, enum plan_mode mode)
+{
+	struct err e;
+
+	if (base_env(&sp->envp) < 0 || svc_home(sp, mode) < 0)
+		return -1;
 	if (sp->python && resolve_wants_unbuffered(sc->env) &&
 	    env_set(&sp->envp, "PYTHONUNBUFFERED", "1") < 0)
-		return err_set(e, ENOMEM, "out of memory");
-	if (sc->env_file && env_file_load(sc->env_file, &sp->envp, e) < 0)
-		return err_wrap(e, "service %s", sc->name);
+		return -1;
+	if (sc->env_file && env_file_load(sc->env_file, &sp->envp, &e) < 0) {
+		if (e.code == ENOMEM)
+			return -1;
+		char hint[96];
+		fmt_trunc(hint, sizeof(hint), "fix the file, or `env_file =` (line %d)",
+			  sc->env_file_line);
+		if (svc_fail(sp, hint, "%s", e.msg) < 0)
+			return -1;
+	}
 	for (char **kv = sc->env; kv && *kv; kv++)
 		if (env_set_kv(&sp->envp, *kv) < 0)
-			return err_set(e, ENOMEM, "out of memory");
+			return -1;
 	if (!sp->envp && env_set(&sp->envp, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
-		return err_set(e, ENOMEM, "out of memory");
+		return -1;
 	sp->path = (char *)env_get(sp->envp, "PATH");
 	return 0;
 }
@@ -196,179 +211,307 @@ fail:
 	return NULL;
 }
 
-/* Append formatted text to buf (NUL-terminated), truncating what does not fit. */
-static void append(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t cap, const char *fmt, ...)
+/* The user a service runs as. As root: looked up, switched to. Not root:
+ * fine when it is ourselves; another uid cannot be switched to, and the
+ * service runs as ours, with a warning (the same in check and at start). */
+static int svc_user(const struct config *cfg, const struct service_conf *sc, struct svc_plan *sp)
 {
-	size_t n = strlen(buf);
-	va_list ap;
+	struct err e;
+	int line = sc->user_line ? sc->user_line : sc->group_line;
+	const char *key = sc->user ? "user" : "group";
+	const char *val = sc->user ? sc->user : sc->group;
+	struct passwd *pw;
 
-	if (n + 1 >= cap)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(buf + n, cap - n, fmt, ap) < 0)
-		buf[n] = '\0';
-	va_end(ap);
+	resolve_user_self(&sp->user);
+	pw = getpwuid(getuid());
+	if (pw && pw->pw_dir)
+		fmt_trunc(sp->user.home, sizeof(sp->user.home), "%s", pw->pw_dir);
+	if (!sc->user && !sc->group)
+		return 0;
+	sp->has_user = true;
+	struct resolve_user u;
+	if (resolve_user_lookup(sc->user ? sc->user : "0", sc->group, &u, &e) < 0) {
+		if (geteuid() != 0)
+			return svc_warn(sp, "%s = %s: %s; hfinit runs as uid %u, not root, and it runs as that",
+					key, val, e.msg, (unsigned)geteuid());
+		char hint[160];
+		fmt_trunc(hint, sizeof(hint),
+			  "create the user in the image (useradd -m -u 1000 %.40s) or fix `%s =` (line %d)",
+			  sc->user ? sc->user : "NAME", key, line);
+		return svc_fail(sp, hint, "%s:%d: [service:%s] %s: %s", cfg->file, line, sc->name,
+				key, e.msg);
+	}
+	if (!sc->user)
+		u.as.uid = geteuid(); /* group only: stay ourselves */
+	if (geteuid() != 0) {
+		if (u.as.uid != geteuid() || u.as.gid != getegid())
+			return svc_warn(sp,
+					"%s = %s (uid %u gid %u): hfinit runs as uid %u gid %u, not root: "
+					"it cannot switch, the service runs as uid %u",
+					key, val, (unsigned)u.as.uid, (unsigned)u.as.gid,
+					(unsigned)geteuid(), (unsigned)getegid(), (unsigned)geteuid());
+		u.as.switch_ids = 0;
+		sp->user = u;
+		sp->user.as.groups = sp->user.groups;
+		sp->user_ok = true;
+		return 0;
+	}
+	sp->user = u;
+	sp->user.as.switch_ids = 1;
+	sp->user.as.groups = sp->user.groups;
+	sp->user_ok = true;
+	sp->set_ids = true;
+	sp->uid = u.as.uid;
+	sp->gid = u.as.gid;
+	sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
+	memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));
+	return 0;
 }
 
-/* Every candidate and its verdict, for the failure message. */
-static void python_failure(const struct python_plan *pp, struct err *e)
+/* Every set-up step of spawn() (workdir, rlimits, oom_score_adj, the user
+ * switch) run in a child that stops before exec: a step that cannot succeed
+ * is known before anything starts, tested as the service's user. */
+static int svc_setup_probe(const struct service_conf *sc, struct svc_plan *sp)
 {
-	e->code = ENOENT;
-	e->msg[0] = '\0';
-	append(e->msg, sizeof(e->msg), "no working Python: %s", pp->error);
+	struct spawn_req r;
+	struct err e;
+	int hint;
+	pid_t pid;
+
+	spawn_req_init(&r);
+	r.dry_run = true;
+	r.file = sp->file;
+	r.argv = sp->argv;
+	r.envp = sp->envp;
+	r.path = sp->path;
+	r.workdir = sc->workdir;
+	r.set_ids = sp->set_ids;
+	r.uid = sp->uid;
+	r.gid = sp->gid;
+	r.groups = sp->groups;
+	r.ngroups = sp->ngroups;
+	r.umask = sc->has_umask ? (int)sc->umask : -1;
+	r.oom_score_adj = sc->has_oom_score_adj ? sc->oom_score_adj : SPAWN_NO_OOM_ADJ;
+	for (int i = 0; i < CRL_COUNT && r.nrlimits < SPAWN_MAX_RLIMITS; i++) {
+		const struct rlimit_conf *rc = &sc->rlimits[i];
+		struct spawn_rlimit *l = &r.rlimits[r.nrlimits];
+		if (!rc->set)
+			continue;
+		l->resource = rc->resource;
+		l->name = config_rlimit_name((enum config_rlimit)i);
+		l->lim.rlim_cur = rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
+		l->lim.rlim_max = rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
+		r.nrlimits++;
+	}
+	if (spawn(&r, &pid, &hint, &e) == 0)
+		return 0;
+	if (hint != SPAWN_HINT_SETUP)
+		return 0; /* a transient failure (fork, pipe): the real start will tell */
+	return svc_fail(sp, NULL, "%s", e.msg);
+}
+
+static int svc_program(const struct plan *plan, const struct service_conf *sc,
+		       struct svc_plan *sp)
+{
+	const char *py = plan->python.chosen >= 0 ? plan->python.cands[plan->python.chosen].path
+						  : "python3";
+	struct err e;
+
+	if (!sp->python) {
+		sp->file = strdup(sc->command[0]);
+		sp->argv = argv_build(NULL, NULL, sc->command);
+		return sp->file && sp->argv ? 0 : -1;
+	}
+	if (!sp->error &&
+	    resolve_script(sc->script, plan->app_dirs, sp->set_ids ? &sp->user.as : NULL, &sp->spl,
+			   &e) < 0)
+		return svc_fail(sp, NULL, "script %s: %s", sc->script, e.msg);
+	if (!sp->error && !sp->spl.found) {
+		char hint[320];
+		fmt_trunc(hint, sizeof(hint),
+			  "set app_dirs in [hfinit] to the directory that holds it, or fix "
+			  "`script =` (line %d); `hfinit check` lists every path tried",
+			  sc->script_line);
+		if (svc_fail(sp, hint, "script %s not found (%zu paths tried)", sc->script,
+			     sp->spl.ntried) < 0)
+			return -1;
+	}
+	sp->script = strdup(sp->spl.found ? sp->spl.path : sc->script);
+	sp->file = strdup(py);
+	sp->argv = argv_build(py, sp->script, sc->args);
+	return sp->file && sp->argv && sp->script ? 0 : -1;
+}
+
+/* The distinct users the Python services run as (ourselves included when
+ * some run as us and others as another user); none: as ourselves. */
+static size_t python_users(const struct plan *plan, struct resolve_user *users)
+{
+	size_t n = 0;
+	bool self = false;
+
+	for (size_t i = 0; i < plan->nsvcs; i++) {
+		const struct svc_plan *sp = &plan->svcs[i];
+		bool seen = false;
+		if (!sp->python || sp->error)
+			continue;
+		if (!sp->set_ids || (sp->uid == 0 && sp->gid == 0)) {
+			self = true;
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			seen |= users[k].as.uid == sp->uid && users[k].as.gid == sp->gid;
+		if (!seen) {
+			users[n] = sp->user;
+			users[n].as.groups = users[n].groups;
+			n++;
+		}
+	}
+	if (self && n > 0)
+		resolve_user_self(&users[n++]);
+	return n;
+}
+
+/* The first candidate that looks intended (a venv) rejected before the
+ * chosen one; -1 if none. */
+int plan_python_skipped(const struct python_plan *pp)
+{
+	for (int i = 0; i < pp->chosen; i++) {
+		const struct py_candidate *c = &pp->cands[i];
+		bool venv = strcmp(c->source, "VIRTUAL_ENV") == 0 ||
+			    strcmp(c->source, "UV_PROJECT_ENVIRONMENT") == 0 ||
+			    strcmp(c->source, "venv") == 0;
+		if (venv && c->verdict != PV_UNSET && c->verdict != PV_MISSING)
+			return i;
+	}
+	return -1;
+}
+
+void plan_python_skipped_text(const struct python_plan *pp, int i, char *buf, size_t n)
+{
+	const struct py_candidate *c = &pp->cands[i], *ch = &pp->cands[pp->chosen];
+	char d[1024], who[48] = "";
+
+	py_candidate_describe(c, d, sizeof(d));
+	if (!strstr(c->detail, "(as user"))
+		fmt_trunc(who, sizeof(who), " (as uid %u)", (unsigned)geteuid());
+	fmt_trunc(buf, n, "python: %.1024s (%s) skipped: %s%s; using %.1024s (Python %s, from %s)",
+		  c->path, c->source, d, who, ch->path, ch->version, ch->source);
+}
+
+static void python_log(const struct python_plan *pp, bool required)
+{
+	enum log_level lvl = required ? LOG_LVL_ERROR : LOG_LVL_WARN;
+
+	log_msg(lvl, "no working Python: %s", pp->error);
 	for (size_t i = 0; i < pp->ncands; i++) {
-		char d[512];
+		char d[1024];
 		py_candidate_describe(&pp->cands[i], d, sizeof(d));
-		append(e->msg, sizeof(e->msg), "\n  %-22s %s: %s", pp->cands[i].source,
-		       pp->cands[i].path[0] ? pp->cands[i].path : "-", d);
+		log_msg(lvl, "  %-22s %s: %s", pp->cands[i].source,
+			pp->cands[i].path[0] ? pp->cands[i].path : "-", d);
 	}
 	if (pp->hint[0])
-		append(e->msg, sizeof(e->msg), "\n  hint: %s", pp->hint);
+		log_msg(lvl, "  hint: %s", pp->hint);
 }
 
-static void script_failure(const struct service_conf *sc, const struct script_plan *sp,
-			   struct err *e)
+static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mode mode,
+		       struct err *e)
 {
-	e->code = ENOENT;
-	e->msg[0] = '\0';
-	append(e->msg, sizeof(e->msg), "service %s: script %s not found; tried:", sc->name,
-	       sc->script);
-	for (size_t i = 0; i < sp->ntried; i++)
-		append(e->msg, sizeof(e->msg), "\n  %s: %s", sp->tried[i].path,
-		       script_verdict_name(sp->tried[i].verdict));
-	append(e->msg, sizeof(e->msg),
-	       "\n  hint: set app_dirs in [hfinit] to the directory that holds it, or give an "
-	       "absolute path; run `hfinit check` for details");
+	struct resolve_user *users = calloc(plan->nsvcs + 1, sizeof(*users));
+	struct python_opts po = {0};
+	bool required = false;
+	int rc;
+
+	if (!users)
+		return err_set(e, ENOMEM, "out of memory");
+	po.conf_python = cfg->python;
+	po.timeout_ms = (int)cfg->python_timeout_ms;
+	po.app_dirs = plan->app_dirs;
+	po.users = users;
+	po.nusers = python_users(plan, users);
+	po.check_all = mode == PLAN_CHECK;
+	rc = resolve_python(&po, &plan->python, e);
+	free(users);
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < plan->nsvcs; i++)
+		required |= plan->svcs[i].python && plan->svcs[i].conf->required;
+	if (plan->python.chosen < 0) {
+		if (mode == PLAN_START)
+			python_log(&plan->python, required);
+		for (size_t i = 0; i < plan->nsvcs; i++)
+			if (plan->svcs[i].python &&
+			    svc_fail(&plan->svcs[i],
+				     "see the Python candidates above, or run `hfinit check`",
+				     "no working Python to run it") < 0)
+				return err_set(e, ENOMEM, "out of memory");
+		return 0;
+	}
+	if (mode == PLAN_START) {
+		const struct py_candidate *c = &plan->python.cands[plan->python.chosen];
+		int sk = plan_python_skipped(&plan->python);
+		log_info("python: %s (%s, from %s)", c->path, c->version, c->source);
+		if (sk >= 0) {
+			char w[3072];
+			plan_python_skipped_text(&plan->python, sk, w, sizeof(w));
+			log_warn("%s", w);
+		}
+	}
+	return 0;
 }
 
-int plan_build(const struct config *cfg, struct plan *plan, struct err *e)
+static void svc_log_warnings(const struct svc_plan *sp)
 {
-	struct resolve_user *users = NULL;     /* distinct users of Python services */
-	struct resolve_user *svc_users = NULL; /* each service's user, when set_ids */
-	size_t nusers = 0;
-	bool root = geteuid() == 0;
-	int rc = -1;
+	for (char **w = sp->warnings; w && *w; w++)
+		log_warn("[%s] %s", sp->conf->name, *w);
+}
 
+int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode, struct err *e)
+{
 	memset(plan, 0, sizeof(*plan));
 	plan->python.chosen = -1;
 	plan->svcs = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*plan->svcs));
-	users = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*users));
-	svc_users = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*svc_users));
-	if (!plan->svcs || !users || !svc_users) {
-		err_set(e, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!plan->svcs)
+		return err_set(e, ENOMEM, "out of memory");
 	plan->nsvcs = cfg->nservices;
 	if (resolve_app_dirs(cfg->app_dirs, &plan->app_dirs, e) < 0)
-		goto out;
-
+		goto fail;
 	/* Users first: Python is verified as each user a Python service runs as. */
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_conf *sc = &cfg->services[i];
 		struct svc_plan *sp = &plan->svcs[i];
-		sp->conf = sc;
-		sp->python = sc->script != NULL;
-		if (!sc->user && !sc->group)
-			continue;
-		if (!root) {
-			log_info("[%s] not root: user/group ignored, runs as uid %d", sc->name,
-				 (int)getuid());
-			continue;
-		}
-		struct resolve_user u;
-		if (resolve_user_lookup(sc->user ? sc->user : "0", sc->group, &u, e) < 0) {
-			err_wrap(e, "%s:%d: [service:%s] user", cfg->file,
-				 sc->user_line ? sc->user_line : sc->group_line, sc->name);
-			goto out;
-		}
-		sp->set_ids = true;
-		sp->uid = u.as.uid;
-		sp->gid = u.as.gid;
-		sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
-		memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));
-		/* runas.groups points into u.groups: each copy points into its own. */
-		svc_users[i] = u;
-		svc_users[i].as.groups = svc_users[i].groups;
-		if (sp->python) {
-			bool seen = false;
-			for (size_t k = 0; k < nusers; k++)
-				seen |= users[k].as.uid == u.as.uid && users[k].as.gid == u.as.gid;
-			if (!seen) {
-				users[nusers] = u;
-				users[nusers].as.groups = users[nusers].groups;
-				nusers++;
-			}
-		}
+		sp->conf = &cfg->services[i];
+		sp->python = sp->conf->script != NULL;
+		plan->python_needed |= sp->python;
+		if (svc_user(cfg, sp->conf, sp) < 0)
+			goto oom;
 	}
-	for (size_t i = 0; i < cfg->nservices; i++)
-		plan->python_needed |= plan->svcs[i].python;
-
-	if (plan->python_needed) {
-		struct python_opts po = {0};
-		po.conf_python = cfg->python;
-		po.timeout_ms = (int)cfg->python_timeout_ms;
-		po.app_dirs = plan->app_dirs;
-		po.users = users;
-		po.nusers = nusers;
-		if (resolve_python(&po, &plan->python, e) < 0)
-			goto out;
-		if (plan->python.chosen < 0) {
-			python_failure(&plan->python, e);
-			goto out;
-		}
-		log_info("python: %s (%s, from %s)", plan->python.cands[plan->python.chosen].path,
-			 plan->python.cands[plan->python.chosen].version,
-			 plan->python.cands[plan->python.chosen].source);
-	}
-
+	if (plan->python_needed && plan_python(cfg, plan, mode, e) < 0)
+		goto fail;
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_conf *sc = &cfg->services[i];
 		struct svc_plan *sp = &plan->svcs[i];
-		/* HOME and the script are checked as the user the service runs as. */
-		struct resolve_user *u = sp->set_ids ? &svc_users[i] : NULL;
-		if (sp->python) {
-			struct script_plan spl;
-			struct runas as = {0};
-			if (sp->set_ids) {
-				as.switch_ids = 1;
-				as.uid = sp->uid;
-				as.gid = sp->gid;
-				as.groups = sp->groups;
-				as.ngroups = sp->ngroups;
-			}
-			if (resolve_script(sc->script, plan->app_dirs, sp->set_ids ? &as : NULL,
-					   &spl, e) < 0)
-				goto out;
-			if (!spl.found) {
-				script_failure(sc, &spl, e);
-				script_plan_free(&spl);
-				goto out;
-			}
-			sp->script = strdup(spl.path);
-			script_plan_free(&spl);
-			const char *py = plan->python.cands[plan->python.chosen].path;
-			sp->file = strdup(py);
-			sp->argv = argv_build(py, sp->script, sc->args);
-		} else {
-			sp->file = strdup(sc->command[0]);
-			sp->argv = argv_build(NULL, NULL, sc->command);
-		}
-		if (!sp->file || !sp->argv || (sp->python && !sp->script)) {
-			err_set(e, ENOMEM, "out of memory");
-			goto out;
-		}
-		if (svc_env(cfg, sc, sp, u, e) < 0)
-			goto out;
+		if (svc_program(plan, sc, sp) < 0 || svc_env(sc, sp, mode) < 0)
+			goto oom;
+		if (!sp->error && svc_setup_probe(sc, sp) < 0)
+			goto oom;
+		if (mode == PLAN_START)
+			svc_log_warnings(sp);
 	}
-	rc = 0;
-out:
-	free(users);
-	free(svc_users);
-	if (rc < 0)
-		plan_free(plan);
-	return rc;
+	return 0;
+oom:
+	err_set(e, ENOMEM, "out of memory");
+fail:
+	plan_free(plan);
+	return -1;
+}
+
+void plan_log_failure(const struct svc_plan *sp)
+{
+	log_error("[%s] cannot start: %s", sp->conf->name, sp->error);
+	for (size_t k = 0; sp->python && !sp->spl.found && k < sp->spl.ntried; k++)
+		log_error("[%s]   %s: %s", sp->conf->name, sp->spl.tried[k].path,
+			  script_verdict_name(sp->spl.tried[k].verdict));
+	if (sp->hint)
+		log_info("[%s] hint: %s", sp->conf->name, sp->hint);
 }
 
 void plan_free(struct plan *plan)
@@ -377,12 +520,28 @@ void plan_free(struct plan *plan)
 		struct svc_plan *sp = &plan->svcs[i];
 		free(sp->file);
 		free(sp->script);
+		free(sp->error);
+		free(sp->hint);
+		strv_free(sp->warnings);
 		strv_free(sp->argv);
 		strv_free(sp->envp);
+		script_plan_free(&sp->spl);
 	}
 	free(plan->svcs);
 	resolve_strv_free(plan->app_dirs);
 	python_plan_free(&plan->python);
 	memset(plan, 0, sizeof(*plan));
 	plan->python.chosen = -1;
+}
+
+bool plan_required_failed(const struct plan *plan)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < plan->nsvcs; i++)
+		if (plan->svcs[i].error && plan->svcs[i].conf->required) {
+			plan_log_failure(&plan->svcs[i]);
+			any = true;
+		}
+	return any;
 }

@@ -1,6 +1,7 @@
 /* The plan: what each service will run, decided once at start-up from the
- * config and the resolution (DESIGN.md §3), and never changed after. The
- * supervisor only reads it. */
+ * config and the resolution (docs/supervise.md), and never changed after. The
+ * supervisor only reads it. `hfinit check` builds the same plan in its
+ * collect-every-verdict mode, so check and start cannot disagree. */
 #ifndef HFINIT_PLAN_H
 #define HFINIT_PLAN_H
 
@@ -9,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "envsane.h"
 #include "err.h"
 #include "resolve.h"
 
@@ -25,6 +27,22 @@ struct svc_plan {
 	gid_t gid;
 	gid_t groups[RESOLVE_MAX_GROUPS];
 	size_t ngroups;
+	/* The verdicts. error: NULL, or why the service cannot be set up (one
+	 * line; the service fails at once, without retries); hint: what to do. */
+	char *error;
+	char *hint;
+	char **warnings; /* NULL-terminated or NULL: it runs, but not as configured */
+	bool has_user;	 /* user = or group = given */
+	bool user_ok;	 /* looked up, and hfinit can be that user (or switch to it) */
+	struct resolve_user user; /* when user_ok (also when not switching) */
+	struct script_plan spl;	  /* python services: every path tried */
+	struct envsane env;	  /* HOME and HF_HOME as decided */
+	bool home_unusable;	  /* HOME could not be created: it runs with env.home anyway */
+};
+
+enum plan_mode {
+	PLAN_START, /* log decisions, create HOME, stop early where nothing more is needed */
+	PLAN_CHECK, /* no logs, nothing created; every Python candidate evaluated */
 };
 
 struct plan {
@@ -35,14 +53,31 @@ struct plan {
 	bool python_needed;
 };
 
-/* 0 with plan filled; -1 with e: the message says what could not be resolved
- * (python, a script, a user, an env_file) with every path tried, and a hint. */
-int plan_build(const struct config *cfg, struct plan *plan, struct err *e);
+/* 0 with plan filled: a service that cannot be set up (python, a script, a
+ * user, an env_file, a set-up step such as oom_score_adj) has its error set;
+ * -1 with e only when planning itself could not run (out of memory). */
+int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode, struct err *e);
 void plan_free(struct plan *plan);
+/* Log why a service cannot be set up: its error, the script paths tried,
+ * the hint. */
+void plan_log_failure(const struct svc_plan *sp);
+/* Logs every required service that cannot be set up; true if there is one. */
+bool plan_required_failed(const struct plan *plan);
+/* A candidate that looks intended (a venv) rejected before the chosen one:
+ * its index, or -1; and the one warning line that says so. */
+int plan_python_skipped(const struct python_plan *pp);
+void plan_python_skipped_text(const struct python_plan *pp, int i, char *buf, size_t n);
 
 /* Append or replace NAME=VALUE in a NULL-terminated, malloc'd environment. */
 int env_set(char ***envp, const char *name, const char *value);
 /* The value of name in envp, or NULL. */
 const char *env_get(char *const *envp, const char *name);
+/* env_set with a "NAME=VALUE" string (copied). */
+int env_set_kv(char ***envp, const char *kv);
+/* A variable of hfinit's own that services do not inherit (HFINIT_CONFIG, NOTIFY_SOCKET, ...). */
+bool env_is_own(const char *kv);
+/* Add the K=V lines of file to envp: blank lines and # comments skipped, an
+ * "export " prefix allowed, values may be quoted. -1 with e naming file:line. */
+int env_file_load(const char *file, char ***envp, struct err *e);
 
 #endif

@@ -27,11 +27,13 @@ enum spawn_step {
 	STEP_NNP,
 	STEP_SECCOMP,
 	STEP_EXEC,
+	STEP_DRY_RUN_DONE, /* dry run: every step before exec succeeded */
 };
 
 struct child_report {
 	int step;
 	int err;
+	int idx; /* the rlimit that failed */
 };
 
 void spawn_req_init(struct spawn_req *r)
@@ -104,9 +106,9 @@ void reset_signal_dispositions(void)
 			(void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
 }
 
-static _Noreturn void child_fail(int pipefd, int step, int err)
+static _Noreturn void child_fail_at(int pipefd, int step, int err, int idx)
 {
-	struct child_report rep = {step, err};
+	struct child_report rep = {step, err, idx};
 	ssize_t w;
 
 	do
@@ -114,7 +116,12 @@ static _Noreturn void child_fail(int pipefd, int step, int err)
 	while (w < 0 && errno == EINTR);
 	if (step == STEP_EXEC)
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
-	_exit(1);
+	_exit(step == STEP_DRY_RUN_DONE ? 0 : 1);
+}
+
+static _Noreturn void child_fail(int pipefd, int step, int err)
+{
+	child_fail_at(pipefd, step, err, 0);
 }
 
 /* Put fd at number target, without O_CLOEXEC. */
@@ -189,7 +196,7 @@ static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 		(void)umask((mode_t)r->umask);
 	for (size_t i = 0; i < r->nrlimits; i++)
 		if (setrlimit(r->rlimits[i].resource, &r->rlimits[i].lim) < 0)
-			child_fail(pipefd, STEP_RLIMIT, errno);
+			child_fail_at(pipefd, STEP_RLIMIT, errno, (int)i);
 	if (r->oom_score_adj != SPAWN_NO_OOM_ADJ) {
 		char num[16];
 		int n = 0, v = r->oom_score_adj, neg = v < 0;
@@ -220,6 +227,10 @@ static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, r->sigmask ? r->sigmask : &empty, NULL) < 0)
 		child_fail(pipefd, STEP_SIGMASK, errno);
+	/* A dry run stops here: the filter is the kernel's to accept (sandbox.c
+	 * checks that), and one that denies write(2) would eat the report. */
+	if (r->dry_run)
+		child_fail(pipefd, STEP_DRY_RUN_DONE, 0);
 	/* Last before exec: nothing after this allocates or needs a denied call. */
 	if (r->seccomp) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -245,6 +256,74 @@ static const char *step_name(int step)
 	if (step > 0 && step < (int)(sizeof(names) / sizeof(names[0])) && names[step])
 		return names[step];
 	return "spawn";
+}
+
+/* A set-up step that fails the same way on every attempt. */
+static bool setup_permanent(int step, int err)
+{
+	bool perm = err == EPERM || err == EACCES;
+
+	switch (step) {
+	case STEP_CHDIR:
+		return perm || err == ENOENT || err == ENOTDIR;
+	case STEP_RLIMIT:
+		return perm || err == EINVAL;
+	case STEP_OOM:
+	case STEP_GROUPS:
+	case STEP_GID:
+	case STEP_UID:
+		return perm;
+	default:
+		return false;
+	}
+}
+
+static int rlimit_error(const struct spawn_req *r, const struct child_report *rep, struct err *e)
+{
+	const struct spawn_rlimit *l = &r->rlimits[rep->idx];
+	const char *name = l->name ? l->name : "?";
+	struct rlimit cur;
+	char hard[24] = "unlimited";
+
+	if (rep->err == EINVAL)
+		return err_set(e, rep->err, "rlimit_%s: %s (the soft limit is above the hard one)",
+			       name, strerror(rep->err));
+	if (getrlimit(l->resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY)
+		snprintf(hard, sizeof(hard), "%llu", (unsigned long long)cur.rlim_max);
+	return err_set(e, rep->err,
+		       "rlimit_%s: %s (above the hard limit hfinit has, %s; raising it needs "
+		       "CAP_SYS_RESOURCE: lower the value or remove the key)",
+		       name, strerror(rep->err), hard);
+}
+
+/* The failed step as the config key that asked for it, with what to do. */
+static int setup_error(const struct spawn_req *r, const struct child_report *rep, struct err *e)
+{
+	const char *why = strerror(rep->err);
+	bool perm = rep->err == EPERM || rep->err == EACCES;
+
+	switch (rep->step) {
+	case STEP_CHDIR:
+		return err_set(e, rep->err, "workdir = %s: %s%s", r->workdir, why,
+			       perm ? " (the service's user cannot enter it)"
+				    : " (create it in the image or fix the key)");
+	case STEP_OOM:
+		return err_set(e, rep->err, "oom_score_adj = %d: %s%s", r->oom_score_adj, why,
+			       perm ? " (lowering needs CAP_SYS_RESOURCE; remove the key or raise it)"
+				    : "");
+	case STEP_RLIMIT:
+		return rlimit_error(r, rep, e);
+	case STEP_GROUPS:
+	case STEP_GID:
+	case STEP_UID:
+		return err_set(e, rep->err, "user: %s to uid %u gid %u: %s%s", step_name(rep->step),
+			       (unsigned)r->uid, (unsigned)r->gid, why,
+			       perm ? " (switching users needs CAP_SETUID and CAP_SETGID: keep "
+				      "them, or remove `user =`)"
+				    : "");
+	default:
+		return err_set(e, rep->err, "%s %s: %s", step_name(rep->step), r->file, why);
+	}
 }
 
 int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e)
@@ -284,11 +363,15 @@ int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e)
 		;
 	if (n != (ssize_t)sizeof(rep))
 		return err_set(e, EIO, "spawn %s: lost the child's report", r->file);
+	if (rep.step == STEP_DRY_RUN_DONE) {
+		*pid = 0;
+		return 0;
+	}
 	if (rep.step == STEP_EXEC)
 		*exit_hint = rep.err == ENOENT || rep.err == ENOTDIR ? 127 : 126;
-	if (rep.step == STEP_CHDIR)
-		return err_set(e, rep.err, "chdir %s: %s", r->workdir, strerror(rep.err));
-	return err_set(e, rep.err, "%s %s: %s", step_name(rep.step), r->file, strerror(rep.err));
+	else if (setup_permanent(rep.step, rep.err))
+		*exit_hint = SPAWN_HINT_SETUP;
+	return setup_error(r, &rep, e);
 
 fail_pipe:
 	if (devnull >= 0)

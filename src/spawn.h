@@ -18,7 +18,8 @@
 #define SPAWN_MAX_RLIMITS 16
 
 struct spawn_rlimit {
-	int resource; /* RLIMIT_* */
+	int resource;	  /* RLIMIT_* */
+	const char *name; /* the config key's suffix ("nofile"), for messages; may be NULL */
 	struct rlimit lim;
 };
 
@@ -47,18 +48,23 @@ struct spawn_req {
 	size_t nrlimits;
 	const sigset_t *sigmask;	  /* the mask the child starts with; NULL: empty */
 	const struct sock_fprog *seccomp; /* NULL: no filter; else no_new_privs + this filter */
+	bool dry_run; /* every step up to exec, in a child that then exits: nothing is run */
 };
 
 #define SPAWN_NO_OOM_ADJ (-10000)
+#define SPAWN_HINT_SETUP 2
 
 void spawn_req_init(struct spawn_req *r);
 
 /* Start the process. Returns 0 with *pid set once execve has succeeded; -1 with e
  * filled when any step failed (the child has then exited and been reaped):
  * e->code is the errno, e->msg names the step and path ("exec /app/x: No such file
- * or directory"). *exit_hint is set to 127 (not found) or 126 (cannot execute) for
- * exec failures, 1 for other steps, so callers can report an exit code as a shell
- * would. */
+ * or directory"), or for a set-up step the config key and what to do
+ * ("oom_score_adj = -500: Permission denied (lowering needs CAP_SYS_RESOURCE; ...)").
+ * *exit_hint is set to 127 (not found) or 126 (cannot execute) for exec failures,
+ * SPAWN_HINT_SETUP for a set-up step that fails the same way on every attempt (a
+ * permission error, a missing workdir: retrying is pointless), 1 for other steps.
+ * With r->dry_run, 0 means every step before exec succeeded (*pid is 0). */
 int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e);
 
 /* Close every fd >= lowfd except `keep` (-1: none): close_range, else a loop

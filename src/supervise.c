@@ -110,6 +110,7 @@ struct svc {
 
 	struct loop_timer t_ready, t_delay, t_kill, t_probe;
 	bool killed; /* SIGKILL sent in this teardown */
+	bool setup_failed; /* a set-up step that fails the same way every time: no retry */
 
 	/* readiness / health */
 	int notify_fd;
@@ -795,6 +796,12 @@ static void attempt_failed(struct svc *s)
 {
 	char delay[32];
 
+	if (s->setup_failed) {
+		log_error("[%s] attempt %u of %u failed: %s; not retried (it would fail the same way)",
+			  s->name, s->attempt, s->c->retries, s->last_error);
+		teardown(s, AFTER_FAIL);
+		return;
+	}
 	if (s->attempt < s->c->retries) {
 		fmt_ms(delay, sizeof(delay), s->c->retry_delay_ms);
 		log_warn("[%s] attempt %u of %u failed: %s; next attempt in %s", s->name,
@@ -845,6 +852,11 @@ static void svc_start(struct svc *s)
 	s->killed = false;
 	s->after = AFTER_NONE;
 
+	if (s->p->error) { /* found by the planner: cannot be set up */
+		set_error(s, "setup", s->p->hint, "%s", s->p->error);
+		s->setup_failed = true;
+		goto failed;
+	}
 	if (make_pipe(po) < 0 || make_pipe(pe) < 0) {
 		set_error(s, "spawn", NULL, "pipe: %s", strerror(errno));
 		goto failed;
@@ -903,6 +915,7 @@ static void svc_start(struct svc *s)
 		if (!rc->set)
 			continue;
 		r.rlimits[r.nrlimits].resource = rc->resource;
+		r.rlimits[r.nrlimits].name = config_rlimit_name((enum config_rlimit)i);
 		r.rlimits[r.nrlimits].lim.rlim_cur =
 		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
 		r.rlimits[r.nrlimits].lim.rlim_max =
@@ -912,6 +925,10 @@ static void svc_start(struct svc *s)
 	if (spawn(&r, &pid, &hint, &e) < 0) {
 		struct diagnosis d;
 		char text[64];
+		if (hint == SPAWN_HINT_SETUP) {
+			s->setup_failed = true;
+			hint = 1;
+		}
 		bool diag = describe_exit(hint << 8, false, NULL, text, sizeof(text), &d);
 		set_error(s, diag ? d.category : "spawn", diag ? d.hint : NULL, "%s", e.msg);
 		s->has_exit = true;

@@ -78,9 +78,18 @@ int cmd_supervise(int argc, char **argv)
 			  "PR_SET_CHILD_SUBREAPER: orphans will not be reaped");
 	/* The status dir first: services learn it as $HFINIT_STATUS_DIR. */
 	status = status_open(cfg->status_dir);
-	if (plan_build(cfg, &plan, &e) < 0) {
+	if (plan_build(cfg, &plan, PLAN_START, &e) < 0) {
 		log_error("%s", e.msg);
 		status_close(status);
+		config_free(cfg);
+		return 3;
+	}
+	/* A required service that cannot be set up: nothing starts. An optional
+	 * one is failed when its stage comes, and the others run (degraded). */
+	if (plan_required_failed(&plan)) {
+		log_error("a required service cannot be set up: nothing started");
+		status_close(status);
+		plan_free(&plan);
 		config_free(cfg);
 		return 3;
 	}

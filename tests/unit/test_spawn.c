@@ -153,8 +153,41 @@ static void test_exec_failures(void **state)
 	r.file = "/bin/true";
 	r.workdir = "/nonexistent-dir";
 	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
-	assert_int_equal(hint, 1);
-	assert_string_equal(e.msg, "chdir /nonexistent-dir: No such file or directory");
+	assert_int_equal(hint, SPAWN_HINT_SETUP);
+	assert_string_equal(e.msg, "workdir = /nonexistent-dir: No such file or directory (create "
+				   "it in the image or fix the key)");
+}
+
+/* A dry run does every step before exec and runs nothing; a step that cannot
+ * succeed is reported with its key, as permanent. */
+static void test_dry_run(void **state)
+{
+	struct spawn_req r;
+	struct err e = {0};
+	char *argv[] = {"x", NULL};
+	char *envp[] = {NULL};
+	int hint;
+	pid_t pid = -1;
+	(void)state;
+
+	spawn_req_init(&r);
+	r.argv = argv;
+	r.envp = envp;
+	r.file = "/nonexistent/prog"; /* never executed */
+	r.dry_run = true;
+	assert_int_equal(spawn(&r, &pid, &hint, &e), 0);
+	assert_int_equal(pid, 0);
+
+	r.rlimits[0].resource = RLIMIT_NOFILE;
+	r.rlimits[0].name = "nofile";
+	r.rlimits[0].lim.rlim_cur = 64;
+	r.rlimits[0].lim.rlim_max = 32;
+	r.nrlimits = 1;
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	assert_int_equal(hint, SPAWN_HINT_SETUP);
+	assert_int_equal(e.code, EINVAL);
+	assert_string_equal(e.msg, "rlimit_nofile: Invalid argument (the soft limit is above the "
+				   "hard one)");
 }
 
 static void test_path_search(void **state)
@@ -185,6 +218,7 @@ int main(void)
 	    cmocka_unit_test(test_limits_umask_oom),
 	    cmocka_unit_test(test_exec_failures),
 	    cmocka_unit_test(test_path_search),
+	    cmocka_unit_test(test_dry_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
