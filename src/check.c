@@ -4,6 +4,7 @@
 #include "config.h"
 #include "envsane.h"
 #include "json.h"
+#include "plan.h"
 #include "redact.h"
 #include "resolve.h"
 #include "runcmd.h"
@@ -43,16 +44,15 @@ struct missing_mod {
 	int not_found; /* ModuleNotFoundError (else it exists but fails to import) */
 };
 
+/* One service's row: the planner's verdicts (p), and what only check adds
+ * (the command lookup, the `requires` imports). */
 struct svc_check {
 	const struct service_conf *s;
+	const struct svc_plan *p;
 	enum status status;
 	char summary[PATH_MAX + 256];
 	int is_python;
-	int has_user;
-	int user_ok;
-	char user_msg[512];
-	struct resolve_user u;
-	struct script_plan sp;
+	const char *user_msg; /* the user verdict, when not plainly ok */
 	char cmd_found[PATH_MAX];
 	int cmd_err;
 	char workdir_msg[PATH_MAX + 64];
@@ -61,22 +61,21 @@ struct svc_check {
 	char req_msg[1024];
 	struct missing_mod *missing;
 	size_t nmissing;
-	char hints[MAX_HINTS][1024];
+	char *hints[MAX_HINTS]; /* allocated: never cut */
 	int nhints;
 };
 
 struct env_check {
 	char user[64];
-	struct envsane plan;
-	int failed;
-	char msg[512];
+	const struct svc_plan *sp; /* the first service of that user: its HOME decision */
 };
 
 struct report {
 	struct config_location loc;
 	struct config *cfg;
 	char load_error[1024];
-	char **app_dirs;
+
+	struct plan plan; /* built by the start's planner, in its check mode */
 
 	struct statusdir sd;
 	enum status sd_status;
@@ -89,11 +88,9 @@ struct report {
 	int sb_failed;
 	char sb_error[1024];
 
-	struct python_plan py;
 	enum status py_status;
 	int py_needed;
-	struct resolve_user py_users[16];
-	size_t npy_users;
+	int py_skipped; /* a venv rejected before the chosen Python, or -1 */
 
 	struct env_check envs[16];
 	size_t nenvs;
@@ -108,15 +105,20 @@ static void add_hint(struct svc_check *c, const char *fmt, ...)
 
 static void add_hint(struct svc_check *c, const char *fmt, ...)
 {
-	va_list ap;
+	va_list ap, aq;
+	int n;
 
 	if (c->nhints >= MAX_HINTS)
 		return;
 	va_start(ap, fmt);
-	if (vsnprintf(c->hints[c->nhints], sizeof(c->hints[0]), fmt, ap) < 0)
-		c->hints[c->nhints][0] = '\0';
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n >= 0 && (c->hints[c->nhints] = malloc((size_t)n + 1)) != NULL) {
+		(void)vsnprintf(c->hints[c->nhints], (size_t)n + 1, fmt, ap);
+		c->nhints++;
+	}
 	va_end(ap);
-	c->nhints++;
 }
 
 /* --- seccomp ----------------------------------------------------------------- */
@@ -138,43 +140,6 @@ static enum status check_seccomp(char *detail, size_t n)
 }
 
 /* --- helpers ------------------------------------------------------------------- */
-
-static const char *conf_env_get(char *const *env, const char *name)
-{
-	size_t k = strlen(name);
-
-	for (char *const *v = env; v && *v; v++)
-		if (strncmp(*v, name, k) == 0 && (*v)[k] == '=')
-			return *v + k + 1;
-	return NULL;
-}
-
-/* environ with the service's K=V overrides; the strings are not copied. */
-static char **merged_env(char *const *over)
-{
-	size_t n = 0, m = strv_len(over);
-	char **v;
-
-	for (char **e = environ; *e; e++)
-		n++;
-	v = calloc(n + m + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	n = 0;
-	for (char **e = environ; *e; e++) {
-		const char *eq = strchr(*e, '=');
-		int overridden = 0;
-
-		for (size_t i = 0; eq && i < m; i++)
-			if (strncmp(over[i], *e, (size_t)(eq - *e) + 1) == 0)
-				overridden = 1;
-		if (!overridden)
-			v[n++] = *e;
-	}
-	for (size_t i = 0; i < m; i++)
-		v[n++] = over[i];
-	return v;
-}
 
 /* Module name -> pip package, where they differ (the common ones). */
 static const char *pip_name(const char *module)
@@ -213,48 +178,27 @@ static const char requires_code[] =
 
 static void check_requires(struct report *r, struct svc_check *c)
 {
-	const struct py_candidate *py = &r->py.cands[r->py.chosen];
+	const struct py_candidate *py = &r->plan.python.cands[r->plan.python.chosen];
 	size_t nreq = strv_len(c->s->requires), k = 0;
 	char **argv = calloc(nreq + 5, sizeof(*argv));
-	char **envp = NULL, **over = NULL;
-	char dir[PATH_MAX] = "", home_kv[PATH_MAX + 8], hf_kv[PATH_MAX + 16];
+	/* The environment the service gets (HOME, HF_HOME, env_file, env):
+	 * some libraries create cache directories at import time. */
+	char *const *envp = c->p->envp;
+	char dir[PATH_MAX] = "";
 	struct runcmd_spec spec = {.path = py->path, .capture_max = 64 * 1024};
 	struct runcmd_result res;
 	struct err e;
 	long tmo = (long)r->cfg->python_timeout_ms;
 
-	/* Imports run with the HOME / HF_HOME the service would get (some
-	 * libraries create cache directories at import time). */
-	over = calloc(strv_len(c->s->env) + 3, sizeof(*over));
-	if (over) {
-		const struct runas *as = c->has_user && c->user_ok ? &c->u.as : NULL;
-		struct envsane es;
-		size_t n = 0;
-
-		if (envsane_plan(&es, getenv("HOME"), getenv("HF_HOME"),
-				 c->has_user && c->u.home[0] ? c->u.home : NULL,
-				 as && as->switch_ids ? as : NULL, NULL) == 0 &&
-		    !es.home_create) {
-			fmt_trunc(home_kv, sizeof(home_kv), "HOME=%s", es.home);
-			fmt_trunc(hf_kv, sizeof(hf_kv), "HF_HOME=%s", es.hf_home);
-			if (!conf_env_get(c->s->env, "HOME"))
-				over[n++] = home_kv;
-			if (!conf_env_get(c->s->env, "HF_HOME"))
-				over[n++] = hf_kv;
-		}
-		for (char **v = c->s->env; v && *v; v++)
-			over[n++] = *v;
-		envp = merged_env(over);
-	}
 	if (!argv || !envp) {
 		fmt_trunc(c->req_msg, sizeof(c->req_msg), "out of memory");
 		c->req_state = 3;
 		goto out;
 	}
-	if (c->sp.found) {
+	if (c->p->spl.found) {
 		char *slash;
 
-		fmt_trunc(dir, sizeof(dir), "%s", c->sp.path);
+		fmt_trunc(dir, sizeof(dir), "%s", c->p->spl.path);
 		slash = strrchr(dir, '/');
 		if (slash)
 			*slash = '\0';
@@ -268,8 +212,8 @@ static void check_requires(struct report *r, struct svc_check *c)
 	spec.argv = argv;
 	spec.envp = envp;
 	spec.timeout_ms = (int)(tmo > REQUIRES_MIN_MS ? tmo : REQUIRES_MIN_MS);
-	if (c->has_user && c->user_ok)
-		spec.as = c->u.as;
+	if (c->p->set_ids)
+		spec.as = c->p->user.as;
 	if (runcmd(&spec, &res, &e) != 0) {
 		fmt_trunc(c->req_msg, sizeof(c->req_msg), "%s", e.msg);
 		c->req_state = 3;
@@ -317,344 +261,246 @@ static void check_requires(struct report *r, struct svc_check *c)
 	runcmd_result_free(&res);
 out:
 	free(argv);
-	free(envp);
-	free(over);
 }
 
 /* --- the checks ------------------------------------------------------------------ */
 
-static int same_ids(const struct resolve_user *a, const struct resolve_user *b)
+/* A verdict against a required service fails the check; against an
+ * optional one it is a warning: the start runs degraded without it. */
+static void svc_fail(struct svc_check *c)
 {
-	return a->as.switch_ids == b->as.switch_ids && a->as.uid == b->as.uid &&
-	       a->as.gid == b->as.gid;
+	c->status = c->s->required ? ST_FAIL : ST_WARN;
 }
 
-static void check_user(struct svc_check *c)
-{
-	struct err e;
-
-	if (!c->s->user && !c->s->group)
-		return;
-	c->has_user = 1;
-	if (resolve_user_lookup(c->s->user ? c->s->user : "0", c->s->group, &c->u, &e) != 0) {
-		fmt_trunc(c->user_msg, sizeof(c->user_msg), "%s", e.msg);
-		return;
-	}
-	if (!c->s->user) {
-		/* group only: stay ourselves, switch the group */
-		c->u.as.uid = geteuid();
-		fmt_trunc(c->u.name, sizeof(c->u.name), "%u", (unsigned)c->u.as.uid);
-	}
-	if (geteuid() != 0 && (c->u.as.uid != geteuid() || c->u.as.gid != getegid())) {
-		fmt_trunc(c->user_msg, sizeof(c->user_msg),
-			  "hfinit runs as uid %u, not root: it cannot switch to user %s (uid %u)",
-			  (unsigned)geteuid(), c->s->user ? c->s->user : "?",
-			  (unsigned)c->u.as.uid);
-		return;
-	}
-	if (geteuid() != 0)
-		c->u.as.switch_ids = 0; /* already that user */
-	c->user_ok = 1;
-}
-
-static void check_program(struct report *r, struct svc_check *c)
+static void check_command(struct svc_check *c)
 {
 	const struct service_conf *s = c->s;
-	struct err e;
+	const char *path = c->p->path;
+	const char *argv0 = s->command[0];
+	char joined[PATH_MAX];
 
-	if (s->script) {
-		c->is_python = 1;
-		if (resolve_script(s->script, r->app_dirs,
-				   c->has_user && c->user_ok ? &c->u.as : NULL, &c->sp, &e) != 0) {
-			fmt_trunc(c->summary, sizeof(c->summary), "script %s: %s", s->script,
-				  e.msg);
-			c->status = ST_FAIL;
-			return;
-		}
-		if (!c->sp.found) {
-			size_t nd = 0;
+	if (strchr(argv0, '/') && argv0[0] != '/' && s->workdir) {
+		fmt_trunc(joined, sizeof(joined), "%s/%s", s->workdir, argv0);
+		argv0 = joined;
+	}
+	c->cmd_err = resolve_on_path(argv0, path, c->cmd_found, sizeof(c->cmd_found));
+	if (c->cmd_err == 0) {
+		fmt_trunc(c->summary, sizeof(c->summary), "command %s", c->cmd_found);
+	} else if (c->cmd_err == EACCES) {
+		fmt_trunc(c->summary, sizeof(c->summary), "command %s is not executable",
+			  c->cmd_found);
+		add_hint(c, "chmod +x %s", c->cmd_found);
+		svc_fail(c);
+	} else {
+		fmt_trunc(c->summary, sizeof(c->summary), "command %s not found%s%s", s->command[0],
+			  strchr(argv0, '/') ? "" : " on $PATH=",
+			  strchr(argv0, '/') ? "" : (path ? path : ""));
+		add_hint(
+		    c, "install it in the image or give its absolute path in `command =` (line %d)",
+		    s->command_line);
+		svc_fail(c);
+	}
+}
 
-			fmt_trunc(c->summary, sizeof(c->summary),
-				  "script %s not found (%zu paths tried)", s->script, c->sp.ntried);
-			c->status = ST_FAIL;
-			for (size_t i = 0; i < c->sp.ntried; i++)
-				nd += c->sp.tried[i].verdict == SV_NOT_READABLE;
-			if (nd)
-				add_hint(c,
-					 "make the script readable by the service user (chmod a+r, "
-					 "or chown it in the Dockerfile)");
-			if (s->script[0] == '/')
-				add_hint(c, "check the path in `script =` (line %d)",
-					 s->script_line);
-			else
-				add_hint(
-				    c,
-				    "relative scripts are looked up under each app dir D as D/%s, "
-				    "D/dist/%s and D/src/%s: fix `script =` (line %d), set "
-				    "`app_dirs =` in [hfinit] or $APP_DIR, or copy the file into "
-				    "the image",
-				    s->script, s->script, s->script, s->script_line);
-			return;
-		}
-		fmt_trunc(c->summary, sizeof(c->summary), "script %s", c->sp.path);
+static void script_hints(struct svc_check *c)
+{
+	const struct service_conf *s = c->s;
+	size_t nd = 0;
+
+	for (size_t i = 0; i < c->p->spl.ntried; i++)
+		nd += c->p->spl.tried[i].verdict == SV_NOT_READABLE;
+	if (nd)
+		add_hint(c, "make the script readable by the service user (chmod a+r, or chown it "
+			    "in the Dockerfile)");
+	if (s->script[0] == '/')
+		add_hint(c, "check the path in `script =` (line %d)", s->script_line);
+	else
+		add_hint(c,
+			 "relative scripts are looked up under each app dir D as D/%s, D/dist/%s "
+			 "and D/src/%s: fix `script =` (line %d), set `app_dirs =` in [hfinit] or "
+			 "$APP_DIR, or copy the file into the image",
+			 s->script, s->script, s->script, s->script_line);
+}
+
+/* The planner's verdict, as a row: its error, else its warnings. */
+static void plan_verdict(struct report *r, struct svc_check *c)
+{
+	const struct svc_plan *p = c->p;
+	const struct service_conf *s = c->s;
+
+	if (c->is_python && p->spl.found)
+		fmt_trunc(c->summary, sizeof(c->summary), "script %s", p->spl.path);
+	else if (c->is_python && p->spl.ntried) {
+		fmt_trunc(c->summary, sizeof(c->summary), "script %s not found (%zu paths tried)",
+			  s->script, p->spl.ntried);
+		script_hints(c);
+	} else if (c->is_python)
+		fmt_trunc(c->summary, sizeof(c->summary), "script %s", s->script);
+	if (p->has_user && !p->user_ok)
+		c->user_msg = p->error ? p->error : p->warnings ? p->warnings[0] : "";
+	if (!p->error) {
+		if (p->warnings)
+			c->status = ST_WARN;
 		return;
 	}
-	if (s->command && s->command[0]) {
-		const char *path = conf_env_get(s->env, "PATH");
-		const char *argv0 = s->command[0];
-		char joined[PATH_MAX];
+	svc_fail(c);
+	if (c->is_python && r->plan.python.chosen < 0) {
+		size_t k = strlen(c->summary);
+		/* reported under python; marked here too */
+		fmt_trunc(c->summary + k, sizeof(c->summary) - k, "; no working Python to run it");
+	} else if (strncmp(p->error, "workdir = ", 10) == 0) {
+		fmt_trunc(c->workdir_msg, sizeof(c->workdir_msg), "%s", p->error);
+	} else if (s->env_file && strstr(p->error, s->env_file)) {
+		fmt_trunc(c->envfile_msg, sizeof(c->envfile_msg), "%s", p->error);
+	}
+	if (p->hint && !(c->is_python && p->spl.ntried && !p->spl.found) &&
+	    !(c->is_python && r->plan.python.chosen < 0))
+		add_hint(c, "%s", p->hint);
+}
 
-		if (!path)
-			path = getenv("PATH");
-		if (strchr(argv0, '/') && argv0[0] != '/' && s->workdir) {
-			fmt_trunc(joined, sizeof(joined), "%s/%s", s->workdir, argv0);
-			argv0 = joined;
+static void requires_hints(struct report *r, struct svc_check *c)
+{
+	const struct python_plan *pp = &r->plan.python;
+
+	for (size_t i = 0; i < c->nmissing; i++) {
+		const struct missing_mod *m = &c->missing[i];
+		const char *top = m->module;
+		char topbuf[128];
+		char *dot;
+
+		if (strcmp(pip_name(m->module), m->module) == 0 && (dot = strchr(top, '.'))) {
+			fmt_trunc(topbuf, sizeof(topbuf), "%.*s", (int)(dot - top), top);
+			top = topbuf;
 		}
-		c->cmd_err = resolve_on_path(argv0, path, c->cmd_found, sizeof(c->cmd_found));
-		if (c->cmd_err == 0) {
-			fmt_trunc(c->summary, sizeof(c->summary), "command %s", c->cmd_found);
-		} else if (c->cmd_err == EACCES) {
-			fmt_trunc(c->summary, sizeof(c->summary), "command %s is not executable",
-				  c->cmd_found);
-			add_hint(c, "chmod +x %s", c->cmd_found);
-			c->status = ST_FAIL;
-		} else {
-			fmt_trunc(c->summary, sizeof(c->summary), "command %s not found%s%s",
-				  s->command[0], strchr(argv0, '/') ? "" : " on $PATH=",
-				  strchr(argv0, '/') ? "" : (path ? path : ""));
+		if (!m->not_found)
+			add_hint(c, "module %s is installed but fails to import: %s", m->module,
+				 m->error);
+		else if (r->py_skipped >= 0)
 			add_hint(c,
-				 "install it in the image or give its absolute path in `command =` "
-				 "(line %d)",
-				 s->command_line);
-			c->status = ST_FAIL;
-		}
+				 "module %s is missing from %s; %s was skipped (see python above) "
+				 "and is probably where it is installed: make it usable by the "
+				 "service user (chown -R it, or create the venv as that user)",
+				 m->module, pp->cands[pp->chosen].path,
+				 pp->cands[r->py_skipped].path);
+		else
+			add_hint(c, "module %s is missing: %s -m pip install %s", m->module,
+				 pp->cands[pp->chosen].path, pip_name(top));
 	}
 }
 
 static void check_service(struct report *r, struct svc_check *c)
 {
 	const struct service_conf *s = c->s;
-	struct stat st;
 
-	check_user(c);
-	check_program(r, c);
-	if (c->has_user && !c->user_ok) {
-		c->status = ST_FAIL;
-		add_hint(c,
-			 "create the user in the image (useradd -m -u 1000 %s) or fix `user =` / "
-			 "`group =` (line %d)",
-			 s->user ? s->user : "NAME", s->user_line ? s->user_line : s->group_line);
-	}
-	if (s->workdir) {
-		const char *why = NULL;
-
-		if (stat(s->workdir, &st) != 0)
-			why = strerror(errno);
-		else if (!S_ISDIR(st.st_mode))
-			why = "not a directory";
-		else if (c->has_user && c->user_ok && c->u.as.switch_ids &&
-			 access_as(&c->u.as, s->workdir, X_OK, NULL) > 0)
-			why = "the service user cannot enter it";
-		if (why) {
-			fmt_trunc(c->workdir_msg, sizeof(c->workdir_msg), "workdir %s: %s",
-				  s->workdir, why);
-			c->status = ST_FAIL;
-		}
-	}
-	/* hfinit reads env_file itself, at start, as its own user. */
-	if (s->env_file && access(s->env_file, R_OK) != 0) {
-		fmt_trunc(c->envfile_msg, sizeof(c->envfile_msg), "env_file %s: %s", s->env_file,
-			  strerror(errno));
-		add_hint(c, "create %s in the image or fix `env_file =` (line %d)", s->env_file,
-			 s->env_file_line);
-		c->status = ST_FAIL;
-	}
-	if (c->is_python && r->py_status == ST_FAIL) {
-		size_t k = strlen(c->summary);
-
-		/* reported under python; marked here too */
-		fmt_trunc(c->summary + k, sizeof(c->summary) - k, "; no working Python to run it");
-		c->status = ST_FAIL;
-	}
-	if (s->requires && c->is_python && r->py.chosen >= 0 && (!c->has_user || c->user_ok)) {
+	c->is_python = s->script != NULL;
+	if (!c->is_python && s->command && s->command[0])
+		check_command(c);
+	plan_verdict(r, c);
+	if (s->requires && c->is_python && r->plan.python.chosen >= 0 && !c->p->error) {
 		check_requires(r, c);
 		if (c->req_state != 1)
-			c->status = ST_FAIL;
-		for (size_t i = 0; i < c->nmissing; i++) {
-			const struct missing_mod *m = &c->missing[i];
-			const char *top = m->module;
-			char topbuf[128];
-			char *dot;
-
-			if (strcmp(pip_name(m->module), m->module) == 0 &&
-			    (dot = strchr(top, '.'))) {
-				fmt_trunc(topbuf, sizeof(topbuf), "%.*s", (int)(dot - top), top);
-				top = topbuf;
-			}
-			if (m->not_found)
-				add_hint(c, "module %s is missing: %s -m pip install %s", m->module,
-					 r->py.cands[r->py.chosen].path, pip_name(top));
-			else
-				add_hint(c, "module %s is installed but fails to import: %s",
-					 m->module, m->error);
-		}
+			svc_fail(c);
+		requires_hints(r, c);
 	} else if (s->requires && c->is_python) {
 		c->req_state = 3;
-		fmt_trunc(c->req_msg, sizeof(c->req_msg), "not checked: no working Python%s",
-			  c->has_user && !c->user_ok ? " or user" : "");
+		fmt_trunc(c->req_msg, sizeof(c->req_msg), "not checked: %s",
+			  c->p->error ? c->p->error : "no working Python");
 	}
 }
 
-static void collect_python_users(struct report *r)
-{
-	struct resolve_user self;
-	int any_self = 0;
-
-	resolve_user_self(&self);
-	if (geteuid() != 0)
-		return; /* as ourselves */
-	for (size_t i = 0; i < r->nsvcs; i++) {
-		const struct svc_check *c = &r->svcs[i];
-		size_t k;
-
-		if (!c->s->script)
-			continue;
-		if (!c->has_user || !c->user_ok) {
-			any_self = 1;
-			continue;
-		}
-		if (c->u.as.uid == 0 && c->u.as.gid == 0) {
-			any_self = 1;
-			continue;
-		}
-		for (k = 0; k < r->npy_users; k++)
-			if (same_ids(&r->py_users[k], &c->u))
-				break;
-		if (k == r->npy_users && k < sizeof(r->py_users) / sizeof(r->py_users[0])) {
-			r->py_users[k] = c->u;
-			r->py_users[k].as.groups = r->py_users[k].groups;
-			r->npy_users++;
-		}
-	}
-	if (any_self && r->npy_users > 0 &&
-	    r->npy_users < sizeof(r->py_users) / sizeof(r->py_users[0]))
-		r->py_users[r->npy_users++] = self;
-}
-
+/* One row per distinct user the services run as, with that user's HOME. */
 static void check_env(struct report *r)
 {
-	const char *home = getenv("HOME"), *hf = getenv("HF_HOME");
-
-	/* Ourselves, then every distinct service user. */
-	for (size_t i = 0; i <= r->nsvcs && r->nenvs < sizeof(r->envs) / sizeof(r->envs[0]); i++) {
-		struct resolve_user self, *u = &self;
+	for (size_t i = 0; i < r->nsvcs && r->nenvs < sizeof(r->envs) / sizeof(r->envs[0]); i++) {
+		const struct svc_plan *sp = &r->plan.svcs[i];
+		uid_t uid = sp->set_ids ? sp->uid : geteuid();
 		struct env_check *ec = &r->envs[r->nenvs];
 		struct passwd *pw;
-		struct err e;
 		size_t k;
 
-		if (i == 0) {
-			resolve_user_self(&self);
-			pw = getpwuid(getuid());
-			fmt_trunc(self.home, sizeof(self.home), "%s",
-				  pw && pw->pw_dir ? pw->pw_dir : "");
-			fmt_trunc(ec->user, sizeof(ec->user), "%s", pw ? pw->pw_name : "self");
-		} else {
-			const struct svc_check *c = &r->svcs[i - 1];
-
-			if (!c->has_user || !c->user_ok || !c->u.as.switch_ids)
-				continue;
-			for (k = 1; k < r->nenvs; k++)
-				if (strcmp(r->envs[k].user, c->u.name) == 0)
-					break;
-			if (k < r->nenvs)
-				continue;
-			u = (struct resolve_user *)&c->u;
-			fmt_trunc(ec->user, sizeof(ec->user), "%s", c->u.name);
+		for (k = 0; k < r->nenvs; k++) {
+			const struct svc_plan *o = r->envs[k].sp;
+			if ((o->set_ids ? o->uid : geteuid()) == uid)
+				break;
 		}
-		if (envsane_plan(&ec->plan, home, hf, u->home[0] ? u->home : NULL,
-				 u->as.switch_ids ? &u->as : NULL, &e) != 0) {
-			ec->failed = 1;
-			fmt_trunc(ec->msg, sizeof(ec->msg), "%s", e.msg);
-		}
+		if (k < r->nenvs)
+			continue;
+		pw = getpwuid(uid);
+		if (pw)
+			fmt_trunc(ec->user, sizeof(ec->user), "%s", pw->pw_name);
+		else
+			fmt_trunc(ec->user, sizeof(ec->user), "uid %u", (unsigned)uid);
+		ec->sp = sp;
 		r->nenvs++;
 	}
 }
 
-static void run_checks(struct report *r)
+static void check_status_dir(struct report *r)
 {
-	struct python_opts po;
 	struct err e;
 
 	if (statusdir_choose(&r->sd, r->cfg->status_dir, 0, &e) == 0) {
 		r->sd_status = ST_OK;
-	} else {
-		r->sd_status = ST_FAIL;
-		if (r->sd.explicit_choice)
-			fmt_trunc(r->sd_hint, sizeof(r->sd_hint),
-				  "make %s a directory writable by uid %u (e.g. in the Dockerfile: "
-				  "RUN mkdir -p %s && chown %u %s), or unset %s to choose one "
-				  "automatically",
-				  r->sd.tried[0].path, (unsigned)geteuid(), r->sd.tried[0].path,
-				  (unsigned)geteuid(), r->sd.tried[0].path,
-				  strcmp(r->sd.tried[0].source, "config") == 0
-				      ? "`status_dir =` in [hfinit]"
-				      : "$HFINIT_STATUS_DIR");
-		else
-			fmt_trunc(
-			    r->sd_hint, sizeof(r->sd_hint),
-			    "give hfinit a writable directory: set $HFINIT_STATUS_DIR or mount "
-			    "a tmpfs on /run");
+		return;
 	}
+	/* The services run without status files (a warning at start). */
+	r->sd_status = ST_WARN;
+	if (r->sd.explicit_choice)
+		fmt_trunc(
+		    r->sd_hint, sizeof(r->sd_hint),
+		    "make %s a directory writable by uid %u (e.g. in the Dockerfile: RUN mkdir "
+		    "-p %s && chown %u %s), or unset %s to choose one automatically",
+		    r->sd.tried[0].path, (unsigned)geteuid(), r->sd.tried[0].path,
+		    (unsigned)geteuid(), r->sd.tried[0].path,
+		    strcmp(r->sd.tried[0].source, "config") == 0 ? "`status_dir =` in [hfinit]"
+								 : "$HFINIT_STATUS_DIR");
+	else
+		fmt_trunc(r->sd_hint, sizeof(r->sd_hint),
+			  "without status files `hfinit health` cannot answer: give hfinit a "
+			  "writable /tmp (docker run --tmpfs /tmp, or a Kubernetes emptyDir "
+			  "volume at /tmp), or set $HFINIT_STATUS_DIR");
+}
 
+static int run_checks(struct report *r, struct err *e)
+{
+	bool py_required = false;
+
+	check_status_dir(r);
 	for (size_t i = 0; i < r->cfg->nservices; i++)
 		r->sc_needed |= r->cfg->services[i].seccomp != NULL;
 	r->sc_status = check_seccomp(r->sc_detail, sizeof(r->sc_detail));
-	if (sandbox_compile(r->cfg, &r->sb, &e) < 0) {
+	if (sandbox_compile(r->cfg, &r->sb, e) < 0) {
 		r->sb_failed = 1;
-		fmt_trunc(r->sb_error, sizeof(r->sb_error), "%s", e.msg);
+		fmt_trunc(r->sb_error, sizeof(r->sb_error), "%s", e->msg);
 	}
 	if (r->sc_status == ST_FAIL && !r->sc_needed)
 		r->sc_status = ST_WARN;
 
-	for (size_t i = 0; i < r->nsvcs; i++) {
-		r->svcs[i].s = &r->cfg->services[i];
-		r->py_needed |= r->svcs[i].s->script != NULL;
-		check_user(&r->svcs[i]);
-	}
-	collect_python_users(r);
-	memset(&po, 0, sizeof(po));
-	po.conf_python = r->cfg->python;
-	po.timeout_ms = (int)r->cfg->python_timeout_ms;
-	po.app_dirs = r->app_dirs;
-	po.users = r->py_users;
-	po.nusers = r->npy_users;
-	po.check_all = 1;
-	if (resolve_python(&po, &r->py, &e) != 0) {
-		memset(&r->py, 0, sizeof(r->py));
-		r->py.chosen = -1;
-		fmt_trunc(r->py.error, sizeof(r->py.error), "%s", e.msg);
-	}
-	r->py_status = r->py.chosen >= 0 ? ST_OK : r->py_needed ? ST_FAIL : ST_SKIP;
-
+	if (plan_build(r->cfg, &r->plan, PLAN_CHECK, e) < 0)
+		return -1;
+	r->py_needed = r->plan.python_needed;
+	for (size_t i = 0; i < r->nsvcs; i++)
+		py_required |= r->plan.svcs[i].python && r->cfg->services[i].required;
+	r->py_skipped = r->plan.python.chosen >= 0 ? plan_python_skipped(&r->plan.python) : -1;
+	if (r->plan.python.chosen >= 0)
+		r->py_status = r->py_skipped >= 0 ? ST_WARN : ST_OK;
+	else
+		r->py_status = py_required ? ST_FAIL : r->py_needed ? ST_WARN : ST_SKIP;
 	for (size_t i = 0; i < r->nsvcs; i++) {
 		struct svc_check *c = &r->svcs[i];
 
-		/* check_user ran above; check_service repeats it harmlessly */
-		memset(c, 0, sizeof(*c));
 		c->s = &r->cfg->services[i];
+		c->p = &r->plan.svcs[i];
 		check_service(r, c);
 	}
 	check_env(r);
 
-	r->problems += r->sd_status == ST_FAIL;
 	r->problems += r->sc_status == ST_FAIL;
 	r->problems += r->sb_failed;
 	r->problems += r->py_status == ST_FAIL;
 	for (size_t i = 0; i < r->nsvcs; i++)
 		r->problems += r->svcs[i].status == ST_FAIL;
-	for (size_t i = 0; i < r->nenvs; i++)
-		r->problems += r->envs[i].failed;
+	return 0;
 }
 
 /* --- text output ----------------------------------------------------------------- */
@@ -678,6 +524,12 @@ static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
 static void print_text(FILE *f, const struct report *r)
 {
 	char desc[1024];
+	int warnings = (r->sd_status == ST_WARN) + (r->py_status == ST_WARN), degraded = 0;
+
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		warnings += r->svcs[i].status == ST_WARN;
+		degraded |= r->svcs[i].status == ST_WARN && r->svcs[i].p->error;
+	}
 
 	fprintf(f, "hfinit check: %s (%s)\n\n", r->cfg->file, config_source_name(r->loc.source));
 	row(f, ST_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
@@ -689,13 +541,13 @@ static void print_text(FILE *f, const struct report *r)
 
 		row(f, ST_OK, "status dir", "%s%s", t->path, t->exists ? "" : " (will be created)");
 	} else {
-		row(f, ST_FAIL, "status dir", "no usable status directory");
+		row(f, ST_WARN, "status dir", "no usable status directory: no status files");
 	}
 	for (int i = 0; i < r->sd.ntried; i++)
 		if (!r->sd.tried[i].usable)
 			fprintf(f, IND "%s (%s): %s\n", r->sd.tried[i].path, r->sd.tried[i].source,
 				r->sd.tried[i].why);
-	if (r->sd_status == ST_FAIL)
+	if (r->sd_status != ST_OK)
 		fprintf(f, IND "hint: %s\n", r->sd_hint);
 
 	row(f, r->sc_status, "seccomp", "%s%s", r->sc_detail,
@@ -704,49 +556,55 @@ static void print_text(FILE *f, const struct report *r)
 		fprintf(f, IND "hint: run the container without a seccomp profile that blocks "
 			       "seccomp(2)/prctl, or remove `seccomp =` from the services\n");
 
-	if (r->py.chosen >= 0) {
-		const struct py_candidate *c = &r->py.cands[r->py.chosen];
+	if (r->plan.python.chosen >= 0) {
+		const struct py_candidate *c = &r->plan.python.cands[r->plan.python.chosen];
 
-		row(f, ST_OK, "python", "%s (Python %s, from %s)", c->path, c->version, c->source);
+		row(f, r->py_status, "python", "%s (Python %s, from %s)", c->path, c->version,
+		    c->source);
+		if (r->py_skipped >= 0) {
+			char w[3072];
+			plan_python_skipped_text(&r->plan.python, r->py_skipped, w, sizeof(w));
+			fprintf(f, IND "%s\n", w);
+		}
 	} else {
-		row(f, r->py_status, "python", "%s%s", r->py.error,
+		row(f, r->py_status, "python", "%s%s", r->plan.python.error,
 		    r->py_needed ? "" : " (no service uses `script =`)");
 	}
-	if (r->npy_users) {
+	if (r->plan.npy_users) {
 		fprintf(f, IND "verified as:");
-		for (size_t i = 0; i < r->npy_users; i++)
+		for (size_t i = 0; i < r->plan.npy_users; i++)
 			fprintf(f, " %s",
-				r->py_users[i].as.switch_ids ? r->py_users[i].name : "root");
+				r->plan.py_users[i].as.switch_ids ? r->plan.py_users[i].name
+								  : "root");
 		fputc('\n', f);
 	}
-	for (size_t i = 0; i < r->py.ncands; i++) {
-		const struct py_candidate *c = &r->py.cands[i];
+	for (size_t i = 0; i < r->plan.python.ncands; i++) {
+		const struct py_candidate *c = &r->plan.python.cands[i];
 
 		py_candidate_describe(c, desc, sizeof(desc));
-		fprintf(f, IND "%s %-22s %s%s%s\n", (int)i == r->py.chosen ? "*" : "-", c->source,
-			c->path, c->path[0] ? ": " : "", desc);
+		fprintf(f, IND "%s %-22s %s%s%s\n", (int)i == r->plan.python.chosen ? "*" : "-",
+			c->source, c->path, c->path[0] ? ": " : "", desc);
 	}
-	if (r->py.chosen < 0 && r->py.hint[0])
-		fprintf(f, IND "hint: %s\n", r->py.hint);
+	if (r->plan.python.chosen < 0 && r->plan.python.hint[0])
+		fprintf(f, IND "hint: %s\n", r->plan.python.hint);
 
 	for (size_t i = 0; i < r->nenvs; i++) {
 		const struct env_check *ec = &r->envs[i];
 		char what[96];
 
 		fmt_trunc(what, sizeof(what), "env (%s)", ec->user);
-		if (ec->failed) {
-			row(f, ST_FAIL, what, "%s", ec->msg);
-			continue;
-		}
-		row(f, ec->plan.hf_home_warning[0] ? ST_WARN : ST_OK, what,
-		    "HOME=%s%s, HF_HOME=%s%s", ec->plan.home,
-		    ec->plan.home_create ? " (will be created)" : "", ec->plan.hf_home,
-		    ec->plan.hf_home_default ? " (default)" : "");
-		if (ec->plan.home_replaced)
-			fprintf(f, IND "%s: services get HOME=%s instead\n", ec->plan.home_reason,
-				ec->plan.home);
-		if (ec->plan.hf_home_warning[0])
-			fprintf(f, IND "%s\n", ec->plan.hf_home_warning);
+		const struct envsane *es = &ec->sp->env;
+
+		row(f, es->hf_home_warning[0] || ec->sp->home_unusable ? ST_WARN : ST_OK, what,
+		    "HOME=%s%s, HF_HOME=%s%s", es->home,
+		    es->home_create && !ec->sp->home_unusable ? " (will be created)" : "",
+		    es->hf_home, es->hf_home_default ? " (default)" : "");
+		if (es->home_replaced)
+			fprintf(f, IND "%s: services get HOME=%s instead\n", es->home_reason,
+				es->home);
+		for (char **w = ec->sp->warnings; w && *w; w++)
+			if (strncmp(*w, "HOME: ", 6) == 0 || strncmp(*w, "HF_HOME", 7) == 0)
+				fprintf(f, IND "%s\n", *w);
 	}
 
 	for (size_t i = 0; i < r->nsvcs; i++) {
@@ -757,15 +615,19 @@ static void print_text(FILE *f, const struct report *r)
 		row(f, c->status, what, "%s", c->summary);
 		if (c->s->user || c->s->group)
 			fprintf(f, IND "user: %s%s\n",
-				c->user_ok ? (c->s->user ? c->s->user : "(self)") : "",
-				c->user_ok ? "" : c->user_msg);
-		if (c->s->script && (!c->sp.found || c->sp.ntried > 1))
-			for (size_t k = 0; k < c->sp.ntried; k++) {
-				const struct script_try *t = &c->sp.tried[k];
+				c->p->user_ok ? (c->s->user ? c->s->user : "(self)") : "",
+				c->p->user_ok ? "" : c->user_msg);
+		for (char **w = c->p->warnings; w && *w; w++)
+			if (strncmp(*w, "HOME: ", 6) != 0 && strncmp(*w, "HF_HOME", 7) != 0 &&
+			    (!c->user_msg || *w != c->user_msg))
+				fprintf(f, IND "%s\n", *w);
+		if (c->s->script && (!c->p->spl.found || c->p->spl.ntried > 1))
+			for (size_t k = 0; k < c->p->spl.ntried; k++) {
+				const struct script_try *t = &c->p->spl.tried[k];
 
 				fprintf(f, IND "%s %s: %s",
-					c->sp.found && k + 1 == c->sp.ntried ? "*" : "-", t->path,
-					script_verdict_name(t->verdict));
+					c->p->spl.found && k + 1 == c->p->spl.ntried ? "*" : "-",
+					t->path, script_verdict_name(t->verdict));
 				if (t->detail[0])
 					fprintf(f, " (%s)", t->detail);
 				fputc('\n', f);
@@ -811,6 +673,9 @@ static void print_text(FILE *f, const struct report *r)
 	if (r->problems)
 		fprintf(f, "%d problem%s: hfinit would not start everything.\n", r->problems,
 			r->problems == 1 ? "" : "s");
+	else if (warnings)
+		fprintf(f, "all checks passed, %d warning%s: hfinit would start%s.\n", warnings,
+			warnings == 1 ? "" : "s", degraded ? ", degraded" : "");
 	else
 		fprintf(f, "all checks passed.\n");
 }
@@ -836,8 +701,8 @@ static void json_python(struct json *j, const struct report *r)
 	json_obj_begin(j);
 	json_kstr(j, "status", status_word[r->py_status]);
 	json_kbool(j, "needed", r->py_needed);
-	if (r->py.chosen >= 0) {
-		const struct py_candidate *c = &r->py.cands[r->py.chosen];
+	if (r->plan.python.chosen >= 0) {
+		const struct py_candidate *c = &r->plan.python.cands[r->plan.python.chosen];
 
 		json_kstr(j, "path", c->path);
 		json_kstr(j, "version", c->version);
@@ -845,18 +710,18 @@ static void json_python(struct json *j, const struct report *r)
 		json_kstr(j, "executable", c->executable);
 	} else {
 		json_kstr(j, "path", NULL);
-		json_kstr(j, "error", r->py.error);
-		json_kstr(j, "hint", r->py.hint[0] ? r->py.hint : NULL);
+		json_kstr(j, "error", r->plan.python.error);
+		json_kstr(j, "hint", r->plan.python.hint[0] ? r->plan.python.hint : NULL);
 	}
 	json_key(j, "verified_as");
 	json_arr_begin(j);
-	for (size_t i = 0; i < r->npy_users; i++)
-		json_str(j, r->py_users[i].as.switch_ids ? r->py_users[i].name : "root");
+	for (size_t i = 0; i < r->plan.npy_users; i++)
+		json_str(j, r->plan.py_users[i].as.switch_ids ? r->plan.py_users[i].name : "root");
 	json_arr_end(j);
 	json_key(j, "candidates");
 	json_arr_begin(j);
-	for (size_t i = 0; i < r->py.ncands; i++) {
-		const struct py_candidate *c = &r->py.cands[i];
+	for (size_t i = 0; i < r->plan.python.ncands; i++) {
+		const struct py_candidate *c = &r->plan.python.cands[i];
 
 		json_obj_begin(j);
 		json_kstr(j, "source", c->source);
@@ -864,7 +729,7 @@ static void json_python(struct json *j, const struct report *r)
 		json_kstr(j, "verdict", py_verdict_name(c->verdict));
 		json_kstr(j, "detail", c->detail[0] ? c->detail : NULL);
 		json_kstr(j, "version", c->version[0] ? c->version : NULL);
-		json_kbool(j, "chosen", (int)i == r->py.chosen);
+		json_kbool(j, "chosen", (int)i == r->plan.python.chosen);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -895,37 +760,40 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	}
 	if (c->s->script) {
 		json_kstr(j, "script", c->s->script);
-		json_kstr(j, "resolved", c->sp.found ? c->sp.path : NULL);
+		json_kstr(j, "resolved", c->p->spl.found ? c->p->spl.path : NULL);
 		json_key(j, "tried");
 		json_arr_begin(j);
-		for (size_t k = 0; k < c->sp.ntried; k++) {
+		for (size_t k = 0; k < c->p->spl.ntried; k++) {
 			json_obj_begin(j);
-			json_kstr(j, "path", c->sp.tried[k].path);
-			json_kstr(j, "verdict", script_verdict_name(c->sp.tried[k].verdict));
+			json_kstr(j, "path", c->p->spl.tried[k].path);
+			json_kstr(j, "verdict", script_verdict_name(c->p->spl.tried[k].verdict));
 			json_kstr(j, "detail",
-				  c->sp.tried[k].detail[0] ? c->sp.tried[k].detail : NULL);
+				  c->p->spl.tried[k].detail[0] ? c->p->spl.tried[k].detail : NULL);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
-		json_kstr(j, "python", r->py.chosen >= 0 ? r->py.cands[r->py.chosen].path : NULL);
+		json_kstr(j, "python",
+			  r->plan.python.chosen >= 0
+			      ? r->plan.python.cands[r->plan.python.chosen].path
+			      : NULL);
 	} else {
 		json_kstr(j, "command",
 			  c->s->command && c->s->command[0] ? c->s->command[0] : NULL);
 		json_kstr(j, "resolved", c->cmd_err == 0 && c->cmd_found[0] ? c->cmd_found : NULL);
 	}
 	json_key(j, "user");
-	if (!c->has_user) {
+	if (!c->p->has_user) {
 		json_null(j);
 	} else {
 		json_obj_begin(j);
 		json_kstr(j, "name", c->s->user);
 		json_kstr(j, "group", c->s->group);
-		json_kbool(j, "ok", c->user_ok);
-		if (c->user_ok) {
-			json_kint(j, "uid", c->u.as.uid);
-			json_kint(j, "gid", c->u.as.gid);
+		json_kbool(j, "ok", c->p->user_ok);
+		if (c->p->user_ok) {
+			json_kint(j, "uid", c->p->user.as.uid);
+			json_kint(j, "gid", c->p->user.as.gid);
 		} else {
-			json_kstr(j, "error", c->user_msg);
+			json_kstr(j, "error", c->user_msg ? c->user_msg : "");
 		}
 		json_obj_end(j);
 	}
@@ -1065,21 +933,19 @@ static int print_json(const struct report *r, int exit_code)
 
 			json_obj_begin(&j);
 			json_kstr(&j, "user", ec->user);
-			json_kstr(&j, "status",
-				  ec->failed			? "FAIL"
-				  : ec->plan.hf_home_warning[0] ? "warn"
-								: "ok");
-			json_kstr(&j, "home", ec->plan.home);
-			json_kbool(&j, "home_replaced", ec->plan.home_replaced);
-			json_kstr(&j, "home_reason",
-				  ec->plan.home_reason[0] ? ec->plan.home_reason : NULL);
-			json_kbool(&j, "home_create", ec->plan.home_create);
-			json_kstr(&j, "hf_home", ec->plan.hf_home);
-			json_kbool(&j, "hf_home_default", ec->plan.hf_home_default);
-			json_kstr(&j, "warning",
-				  ec->failed			? ec->msg
-				  : ec->plan.hf_home_warning[0] ? ec->plan.hf_home_warning
-								: NULL);
+			const struct envsane *es = &ec->sp->env;
+			const char *warn = NULL;
+			for (char **w = ec->sp->warnings; w && *w && !warn; w++)
+				if (strncmp(*w, "HOME: ", 6) == 0 || strncmp(*w, "HF_HOME", 7) == 0)
+					warn = *w;
+			json_kstr(&j, "status", warn ? "warn" : "ok");
+			json_kstr(&j, "home", es->home);
+			json_kbool(&j, "home_replaced", es->home_replaced);
+			json_kstr(&j, "home_reason", es->home_reason[0] ? es->home_reason : NULL);
+			json_kbool(&j, "home_create", es->home_create && !ec->sp->home_unusable);
+			json_kstr(&j, "hf_home", es->hf_home);
+			json_kbool(&j, "hf_home_default", es->hf_home_default);
+			json_kstr(&j, "warning", warn);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
@@ -1137,13 +1003,13 @@ static void usage(FILE *f)
 static void report_free(struct report *r)
 {
 	for (size_t i = 0; i < r->nsvcs; i++) {
-		script_plan_free(&r->svcs[i].sp);
 		free(r->svcs[i].missing);
+		for (int k = 0; k < r->svcs[i].nhints; k++)
+			free(r->svcs[i].hints[k]);
 	}
 	free(r->svcs);
-	python_plan_free(&r->py);
+	plan_free(&r->plan);
 	sandbox_free(&r->sb);
-	resolve_strv_free(r->app_dirs);
 	config_free(r->cfg);
 }
 
@@ -1173,7 +1039,7 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	memset(&r, 0, sizeof(r));
-	r.py.chosen = -1;
+	r.plan.python.chosen = -1;
 	r.sd.chosen = -1;
 	config_locate(opt_config, &r.loc);
 	r.cfg = config_load(&r.loc, &e);
@@ -1199,11 +1065,6 @@ int cmd_check(int argc, char **argv)
 		fflush(stdout);
 		return 2;
 	}
-	if (resolve_app_dirs(r.cfg->app_dirs, &r.app_dirs, &e) != 0) {
-		fprintf(stderr, "hfinit: error: check: %s\n", e.msg);
-		config_free(r.cfg);
-		return 1;
-	}
 	for (size_t i = 0; i < r.cfg->nservices; i++) /* their values are shown as *** */
 		if (redact_add_env(r.cfg->services[i].env) < 0) {
 			fprintf(stderr, "hfinit: error: check: out of memory\n");
@@ -1217,7 +1078,11 @@ int cmd_check(int argc, char **argv)
 		report_free(&r);
 		return 1;
 	}
-	run_checks(&r);
+	if (run_checks(&r, &e) < 0) {
+		fprintf(stderr, "hfinit: error: check: %s\n", e.msg);
+		report_free(&r);
+		return 1;
+	}
 	code = r.problems ? 1 : 0;
 	if (json) {
 		if (print_json(&r, code) != 0)

@@ -57,7 +57,8 @@ static int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
 	return sp->error && (!hint || sp->hint) ? 0 : -1;
 }
 
-static int svc_warn(struct svc_plan *sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int svc_warn(struct svc_plan *sp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int svc_warn(struct svc_plan *sp, const char *fmt, ...)
 {
 	size_t n = strv_len(sp->warnings);
@@ -104,7 +105,9 @@ static void home_keep(struct envsane *es, const char *inherited, const char *pw_
 	struct stat st;
 	const char *keep = NULL;
 
-	if (inherited && inherited[0] && stat(inherited, &st) == 0 && S_ISDIR(st.st_mode))
+	if (inherited && inherited[0] && strcmp(inherited, "/") != 0 &&
+	    strcmp(inherited, "/nonexistent") != 0 && stat(inherited, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
 		keep = inherited;
 	else if (pw_home && pw_home[0] && stat(pw_home, &st) == 0 && S_ISDIR(st.st_mode))
 		keep = pw_home;
@@ -115,8 +118,8 @@ static void home_keep(struct envsane *es, const char *inherited, const char *pw_
 			  strcmp(es->home, "/") == 0 ? "" : es->home);
 }
 
-#define HOME_RO_HINT                                                                       \
-	"give it a writable /tmp (docker run --tmpfs /tmp, or a Kubernetes emptyDir volume " \
+#define HOME_RO_HINT                                                                               \
+	"give it a writable /tmp (docker run --tmpfs /tmp, or a Kubernetes emptyDir volume "       \
 	"at /tmp) or set HOME to a writable directory"
 
 /* HOME and HF_HOME that the service's user can write (docs/supervise.md):
@@ -134,8 +137,6 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 	if (envsane_plan(es, inherited, env_get(sp->envp, "HF_HOME"), pw_home,
 			 sp->set_ids ? &sp->user.as : &self, &e) < 0)
 		return svc_fail(sp, NULL, "HOME: %s", e.msg);
-	if (mode == PLAN_START && es->home_replaced)
-		log_info("[%s] HOME=%s (%s)", sp->conf->name, es->home, es->home_reason);
 	if (es->hf_home_warning[0] && svc_warn(sp, "%s", es->hf_home_warning) < 0)
 		return -1;
 	if (es->home_create) {
@@ -147,13 +148,16 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 			err = create_errno(es->home);
 		}
 	}
+	if (mode == PLAN_START && es->home_replaced && !err)
+		log_info("[%s] HOME=%s (%s)", sp->conf->name, es->home, es->home_reason);
 	if (err) {
 		char want[PATH_MAX];
 
 		fmt_trunc(want, sizeof(want), "%s", es->home);
 		sp->home_unusable = true;
 		home_keep(es, inherited, pw_home);
-		if (svc_warn(sp, "HOME: cannot create %s: %s; it runs with HOME=%s, not writable (%s)",
+		if (svc_warn(sp,
+			     "HOME: cannot create %s: %s; it runs with HOME=%s, not writable (%s)",
 			     want, strerror(err), es->home, HOME_RO_HINT) < 0)
 			return -1;
 	}
@@ -175,9 +179,14 @@ static int svc_env(const struct service_conf *sc, struct svc_plan *sp, enum plan
 	if (sc->env_file && env_file_load(sc->env_file, &sp->envp, &e) < 0) {
 		if (e.code == ENOMEM)
 			return -1;
-		char hint[96];
-		fmt_trunc(hint, sizeof(hint), "fix the file, or `env_file =` (line %d)",
-			  sc->env_file_line);
+		char hint[PATH_MAX + 64];
+		if (e.code == ENOENT)
+			fmt_trunc(hint, sizeof(hint),
+				  "create %s in the image or fix `env_file =` (line %d)",
+				  sc->env_file, sc->env_file_line);
+		else
+			fmt_trunc(hint, sizeof(hint), "fix %s or `env_file =` (line %d)",
+				  sc->env_file, sc->env_file_line);
 		if (svc_fail(sp, hint, "%s", e.msg) < 0)
 			return -1;
 	}
@@ -232,24 +241,27 @@ static int svc_user(const struct config *cfg, const struct service_conf *sc, str
 	struct resolve_user u;
 	if (resolve_user_lookup(sc->user ? sc->user : "0", sc->group, &u, &e) < 0) {
 		if (geteuid() != 0)
-			return svc_warn(sp, "%s = %s: %s; hfinit runs as uid %u, not root, and it runs as that",
-					key, val, e.msg, (unsigned)geteuid());
+			return svc_warn(
+			    sp, "%s = %s: %s; hfinit runs as uid %u, not root, and it runs as that",
+			    key, val, e.msg, (unsigned)geteuid());
 		char hint[160];
 		fmt_trunc(hint, sizeof(hint),
-			  "create the user in the image (useradd -m -u 1000 %.40s) or fix `%s =` (line %d)",
+			  "create the user in the image (useradd -m -u 1000 %.40s) or fix `%s =` "
+			  "(line %d)",
 			  sc->user ? sc->user : "NAME", key, line);
-		return svc_fail(sp, hint, "%s:%d: [service:%s] %s: %s", cfg->file, line, sc->name,
-				key, e.msg);
+		(void)cfg;
+		return svc_fail(sp, hint, "%s", e.msg);
 	}
 	if (!sc->user)
 		u.as.uid = geteuid(); /* group only: stay ourselves */
 	if (geteuid() != 0) {
 		if (u.as.uid != geteuid() || u.as.gid != getegid())
-			return svc_warn(sp,
-					"%s = %s (uid %u gid %u): hfinit runs as uid %u gid %u, not root: "
-					"it cannot switch, the service runs as uid %u",
-					key, val, (unsigned)u.as.uid, (unsigned)u.as.gid,
-					(unsigned)geteuid(), (unsigned)getegid(), (unsigned)geteuid());
+			return svc_warn(
+			    sp,
+			    "%s = %s (uid %u gid %u): hfinit runs as uid %u gid %u, not root: "
+			    "it cannot switch, the service runs as uid %u",
+			    key, val, (unsigned)u.as.uid, (unsigned)u.as.gid, (unsigned)geteuid(),
+			    (unsigned)getegid(), (unsigned)geteuid());
 		u.as.switch_ids = 0;
 		sp->user = u;
 		sp->user.as.groups = sp->user.groups;
@@ -299,8 +311,10 @@ static int svc_setup_probe(const struct service_conf *sc, struct svc_plan *sp)
 			continue;
 		l->resource = rc->resource;
 		l->name = config_rlimit_name((enum config_rlimit)i);
-		l->lim.rlim_cur = rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
-		l->lim.rlim_max = rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
+		l->lim.rlim_cur =
+		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
+		l->lim.rlim_max =
+		    rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
 		r.nrlimits++;
 	}
 	if (spawn(&r, &pid, &hint, &e) == 0)
@@ -310,11 +324,10 @@ static int svc_setup_probe(const struct service_conf *sc, struct svc_plan *sp)
 	return svc_fail(sp, NULL, "%s", e.msg);
 }
 
-static int svc_program(const struct plan *plan, const struct service_conf *sc,
-		       struct svc_plan *sp)
+static int svc_program(const struct plan *plan, const struct service_conf *sc, struct svc_plan *sp)
 {
-	const char *py = plan->python.chosen >= 0 ? plan->python.cands[plan->python.chosen].path
-						  : "python3";
+	const char *py =
+	    plan->python.chosen >= 0 ? plan->python.cands[plan->python.chosen].path : "python3";
 	struct err e;
 
 	if (!sp->python) {
@@ -322,11 +335,11 @@ static int svc_program(const struct plan *plan, const struct service_conf *sc,
 		sp->argv = argv_build(NULL, NULL, sc->command);
 		return sp->file && sp->argv ? 0 : -1;
 	}
-	if (!sp->error &&
-	    resolve_script(sc->script, plan->app_dirs, sp->set_ids ? &sp->user.as : NULL, &sp->spl,
+	/* Resolved even when Python is missing: check shows every path. */
+	if (resolve_script(sc->script, plan->app_dirs, sp->set_ids ? &sp->user.as : NULL, &sp->spl,
 			   &e) < 0)
 		return svc_fail(sp, NULL, "script %s: %s", sc->script, e.msg);
-	if (!sp->error && !sp->spl.found) {
+	if (sp->spl.ntried && !sp->spl.found) {
 		char hint[320];
 		fmt_trunc(hint, sizeof(hint),
 			  "set app_dirs in [hfinit] to the directory that holds it, or fix "
@@ -429,8 +442,11 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 	po.users = users;
 	po.nusers = python_users(plan, users);
 	po.check_all = mode == PLAN_CHECK;
+	plan->py_users = users;
+	plan->npy_users = po.nusers;
+	for (size_t i = 0; i < po.nusers; i++)
+		users[i].as.groups = users[i].groups;
 	rc = resolve_python(&po, &plan->python, e);
-	free(users);
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < plan->nsvcs; i++)
@@ -528,6 +544,7 @@ void plan_free(struct plan *plan)
 		script_plan_free(&sp->spl);
 	}
 	free(plan->svcs);
+	free(plan->py_users);
 	resolve_strv_free(plan->app_dirs);
 	python_plan_free(&plan->python);
 	memset(plan, 0, sizeof(*plan));

@@ -31,9 +31,9 @@ struct svc_plan {
 	 * line; the service fails at once, without retries); hint: what to do. */
 	char *error;
 	char *hint;
-	char **warnings; /* NULL-terminated or NULL: it runs, but not as configured */
-	bool has_user;	 /* user = or group = given */
-	bool user_ok;	 /* looked up, and hfinit can be that user (or switch to it) */
+	char **warnings;	  /* NULL-terminated or NULL: it runs, but not as configured */
+	bool has_user;		  /* user = or group = given */
+	bool user_ok;		  /* looked up, and hfinit can be that user (or switch to it) */
 	struct resolve_user user; /* when user_ok (also when not switching) */
 	struct script_plan spl;	  /* python services: every path tried */
 	struct envsane env;	  /* HOME and HF_HOME as decided */
@@ -51,6 +51,8 @@ struct plan {
 	char **app_dirs;
 	struct python_plan python; /* chosen < 0 and no candidates when no service needs it */
 	bool python_needed;
+	struct resolve_user *py_users; /* Python was verified as each (none: as ourselves) */
+	size_t npy_users;
 };
 
 /* 0 with plan filled: a service that cannot be set up (python, a script, a

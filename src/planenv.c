@@ -124,4 +124,3 @@ int env_file_load(const char *file, char ***envp, struct err *e)
 	fclose(f);
 	return 0;
 }
-

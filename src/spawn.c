@@ -190,8 +190,6 @@ static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 		child_fail(pipefd, STEP_STDIO, errno);
 	close_fds_keep2(3, pipefd, r->extra_fd >= 0 ? r->extra_fd_num : -1);
 
-	if (r->workdir && chdir(r->workdir) < 0)
-		child_fail(pipefd, STEP_CHDIR, errno);
 	if (r->umask >= 0)
 		(void)umask((mode_t)r->umask);
 	for (size_t i = 0; i < r->nrlimits; i++)
@@ -224,6 +222,9 @@ static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 		if (setresuid(r->uid, r->uid, r->uid) < 0)
 			child_fail(pipefd, STEP_UID, errno);
 	}
+	/* As the service's user: a workdir it cannot enter fails here. */
+	if (r->workdir && chdir(r->workdir) < 0)
+		child_fail(pipefd, STEP_CHDIR, errno);
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, r->sigmask ? r->sigmask : &empty, NULL) < 0)
 		child_fail(pipefd, STEP_SIGMASK, errno);
@@ -308,9 +309,9 @@ static int setup_error(const struct spawn_req *r, const struct child_report *rep
 			       perm ? " (the service's user cannot enter it)"
 				    : " (create it in the image or fix the key)");
 	case STEP_OOM:
-		return err_set(e, rep->err, "oom_score_adj = %d: %s%s", r->oom_score_adj, why,
-			       perm ? " (lowering needs CAP_SYS_RESOURCE; remove the key or raise it)"
-				    : "");
+		return err_set(
+		    e, rep->err, "oom_score_adj = %d: %s%s", r->oom_score_adj, why,
+		    perm ? " (lowering needs CAP_SYS_RESOURCE; remove the key or raise it)" : "");
 	case STEP_RLIMIT:
 		return rlimit_error(r, rep, e);
 	case STEP_GROUPS:

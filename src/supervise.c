@@ -109,7 +109,7 @@ struct svc {
 	struct pipe_in out, err;
 
 	struct loop_timer t_ready, t_delay, t_kill, t_probe;
-	bool killed; /* SIGKILL sent in this teardown */
+	bool killed;	   /* SIGKILL sent in this teardown */
 	bool setup_failed; /* a set-up step that fails the same way every time: no retry */
 
 	/* readiness / health */
@@ -797,8 +797,9 @@ static void attempt_failed(struct svc *s)
 	char delay[32];
 
 	if (s->setup_failed) {
-		log_error("[%s] attempt %u of %u failed: %s; not retried (it would fail the same way)",
-			  s->name, s->attempt, s->c->retries, s->last_error);
+		log_error(
+		    "[%s] attempt %u of %u failed: %s; not retried (it would fail the same way)",
+		    s->name, s->attempt, s->c->retries, s->last_error);
 		teardown(s, AFTER_FAIL);
 		return;
 	}

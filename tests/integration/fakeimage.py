@@ -35,7 +35,7 @@ class Image:
         self.binds = []  # (host path, image path)
         os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
-        for d in ("usr/bin", "usr/lib", "usr/lib64", "usr/local/bin", "etc/hfinit", "dev",
+        for d in ("usr/bin", "usr/lib", "usr/lib64", "usr/local/bin", "etc/hfinit", "dev", "proc",
                   "run", "root", "home/user", "app", ".host"):
             os.makedirs(self.path(d), exist_ok=True)
         for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"),
@@ -103,22 +103,39 @@ class Image:
     def config(self, text):
         self.write("etc/hfinit/hfinit.ini", text)
 
-    def check(self, *args, env=None, as_user=False, timeout=60):
-        """Run `hfinit check ARGS` in the image; returns CompletedProcess."""
-        mounts = "".join(f"mount --bind '{h}' '{p}' && " for h, p in self.binds)
+    def check(self, *args, env=None, as_user=False, timeout=60, read_only=False,
+              mode=("check",), proc=False):
+        """Run `hfinit check ARGS` in the image; returns CompletedProcess.
+        read_only: the image's root is mounted read-only (docker --read-only).
+        env values None unset the variable (HOME=None: no HOME at all)."""
+        mounts = ""
+        if read_only:
+            mounts = f"mount --bind '{self.root}' '{self.root}' && " \
+                     f"mount -o remount,bind,ro '{self.root}' && "
+        mounts += "".join(f"mount --bind '{h}' '{p}' && " for h, p in self.binds)
+        if proc:
+            mounts += f"mount -t proc proc '{self.path('proc')}' && "
         cmd = ["/usr/sbin/chroot", self.root]
         if as_user:
             cmd += ["/.host/setpriv", f"--reuid={USER_UID}", f"--regid={USER_UID}",
                     "--clear-groups"]
-        cmd += ["/hfinit", "check", "-c", "/etc/hfinit/hfinit.ini", *args]
+        cmd += ["/hfinit", *mode, "-c", "/etc/hfinit/hfinit.ini", *args]
         script = mounts + 'exec "$@"'
         full_env = {"PATH": IMAGE_PATH, "HOME": "/home/user" if as_user else "/root"}
         full_env.update(env or {})
+        full_env = {k: v for k, v in full_env.items() if v is not None}
         # PID 1 of its own namespace, as in `docker run IMAGE hfinit check`.
         return subprocess.run(["/usr/bin/unshare", "--mount", "--pid", "--fork", "--kill-child",
                                "--", "/bin/sh", "-c", script,
                                "sh", *cmd], env=full_env, capture_output=True, text=True,
                               timeout=timeout)
+
+    def start(self, env=None, as_user=False, timeout=60, read_only=False, proc=True):
+        """Run hfinit itself (the start) as PID 1 in the image, with the same
+        config and environment as check(); returns CompletedProcess. The
+        services of a start test must end by themselves (restart = no)."""
+        return self.check(env=env, as_user=as_user, timeout=timeout, read_only=read_only,
+                          mode=[], proc=proc)
 
     def check_json(self, *args, **kw):
         r = self.check("--json", *args, **kw)

@@ -25,7 +25,7 @@ env = HF_TOKEN=hf_s3cr3t_value NODE_ENV=production
 stage = 2
 script = server/ml-services/worker_pool.py
 args = --workers 1 --worker-type tts
-required = no
+required = yes
 seccomp = worker
 """
 
