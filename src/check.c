@@ -55,10 +55,10 @@ struct svc_check {
 	const char *user_msg; /* the user verdict, when not plainly ok */
 	char cmd_found[PATH_MAX];
 	int cmd_err;
-	char workdir_msg[PATH_MAX + 64];
-	char envfile_msg[PATH_MAX + 64];
+	const char *workdir_msg; /* the planner's error, when about these keys */
+	const char *envfile_msg;
 	int req_state; /* 0 not checked, 1 all import, 2 some fail, 3 could not check */
-	char req_msg[1024];
+	char req_msg[sizeof(((struct err *)0)->msg) + 64]; /* holds an err message and a prefix */
 	struct missing_mod *missing;
 	size_t nmissing;
 	char *hints[MAX_HINTS]; /* allocated: never cut */
@@ -349,9 +349,9 @@ static void plan_verdict(struct report *r, struct svc_check *c)
 		/* reported under python; marked here too */
 		fmt_trunc(c->summary + k, sizeof(c->summary) - k, "; no working Python to run it");
 	} else if (strncmp(p->error, "workdir = ", 10) == 0) {
-		fmt_trunc(c->workdir_msg, sizeof(c->workdir_msg), "%s", p->error);
+		c->workdir_msg = p->error;
 	} else if (s->env_file && strstr(p->error, s->env_file)) {
-		fmt_trunc(c->envfile_msg, sizeof(c->envfile_msg), "%s", p->error);
+		c->envfile_msg = p->error;
 	}
 	if (p->hint && !(c->is_python && p->spl.ntried && !p->spl.found) &&
 	    !(c->is_python && r->plan.python.chosen < 0))
@@ -404,7 +404,8 @@ static void check_service(struct report *r, struct svc_check *c)
 	} else if (s->requires && c->is_python) {
 		c->req_state = 3;
 		fmt_trunc(c->req_msg, sizeof(c->req_msg), "not checked: %s",
-			  c->p->error ? c->p->error : "no working Python");
+			  c->p->error ? "the service cannot be set up (see above)"
+				      : "no working Python");
 	}
 }
 
@@ -640,9 +641,9 @@ static void print_text(FILE *f, const struct report *r)
 				fprintf(f, IND "sandbox: %s: cannot be built: %s\n", c->s->seccomp,
 					r->sb_error);
 		}
-		if (c->workdir_msg[0])
+		if (c->workdir_msg)
 			fprintf(f, IND "%s\n", c->workdir_msg);
-		if (c->envfile_msg[0])
+		if (c->envfile_msg)
 			fprintf(f, IND "%s\n", c->envfile_msg);
 		for (char **v = c->s->env; v && *v; v++) {
 			char shown[1024];
@@ -797,8 +798,8 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		}
 		json_obj_end(j);
 	}
-	json_kstr(j, "workdir_error", c->workdir_msg[0] ? c->workdir_msg : NULL);
-	json_kstr(j, "env_file_error", c->envfile_msg[0] ? c->envfile_msg : NULL);
+	json_kstr(j, "workdir_error", c->workdir_msg);
+	json_kstr(j, "env_file_error", c->envfile_msg);
 	json_kbool(j, "redact", c->s->redact);
 	json_key(j, "env");
 	json_arr_begin(j);

@@ -83,8 +83,10 @@ struct python_plan {
 	int chosen;	     /* index, -1 when none works */
 	int explicit_failed; /* PYTHON_PATH or config python set and broken */
 	int fallback;	     /* check_all: index of the first working one after it, or -1 */
-	char error[1024];    /* when chosen < 0: what is wrong */
-	char hint[1024];     /* when chosen < 0: what to do */
+	/* Sized so that what is written fits by construction (a path, a
+	 * candidate's description, fixed text): messages are never cut. */
+	char error[PATH_MAX + 1280];	/* when chosen < 0: what is wrong */
+	char hint[3 * PATH_MAX + 1024]; /* when chosen < 0: what to do */
 };
 
 /* 0 with plan filled (chosen may be -1: see error/hint); -1 with e only when

@@ -120,3 +120,29 @@ def test_optional_missing_script_degrades(img):
         in s.stderr
     assert "[tts] attempt 1 of 3 failed: script gone.py not found (3 paths tried); not " \
         "retried (it would fail the same way)" in s.stderr
+
+
+def test_no_python_required_whole_hint(img):
+    """No Python for a required script service: check FAILs, the start exits 3
+    before anything runs, and the log has every candidate and the whole hint
+    on its own line (was: one 1024-byte message, cut at `apt-get install py`)."""
+    import os
+    os.remove(img.path("usr/bin/python3"))
+    # app dirs an image might have: more candidates, a longer report
+    img.config((BASE % "").replace("required = no\n", "required = yes\n").replace(
+        "app_dirs = /app", "app_dirs = /app /home/user/app /srv/space-application "
+        "/opt/space-application-server"))
+    c = img.check(proc=True)
+    assert c.returncode == 1, c.stdout
+    assert "FAIL  python           no working Python among 20 candidates" in c.stdout
+    s = img.start()
+    assert s.returncode == 3, s.stderr
+    lines = s.stderr.splitlines()
+    assert "hfinit: error: no working Python: no working Python among 20 candidates" in lines
+    assert "hfinit: error:   system                 /usr/bin/python3: missing" in lines
+    assert ("hfinit: error:   hint: Install Python 3 in the image (e.g. apt-get install "
+            "python3, or a python:3 base image), or set PYTHON_PATH to a working "
+            "interpreter.") in lines
+    assert "hfinit: error: [tts] cannot start: no working Python to run it" in lines
+    assert "hfinit: error: a required service cannot be set up: nothing started" in lines
+    assert "[web] started" not in s.stderr

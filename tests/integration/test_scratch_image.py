@@ -14,6 +14,7 @@ from fakeimage import Image  # copies $HFINIT_BIN to the image's /hfinit
 def test_fallback_home_created_with_tmp(tmp_path):
     img = Image(tmp_path / "root")
     shutil.rmtree(img.path("tmp"), ignore_errors=True)  # FROM scratch: no /tmp
+    os.remove(img.path("etc/passwd"))  # nor a passwd home to fall back to first
     exitwith = os.path.join(os.environ["HFINIT_HELPERS"], "exitwith")
     shutil.copy(exitwith, img.path("exitwith"))
     img.config("[service:job]\ncommand = /exitwith 0\nrestart = no\n")
