@@ -116,12 +116,15 @@ class Image:
         if proc:
             mounts += f"mount -t proc proc '{self.path('proc')}' && "
         cmd = ["/usr/sbin/chroot", self.root]
-        if as_user:
+        if as_user == "root-nocap":  # Docker's default root: no CAP_SYS_RESOURCE
+            cmd += ["/.host/setpriv", "--bounding-set=-sys_resource"]
+        elif as_user:
             cmd += ["/.host/setpriv", f"--reuid={USER_UID}", f"--regid={USER_UID}",
                     "--clear-groups"]
         cmd += ["/hfinit", *mode, "-c", "/etc/hfinit/hfinit.ini", *args]
         script = mounts + 'exec "$@"'
-        full_env = {"PATH": IMAGE_PATH, "HOME": "/home/user" if as_user else "/root"}
+        full_env = {"PATH": IMAGE_PATH,
+                    "HOME": "/home/user" if as_user is True else "/root"}
         full_env.update(env or {})
         full_env = {k: v for k, v in full_env.items() if v is not None}
         # PID 1 of its own namespace, as in `docker run IMAGE hfinit check`.

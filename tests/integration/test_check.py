@@ -323,3 +323,20 @@ def test_root_venv_skipped_is_said(img):
                + "restart = no\n")
     s = img.start(as_user=True)
     assert "hfinit: warn: " + line + "\n" in s.stderr, s.stderr
+
+
+def test_missing_module_hint_names_the_skipped_venv(img):
+    """The module is missing from the Python used because the venv that has
+    it was skipped: the hint names that venv, not `pip install` into a
+    Python that has no pip."""
+    img.mkdir("app/.venv", 0o700)
+    img.fake_python("app/.venv/bin/python3", "3.11.7")
+    img.real_python()
+    img.config(SPACE + "requires = nosuchmodule_v\n")
+    r = img.check(as_user=True)
+    assert r.returncode == 1, r.stdout
+    assert ("hint: module nosuchmodule_v is missing from /usr/bin/python3; "
+            "/app/.venv/bin/python3 was skipped (see python above) and is probably where it "
+            "is installed: make it usable by the service user (chown -R it, or create the "
+            "venv as that user)\n") in r.stdout
+    assert "pip install" not in r.stdout

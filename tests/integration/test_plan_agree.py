@@ -9,6 +9,7 @@ import re
 import pytest
 
 from fakeimage import Image
+from status_schema import SCHEMA_PATH, validate
 
 BASE = """[hfinit]
 app_dirs = /app
@@ -28,10 +29,13 @@ restart = no
 OOM = ("[web] cannot start: oom_score_adj = -500: Permission denied (lowering needs "
        "CAP_SYS_RESOURCE; remove the key or raise it)")
 
-# name: (web keys, env, as uid 1000, read-only root, check exit, a line of the start's log)
+# name: (web keys, env, as uid 1000 (or root without CAP_SYS_RESOURCE), read-only root,
+#        check exit, a line of the start's log)
 CASES = {
     "oom-lowering-as-user": ("oom_score_adj = -500", {}, True, False, 1,
                              "hfinit: error: " + OOM),
+    "oom-lowering-docker-root": ("oom_score_adj = -500", {}, "root-nocap", False, 1,
+                                 "hfinit: error: " + OOM),
     "oom-raising-as-user": ("oom_score_adj = 500", {}, True, False, 0, "[web] HOME=/home/user"),
     "env-file-malformed": ("env_file = /app/bad.env", {}, False, False, 1,
                            "hfinit: error: [web] cannot start: /app/bad.env:2: expected "
@@ -120,6 +124,16 @@ def test_optional_missing_script_degrades(img):
         in s.stderr
     assert "[tts] attempt 1 of 3 failed: script gone.py not found (3 paths tried); not " \
         "retried (it would fail the same way)" in s.stderr
+    with open(img.path("run/hfinit/status.json")) as f:
+        doc = json.load(f)
+    assert validate(doc, json.load(open(SCHEMA_PATH))) == []
+    tts = doc["services"]["tts"]
+    assert (tts["state"], tts["attempt"]) == ("failed", 1)
+    assert tts["last_error"] == {"text": "script gone.py not found (3 paths tried)",
+                                 "category": "setup",
+                                 "hint": "set app_dirs in [hfinit] to the directory that holds "
+                                         "it, or fix `script =` (line 11); `hfinit check` "
+                                         "lists every path tried"}
 
 
 def test_no_python_required_whole_hint(img):
