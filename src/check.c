@@ -30,8 +30,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-extern char **environ;
-
 enum status { ST_OK, ST_WARN, ST_SKIP, ST_FAIL };
 static const char *const status_word[] = {"ok", "warn", "skip", "FAIL"};
 
@@ -57,7 +55,8 @@ struct svc_check {
 	int cmd_err;
 	const char *workdir_msg; /* the planner's error, when about these keys */
 	const char *envfile_msg;
-	int req_state; /* 0 not checked, 1 all import, 2 some fail, 3 could not check */
+	const char *setup_msg; /* the planner's error, when not shown in another line */
+	int req_state;	       /* 0 not checked, 1 all import, 2 some fail, 3 could not check */
 	char req_msg[sizeof(((struct err *)0)->msg) + 64]; /* holds an err message and a prefix */
 	struct missing_mod *missing;
 	size_t nmissing;
@@ -352,6 +351,8 @@ static void plan_verdict(struct report *r, struct svc_check *c)
 		c->workdir_msg = p->error;
 	} else if (s->env_file && strstr(p->error, s->env_file)) {
 		c->envfile_msg = p->error;
+	} else if (p->error != c->user_msg && !(c->is_python && p->spl.ntried && !p->spl.found)) {
+		c->setup_msg = p->error;
 	}
 	if (p->hint && !(c->is_python && p->spl.ntried && !p->spl.found) &&
 	    !(c->is_python && r->plan.python.chosen < 0))
@@ -522,6 +523,70 @@ static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
 	fputc('\n', f);
 }
 
+static void print_service(FILE *f, const struct report *r, const struct svc_check *c)
+{
+	char what[96];
+
+	fmt_trunc(what, sizeof(what), "service %s", c->s->name);
+	row(f, c->status, what, "%s", c->summary);
+	if (c->s->user || c->s->group)
+		fprintf(f, IND "user: %s%s\n",
+			c->p->user_ok ? (c->s->user ? c->s->user : "(self)") : "",
+			c->p->user_ok ? "" : c->user_msg);
+	for (char **w = c->p->warnings; w && *w; w++)
+		if (strncmp(*w, "HOME: ", 6) != 0 && strncmp(*w, "HF_HOME", 7) != 0 &&
+		    (!c->user_msg || *w != c->user_msg))
+			fprintf(f, IND "%s\n", *w);
+	if (c->s->script && (!c->p->spl.found || c->p->spl.ntried > 1))
+		for (size_t k = 0; k < c->p->spl.ntried; k++) {
+			const struct script_try *t = &c->p->spl.tried[k];
+
+			fprintf(f, IND "%s %s: %s",
+				c->p->spl.found && k + 1 == c->p->spl.ntried ? "*" : "-", t->path,
+				script_verdict_name(t->verdict));
+			if (t->detail[0])
+				fprintf(f, " (%s)", t->detail);
+			fputc('\n', f);
+		}
+	if (c->s->seccomp) {
+		const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
+		if (p)
+			fprintf(f, IND "sandbox: %s (%u rules)\n", p->name, p->rules);
+		else
+			fprintf(f, IND "sandbox: %s: cannot be built: %s\n", c->s->seccomp,
+				r->sb_error);
+	}
+	if (c->setup_msg)
+		fprintf(f, IND "cannot start: %s\n", c->setup_msg);
+	if (c->workdir_msg)
+		fprintf(f, IND "%s\n", c->workdir_msg);
+	if (c->envfile_msg)
+		fprintf(f, IND "%s\n", c->envfile_msg);
+	for (char **v = c->s->env; v && *v; v++) {
+		char shown[1024];
+
+		env_redact_assignment(*v, shown, sizeof(shown));
+		fprintf(f, IND "env %s\n", shown);
+	}
+	if (!c->s->redact)
+		fprintf(f, IND "output: not redacted (redact = no)\n");
+	if (c->s->requires) {
+		char *joined = strv_join(c->s->requires);
+
+		if (c->req_state == 1)
+			fprintf(f, IND "requires %s: all import\n", joined ? joined : "");
+		else if (c->req_state == 2)
+			for (size_t k = 0; k < c->nmissing; k++)
+				fprintf(f, IND "requires %s: %s\n", c->missing[k].module,
+					c->missing[k].error);
+		else
+			fprintf(f, IND "requires %s: %s\n", joined ? joined : "", c->req_msg);
+		free(joined);
+	}
+	for (int k = 0; k < c->nhints; k++)
+		fprintf(f, IND "hint: %s\n", c->hints[k]);
+}
+
 static void print_text(FILE *f, const struct report *r)
 {
 	char desc[1024];
@@ -608,68 +673,8 @@ static void print_text(FILE *f, const struct report *r)
 				fprintf(f, IND "%s\n", *w);
 	}
 
-	for (size_t i = 0; i < r->nsvcs; i++) {
-		const struct svc_check *c = &r->svcs[i];
-		char what[96];
-
-		fmt_trunc(what, sizeof(what), "service %s", c->s->name);
-		row(f, c->status, what, "%s", c->summary);
-		if (c->s->user || c->s->group)
-			fprintf(f, IND "user: %s%s\n",
-				c->p->user_ok ? (c->s->user ? c->s->user : "(self)") : "",
-				c->p->user_ok ? "" : c->user_msg);
-		for (char **w = c->p->warnings; w && *w; w++)
-			if (strncmp(*w, "HOME: ", 6) != 0 && strncmp(*w, "HF_HOME", 7) != 0 &&
-			    (!c->user_msg || *w != c->user_msg))
-				fprintf(f, IND "%s\n", *w);
-		if (c->s->script && (!c->p->spl.found || c->p->spl.ntried > 1))
-			for (size_t k = 0; k < c->p->spl.ntried; k++) {
-				const struct script_try *t = &c->p->spl.tried[k];
-
-				fprintf(f, IND "%s %s: %s",
-					c->p->spl.found && k + 1 == c->p->spl.ntried ? "*" : "-",
-					t->path, script_verdict_name(t->verdict));
-				if (t->detail[0])
-					fprintf(f, " (%s)", t->detail);
-				fputc('\n', f);
-			}
-		if (c->s->seccomp) {
-			const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
-			if (p)
-				fprintf(f, IND "sandbox: %s (%u rules)\n", p->name, p->rules);
-			else
-				fprintf(f, IND "sandbox: %s: cannot be built: %s\n", c->s->seccomp,
-					r->sb_error);
-		}
-		if (c->workdir_msg)
-			fprintf(f, IND "%s\n", c->workdir_msg);
-		if (c->envfile_msg)
-			fprintf(f, IND "%s\n", c->envfile_msg);
-		for (char **v = c->s->env; v && *v; v++) {
-			char shown[1024];
-
-			env_redact_assignment(*v, shown, sizeof(shown));
-			fprintf(f, IND "env %s\n", shown);
-		}
-		if (!c->s->redact)
-			fprintf(f, IND "output: not redacted (redact = no)\n");
-		if (c->s->requires) {
-			char *joined = strv_join(c->s->requires);
-
-			if (c->req_state == 1)
-				fprintf(f, IND "requires %s: all import\n", joined ? joined : "");
-			else if (c->req_state == 2)
-				for (size_t k = 0; k < c->nmissing; k++)
-					fprintf(f, IND "requires %s: %s\n", c->missing[k].module,
-						c->missing[k].error);
-			else
-				fprintf(f, IND "requires %s: %s\n", joined ? joined : "",
-					c->req_msg);
-			free(joined);
-		}
-		for (int k = 0; k < c->nhints; k++)
-			fprintf(f, IND "hint: %s\n", c->hints[k]);
-	}
+	for (size_t i = 0; i < r->nsvcs; i++)
+		print_service(f, r, &r->svcs[i]);
 	fputc('\n', f);
 	if (r->problems)
 		fprintf(f, "%d problem%s: hfinit would not start everything.\n", r->problems,
@@ -798,6 +803,7 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		}
 		json_obj_end(j);
 	}
+	json_kstr(j, "setup_error", c->setup_msg);
 	json_kstr(j, "workdir_error", c->workdir_msg);
 	json_kstr(j, "env_file_error", c->envfile_msg);
 	json_kbool(j, "redact", c->s->redact);

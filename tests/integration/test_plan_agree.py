@@ -101,6 +101,9 @@ def test_check_and_start_agree(img, name):
         assert doc["services"]["web"]["status"] == "FAIL"
         assert "hfinit: error: a required service cannot be set up: nothing started" in log
         assert "attempt" not in log  # failed at once, no retries
+        # check names it in the start's words
+        t = img.check(env=env, as_user=as_user, read_only=ro, proc=True)
+        assert want_line.split("cannot start: ", 1)[1] in t.stdout, t.stdout
     else:
         # the HOME the service printed is the one check announced
         home = [e["home"] for e in doc["environment"]]
