@@ -851,6 +851,7 @@ static void svc_start(struct svc *s)
 	s->started_ns = mono_now_ns();
 	s->ready_ns = 0;
 	s->killed = false;
+	s->setup_failed = false;
 	s->after = AFTER_NONE;
 
 	if (s->p->error) { /* found by the planner: cannot be set up */

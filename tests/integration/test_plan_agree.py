@@ -5,6 +5,7 @@ below disagreed before check ran the start's planner."""
 
 import json
 import re
+import shutil
 
 import pytest
 
@@ -163,3 +164,32 @@ def test_no_python_required_whole_hint(img):
     assert "hfinit: error: [tts] cannot start: no working Python to run it" in lines
     assert "hfinit: error: a required service cannot be set up: nothing started" in lines
     assert "[web] started" not in s.stderr
+
+
+def test_setup_failure_at_a_later_start_is_not_retried(img):
+    """The workdir exists when the plan is made and is gone when the stage-2
+    service starts: spawn's set-up step fails the same way each time, so it
+    fails at once with the key named (was: every retry, retry_delay apart)."""
+    img.mkdir("srv/wd")
+    shutil.copy2("/bin/rmdir", img.path("usr/bin/rmdir"))
+    img.config("""[service:web]
+command = /bin/sh -c 'rmdir /srv/wd && echo removed'
+ready = line:removed
+restart = no
+
+[service:late]
+stage = 2
+command = /bin/sh -c 'exit 0'
+workdir = /srv/wd
+required = no
+retries = 3
+retry_delay = 1h
+""")
+    s = img.start(timeout=30)
+    assert s.returncode == 0, s.stderr
+    assert ("hfinit: error: [late] cannot start: workdir = /srv/wd: No such file or directory "
+            "(create it in the image or fix the key)\n") in s.stderr
+    assert ("hfinit: error: [late] attempt 1 of 3 failed: workdir = /srv/wd: No such file or "
+            "directory (create it in the image or fix the key); not retried (it would fail the "
+            "same way)\n") in s.stderr
+    assert "next attempt" not in s.stderr
