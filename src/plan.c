@@ -127,7 +127,8 @@ static void home_keep(struct envsane *es, const char *inherited, const char *pw_
  * a fallback under /tmp. One that cannot be made is a warning, not a failure. */
 static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 {
-	const char *inherited = env_get(sp->envp, "HOME");
+	const char *own = env_get(sp->conf->env, "HOME"); /* `env = HOME=...` wins */
+	const char *inherited = own ? own : env_get(sp->envp, "HOME");
 	const char *pw_home = sp->user.home[0] ? sp->user.home : NULL;
 	struct runas self = {0};
 	struct envsane *es = &sp->env;
@@ -137,6 +138,11 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 	if (envsane_plan(es, inherited, env_get(sp->envp, "HF_HOME"), pw_home,
 			 sp->set_ids ? &sp->user.as : &self, &e) < 0)
 		return svc_fail(sp, NULL, "HOME: %s", e.msg);
+	if (own) { /* the service's own choice: nothing replaced or created */
+		es->home_replaced = es->home_create = 0;
+		fmt_trunc(es->home, sizeof(es->home), "%s", own);
+		home_keep(es, NULL, NULL);
+	}
 	if (es->hf_home_warning[0] && svc_warn(sp, "%s", es->hf_home_warning) < 0)
 		return -1;
 	if (es->home_create) {

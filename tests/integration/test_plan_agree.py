@@ -56,6 +56,8 @@ CASES = {
     "read-only-no-passwd-home": ("user = 1234", {"HOME": None}, False, True, 0,
                                  "hfinit: warn: [web] HOME: cannot create /tmp/home-1234: "
                                  "Read-only file system"),
+    "env-home-read-only": ("env = HOME=/srv/private", {"HOME": None}, False, True, 0,
+                           "[web] HOME=/srv/private"),
     "workdir-missing": ("workdir = /srv/none", {}, False, False, 1,
                         "hfinit: error: [web] cannot start: workdir = /srv/none: No such file "
                         "or directory (create it in the image or fix the key)"),
