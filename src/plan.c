@@ -113,6 +113,8 @@ static void home_keep(struct envsane *es, const char *inherited, const char *pw_
 		keep = pw_home;
 	if (keep)
 		fmt_trunc(es->home, sizeof(es->home), "%s", keep);
+	if (keep && keep == inherited)
+		es->home_replaced = 0; /* it keeps what it had */
 	if (es->hf_home_default)
 		fmt_trunc(es->hf_home, sizeof(es->hf_home), "%s/.cache/huggingface",
 			  strcmp(es->home, "/") == 0 ? "" : es->home);

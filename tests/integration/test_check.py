@@ -340,3 +340,18 @@ def test_missing_module_hint_names_the_skipped_venv(img):
             "is installed: make it usable by the service user (chown -R it, or create the "
             "venv as that user)\n") in r.stdout
     assert "pip install" not in r.stdout
+
+
+def test_read_only_root(img):
+    """docker run --read-only as uid 1000 (Kubernetes readOnlyRootFilesystem):
+    nothing stops the Space; the status dir and HOME are warnings whose fix
+    works for uid 1000 (a writable /tmp), never `--tmpfs /run`."""
+    img.fake_python("usr/bin/python3", "3.11.2")
+    text, doc = run_both(img, "read-only", 0, as_user=True, read_only=True, env={"HOME": "/"})
+    assert "hint: without status files `hfinit health` cannot answer: give hfinit a " \
+           "writable /tmp (docker run --tmpfs /tmp, or a Kubernetes emptyDir volume at " \
+           "/tmp), or set $HFINIT_STATUS_DIR" in text
+    assert "HOME: cannot create /tmp/home: Read-only file system; it runs with " \
+           "HOME=/home/user, not writable" in text
+    assert "tmpfs /run" not in text
+    assert doc["environment"][0]["status"] == "warn"
