@@ -176,6 +176,17 @@ static int home_fresh(struct envsane *p, int pfd, const char *base, uid_t uid, g
 	return fd;
 }
 
+/* 1 when name does not exist in dirfd (errno is kept). */
+static int nothing_there(int dirfd, const char *name)
+{
+	int saved = errno;
+	struct stat st;
+	int none = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+
+	errno = saved;
+	return none;
+}
+
 int envsane_apply(struct envsane *p, uid_t uid, gid_t gid, struct err *e)
 {
 	char why[PATH_MAX + 64], why2[PATH_MAX + 64], old[PATH_MAX];
@@ -196,6 +207,11 @@ int envsane_apply(struct envsane *p, uid_t uid, gid_t gid, struct err *e)
 		return err_set(e, EPERM, "HOME %s: %s", p->home, why);
 	fmt_trunc(old, sizeof(old), "%s", p->home);
 	fd = safedir_openat(pfd, base, 0700, uid, gid, why, sizeof(why));
+	if (fd < 0 && nothing_there(pfd, base)) { /* e.g. a read-only /tmp: no other name helps */
+		int saved = errno;
+		(void)close(pfd); /* O_RDONLY directory */
+		return err_set(e, saved, "cannot create %s: %s", old, strerror(saved));
+	}
 	if (fd < 0) {
 		fd = home_fresh(p, pfd, base, uid, gid, why2, sizeof(why2));
 		if (fd >= 0)

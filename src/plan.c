@@ -152,21 +152,20 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 			if (envsane_apply(es, sp->set_ids ? sp->uid : getuid(),
 					  sp->set_ids ? sp->gid : getgid(), &e) < 0)
 				err = e.code ? e.code : EIO;
-		} else {
-			err = create_errno(es->home);
+		} else if ((err = create_errno(es->home)) != 0) {
+			(void)err_set(&e, err, "cannot create %s: %s", es->home, strerror(err));
 		}
 	}
 	if (mode == PLAN_START && es->home_replaced && !err)
 		log_info("[%s] HOME=%s (%s)", sp->conf->name, es->home, es->home_reason);
 	if (err) {
-		char want[PATH_MAX];
-
-		fmt_trunc(want, sizeof(want), "%s", es->home);
+		/* never the path that could not be made or was refused (another
+		 * uid may own it): an existing inherited or passwd HOME, else none */
+		fmt_trunc(es->home, sizeof(es->home), "/nonexistent");
 		sp->home_unusable = true;
 		home_keep(es, inherited, pw_home);
-		if (svc_warn(sp,
-			     "HOME: cannot create %s: %s; it runs with HOME=%s, not writable (%s)",
-			     want, strerror(err), es->home, HOME_RO_HINT) < 0)
+		if (svc_warn(sp, "HOME: %s; it runs with HOME=%s, not writable (%s)", e.msg,
+			     es->home, HOME_RO_HINT) < 0)
 			return -1;
 	}
 	if (env_set(&sp->envp, "HOME", es->home) < 0 ||
