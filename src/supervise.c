@@ -1505,16 +1505,20 @@ static bool svc_finished_clean(const struct svc *s)
 
 static const char *overall_state(struct sv *sv, bool *all_required_ready)
 {
-	bool req_ready = true, opt_failed = false;
+	bool req_ready = true, opt_failed = false, any_required = false;
 
 	for (size_t i = 0; i < sv->n; i++) {
 		struct svc *s = &sv->svcs[i];
+		any_required |= s->c->required;
 		if (s->c->required && s->state != ST_READY && !svc_finished_clean(s))
 			req_ready = false;
 		if (!s->c->required && s->state == ST_FAILED)
 			opt_failed = true;
 	}
-	*all_required_ready = req_ready && sv->all_started && !sv->shutting_down;
+	/* Not gated on the later stages: an optional stage-2 pool still loading
+	 * leaves the state `starting`, but the required services are serving.
+	 * With no required service at all, ready once every stage started. */
+	*all_required_ready = req_ready && (any_required || sv->all_started) && !sv->shutting_down;
 	if (sv->shutting_down)
 		return "stopping";
 	if (!sv->all_started)

@@ -491,6 +491,48 @@ retries = 1
 
 
 @needs_root
+def test_ready_while_an_optional_stage_2_pool_is_still_loading(tmp_path, sdir, start_hfinit):
+    """The `ready` file (and health --ready) follows the required services only:
+    an optional stage-2 pool still loading leaves state `starting`, but ready."""
+    web_flag, pool_flag = str(tmp_path / "web"), str(tmp_path / "pool")
+    conf = cfg(tmp_path, """
+[service:web]
+command = /bin/sleep 1000
+ready = file:%s
+
+[service:pool]
+stage = 2
+required = no
+command = /bin/sleep 1000
+ready = file:%s
+ready_timeout = 10m
+""" % (web_flag, pool_flag))
+    h = start_hfinit(conf, mode="pid1", env={"HFINIT_STATUS_DIR": sdir})
+    h.wait_line(r"\[web\] started pid")
+    wait_for(lambda: "web" in (read_status(sdir) or {}).get("services", {}),
+             what="status.json listing web")
+    assert health(sdir, "--ready") == (1, "not ready: state starting\n")
+    open(web_flag, "w").close()
+    h.wait_line(r"\[pool\] started pid")
+    wait_for(lambda: os.path.isfile(os.path.join(sdir, "ready")), what="ready file")
+    doc = read_status(sdir)
+    assert doc["state"] == "starting" and doc["all_required_ready"] is True
+    assert doc["services"]["web"]["state"] == "ready"
+    assert doc["services"]["pool"]["state"] == "starting"
+    assert health(sdir, "--ready") == (
+        0, "ready: every required service is ready (state starting)\n")
+    assert health(sdir, "--started") == (1, "not started: state starting\n")
+    open(pool_flag, "w").close()
+    wait_for(lambda: read_word(sdir) == "ready\n", what="state ready")
+    assert health(sdir, "--started") == (0, "started: state ready\n")
+    assert health(sdir, "--ready")[0] == 0
+    h.signal(signal.SIGTERM)
+    assert h.wait_exit() == 0
+    assert not os.path.exists(os.path.join(sdir, "ready"))
+    assert check_dir(sdir) == []
+
+
+@needs_root
 def test_notify_from_a_shell_service(tmp_path, sdir, start_hfinit):
     """`hfinit notify` inside a service with ready = notify (hfinit's own socket)."""
     conf = cfg(tmp_path, """
