@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "output.h"
 #include "pid1.h"
+#include "portown.h"
 #include "ready.h"
 #include "redact.h"
 #include "sandbox.h"
@@ -126,6 +127,9 @@ struct svc {
 	bool probing;	    /* an attempt is in flight */
 	bool health_active; /* probing for health (after ready), not readiness */
 	unsigned health_fail;
+	bool port_taken;     /* this attempt's probe reached another process's listener */
+	bool portown_warned; /* "cannot tell who listens" was said */
+	char port_msg[224];  /* "port 7860 is in use by pid 12 (python3 -m http.server)" */
 
 	/* restarts */
 	int64_t *restart_times; /* restart_burst entries: the restarts within the window */
@@ -552,10 +556,63 @@ static void probe_stop(struct svc *s)
 	s->probing = false;
 }
 
+#define PORT_HINT                                                                                  \
+	"another process holds the port (a leftover server, or another service on the same "       \
+	"port): stop it, or give this service a port of its own"
+
+/* A tcp:/http: probe that connected counts only when the listener belongs to
+ * the service's session (portown.c; docs/supervise.md). false with
+ * s->port_msg set when another process holds it; true (warned once) when
+ * that cannot be told. */
+static bool port_owned(struct svc *s, const struct probe *p)
+{
+	const struct sockaddr_storage *sa = s->health_active ? &s->health_sa : &s->probe_sa;
+	struct portown po;
+	char port[80];
+
+	switch (portown_check("/proc", sa, s->pgid, &po)) {
+	case PORTOWN_OURS:
+		return true;
+	case PORTOWN_UNKNOWN:
+		if (!s->portown_warned)
+			log_warn("[%s] cannot tell whether %s reached the service's own listener "
+				 "(%s): the probe counts as it is (warned once)",
+				 s->name, p->spec, po.why);
+		s->portown_warned = true;
+		return true;
+	case PORTOWN_FOREIGN:
+		break;
+	}
+	if (p->host && strcmp(p->host, "127.0.0.1") != 0 && strcmp(p->host, "localhost") != 0)
+		snprintf(port, sizeof(port), "%s:%d", p->host, p->port);
+	else
+		snprintf(port, sizeof(port), "%d", p->port);
+	if (po.holder > 0 && po.cmd[0])
+		snprintf(s->port_msg, sizeof(s->port_msg), "port %s is in use by pid %d (%s)", port,
+			 (int)po.holder, po.cmd);
+	else if (po.holder > 0)
+		snprintf(s->port_msg, sizeof(s->port_msg), "port %s is in use by pid %d", port,
+			 (int)po.holder);
+	else
+		snprintf(s->port_msg, sizeof(s->port_msg),
+			 "port %s is in use by a process outside hfinit's view", port);
+	return false;
+}
+
 static void probe_result(struct svc *s, bool ok, const char *why)
 {
 	const struct probe *p = cur_probe(s);
 
+	if (ok && (p->kind == PROBE_TCP || p->kind == PROBE_HTTP) && !port_owned(s, p)) {
+		ok = false;
+		why = s->port_msg;
+		if (!s->health_active && s->state == ST_STARTING && !s->port_taken) {
+			log_warn("[%s] %s: not ready", s->name, s->port_msg);
+			set_error(s, "port-in-use", PORT_HINT, "%s", s->port_msg);
+			s->sv->dirty = true;
+		}
+		s->port_taken = !s->health_active;
+	}
 	if (s->w_np.fd >= 0)
 		(void)loop_watch_del(&s->sv->loop, &s->w_np);
 	netprobe_close(&s->np);
@@ -824,6 +881,11 @@ static void on_ready_timeout(struct loop_timer *t, void *data)
 		return;
 	fmt_ms(d, sizeof(d), s->c->ready_timeout_ms);
 	probe_stop(s);
+	if (s->port_taken) {
+		set_error(s, "port-in-use", PORT_HINT, "not ready within %s: %s", d, s->port_msg);
+		attempt_failed(s);
+		return;
+	}
 	set_error(s, "ready-timeout",
 		  "the service did not signal readiness in time: check its ready = setting and "
 		  "its log, or raise ready_timeout",
@@ -848,6 +910,7 @@ static void svc_start(struct svc *s)
 	svc_set_state(s, ST_STARTING);
 	s->has_exit = false;
 	s->error_line = false;
+	s->port_taken = false;
 	s->started_ns = mono_now_ns();
 	s->ready_ns = 0;
 	s->killed = false;
