@@ -29,17 +29,24 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "loop.h"
 #include "pid1.h"
 #include "signame.h"
+#include "singlefiles.h"
 #include "version.h"
 
 #define KILL_WAIT_NS (1 * NS_PER_SEC)
+/* Status files are written once the child has run this long after its exec:
+ * a command gone sooner (`hfinit -- true`) costs no file system work, and
+ * no health probe could have seen it anyway. */
+#define SETTLE_NS (10 * NS_PER_MS)
 
 /* --- arguments ---------------------------------------------------------------- */
 
@@ -214,7 +221,29 @@ struct single {
 	bool child_done; /* reaped: status is valid */
 	int status;
 	enum phase phase;
+	/* status files: one write once exec succeeded (and the child still
+	 * runs SETTLE_NS later), one when the child is gone (plus `stopping`
+	 * while leftovers are cleaned up), nothing while idle */
+	struct single_files files;
+	struct loop_timer settle;
+	int64_t started_ns;
+	struct timespec started_wall, ready_wall;
+	int64_t ready_ms;     /* fork -> exec confirmed; -1: not (yet) */
+	char exec_error[320]; /* why exec failed, "" when it did not */
 };
+
+static void publish(struct single *s, const char *state, int exit_code)
+{
+	struct single_run r = {.pid = s->child,
+			       .done = s->child_done,
+			       .status = s->status,
+			       .started_wall = s->started_wall,
+			       .ready_wall = s->ready_wall,
+			       .ready_ms = s->ready_ms,
+			       .exec_error = s->exec_error};
+
+	single_files_publish(&s->files, state, exit_code, &r);
+}
 
 static void describe_status(const struct single *s)
 {
@@ -243,15 +272,35 @@ static void read_exec_status(struct single *s)
 		return; /* exec still under way */
 	if (n == (ssize_t)sizeof(err)) {
 		if (err == ENOENT && !strchr(cmd, '/'))
-			log_error("cannot run \"%s\": command not found in PATH", cmd);
+			snprintf(s->exec_error, sizeof(s->exec_error),
+				 "cannot run \"%s\": command not found in PATH", cmd);
 		else
-			log_errno(LOG_LVL_ERROR, err, "cannot execute \"%s\"", cmd);
+			snprintf(s->exec_error, sizeof(s->exec_error), "cannot execute \"%s\": %s",
+				 cmd, strerror(err));
+		log_error("%s", s->exec_error);
+	} else if (n == 0) {
+		/* EOF: the CLOEXEC write end went with a successful execve */
+		s->ready_ms = (mono_now_ns() - s->started_ns) / NS_PER_MS;
+		clock_gettime(CLOCK_REALTIME, &s->ready_wall);
+		if (!s->child_done)
+			loop_timer_arm_in(&s->loop, &s->settle, SETTLE_NS);
 	}
 	/* EOF (exec succeeded) or an error: either way the pipe is done */
 	if (loop_watch_del(&s->loop, &s->execw) < 0)
 		log_errno(LOG_LVL_DEBUG, errno, "epoll_ctl(DEL exec pipe)");
 	(void)close(s->execfd); /* read end of a pipe: nothing to lose */
 	s->execfd = -1;
+}
+
+static void on_settle(struct loop_timer *t, void *data)
+{
+	struct single *s = data;
+
+	(void)t;
+	if (s->child_done)
+		return;
+	single_files_open(&s->files, s->o.argv);
+	publish(s, "ready", -1);
 }
 
 static void on_exec_pipe(struct loop_watch *w, uint32_t revents)
@@ -322,6 +371,8 @@ static void on_sigchld(struct single *s)
 			finish(s);
 			break;
 		}
+		loop_timer_cancel(&s->loop, &s->settle);
+		publish(s, "stopping", -1);
 		log_debug("child gone, other processes remain: SIGTERM, then SIGKILL after %lld ms",
 			  (long long)(s->o.grace_ns / NS_PER_MS));
 		if (s->o.grace_ns == 0) {
@@ -407,6 +458,8 @@ static int start_child(struct single *s, struct err *e)
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return err_sys(e, "pipe2");
+	s->started_ns = mono_now_ns();
+	clock_gettime(CLOCK_REALTIME, &s->started_wall);
 	pid = fork();
 	if (pid < 0) {
 		err_sys(e, "fork");
@@ -424,6 +477,7 @@ static int start_child(struct single *s, struct err *e)
 	if (setpgid(pid, pid) < 0 && errno != EACCES && errno != ESRCH)
 		log_errno(LOG_LVL_DEBUG, errno, "setpgid(%d)", (int)pid);
 	s->execfd = p[0];
+	s->ready_ms = -1;
 	if (loop_watch_add(&s->loop, &s->execw, s->execfd, EPOLLIN, on_exec_pipe, s) < 0) {
 		/* Not fatal: read_exec_status() runs again at exit. */
 		log_errno(LOG_LVL_DEBUG, errno, "epoll_ctl(ADD exec pipe)");
@@ -449,6 +503,7 @@ int cmd_single(int argc, char **argv)
 {
 	static struct single s; /* large (sigsets, event batch): not on the stack */
 	struct err e;
+	int code;
 
 	err_clear(&e);
 	if (single_parse_args(argc, argv, &s.o, &e) < 0) {
@@ -473,6 +528,7 @@ int cmd_single(int argc, char **argv)
 	s.execw.fd = -1;
 	s.phase = RUNNING;
 	loop_timer_init(&s.timer, on_timer, &s);
+	loop_timer_init(&s.settle, on_settle, &s);
 	if (!s.is_pid1 && pid1_set_subreaper() < 0)
 		log_errno(LOG_LVL_WARN, errno,
 			  "not PID 1 and cannot become a child subreaper: orphans will not "
@@ -502,7 +558,10 @@ int cmd_single(int argc, char **argv)
 	}
 	read_exec_status(&s);
 	loop_fini(&s.loop);
-	if (!s.child_done)
-		return 1;
-	return single_exit_code(&s.o, s.status);
+	code = s.child_done ? single_exit_code(&s.o, s.status) : 1;
+	if (code != 0) /* a failure leaves its post-mortem, even a quick one */
+		single_files_open(&s.files, s.o.argv);
+	publish(&s, code == 0 ? "stopped" : "failed", code);
+	single_files_close(&s.files);
+	return code;
 }

@@ -438,6 +438,7 @@ struct status_writer {
 	char state[16];	 /* last state word written */
 	bool ready_file; /* `ready` exists (we made it) */
 	bool failing;	 /* the last write failed (warned once) */
+	bool single;	 /* single-child mode: no waiting for another hfinit's lock */
 
 	/* the dir removed while we run (dir_repair) */
 	bool explicit_dir; /* the operator's path (links followed) */
@@ -513,6 +514,12 @@ static int take_lock(struct status_writer *w)
 	for (int i = 0;; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			break;
+		if (errno == EWOULDBLOCK && w->single) {
+			/* a tini drop-in does not wait: that hfinit's files stay */
+			log_debug("status files disabled: %s/lock is held by another hfinit",
+				  w->dir);
+			goto fail;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			log_errno(LOG_LVL_WARN, errno, "status files disabled: flock %s/lock",
 				  w->dir);
@@ -565,20 +572,31 @@ static void files_open(struct status_writer *w, const char *conf_status_dir)
 	struct err e;
 
 	if (statusdir_choose(&sd, conf_status_dir, 1, &e) < 0) {
-		log_warn("status files disabled (the services run anyway): %s", e.msg);
+		log_warn("status files disabled (the %s anyway): %s",
+			 w->single ? "child runs" : "services run", e.msg);
 		return;
 	}
 	fmt_trunc(w->dir, sizeof(w->dir), "%s", statusdir_path(&sd));
 	w->explicit_dir = sd.explicit_choice;
 	w->dirfd = sd.dirfd;
-	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	/* single-child mode has no loop watch for it: no repair, no cost */
+	w->ifd = w->single ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (dir_setup(w) < 0) {
 		(void)close(w->dirfd); /* O_RDONLY directory */
 		w->dirfd = -1;
 	}
+	/* A status.json and state from an earlier run would lie until the
+	 * first publish too in single-child mode, which writes nothing before
+	 * exec is confirmed. */
+	for (int i = 0; w->single && w->dirfd >= 0 && i < 2; i++) {
+		static const char *const stale[] = {"state", "status.json"};
+		if (unlinkat(w->dirfd, stale[i], 0) != 0 && errno != ENOENT)
+			log_errno(LOG_LVL_WARN, errno, "%s/%s: cannot remove a stale one", w->dir,
+				  stale[i]);
+	}
 }
 
-struct status_writer *status_open(const char *conf_status_dir)
+static struct status_writer *open_writer(const char *conf_status_dir, bool single)
 {
 	struct status_writer *w = calloc(1, sizeof(*w));
 	struct status_snapshot snap;
@@ -588,8 +606,12 @@ struct status_writer *status_open(const char *conf_status_dir)
 		return NULL;
 	}
 	w->dirfd = w->lockfd = w->nfd = w->ifd = w->wd = -1;
-	upward_open(w);
+	w->single = single;
+	if (!single) /* a tini drop-in leaves NOTIFY_SOCKET to its child */
+		upward_open(w);
 	files_open(w, conf_status_dir);
+	if (single) /* cheap: the first write is at exec success (or at exit) */
+		return w;
 	/* A first status.json at once: `health --live` works while Python is
 	 * being resolved, and a stale file from an earlier run is replaced. */
 	memset(&snap, 0, sizeof(snap));
@@ -598,6 +620,16 @@ struct status_writer *status_open(const char *conf_status_dir)
 	now_real(&snap.started_at);
 	status_publish(w, &snap);
 	return w;
+}
+
+struct status_writer *status_open(const char *conf_status_dir)
+{
+	return open_writer(conf_status_dir, false);
+}
+
+struct status_writer *status_open_single(void)
+{
+	return open_writer(NULL, true);
 }
 
 static void write_failed(struct status_writer *w, const char *name)

@@ -80,6 +80,11 @@ struct status_writer;
  * notifications. Never fatal for the services: on failure it logs one clear
  * warning and returns a writer that does nothing (status_dir() returns NULL). */
 struct status_writer *status_open(const char *conf_status_dir);
+/* Single-child mode's writer: the same dir rules with no config; when
+ * another running hfinit holds the dir's lock it writes nothing (said at -v
+ * only, no waiting), and it sends nothing to $NOTIFY_SOCKET (the child gets
+ * the variable and speaks for itself, as under tini). */
+struct status_writer *status_open_single(void);
 /* The directory in use, or NULL. Services get it as $HFINIT_STATUS_DIR. */
 const char *status_dir(const struct status_writer *w);
 /* Write status.json + state, create/remove `ready`, send upward sd_notify on

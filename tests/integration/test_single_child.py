@@ -10,6 +10,7 @@ the orphan helpers poll /proc with a deadline (nothing announces a reap).
 
 import ctypes
 import fcntl
+import json
 import os
 import pty
 import re
@@ -310,6 +311,148 @@ def test_leftovers_obeying_sigterm_do_not_wait_for_grace(start_init, hfinit_env)
     elapsed = time.monotonic() - t0
     assert rc == 9, init.err()
     assert elapsed < 1.0, f"hfinit exited {elapsed:.3f}s after the child"
+
+
+# --- status files (docs/status.md, "Single-child mode") --------------------------------
+
+
+@pytest.fixture
+def sdir(tmp_path):
+    d = tmp_path / "status"
+    os.chmod(tmp_path, 0o755)
+    return str(d)
+
+
+def health(env, d, flag):
+    r = subprocess.run([env["bin"], "health", flag, "-d", d], capture_output=True, text=True,
+                       timeout=WAIT, stdin=subprocess.DEVNULL)
+    return r.returncode, r.stdout
+
+
+def status_doc(d):
+    from status_schema import check_dir, load_schema, validate
+    with open(os.path.join(d, "status.json")) as f:
+        doc = json.load(f)
+    assert validate(doc, load_schema()) == [], doc
+    assert check_dir(d) == []
+    return doc
+
+
+def read_state(d):
+    try:
+        with open(os.path.join(d, "state")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def test_status_files_and_health_over_the_life_cycle(start_init, hfinit_env, sdir,
+                                                     monkeypatch):
+    """ready once exec succeeded, stopping while leftovers are cleaned up, then
+    failed with the child's code: as the files and `hfinit health` see it."""
+    monkeypatch.setenv("HFINIT_STATUS_DIR", sdir)
+    init = start_init("-t", "3s", "--", helper(hfinit_env, "ignoreterm"), "ignore", 7,
+                      stdin=subprocess.PIPE)
+    ready = await_ready(init)
+    wait_until(lambda: read_state(sdir) == "ready\n", what="state ready")
+    assert health(hfinit_env, sdir, "--ready") == (
+        0, "ready: every required service is ready (state ready)\n")
+    assert health(hfinit_env, sdir, "--started") == (0, "started: state ready\n")
+    doc = status_doc(sdir)
+    svc = doc["services"]["ignoreterm"]
+    assert doc["state"] == "ready" and doc["all_required_ready"] is True
+    assert doc["pid"] == 1 and doc["exit_code"] is None and doc["stage"] == 1
+    assert svc["state"] == "ready" and svc["pid"] == ready["child"][0]
+    assert svc["required"] is True and svc["ready_spec"] == "started"
+    assert svc["command"] == "%s ignore 7" % helper(hfinit_env, "ignoreterm")
+    assert svc["ready_ms"] is not None and svc["ready_at"] is not None
+    assert svc["last_exit"] == {"code": None, "signal": None, "signal_name": None}
+    init.write(b"x")  # the child exits 7; the grandchild ignores SIGTERM: 3 s of grace
+    init.await_exact(f"term grandchild {ready['grandchild'][0]}", timeout=3)
+    wait_until(lambda: read_state(sdir) == "stopping\n", what="state stopping")
+    assert not os.path.exists(os.path.join(sdir, "ready"))
+    assert health(hfinit_env, sdir, "--ready") == (1, "not ready: state stopping\n")
+    assert health(hfinit_env, sdir, "--live") == (0, "live: hfinit is running, state stopping\n")
+    doc = status_doc(sdir)
+    assert doc["services"]["ignoreterm"]["state"] == "failed"
+    assert doc["services"]["ignoreterm"]["last_exit"]["code"] == 7
+    assert init.wait(timeout=10) == 7
+    doc = status_doc(sdir)
+    assert doc["state"] == "failed" and doc["exit_code"] == 7
+    assert doc["all_required_ready"] is False
+    assert read_state(sdir) == "failed\n"
+    rc, out = health(hfinit_env, sdir, "--ready")
+    assert rc == 1 and "the status files are stale" in out, out
+    assert init.err() == ["hfinit: warn: processes still running 3000 ms after the child "
+                          "exited: sending SIGKILL"], init.err()
+
+
+def test_exit_0_is_stopped(start_init, hfinit_env, sdir, monkeypatch):
+    monkeypatch.setenv("HFINIT_STATUS_DIR", sdir)
+    init = start_init("--", helper(hfinit_env, "sigreport"), signal.SIGTERM, 0)
+    await_ready(init)
+    wait_until(lambda: read_state(sdir) == "ready\n", what="state ready")
+    init.signal(signal.SIGTERM)  # forwarded: the child exits 0
+    assert init.wait() == 0 and init.err() == [], init.err()
+    doc = status_doc(sdir)
+    assert doc["state"] == "stopped" and doc["exit_code"] == 0
+    svc = doc["services"]["sigreport"]
+    assert svc["state"] == "stopped" and svc["last_exit"]["code"] == 0 and svc["pid"] is None
+    assert svc["ready_ms"] is not None and svc["ready_at"] is None
+    assert read_state(sdir) == "stopped\n"
+    assert not os.path.exists(os.path.join(sdir, "ready"))
+
+
+def test_a_command_gone_at_once_with_0_writes_no_files(hfinit_env, sdir, monkeypatch):
+    """`hfinit -- true` stays as cheap as before: no file system work at all."""
+    monkeypatch.setenv("HFINIT_STATUS_DIR", sdir)
+    r = run_init(hfinit_env, ["--", helper(hfinit_env, "exitwith"), 0])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert not os.path.exists(sdir)
+
+
+def test_exec_failure_is_never_ready(hfinit_env, sdir, monkeypatch):
+    monkeypatch.setenv("HFINIT_STATUS_DIR", sdir)
+    r = run_init(hfinit_env, ["--", "/nonexistent/server"])
+    assert r.returncode == 127
+    assert r.stderr == ('hfinit: error: cannot execute "/nonexistent/server": '
+                        'No such file or directory\n')
+    doc = status_doc(sdir)
+    svc = doc["services"]["server"]
+    assert doc["state"] == "failed" and doc["exit_code"] == 127
+    assert doc["stages"] == [{"stage": 1, "ready_ms": None}] and doc["blame"] == []
+    assert svc["state"] == "failed" and svc["ready_ms"] is None and svc["ready_at"] is None
+    assert svc["last_exit"]["code"] == 127
+    assert svc["last_error"] == {"text": 'cannot execute "/nonexistent/server": '
+                                         'No such file or directory',
+                                 "category": "exec", "hint": None}
+    assert not os.path.exists(os.path.join(sdir, "ready"))
+
+
+def test_unusable_status_dir_still_runs_the_child(hfinit_env, tmp_path, monkeypatch):
+    """A tini drop-in: no status dir is a warning, never a failure."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("HFINIT_STATUS_DIR", str(blocker / "st"))
+    r = run_init(hfinit_env, ["--", helper(hfinit_env, "exitwith"), 5])
+    assert r.returncode == 5
+    assert r.stderr == ("hfinit: warn: status files disabled (the child runs anyway): status "
+                        "dir %s/st (from HFINIT_STATUS_DIR) is unusable: Not a directory\n"
+                        % blocker), r.stderr
+
+
+def test_second_hfinit_on_the_same_dir_writes_nothing_and_says_nothing(
+        start_init, hfinit_env, sdir, monkeypatch):
+    monkeypatch.setenv("HFINIT_STATUS_DIR", sdir)
+    init = start_init("--", helper(hfinit_env, "sigreport"), signal.SIGTERM, 0)
+    child = await_ready(init)["child"][0]
+    wait_until(lambda: read_state(sdir) == "ready\n", what="state ready")
+    r = run_init(hfinit_env, ["--", helper(hfinit_env, "exitwith"), 3])
+    assert r.returncode == 3 and r.stderr == "", r.stderr
+    doc = status_doc(sdir)
+    assert doc["state"] == "ready" and doc["services"]["sigreport"]["pid"] == child
+    init.signal(signal.SIGTERM)
+    assert init.wait() == 0, init.err()
 
 
 # --- terminal --------------------------------------------------------------------------
