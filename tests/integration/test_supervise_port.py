@@ -158,3 +158,36 @@ def test_own_listener_on_any_address_is_ready(tmp_path, start_hfinit, host):
     h.signal(signal.SIGTERM)
     assert h.wait_exit() == 0, h.dump()
 
+
+
+def test_health_probe_reaching_another_process_fails(tmp_path, sdir, start_hfinit):
+    """health = tcp: on a port another service holds: each check fails, naming
+    the holder; the service is restarted after health_failures."""
+    port, other = free_port(), free_port()
+    squat = [PY, "-m", "http.server", str(other), "--bind", "127.0.0.1"]
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 3s
+        [service:squat]
+        command = %s
+        ready = tcp:%d
+        [service:web]
+        stage = 2
+        command = %s
+        ready = tcp:%d
+        health = tcp:%d
+        health_interval = 50ms
+        health_failures = 2
+        """ % (q(*squat), other, q(NODE, "-e", STAYS_UP % (port, "'127.0.0.1'")), port, other))
+    h = start_hfinit(cfg, mode="pid1", env={"HFINIT_STATUS_DIR": sdir})
+    squat_pid = int(h.wait_line(r"^hfinit: info: \[squat\] started pid (\d+) ")[2].group(1))
+    h.wait_line(r"^hfinit: info: \[web\] ready in \d+ ms \(tcp:%d\)" % port)
+    holder = "port %d is in use by pid %d (%s)" % (other, squat_pid, " ".join(squat))
+    for n in (1, 2):
+        h.wait_line(r"^hfinit: warn: \[web\] health check tcp:%d failed \(%d of 2 in a row\): "
+                    r"%s$" % (other, n, re.escape(holder)))
+    h.wait_line(r"^hfinit: info: \[web\] restarting in 1s \(restart 1\)$")
+    h.signal(signal.SIGTERM)
+    assert h.wait_exit() == 0, h.dump()
+    web = status(sdir)["services"]["web"]
+    assert web["restarts"] >= 1 and web["last_error"]["category"] == "unhealthy"
