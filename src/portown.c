@@ -118,7 +118,10 @@ static void scan_line(struct portown *po, const char *p, int v6, const struct ta
 	for (int i = 0; i < (v6 ? 4 : 1); i++)
 		if (hex_word(&p, 8, &a[i]) < 0)
 			return;
-	if (*p++ != ':' || hex_word(&p, 4, &port) < 0 || *p != ' ')
+	if (*p != ':')
+		return;
+	p++;
+	if (hex_word(&p, 4, &port) < 0 || *p != ' ')
 		return;
 	p = skip_field(p); /* remote address */
 	if (hex_word(&p, 2, &st) < 0 || st != 0x0A || port != t->port)

@@ -132,8 +132,10 @@ static void test_scan_tiers(void **state)
 	assert_int_equal(po.inode[0], 111);
 	/* garbage lines are skipped */
 	sa4(&ss, "127.0.0.1", 7860);
-	scan(&po, HDR4 "   0: zz\n\n   1: 0100007F:1EB4\n" V4_LOOP_7860, "", &ss);
+	scan(&po, HDR4 "   0: zz\n\n   1: 0100007F:1EB4\n" V4_LOOP_7860 "   2: 0100007F", "", &ss);
 	assert_int_equal(po.ninodes, 1);
+	scan(&po, HDR4 "   0: 0100007F:1EB4 00000000:0000 0A", HDR6 "   0: 0000", &ss);
+	assert_int_equal(po.ninodes, 0);
 }
 
 /* --- fixture trees --------------------------------------------------------------- */
