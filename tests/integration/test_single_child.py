@@ -437,8 +437,8 @@ def test_unusable_status_dir_still_runs_the_child(hfinit_env, tmp_path, monkeypa
     r = run_init(hfinit_env, ["--", helper(hfinit_env, "exitwith"), 5])
     assert r.returncode == 5
     assert r.stderr == ("hfinit: warn: status files disabled (the child runs anyway): status "
-                        "dir %s/st (from HFINIT_STATUS_DIR) is unusable: Not a directory\n"
-                        % blocker), r.stderr
+                        "dir %s/st (from HFINIT_STATUS_DIR) is unusable: cannot create it: "
+                        "Not a directory\n" % blocker), r.stderr
 
 
 def test_second_hfinit_on_the_same_dir_writes_nothing_and_says_nothing(
