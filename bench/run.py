@@ -164,6 +164,27 @@ class Ns:
             # Nothing signals "went to sleep"; poll briefly.
             time.sleep(0.0002)
 
+    def wait_settled(self, quiet=0.2, timeout=T_RUN):
+        """Wait until the init's context-switch count has not moved for `quiet`
+        seconds (bounded): start-up work is over. A periodic wake-up (tini's
+        1 s) still lands in the idle window; a one-off write just after start
+        (hfinit's single-child status files, 10 ms after exec) does not."""
+        pid = self.find_init()
+        deadline = time.monotonic() + timeout
+
+        def switches():
+            st = proc_status(pid)
+            return int(st["voluntary_ctxt_switches"]) + int(st["nonvoluntary_ctxt_switches"])
+
+        last, since = switches(), time.monotonic()
+        while time.monotonic() - since < quiet:
+            if time.monotonic() > deadline:
+                raise BenchError("init %d never settled" % pid)
+            time.sleep(0.01)  # nothing signals "settled"; poll
+            now = switches()
+            if now != last:
+                last, since = now, time.monotonic()
+
     def finish(self, timeout=T_EXIT):
         """Wait for unshare to exit; kill it (and so the namespace) on timeout."""
         try:
@@ -330,6 +351,7 @@ def bench_idle(inits, names, reps, seconds, res, helpers):
                 if ns.line(T_READY) != "ready":
                     raise BenchError("%s: bad ready line" % name)
                 ns.wait_asleep()
+                ns.wait_settled()
             before = {n: proc_status(ns.find_init()) for n, ns in nss.items()}
             # The measurement window itself (not synchronisation).
             time.sleep(seconds)
