@@ -289,6 +289,26 @@ static int static_check(struct py_candidate *c)
 	}
 	return 1;
 }
+/* "MAJOR.MINOR.MICRO" at the start of s (what the probe prints); 0 or -1. */
+static int parse_version(const char *s, int *major, int *minor, int *micro)
+{
+	int *part[3] = {major, minor, micro};
+
+	for (int k = 0; k < 3; k++) {
+		char *end;
+		long v;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno || v > 100000 || (k < 2 && *end != '.'))
+			return -1;
+		*part[k] = (int)v;
+		s = end + (k < 2);
+	}
+	return 0;
+}
 
 /* Execute the candidate as u; fills verdict/detail/version. 1 if OK. */
 static int run_probe(struct py_candidate *c, const struct resolve_user *u, int timeout_ms,
@@ -342,7 +362,7 @@ static int run_probe(struct py_candidate *c, const struct resolve_user *u, int t
 		fmt_trunc(c->detail, sizeof(c->detail), "%d%s%s%s", r.code, line[0] ? ": " : "",
 			  line, who);
 	} else if (!(nl = strchr(r.out, '\n')) ||
-		   sscanf(nl + 1, "%d.%d.%d", &major, &minor, &micro) != 3) {
+		   parse_version(nl + 1, &major, &minor, &micro) != 0) {
 		first_line(r.out, r.out_len, line, sizeof(line));
 		c->verdict = PV_BAD_OUTPUT;
 		fmt_trunc(c->detail, sizeof(c->detail), "exit 0 but answered \"%s\"%s", line, who);

@@ -69,20 +69,43 @@ void status_rfc3339(const struct timespec *ts, char *buf, size_t n)
 		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts->tv_nsec / 1000000));
 }
 
-/* Our own format back ("2026-11-27T00:17:23.123Z"); 0 or -1. */
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Our own format back ("2026-11-27T00:17:23.123Z"); 0 or -1. Parsed by
+ * hand: sscanf would pull libc's scanner into the binary. */
 static int parse_rfc3339(const char *s, struct timespec *ts)
 {
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
 	struct tm tm;
-	int ms = 0, used = 0;
+	int ms;
 
-	memset(&tm, 0, sizeof(tm));
-	if (!s ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &used) != 7 ||
-	    used == 0 || s[used] != '\0')
+	if (!s || strlen(s) != sizeof(shape) - 1)
 		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] != 'd' && s[i] != shape[i])
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	tm.tm_sec = digits(s + 17, 2);
+	ms = digits(s + 20, 3);
+	if (tm.tm_year < -1900 || tm.tm_mon < -1 || tm.tm_mday < 0 || tm.tm_hour < 0 ||
+	    tm.tm_min < 0 || tm.tm_sec < 0 || ms < 0)
+		return -1;
 	ts->tv_sec = timegm(&tm);
 	ts->tv_nsec = (long)ms * 1000000;
 	return ts->tv_sec == (time_t)-1 ? -1 : 0;
@@ -910,7 +933,8 @@ enum jr_type { JR_NULL, JR_BOOL, JR_NUM, JR_STR, JR_ARR, JR_OBJ };
 struct jr {
 	enum jr_type type;
 	int b;
-	double num;
+	long long num; /* JR_NUM: the value when num_exact */
+	bool num_exact;
 	char *str;	  /* JR_STR */
 	size_t n;	  /* JR_ARR, JR_OBJ: items */
 	struct jr *items; /* values */
@@ -1059,26 +1083,40 @@ bad:
 	return -1;
 }
 
-static int jr_number(struct jr_parser *ps, double *out)
+/* A JSON number (RFC 8259 grammar). Only integers within +-9e15 are kept
+ * (*out, *exact = 1): every number hfinit writes is one; any other valid
+ * number parses but is not exact. No strtod: it would pull libc's float
+ * scanner into the binary. */
+static int jr_number(struct jr_parser *ps, long long *out, bool *exact)
 {
 	const char *s = ps->p, *e = ps->end;
-	char buf[64];
+	bool neg = false;
+	long long v = 0;
 
-	if (s < e && *s == '-')
+	*exact = true;
+	if (s < e && *s == '-') {
+		neg = true;
 		s++;
-	if (s < e && *s == '0')
+	}
+	if (s < e && *s == '0') {
 		s++;
-	else if (s < e && *s >= '1' && *s <= '9')
-		while (s < e && *s >= '0' && *s <= '9')
-			s++;
-	else
+	} else if (s < e && *s >= '1' && *s <= '9') {
+		for (; s < e && *s >= '0' && *s <= '9'; s++) {
+			if (v > 900000000000000LL)
+				*exact = false;
+			else
+				v = v * 10 + (*s - '0');
+		}
+	} else {
 		return -1;
+	}
 	if (s < e && *s == '.') {
 		const char *f = ++s;
 		while (s < e && *s >= '0' && *s <= '9')
 			s++;
 		if (s == f)
 			return -1;
+		*exact = false;
 	}
 	if (s < e && (*s == 'e' || *s == 'E')) {
 		const char *f;
@@ -1090,12 +1128,11 @@ static int jr_number(struct jr_parser *ps, double *out)
 			s++;
 		if (s == f)
 			return -1;
+		*exact = false;
 	}
-	if ((size_t)(s - ps->p) >= sizeof(buf))
-		return -1;
-	memcpy(buf, ps->p, (size_t)(s - ps->p));
-	buf[s - ps->p] = '\0';
-	*out = strtod(buf, NULL);
+	if (v > 9000000000000000LL)
+		*exact = false;
+	*out = neg ? -v : v;
 	ps->p = s;
 	return 0;
 }
@@ -1201,7 +1238,7 @@ static int jr_value(struct jr_parser *ps, struct jr *v)
 		return jr_lit(ps, "null");
 	default:
 		v->type = JR_NUM;
-		return jr_number(ps, &v->num);
+		return jr_number(ps, &v->num, &v->num_exact);
 	}
 }
 
@@ -1256,9 +1293,9 @@ static int jr_num(const struct jr *o, const char *key, long long *out)
 {
 	const struct jr *v = jr_get(o, key);
 
-	if (!v || v->type != JR_NUM || v->num < -9e15 || v->num > 9e15)
+	if (!v || v->type != JR_NUM || !v->num_exact)
 		return 0;
-	*out = (long long)v->num;
+	*out = v->num;
 	return 1;
 }
 
