@@ -1,4 +1,5 @@
 #include "check.h"
+#include "landlock.h"
 #include "sandbox.h"
 
 #include "config.h"
@@ -551,7 +552,8 @@ static void print_service(FILE *f, const struct report *r, const struct svc_chec
 	if (c->s->seccomp) {
 		const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
 		if (p)
-			fprintf(f, IND "sandbox: %s (%u rules)\n", p->name, p->rules);
+			fprintf(f, IND "sandbox: %s (%u rules), %s\n", p->name, p->rules,
+				landlock_abi(NULL) ? "own Landlock domain" : "no Landlock");
 		else
 			fprintf(f, IND "sandbox: %s: cannot be built: %s\n", c->s->seccomp,
 				r->sb_error);
@@ -585,6 +587,22 @@ static void print_service(FILE *f, const struct report *r, const struct svc_chec
 	}
 	for (int k = 0; k < c->nhints; k++)
 		fprintf(f, IND "hint: %s\n", c->hints[k]);
+}
+
+/* The Landlock row (only when filtered services get no domain). */
+static void print_landlock(FILE *f, const struct report *r)
+{
+	struct sandbox_svc *v = calloc(r->nsvcs ? r->nsvcs : 1, sizeof(*v));
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		const struct svc_check *c = &r->svcs[i];
+		v[i] = (struct sandbox_svc){c->s->name, c->p->set_ids ? c->p->uid : geteuid(),
+					    c->s->seccomp != NULL};
+	}
+	sandbox_landlock_check(f, IND, v, r->nsvcs);
+	free(v);
 }
 
 static void print_text(FILE *f, const struct report *r)
@@ -621,6 +639,7 @@ static void print_text(FILE *f, const struct report *r)
 	if (r->sc_status == ST_FAIL)
 		fprintf(f, IND "hint: run the container without a seccomp profile that blocks "
 			       "seccomp(2)/prctl, or remove `seccomp =` from the services\n");
+	print_landlock(f, r);
 
 	if (r->plan.python.chosen >= 0) {
 		const struct py_candidate *c = &r->plan.python.cands[r->plan.python.chosen];
@@ -760,6 +779,11 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		else
 			json_null(j);
 		json_kstr(j, "error", p ? NULL : r->sb_error);
+		json_key(j, "landlock_abi");
+		if (landlock_abi(NULL))
+			json_int(j, landlock_abi(NULL));
+		else
+			json_null(j);
 		json_obj_end(j);
 	} else {
 		json_null(j);

@@ -4,14 +4,20 @@
  * child. docs/sandbox.md explains every entry and every rule used here. */
 #include "sandbox.h"
 
+#include "landlock.h"
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <linux/ioctl.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,7 +33,13 @@ enum deny_kind {
 	DK_CLONE_NS,	/* clone only with a CLONE_NEW* flag */
 	DK_PERSONALITY, /* personality except 0 (PER_LINUX) and 0xffffffff (query) */
 	DK_ENOSYS,	/* always ENOSYS, so libc falls back (clone3 -> clone) */
+	DK_IOCTL_UFFD,	/* ioctl USERFAULTFD_IOC_NEW (on /dev/userfaultfd) only */
 };
+
+/* From <linux/userfaultfd.h> (Linux 6.1); defined here for older headers. */
+#ifndef USERFAULTFD_IOC_NEW
+#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
+#endif
 
 struct worker_entry {
 	const char *name;
@@ -106,6 +118,8 @@ static const struct worker_entry worker_table[] = {
     {"clone3", DK_ENOSYS,
      "flags sit in memory a filter cannot read: ENOSYS makes libc fall back to clone"},
     {"userfaultfd", DK_ALL, "user page-fault handling, a tool for kernel exploits"},
+    {"ioctl", DK_IOCTL_UFFD,
+     "USERFAULTFD_IOC_NEW only: the same userfaultfd through /dev/userfaultfd"},
     {"personality", DK_PERSONALITY,
      "except 0 and 0xffffffff (query): e.g. ADDR_NO_RANDOMIZE turns off ASLR"},
     /* clocks and host identity */
@@ -297,6 +311,15 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t def, uint32_t deny, const stru
 			rc = seccomp_rule_add(
 			    ctx, deny, nr, 1,
 			    SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]));
+		break;
+	case DK_IOCTL_UFFD:
+		/* The kernel reads the request as 32 bits: compare only those, so
+		 * garbage in the upper half cannot step around the rule. */
+		if (deny == def)
+			return 0;
+		rc =
+		    seccomp_rule_add(ctx, deny, nr, 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, USERFAULTFD_IOC_NEW));
 		break;
 	case DK_PERSONALITY:
 		/* The kernel reads the persona as 32 bits. libseccomp allows one
@@ -566,4 +589,46 @@ int sandbox_kernel_check(struct err *e)
 		return err_sys(e, "the kernel refuses no_new_privs (prctl PR_SET_NO_NEW_PRIVS)");
 	}
 	return 0;
+}
+
+/* --- Landlock: what the log and `check` say ---------------------------------- */
+
+static bool any_filtered(const struct config *cfg)
+{
+	for (size_t i = 0; cfg && i < cfg->nservices; i++)
+		if (cfg->services[i].seccomp)
+			return true;
+	return false;
+}
+
+void sandbox_landlock_warn(const struct config *cfg)
+{
+	const char *why;
+
+	if (any_filtered(cfg) && landlock_abi(&why) == 0)
+		log_warn("landlock: not available (%s): filtered services run without a domain",
+			 why);
+}
+
+void sandbox_landlock_check(FILE *f, const char *ind, const struct sandbox_svc *svcs, size_t n)
+{
+	const char *why;
+	bool filtered = false;
+
+	for (size_t i = 0; i < n; i++)
+		filtered |= svcs[i].filtered;
+	if (!filtered || landlock_abi(&why) > 0)
+		return;
+	fprintf(f,
+		"warn  landlock         not available (%s): filtered services run without a "
+		"domain\n",
+		why);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; svcs[i].filtered && k < n; k++)
+			if (!svcs[k].filtered && svcs[k].uid == svcs[i].uid)
+				fprintf(
+				    f,
+				    "%sservice %s (uid %u) shares its uid with unfiltered %s: it "
+				    "can write its memory (/proc/PID/mem)\n",
+				    ind, svcs[i].name, (unsigned)svcs[i].uid, svcs[k].name);
 }

@@ -9,6 +9,8 @@
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "err.h"
@@ -43,5 +45,20 @@ const char *sandbox_worker_entry(size_t i, const char **reason);
 /* Whether this kernel accepts seccomp filters (for `hfinit check`): a forked
  * child sets no_new_privs and loads a trivial filter. 0, or -1 with e. */
 int sandbox_kernel_check(struct err *e);
+
+/* Landlock (landlock.h) as the log and `check` report it. At start-up: one
+ * warning when a service is filtered and the kernel (or a container runtime's
+ * seccomp profile) gives no usable Landlock. */
+void sandbox_landlock_warn(const struct config *cfg);
+
+/* For `check`: the same condition as a "warn landlock" row on f, then one
+ * line (indented by ind) per filtered service that shares its uid with an
+ * unfiltered one. Nothing when Landlock is usable or no service is filtered. */
+struct sandbox_svc {
+	const char *name;
+	uid_t uid; /* the uid it runs as */
+	bool filtered;
+};
+void sandbox_landlock_check(FILE *f, const char *ind, const struct sandbox_svc *svcs, size_t n);
 
 #endif

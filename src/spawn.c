@@ -1,5 +1,7 @@
 #include "spawn.h"
 
+#include "landlock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -25,6 +27,7 @@ enum spawn_step {
 	STEP_UID,
 	STEP_SIGMASK,
 	STEP_NNP,
+	STEP_LANDLOCK,
 	STEP_SECCOMP,
 	STEP_EXEC,
 	STEP_DRY_RUN_DONE, /* dry run: every step before exec succeeded */
@@ -233,12 +236,12 @@ static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 	if (r->dry_run)
 		child_fail(pipefd, STEP_DRY_RUN_DONE, 0);
 	/* Last before exec: nothing after this allocates or needs a denied call. */
-	if (r->seccomp) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			child_fail(pipefd, STEP_NNP, errno);
-		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, r->seccomp, 0, 0) < 0)
-			child_fail(pipefd, STEP_SECCOMP, errno);
-	}
+	if ((r->seccomp || r->landlock_abi > 0) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(pipefd, STEP_NNP, errno);
+	if (r->landlock_abi > 0 && (e = landlock_enter(r->landlock_abi, r->landlock_abstract)) != 0)
+		child_fail(pipefd, STEP_LANDLOCK, e);
+	if (r->seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, r->seccomp, 0, 0) < 0)
+		child_fail(pipefd, STEP_SECCOMP, errno);
 	e = exec_search(r->file, r->argv, r->envp, r->path);
 	child_fail(pipefd, STEP_EXEC, e);
 }
@@ -252,7 +255,7 @@ static const char *step_name(int step)
 	    [STEP_GROUPS] = "setgroups", [STEP_GID] = "setresgid",
 	    [STEP_UID] = "setresuid",	 [STEP_SIGMASK] = "sigprocmask",
 	    [STEP_NNP] = "no_new_privs", [STEP_SECCOMP] = "seccomp filter",
-	    [STEP_EXEC] = "exec",
+	    [STEP_EXEC] = "exec",	 [STEP_LANDLOCK] = "landlock domain",
 	};
 	if (step > 0 && step < (int)(sizeof(names) / sizeof(names[0])) && names[step])
 		return names[step];

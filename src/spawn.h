@@ -1,6 +1,7 @@
 /* fork/exec of one service (issue 4 §5, DESIGN.md §5): new session and
  * process group, stdio on pipes, fds above 2 closed, workdir, umask, rlimits,
- * oom_score_adj, user/group switch, no_new_privs + a seccomp filter last, and
+ * oom_score_adj, user/group switch, no_new_privs, a Landlock domain and a
+ * seccomp filter last, and
  * the exec error carried back over a CLOEXEC pipe. Everything that allocates
  * happens in the parent, before fork: the child only makes async-signal-safe
  * calls until execve. */
@@ -49,6 +50,9 @@ struct spawn_req {
 	const sigset_t *sigmask;	  /* the mask the child starts with; NULL: empty */
 	const struct sock_fprog *seccomp; /* NULL: no filter; else no_new_privs + this filter */
 	bool dry_run; /* every step up to exec, in a child that then exits: nothing is run */
+
+	int landlock_abi;	/* > 0: no_new_privs + a Landlock domain of its own (landlock.h) */
+	bool landlock_abstract; /* with the abstract unix socket scope (ABI 6+) */
 };
 
 #define SPAWN_NO_OOM_ADJ (-10000)

@@ -18,6 +18,7 @@
 
 #include "classify.h"
 #include "json.h"
+#include "landlock.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -663,6 +664,51 @@ static void on_np(struct loop_watch *w, uint32_t ev)
 	probe_result(s, r == NETPROBE_OK, s->np.why);
 }
 
+/* The child set-up of everything run on the service's behalf (the service
+ * itself and its exec probes): environment, workdir, signal mask, user and
+ * groups, umask, rlimits, oom_score_adj, and for a filtered service
+ * no_new_privs, a Landlock domain of its own and the seccomp filter
+ * (docs/sandbox.md). The caller sets file, argv and stdio. */
+static int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e)
+{
+	spawn_req_init(r);
+	if (s->c->seccomp) {
+		/* Compiled at start-up (sandbox_compile): never start without it. */
+		const struct sandbox_profile *sp = sandbox_find(s->sv->sandbox, s->c->seccomp);
+		if (!sp)
+			return err_set(e, ENOENT, "seccomp profile %s was not compiled",
+				       s->c->seccomp);
+		r->seccomp = &sp->prog;
+		r->landlock_abi = landlock_abi(NULL);
+		/* The notify socket is abstract and hfinit's: see docs/sandbox.md. */
+		r->landlock_abstract = s->c->ready.kind != PROBE_NOTIFY;
+	}
+	r->envp = s->p->envp;
+	r->path = s->p->path;
+	r->workdir = s->c->workdir;
+	r->sigmask = s->sv->orig_mask;
+	r->set_ids = s->p->set_ids;
+	r->uid = s->p->uid;
+	r->gid = s->p->gid;
+	r->groups = s->p->groups;
+	r->ngroups = s->p->ngroups;
+	r->umask = s->c->has_umask ? (int)s->c->umask : -1;
+	r->oom_score_adj = s->c->has_oom_score_adj ? s->c->oom_score_adj : SPAWN_NO_OOM_ADJ;
+	for (int i = 0; i < CRL_COUNT && r->nrlimits < SPAWN_MAX_RLIMITS; i++) {
+		const struct rlimit_conf *rc = &s->c->rlimits[i];
+		if (!rc->set)
+			continue;
+		r->rlimits[r->nrlimits].resource = rc->resource;
+		r->rlimits[r->nrlimits].name = config_rlimit_name((enum config_rlimit)i);
+		r->rlimits[r->nrlimits].lim.rlim_cur =
+		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
+		r->rlimits[r->nrlimits].lim.rlim_max =
+		    rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
+		r->nrlimits++;
+	}
+	return 0;
+}
+
 static void probe_begin(struct svc *s)
 {
 	const struct probe *p = cur_probe(s);
@@ -690,21 +736,17 @@ static void probe_begin(struct svc *s)
 	case PROBE_EXEC: {
 		struct spawn_req r2;
 		struct err e;
-		int hint, devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		spawn_req_init(&r2);
+		int hint, devnull;
+		/* Run on the service's behalf: the service's whole sandbox. */
+		if (svc_spawn_req(s, &r2, &e) < 0) {
+			probe_result(s, false, e.msg);
+			return;
+		}
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		r2.file = p->argv[0];
 		r2.argv = p->argv;
-		r2.envp = s->p->envp;
-		r2.path = s->p->path;
-		r2.workdir = s->c->workdir;
 		r2.stdout_fd = devnull;
 		r2.stderr_fd = devnull;
-		r2.sigmask = s->sv->orig_mask;
-		r2.set_ids = s->p->set_ids;
-		r2.uid = s->p->uid;
-		r2.gid = s->p->gid;
-		r2.groups = s->p->groups;
-		r2.ngroups = s->p->ngroups;
 		if (spawn(&r2, &s->probe_pid, &hint, &e) < 0) {
 			if (devnull >= 0)
 				(void)close(devnull);
@@ -926,16 +968,9 @@ static void svc_start(struct svc *s)
 		set_error(s, "spawn", NULL, "pipe: %s", strerror(errno));
 		goto failed;
 	}
-	spawn_req_init(&r);
-	if (s->c->seccomp) {
-		/* Compiled at start-up (sandbox_compile): never start without it. */
-		const struct sandbox_profile *sp = sandbox_find(sv->sandbox, s->c->seccomp);
-		if (!sp) {
-			set_error(s, "seccomp", NULL, "seccomp profile %s was not compiled",
-				  s->c->seccomp);
-			goto failed;
-		}
-		r.seccomp = &sp->prog;
+	if (svc_spawn_req(s, &r, &e) < 0) {
+		set_error(s, "seccomp", NULL, "%s", e.msg);
+		goto failed;
 	}
 	if (s->c->ready.kind == PROBE_NOTIFY) {
 		/* Copy the environment with NOTIFY_SOCKET added. */
@@ -963,30 +998,8 @@ static void svc_start(struct svc *s)
 	r.file = s->p->file;
 	r.argv = s->p->argv;
 	r.envp = envp;
-	r.path = s->p->path;
-	r.workdir = s->c->workdir;
 	r.stdout_fd = po[1];
 	r.stderr_fd = pe[1];
-	r.sigmask = sv->orig_mask;
-	r.set_ids = s->p->set_ids;
-	r.uid = s->p->uid;
-	r.gid = s->p->gid;
-	r.groups = s->p->groups;
-	r.ngroups = s->p->ngroups;
-	r.umask = s->c->has_umask ? (int)s->c->umask : -1;
-	r.oom_score_adj = s->c->has_oom_score_adj ? s->c->oom_score_adj : SPAWN_NO_OOM_ADJ;
-	for (int i = 0; i < CRL_COUNT && r.nrlimits < SPAWN_MAX_RLIMITS; i++) {
-		const struct rlimit_conf *rc = &s->c->rlimits[i];
-		if (!rc->set)
-			continue;
-		r.rlimits[r.nrlimits].resource = rc->resource;
-		r.rlimits[r.nrlimits].name = config_rlimit_name((enum config_rlimit)i);
-		r.rlimits[r.nrlimits].lim.rlim_cur =
-		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
-		r.rlimits[r.nrlimits].lim.rlim_max =
-		    rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
-		r.nrlimits++;
-	}
 	if (spawn(&r, &pid, &hint, &e) < 0) {
 		struct diagnosis d;
 		char text[64];

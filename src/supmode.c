@@ -102,6 +102,7 @@ int cmd_supervise(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	sandbox_landlock_warn(cfg);
 	if (status_dir(status))
 		for (size_t i = 0; i < plan.nsvcs; i++)
 			if (env_set(&plan.svcs[i].envp, "HFINIT_STATUS_DIR", status_dir(status)) <
