@@ -216,6 +216,7 @@ static void render_service(struct json *j, const struct status_service *s)
 	kstr_nonempty(j, "command", s->command);
 	kstr_nonempty(j, "sandbox", s->sandbox);
 	kint_or_null(j, "sandbox_rules", s->sandbox_rules, !s->sandbox || !s->sandbox[0]);
+	kint_or_null(j, "sandbox_landlock", s->sandbox_landlock, s->sandbox_landlock <= 0);
 	json_kstr(j, "notify_status", s->notify_status);
 	kstr_nonempty(j, "ready_spec", s->ready_spec);
 	json_obj_end(j);

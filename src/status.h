@@ -43,6 +43,7 @@ struct status_service {
 	const char *command;	   /* the argv joined, for a person */
 	const char *sandbox;	   /* seccomp profile name, NULL: none */
 	unsigned sandbox_rules;	   /* rules in that profile */
+	int sandbox_landlock;	   /* Landlock ABI of its domain; 0: none (null) */
 	const char *notify_status; /* STATUS= text from sd_notify, NULL: null */
 	const char *ready_spec;	   /* the ready = value */
 };

@@ -1640,6 +1640,7 @@ static void publish(struct sv *sv, const char *final_state)
 		if (s->c->seccomp) {
 			const struct sandbox_profile *sp = sandbox_find(sv->sandbox, s->c->seccomp);
 			o->sandbox_rules = sp ? sp->rules : 0;
+			o->sandbox_landlock = landlock_abi(NULL);
 		}
 		o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
 		o->ready_spec = s->c->ready.spec;

@@ -477,6 +477,11 @@ def test_landlock_keeps_workers_off_a_same_uid_sibling(world, how):
               "usr1": "EPERM" if scoped else "ok"},
     }, (lines, err)
     assert "[web] usr1 %d" % (1 if scoped else 3) in lines, lines
+    with open(os.path.join(world, "status", "status.json")) as f:
+        doc = json.load(f)
+    abi = landlock_abi() if landlock_abi() >= 2 else None
+    assert {n: s["sandbox_landlock"] for n, s in doc["services"].items()} == {
+        "web": None, "free": None, "w": abi, "t": abi}, doc
 
 
 UFFD_PY = r"""

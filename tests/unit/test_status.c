@@ -253,8 +253,8 @@ static void test_render_content(void **state)
 	    "        \"hint\": \"pip install torch\"",
 	    "\"errors\": 4,\n      \"warnings\": 1,\n      \"script\": "
 	    "\"/app/server/worker_pool.py\",",
-	    "\"sandbox\": \"worker\",\n      \"sandbox_rules\": 57,\n      \"notify_status\": "
-	    "\"loading model\",",
+	    "\"sandbox\": \"worker\",\n      \"sandbox_rules\": 57,\n      \"sandbox_landlock\": "
+	    "null,\n      \"notify_status\": \"loading model\",",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(doc, want[i]))
