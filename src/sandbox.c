@@ -41,10 +41,11 @@ enum deny_kind {
 #define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
 #endif
 
+/* The reason for each entry is its row in docs/sandbox.md (and the comment
+ * here); it is not kept in the binary. */
 struct worker_entry {
 	const char *name;
 	enum deny_kind kind;
-	const char *reason;
 };
 
 /* The built-in `worker` profile. Keep docs/sandbox.md in step (a unit test
@@ -52,95 +53,92 @@ struct worker_entry {
  * (vm86 on x86_64, ...) are skipped when compiling. */
 static const struct worker_entry worker_table[] = {
     /* file systems and the mount namespace */
-    {"mount", DK_ALL, "mounting file systems changes what every process sees"},
-    {"umount", DK_ALL, "unmounts file systems (old ABIs)"},
-    {"umount2", DK_ALL, "unmounts file systems"},
-    {"pivot_root", DK_ALL, "replaces the root file system"},
-    {"chroot", DK_ALL, "changes the root directory; a classic escape step"},
-    {"open_tree", DK_ALL, "new mount API: clones a mount tree"},
-    {"move_mount", DK_ALL, "new mount API: attaches a mount"},
-    {"fsopen", DK_ALL, "new mount API: creates a file system context"},
-    {"fsconfig", DK_ALL, "new mount API: configures a file system context"},
-    {"fsmount", DK_ALL, "new mount API: creates a mount"},
-    {"fspick", DK_ALL, "new mount API: reconfigures a mounted file system"},
-    {"mount_setattr", DK_ALL, "changes mount properties"},
-    {"swapon", DK_ALL, "enables swap for the whole machine"},
-    {"swapoff", DK_ALL, "disables swap for the whole machine"},
-    {"quotactl", DK_ALL, "manages disk quotas"},
-    {"quotactl_fd", DK_ALL, "manages disk quotas"},
-    {"open_by_handle_at", DK_ALL,
-     "opens files by handle, bypassing path checks (the shocker escape)"},
-    {"name_to_handle_at", DK_ALL, "produces the handles open_by_handle_at uses"},
-    {"nfsservctl", DK_ALL, "kernel NFS daemon control (removed from Linux)"},
-    {"sysfs", DK_ALL, "obsolete file system type query"},
-    {"ustat", DK_ALL, "obsolete file system statistics"},
-    {"uselib", DK_ALL, "obsolete shared library loading"},
+    {"mount", DK_ALL},	       /* mounting file systems changes what every process sees */
+    {"umount", DK_ALL},	       /* unmounts file systems (old ABIs) */
+    {"umount2", DK_ALL},       /* unmounts file systems */
+    {"pivot_root", DK_ALL},    /* replaces the root file system */
+    {"chroot", DK_ALL},	       /* changes the root directory; a classic escape step */
+    {"open_tree", DK_ALL},     /* new mount API: clones a mount tree */
+    {"move_mount", DK_ALL},    /* new mount API: attaches a mount */
+    {"fsopen", DK_ALL},	       /* new mount API: creates a file system context */
+    {"fsconfig", DK_ALL},      /* new mount API: configures a file system context */
+    {"fsmount", DK_ALL},       /* new mount API: creates a mount */
+    {"fspick", DK_ALL},	       /* new mount API: reconfigures a mounted file system */
+    {"mount_setattr", DK_ALL}, /* changes mount properties */
+    {"swapon", DK_ALL},	       /* enables swap for the whole machine */
+    {"swapoff", DK_ALL},       /* disables swap for the whole machine */
+    {"quotactl", DK_ALL},      /* manages disk quotas */
+    {"quotactl_fd", DK_ALL},   /* manages disk quotas */
+    /* opens files by handle, bypassing path checks (the shocker escape) */
+    {"open_by_handle_at", DK_ALL},
+    {"name_to_handle_at", DK_ALL}, /* produces the handles open_by_handle_at uses */
+    {"nfsservctl", DK_ALL},	   /* kernel NFS daemon control (removed from Linux) */
+    {"sysfs", DK_ALL},		   /* obsolete file system type query */
+    {"ustat", DK_ALL},		   /* obsolete file system statistics */
+    {"uselib", DK_ALL},		   /* obsolete shared library loading */
     /* the kernel itself */
-    {"reboot", DK_ALL, "reboots or halts the machine"},
-    {"kexec_load", DK_ALL, "loads a new kernel"},
-    {"kexec_file_load", DK_ALL, "loads a new kernel"},
-    {"init_module", DK_ALL, "loads a kernel module"},
-    {"finit_module", DK_ALL, "loads a kernel module"},
-    {"delete_module", DK_ALL, "unloads a kernel module"},
-    {"create_module", DK_ALL, "obsolete module call"},
-    {"get_kernel_syms", DK_ALL, "obsolete module call"},
-    {"query_module", DK_ALL, "obsolete module call"},
-    {"bpf", DK_ALL, "loads eBPF programs into the kernel; large attack surface"},
-    {"perf_event_open", DK_ALL, "performance counters: kernel attack surface and side channels"},
-    {"lookup_dcookie", DK_ALL, "kernel profiling support"},
-    {"syslog", DK_ALL, "reads or clears the kernel log"},
-    {"acct", DK_ALL, "switches process accounting for the machine"},
-    {"iopl", DK_ALL, "raw I/O port access"},
-    {"ioperm", DK_ALL, "raw I/O port access"},
-    {"vm86", DK_ALL, "virtual 8086 mode (32-bit x86)"},
-    {"vm86old", DK_ALL, "virtual 8086 mode (32-bit x86)"},
-    {"_sysctl", DK_ALL, "obsolete kernel parameter interface"},
-    {"vhangup", DK_ALL, "hangs up the controlling terminal"},
-    {"io_uring_setup", DK_ALL, "io_uring: large kernel attack surface, unused by workers"},
-    {"io_uring_enter", DK_ALL, "io_uring: large kernel attack surface, unused by workers"},
-    {"io_uring_register", DK_ALL, "io_uring: large kernel attack surface, unused by workers"},
-    {"fanotify_init", DK_ALL, "watches file system events of other processes"},
+    {"reboot", DK_ALL},		 /* reboots or halts the machine */
+    {"kexec_load", DK_ALL},	 /* loads a new kernel */
+    {"kexec_file_load", DK_ALL}, /* loads a new kernel */
+    {"init_module", DK_ALL},	 /* loads a kernel module */
+    {"finit_module", DK_ALL},	 /* loads a kernel module */
+    {"delete_module", DK_ALL},	 /* unloads a kernel module */
+    {"create_module", DK_ALL},	 /* obsolete module call */
+    {"get_kernel_syms", DK_ALL}, /* obsolete module call */
+    {"query_module", DK_ALL},	 /* obsolete module call */
+    {"bpf", DK_ALL},		 /* loads eBPF programs into the kernel; large attack surface */
+    {"perf_event_open", DK_ALL}, /* performance counters: kernel attack surface and side channels */
+    {"lookup_dcookie", DK_ALL},	 /* kernel profiling support */
+    {"syslog", DK_ALL},		 /* reads or clears the kernel log */
+    {"acct", DK_ALL},		 /* switches process accounting for the machine */
+    {"iopl", DK_ALL},		 /* raw I/O port access */
+    {"ioperm", DK_ALL},		 /* raw I/O port access */
+    {"vm86", DK_ALL},		 /* virtual 8086 mode (32-bit x86) */
+    {"vm86old", DK_ALL},	 /* virtual 8086 mode (32-bit x86) */
+    {"_sysctl", DK_ALL},	 /* obsolete kernel parameter interface */
+    {"vhangup", DK_ALL},	 /* hangs up the controlling terminal */
+    {"io_uring_setup", DK_ALL},	 /* io_uring: large kernel attack surface, unused by workers */
+    {"io_uring_enter", DK_ALL},	 /* io_uring: large kernel attack surface, unused by workers */
+    {"io_uring_register", DK_ALL}, /* io_uring: large kernel attack surface, unused by workers */
+    {"fanotify_init", DK_ALL},	   /* watches file system events of other processes */
     /* other processes */
-    {"ptrace", DK_ALL, "traces and modifies other processes"},
-    {"process_vm_readv", DK_ALL, "reads another process's memory"},
-    {"process_vm_writev", DK_ALL, "writes another process's memory"},
-    {"process_madvise", DK_ALL, "advises on another process's memory"},
-    {"pidfd_getfd", DK_ALL, "copies a file descriptor out of another process"},
-    {"kcmp", DK_ALL, "compares kernel objects of other processes (an information leak)"},
+    {"ptrace", DK_ALL},		   /* traces and modifies other processes */
+    {"process_vm_readv", DK_ALL},  /* reads another process's memory */
+    {"process_vm_writev", DK_ALL}, /* writes another process's memory */
+    {"process_madvise", DK_ALL},   /* advises on another process's memory */
+    {"pidfd_getfd", DK_ALL},	   /* copies a file descriptor out of another process */
+    {"kcmp", DK_ALL}, /* compares kernel objects of other processes (an information leak) */
     /* keys */
-    {"keyctl", DK_ALL, "kernel keyring; keyrings are not namespaced"},
-    {"add_key", DK_ALL, "kernel keyring; keyrings are not namespaced"},
-    {"request_key", DK_ALL, "kernel keyring; keyrings are not namespaced"},
+    {"keyctl", DK_ALL},	     /* kernel keyring; keyrings are not namespaced */
+    {"add_key", DK_ALL},     /* kernel keyring; keyrings are not namespaced */
+    {"request_key", DK_ALL}, /* kernel keyring; keyrings are not namespaced */
     /* namespaces */
-    {"unshare", DK_ALL, "new namespaces: user namespaces open much more kernel surface"},
-    {"setns", DK_ALL, "joins other namespaces"},
-    {"clone", DK_CLONE_NS, "with a CLONE_NEW* flag: new namespaces (threads and fork still work)"},
-    {"clone3", DK_ENOSYS,
-     "flags sit in memory a filter cannot read: ENOSYS makes libc fall back to clone"},
-    {"userfaultfd", DK_ALL, "user page-fault handling, a tool for kernel exploits"},
-    {"ioctl", DK_IOCTL_UFFD,
-     "USERFAULTFD_IOC_NEW only: the same userfaultfd through /dev/userfaultfd"},
-    {"personality", DK_PERSONALITY,
-     "except 0 and 0xffffffff (query): e.g. ADDR_NO_RANDOMIZE turns off ASLR"},
+    {"unshare", DK_ALL}, /* new namespaces: user namespaces open much more kernel surface */
+    {"setns", DK_ALL},	 /* joins other namespaces */
+    {"clone",
+     DK_CLONE_NS}, /* with a CLONE_NEW* flag: new namespaces (threads and fork still work) */
+    {"clone3", DK_ENOSYS}, /* flags sit in memory a filter cannot read: ENOSYS makes libc fall back
+			      to clone */
+    {"userfaultfd", DK_ALL}, /* user page-fault handling, a tool for kernel exploits */
+    {"ioctl",
+     DK_IOCTL_UFFD}, /* USERFAULTFD_IOC_NEW only: the same userfaultfd through /dev/userfaultfd */
+    {"personality",
+     DK_PERSONALITY}, /* except 0 and 0xffffffff (query): e.g. ADDR_NO_RANDOMIZE turns off ASLR */
     /* clocks and host identity */
-    {"settimeofday", DK_ALL, "sets the machine's clock"},
-    {"stime", DK_ALL, "sets the machine's clock (old ABIs)"},
-    {"clock_settime", DK_ALL, "sets the machine's clock"},
-    {"clock_adjtime", DK_ALL, "adjusts the machine's clock"},
-    {"adjtimex", DK_ALL, "adjusts the machine's clock"},
-    {"sethostname", DK_ALL, "changes the host name"},
-    {"setdomainname", DK_ALL, "changes the NIS domain name"},
+    {"settimeofday", DK_ALL},  /* sets the machine's clock */
+    {"stime", DK_ALL},	       /* sets the machine's clock (old ABIs) */
+    {"clock_settime", DK_ALL}, /* sets the machine's clock */
+    {"clock_adjtime", DK_ALL}, /* adjusts the machine's clock */
+    {"adjtimex", DK_ALL},      /* adjusts the machine's clock */
+    {"sethostname", DK_ALL},   /* changes the host name */
+    {"setdomainname", DK_ALL}, /* changes the NIS domain name */
 };
 
 #define NWORKER (sizeof(worker_table) / sizeof(worker_table[0]))
 
-const char *sandbox_worker_entry(size_t i, const char **reason)
+const char *sandbox_worker_entry(size_t i)
 {
-	if (i >= NWORKER)
-		return NULL;
-	if (reason)
-		*reason = worker_table[i].reason;
-	return worker_table[i].name;
+	return i < NWORKER ? worker_table[i].name : NULL;
 }
 
 /* --- the effective rules of one profile ------------------------------------ */

@@ -38,9 +38,9 @@ int sandbox_compile_one(const struct config *cfg, const char *name, struct sandb
 const struct sandbox_profile *sandbox_find(const struct sandbox_set *set, const char *name);
 void sandbox_free(struct sandbox_set *set);
 
-/* The built-in worker deny list, entry i (NULL past the end), with its
- * one-line reason in *reason (if non-NULL): for docs, tests and `check`. */
-const char *sandbox_worker_entry(size_t i, const char **reason);
+/* The built-in worker deny list, entry i (NULL past the end): for tests (each
+ * entry's reason is its row in docs/sandbox.md). */
+const char *sandbox_worker_entry(size_t i);
 
 /* Whether this kernel accepts seccomp filters (for `hfinit check`): a forked
  * child sets no_new_privs and loads a trivial filter. 0, or -1 with e. */
