@@ -516,10 +516,31 @@ def test_server_health_follows_status_json(procs, tmp, state, code):
     text = write_status(tmp, {"schema": 1, "state": state, "stage": 2, "services": {
         "tts": {"state": "failed" if state == "degraded" else "ready", "stage": 2, "required": False}}})
     got, body, r = get(srv, "/health")
-    assert got == code and body == text  # status.json verbatim
+    assert text  # the file is there, but /health shows a summary of it
+    assert got == code and json.loads(body) == {"state": state, "source": "hfinit", "services": {
+        "tts": {"state": "failed" if state == "degraded" else "ready",
+                "ready": state != "degraded", "required": False}}}
     assert r.getheader("X-Health-Source") == "hfinit"
     assert r.getheader("X-Status-File") == os.path.join(tmp, "status", "status.json")
     srv.wait_line(r"^GET /health %d " % code)
+
+
+@needs_node
+def test_server_health_shows_no_command_line_or_error_text(procs, tmp):
+    srv = start_server(procs, tmp)
+    secret = "hf_0123456789abcdefSECRET"
+    write_status(tmp, {"schema": 1, "state": "degraded", "pid": 1, "python": {"path": "/x"},
+                       "services": {
+        "web": {"state": "ready", "stage": 1, "required": True, "pid": 7,
+                "command": f"node server/index.js --token {secret}"},
+        "tts": {"state": "failed", "stage": 2, "required": False, "script": "/app/w.py",
+                "last_error": {"text": f"KeyError: {secret}", "category": "crash",
+                               "hint": secret}, "notify_status": secret}}})
+    code, body, _ = get(srv, "/health")
+    assert code == 200 and secret not in body and "/app/w.py" not in body
+    assert json.loads(body) == {"state": "degraded", "source": "hfinit", "services": {
+        "web": {"state": "ready", "ready": True, "required": True},
+        "tts": {"state": "failed", "ready": False, "required": False}}}
 
 
 @needs_node
@@ -548,7 +569,8 @@ def test_server_status_dir_search_order(procs, tmp):
         # Left by an hfinit run on this machine: it comes first in the order.
         assert r.getheader("X-Status-File") == "/run/hfinit/status.json"
     else:
-        assert code == 200 and body == '{"state":"degraded"}'
+        assert code == 200 and json.loads(body) == {"state": "degraded", "source": "hfinit",
+                                                     "services": {}}
         assert r.getheader("X-Status-File") == os.path.join(tmp, "xdg", "hfinit", "status.json")
     os.remove(os.path.join(tmp, "xdg", "hfinit", "status.json"))
     code, body, r = get(srv, "/health")
@@ -836,7 +858,7 @@ def free_port():
 def test_space_under_hfinit(procs, tmp):
     """docker/example-space/hfinit.ini run by the real binary (PID 1 of a new
     PID namespace when root, else a subreaper): the stages come up, /health
-    serves hfinit's status.json, a job goes through, SIGINT stops the pools
+    serves a summary of status.json, a job goes through, SIGINT stops the pools
     before the server, everything exits 0 and the sockets are gone."""
     hfinit = os.environ.get("HFINIT_BIN")
     if not hfinit:

@@ -243,9 +243,11 @@ static void test_space_default(void **state)
 	assert_true(web->required);
 	assert_true(web->redact);
 	assert_string_equal(web->command[0], "node");
-	assert_string_equal(web->command[1], "dist/index.js");
+	assert_string_equal(web->command[1], "server/index.js"); /* the example Space's */
 	assert_null(web->command[2]);
 	assert_null(web->seccomp);
+	/* Lowering oom_score_adj needs CAP_SYS_RESOURCE: not for uid 1000 or Docker's root. */
+	assert_false(web->has_oom_score_adj && web->oom_score_adj < 0);
 	for (int i = 0; i < 2; i++) {
 		const struct service_conf *s = i ? vc : tts;
 		assert_int_equal(s->stage, 2);
@@ -253,8 +255,14 @@ static void test_space_default(void **state)
 		assert_null(s->command);
 		assert_string_equal(s->args[0], "--workers");
 		assert_string_equal(s->args[3], i ? "voice-clone" : "tts");
-		assert_int_equal(s->ready.kind, PROBE_LINE);
-		assert_string_equal(s->ready.text, "ready");
+		/* Exactly "ready": line:ready would match "Address already in use". */
+		assert_int_equal(s->ready.kind, PROBE_REGEX);
+		assert_true(s->ready.has_re);
+		assert_int_equal(regexec(&s->ready.re, "ready", 0, NULL, 0), 0);
+		assert_int_not_equal(
+		    regexec(&s->ready.re, "OSError: [Errno 98] Address already in use", 0, NULL, 0),
+		    0);
+		assert_true(s->has_oom_score_adj && s->oom_score_adj > 0);
 		assert_int_equal(s->ready_timeout_ms, 30000);
 		assert_int_equal(s->retries, 3);
 		assert_int_equal(s->retry_delay_ms, 15000);

@@ -3,8 +3,11 @@
 //
 // Routes:
 //   GET /                  small HTML page: services (from hfinit's status) and pools
-//   GET /health            hfinit's status.json: 200 when ready or degraded, else 503
-//                          (see "Health" below for the case where no status file exists)
+//   GET /health            a summary of hfinit's status.json: overall state and, per
+//                          service, state, ready and required; 200 when ready or
+//                          degraded, else 503 (see "Health" below for the case where no
+//                          status file exists). Never the file itself: it holds command
+//                          lines and error text, which are not for anonymous visitors.
 //   GET /api/tts?text=…                 one job for the tts pool
 //   GET /api/voice-clone?text=…&voice=… one job for the voice-clone pool
 //
@@ -90,11 +93,22 @@ function sendJson(res, code, obj, headers = {}) {
   res.end(body);
 }
 
+// What /health shows of status.json: states only, no command, script, error text or pid.
+function summary(status) {
+  const services = {};
+  const all = status.services && typeof status.services === 'object' ? status.services : {};
+  for (const [name, svc] of Object.entries(all)) {
+    const state = svc && typeof svc.state === 'string' ? svc.state : 'unknown';
+    services[name] = { state, ready: state === 'ready', required: Boolean(svc && svc.required) };
+  }
+  return { state: status.state, source: 'hfinit', services };
+}
+
 function health(res) {
   const st = readStatus();
   if (st.status) {
     const ok = st.status.state === 'ready' || st.status.state === 'degraded';
-    sendJson(res, ok ? 200 : 503, st.body, { 'X-Health-Source': 'hfinit', 'X-Status-File': st.file });
+    sendJson(res, ok ? 200 : 503, summary(st.status), { 'X-Health-Source': 'hfinit', 'X-Status-File': st.file });
     return;
   }
   if (st.error) {
