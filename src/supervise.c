@@ -21,6 +21,7 @@
 #include "landlock.h"
 #include "log.h"
 #include "loop.h"
+#include "oom.h"
 #include "output.h"
 #include "pid1.h"
 #include "portown.h"
@@ -454,56 +455,6 @@ static void fmt_ms(char *buf, size_t n, uint64_t ms)
 		snprintf(buf, n, "%" PRIu64 "s", ms / 1000);
 	else
 		snprintf(buf, n, "%" PRIu64 "ms", ms);
-}
-
-/* The value of `oom_kill` in a memory.events / memory.oom_control file, or -1. */
-static long long oom_kill_in(const char *file)
-{
-	char key[64];
-	long long v;
-	FILE *f = fopen(file, "re");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2)
-		if (strcmp(key, "oom_kill") == 0) {
-			fclose(f);
-			return v;
-		}
-	fclose(f);
-	return -1;
-}
-
-/* How many processes the kernel's OOM killer has killed in hfinit's memory
- * cgroup (the services share it), from /proc/self/cgroup: cgroup v2
- * memory.events, v1 memory.oom_control. -1 when unknown. */
-static long long read_oom_kills(void)
-{
-	char line[512], path[PATH_MAX + 64];
-	long long v = -1;
-	FILE *f = fopen("/proc/self/cgroup", "re");
-
-	if (!f)
-		return -1;
-	while (v < 0 && fgets(line, sizeof(line), f)) {
-		char *ctl = strchr(line, ':'), *cg;
-		if (!ctl || !(cg = strchr(ctl + 1, ':')))
-			continue;
-		*cg++ = '\0';
-		cg[strcspn(cg, "\n")] = '\0';
-		if (strcmp(cg, "/") == 0)
-			cg = "";
-		if (strcmp(ctl + 1, "") == 0) /* v2: "0::/path" */
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.events", cg);
-		else if (strstr(ctl + 1, "memory")) /* v1: "N:memory:/path" */
-			snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/memory.oom_control",
-				 cg);
-		else
-			continue;
-		v = oom_kill_in(path);
-	}
-	fclose(f);
-	return v;
 }
 
 static bool group_alive(struct svc *s)
@@ -1265,7 +1216,7 @@ static void on_main_exit(struct svc *s, int status)
 	 * OOM killer. */
 	bool oom = false;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !s->killed) {
-		long long now = read_oom_kills();
+		long long now = oom_kills();
 		oom = now >= 0 && sv->oom_kills >= 0 && now > sv->oom_kills;
 		sv->oom_kills = now;
 	}
@@ -1774,7 +1725,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 
 	memset(&sv, 0, sizeof(sv));
 	sv.cfg = cfg;
-	sv.oom_kills = read_oom_kills();
+	sv.oom_kills = oom_kills();
 	sv.plan = plan;
 	sv.status = status;
 	clock_gettime(CLOCK_REALTIME, &sv.started_wall);
