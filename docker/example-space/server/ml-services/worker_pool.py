@@ -496,9 +496,13 @@ class Pool:
         sel.register(self.wake_r, selectors.EVENT_READ, "wake")
         sel.register(self.load_r, selectors.EVENT_READ, "load")
         crash_at = None
+        leak_at, leaked = None, []
         up = False
         while True:
             timeout = None if crash_at is None else max(0.0, crash_at - time.monotonic())
+            if leak_at is not None:
+                timeout = max(0.0, leak_at - time.monotonic()) if timeout is None else \
+                    min(timeout, max(0.0, leak_at - time.monotonic()))
             for key, _ in sel.select(timeout):
                 if key.data == "wake":
                     try:
@@ -527,6 +531,8 @@ class Pool:
                     say("%s pool: serving on %s" % (a.worker_type, self.path))
                     if a.crash_after is not None:
                         crash_at = time.monotonic() + a.crash_after
+                    if a.leak_mb:
+                        leak_at = time.monotonic()
             pending, self.pending = self.pending, []
             for signo in pending:
                 if signo in (signal.SIGTERM, signal.SIGINT):
@@ -538,6 +544,11 @@ class Pool:
                     return self.stop(failed)
             if crash_at is not None and time.monotonic() >= crash_at:
                 crash(a.crash_mode)
+            if leak_at is not None and time.monotonic() >= leak_at:
+                # A leak as a model cache that never evicts: touched pages, a tenth of
+                # the rate every 0.1 s, until the kernel's OOM killer ends it.
+                leaked.append(b"\x01" * ((a.leak_mb << 20) // 10))
+                leak_at += 0.1
 
 
 def env_default(name, conv, fallback):
@@ -586,6 +597,9 @@ def parse_args(argv):
     p.add_argument("--crash-mode", choices=("segv", "exit"), default=None,
                    help="how --crash-after dies: segv = killed by SIGSEGV (default), exit = traceback "
                    "and exit 1 (env HFINIT_TEST_CRASH_MODE)")
+    p.add_argument("--leak-mb", type=int, metavar="MB", default=None,
+                   help="after ready the pool grows by MB MiB per second, without end, as a "
+                   "leaking cache does (env HFINIT_TEST_LEAK_MB)")
     p.add_argument("--ignore-term", action="store_true",
                    help="pool and workers ignore SIGTERM; only SIGKILL stops them (env HFINIT_TEST_IGNORE_TERM=1)")
     a = p.parse_args(argv)
@@ -605,6 +619,10 @@ def parse_args(argv):
     if a.crash_mode not in ("segv", "exit"):
         p.error("crash mode must be segv or exit")
     a.ignore_term = a.ignore_term or env_flag("HFINIT_TEST_IGNORE_TERM")
+    if a.leak_mb is None:
+        a.leak_mb = env_default("HFINIT_TEST_LEAK_MB", int, 0)
+    if a.leak_mb < 0:
+        p.error("--leak-mb must not be negative")
     a.socket = a.socket or socket_path_for(a.worker_type)
     a.model = a.model or os.path.join(SPACE_DIR, "models", a.worker_type + ".bin")
     return a
