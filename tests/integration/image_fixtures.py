@@ -74,7 +74,12 @@ def debian_base(docker):
 
 @pytest.fixture(scope="session")
 def space_image(docker, debian_base):
-    """The example Space image, built from docker/example-space/Dockerfile."""
+    """The example Space image, built from docker/example-space/Dockerfile.
+    $HFINIT_IMAGE_SRC names another source tree to build it from (e.g. an older
+    checkout with this Dockerfile copied in, to see a test fail there)."""
+    src = os.environ.get("HFINIT_IMAGE_SRC")
+    if src:
+        return build(docker, IMAGE, src, dockerfile=os.path.join(src, DOCKERFILE.relative_to(REPO)))
     return build(docker, IMAGE, REPO, dockerfile=DOCKERFILE)
 
 

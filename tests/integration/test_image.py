@@ -8,13 +8,17 @@ log lines, exit codes, status.json, Docker's health status and `docker stop`.
 
 import base64
 import json
+import os
 import re
+import shutil
+import socket
+import subprocess
 import time
 
 import pytest
 import yaml
 
-from docker_fixtures import REPO
+from docker_fixtures import DOCKER_CLI, REPO
 from docker_fixtures import docker  # noqa: F401  (pytest fixture)
 from image_fixtures import WAIT, environ_of, variant
 from image_fixtures import debian_base, run, space_image  # noqa: F401  (pytest fixtures)
@@ -366,3 +370,79 @@ def test_kubernetes_probes_and_termination_by_simulation(run):
     c.docker("kill", "-s", "TERM", c.name)
     assert c.wait_exit(timeout=grace) == 0
     c.logs.wait(r"^hfinit: info: stopped, exit 0$")
+
+
+# --- podman --sdnotify=container: the manager hears READY=1 when the Space is ready ------
+
+def podman_cmd(docker):
+    """podman with a private root next to the private dockerd's directory; cgroupfs and
+    file events: no systemd here."""
+    base = docker.dir.parent / "podman"
+    return ["podman", "--root", str(base / "root"), "--runroot", str(base / "run"),
+            "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+
+
+@pytest.fixture(scope="module")
+def podman_image(docker, space_image):
+    """The example image in podman's private store (docker save | podman load), loaded
+    again only when the image changed."""
+    if shutil.which("podman") is None:
+        pytest.fail("podman not found (scripts/setup-debian installs it)")
+    pm = podman_cmd(docker)
+    want = docker.inspect(space_image, "{{.Id}}").removeprefix("sha256:")
+    r = subprocess.run([*pm, "image", "inspect", "--format", "{{.Id}}", space_image],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 or r.stdout.strip() != want:
+        save = subprocess.Popen([DOCKER_CLI, "save", space_image], env=docker.env,
+                                stdout=subprocess.PIPE)
+        r = subprocess.run([*pm, "load"], stdin=save.stdout, capture_output=True, text=True,
+                           timeout=600)
+        save.stdout.close()
+        assert save.wait(timeout=60) == 0 and r.returncode == 0, r.stderr
+    return pm, f"localhost/{space_image}"
+
+
+def test_podman_sdnotify_container_gets_ready_when_the_space_is(podman_image, tmp_path):
+    """`podman run --sdnotify=container`: podman hands the container its own notify
+    socket and forwards READY=1 to podman's $NOTIFY_SOCKET (as systemd's Type=notify
+    unit would get it). READY=1 must come when every required service is ready, not at
+    container start: at that moment `hfinit health --ready` passes inside.
+    RLIMIT_NOFILE/NPROC are lowered: podman sets them in every container and raising
+    needs CAP_SYS_RESOURCE, which this machine's root lacks."""
+    pm, image = podman_image
+    sock_path = str(tmp_path / "notify.sock")
+    mgr = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    mgr.bind(sock_path)
+    mgr.settimeout(WAIT)
+    name = f"hfinit-pm-{os.getpid()}"
+    env = dict(os.environ, NOTIFY_SOCKET=sock_path)
+    proc = subprocess.Popen([*pm, "run", "-d", "--name", name, "--network", "none",
+                             "--no-healthcheck", "--ulimit", "nofile=1024:1024",
+                             "--ulimit", "nproc=1024:1024", "--sdnotify=container", image],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        msgs = []
+        while not any(m.startswith("READY=1") for m in msgs):
+            try:
+                msgs += mgr.recv(4096).decode().split("\n")
+            except socket.timeout:
+                pytest.fail(f"no READY=1 within {WAIT}s; got {msgs}; podman: "
+                            f"{proc.poll()} {proc.stderr.read() if proc.poll() is not None else ''}")
+        r = subprocess.run([*pm, "exec", name, "/usr/local/bin/hfinit", "health", "--ready"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, (msgs, r.stdout, r.stderr)
+        assert [m.split("=")[0] for m in msgs if m] == ["MAINPID", "READY"], msgs
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        r = subprocess.run([*pm, "stop", "-t", str(STOP_GRACE), name], capture_output=True,
+                           text=True, timeout=STOP_GRACE + 30)
+        assert r.returncode == 0, r.stderr
+        r = subprocess.run([*pm, "inspect", "--format", "{{.State.ExitCode}}", name],
+                           capture_output=True, text=True, timeout=30)
+        assert r.stdout.strip() == "0"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        subprocess.run([*pm, "rm", "-f", name], capture_output=True, timeout=60)
+        mgr.close()
