@@ -401,6 +401,8 @@ def podman_image(docker, space_image):
                            timeout=600)
         save.stdout.close()
         assert save.wait(timeout=60) == 0 and r.returncode == 0, r.stderr
+        # The image this one replaces is left untagged: free its space.
+        subprocess.run([*pm, "image", "prune", "-f"], capture_output=True, timeout=120)
     return pm, f"localhost/{space_image}"
 
 
