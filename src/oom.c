@@ -1,24 +1,37 @@
 #include "oom.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-/* The value of `oom_kill` in a memory.events / memory.oom_control file, or -1. */
+/* The value of `oom_kill` in a memory.events / memory.oom_control file, or -1. Parsed
+ * by hand: a few short "key value" lines, and no scanf in the binary. */
 static long long oom_kill_in(const char *file)
 {
-	char key[64];
-	long long v;
-	FILE *f = fopen(file, "re");
+	char buf[1024];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2)
-		if (strcmp(key, "oom_kill") == 0) {
-			fclose(f);
-			return v;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (const char *p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		long long v = 0;
+		if (strncmp(p, "oom_kill ", 9) != 0)
+			continue;
+		for (p += 9; *p >= '0' && *p <= '9'; p++) {
+			if (v > (LLONG_MAX - 9) / 10)
+				return -1;
+			v = v * 10 + (*p - '0');
 		}
-	fclose(f);
+		return *p == '\n' || *p == '\0' ? v : -1;
+	}
 	return -1;
 }
 

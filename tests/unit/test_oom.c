@@ -103,6 +103,10 @@ static void test_unknown(void **state)
 	put("cgroup", "8:pids:/\n7:blkio:/x\ngarbage\n1:memory:relative\n");
 	put("fs/memory/memory.oom_control", "oom_kill_disable 0\n");
 	assert_int_equal(kills(), -1);
+	put("fs/memory/memory.oom_control", "oom_kill 12x\n");
+	assert_int_equal(kills(), -1);
+	put("fs/memory/memory.oom_control", "oom_kill 99999999999999999999\n");
+	assert_int_equal(kills(), -1);
 	assert_int_equal(oom_kills_at("/nonexistent/cgroup", root), -1);
 }
 
