@@ -16,8 +16,10 @@ struct pid1_signals {
 	sigset_t orig_ignored; /* SIG_IGN at start: children get SIG_DFL for these */
 };
 
-/* Block every signal except the synchronous fault signals (SEGV BUS ILL FPE
- * ABRT TRAP SYS), which must keep killing hfinit when it has a bug. Blocked
+/* Block every signal. The fault signals (SEGV BUS ILL FPE ABRT TRAP SYS)
+ * too: sent with kill(2) they are read and forwarded like any other, while a
+ * real fault is forced by the kernel (unblocked, SIG_DFL) and still kills
+ * hfinit when it has a bug. Blocked
  * job-control signals (TSTP TTIN TTOU) can never stop hfinit, and the
  * terminal driver treats a blocked SIGTTOU/SIGTTIN as ignored. Records the
  * original mask and ignored set for pid1_child_restore_signals(). */
@@ -29,7 +31,7 @@ int pid1_block_signals(struct pid1_signals *s, struct err *e);
 void pid1_child_restore_signals(const struct pid1_signals *s);
 
 /* Whether a signal hfinit received is passed on to its children: all but
- * SIGCHLD, the fault signals, SIGKILL/SIGSTOP (never read anyway) and the
+ * SIGCHLD, SIGKILL/SIGSTOP (never read anyway) and the
  * two libc-internal signals 32 and 33. */
 bool pid1_forwardable(int sig);
 

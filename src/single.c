@@ -7,7 +7,8 @@
  *   child, so `-g` works even before the child runs). When stdin is a
  *   terminal whose foreground group is hfinit's, the child's group is made
  *   the foreground group (tcsetpgrp), so ^C and ^Z reach it directly.
- * - Every signal except SIGCHLD and the fault signals is forwarded: to the
+ * - Every signal except SIGCHLD is forwarded (the fault signals too when
+ *   they come from kill(2); a real fault still kills hfinit): to the
  *   child, or with -g to its group. Signals hfinit raised against itself
  *   (SIGPIPE from writing to a closed stderr) are not forwarded. Signals that
  *   arrive once the child has exited are not forwarded (the clean-up below

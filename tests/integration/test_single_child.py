@@ -30,8 +30,11 @@ REPO = Path(__file__).resolve().parents[2]
 # 35 is musl's SIGRTMIN (32..34 are musl's own), 64 is SIGRTMAX.
 FORWARDED = ["HUP", "INT", "QUIT", "USR1", "USR2", "PIPE", "ALRM", "CONT", "TSTP",
              "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",
-             "PWR", 35, 50, 64]  # and SIGTERM, last
-NOT_FORWARDED = ["SEGV", "BUS", "ILL", "FPE", "ABRT", "TRAP", "SYS", "CHLD"]
+             "PWR", 35, 50, 64,
+             # the fault signals, sent with kill(2): a real fault still kills hfinit
+             "SEGV", "BUS", "ILL", "FPE", "ABRT", "TRAP", "SYS"]  # and SIGTERM, last
+FAULTS = ["SEGV", "BUS", "ILL", "FPE", "ABRT", "TRAP", "SYS"]
+NOT_FORWARDED = ["CHLD"]
 DEATH_SIGNALS = ["HUP", "INT", "QUIT", "ABRT", "KILL", "USR1", "SEGV", "USR2", "PIPE",
                  "ALRM", "TERM"]
 
@@ -200,7 +203,25 @@ def test_python_child_killed_by_forwarded_signal(start_init, hfinit_env, sig):
     assert init.wait() == 128 + SIGNUM[sig], init.err()
 
 
-def test_fault_signals_and_sigchld_are_not_forwarded(start_init, hfinit_env):
+def test_fault_signals_from_kill_are_forwarded_when_not_pid1(hfinit_env):
+    """Not PID 1 (a subreaper, where a fault signal's default action would apply):
+    each of the 7 fault signals sent with kill(2) reaches the child, in order, and
+    hfinit survives them all; then SIGTERM ends the child (exit 42) and hfinit."""
+    p = Proc([hfinit_env["bin"], "--", helper(hfinit_env, "sigreport"), str(int(signal.SIGTERM)), "42"])
+    try:
+        p.await_line(lambda ln: ln.startswith("ready child "), what="the child's ready line")
+        for sig in FAULTS:
+            os.kill(p.pid, SIGNUM[sig])
+            p.await_exact(f"caught child {SIGNUM[sig]}")
+            assert p.p.poll() is None, f"hfinit exited on SIG{sig}: {p.err()}"
+        assert caught(p, "child") == [SIGNUM[s] for s in FAULTS]
+        os.kill(p.pid, signal.SIGTERM)
+        assert p.wait() == 42, p.err()
+    finally:
+        p.kill()
+
+
+def test_sigchld_is_not_forwarded(start_init, hfinit_env):
     init = start_init("-g", "--", helper(hfinit_env, "sigreport"), signal.SIGTERM, 0)
     await_ready(init)
     for sig in NOT_FORWARDED:

@@ -375,7 +375,8 @@ def test_chain_of_escapes_ignoring_sigterm(tmp_path, start_hfinit, mode):  # noq
 @pytest.mark.parametrize("mode", MODES)
 def test_other_signals_are_ignored(tmp_path, start_hfinit, mode):  # noqa: F811
     """Signals outside the shutdown and forwarding sets neither kill hfinit nor
-    reach the services."""
+    reach the services: the 7 fault signals sent with kill(2) included (not PID 1
+    their default action would end hfinit and orphan the services)."""
     rec = os.path.join(str(tmp_path), "rec")
     cfg = write_config(tmp_path, """
         [service:a]
@@ -385,7 +386,9 @@ def test_other_signals_are_ignored(tmp_path, start_hfinit, mode):  # noqa: F811
     h = start_hfinit(cfg, mode=mode)
     h.wait_line(r"all stages up")
     others = [signal.SIGALRM, signal.SIGPIPE, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP,
-              signal.SIGTTIN, signal.SIGTTOU, signal.SIGURG, signal.SIGPWR, signal.SIGRTMIN + 3]
+              signal.SIGTTIN, signal.SIGTTOU, signal.SIGURG, signal.SIGPWR, signal.SIGRTMIN + 3,
+              signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT,
+              signal.SIGTRAP, signal.SIGSYS]
     for sig in others:
         h.signal(sig)
     h.signal(signal.SIGUSR1)  # then one that is forwarded: all of the above came before it

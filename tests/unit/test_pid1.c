@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -34,8 +37,8 @@ static void test_block_and_restore(void **state)
 	assert_int_equal(pid1_block_signals(&s, &e), 0);
 	assert_int_equal(sigprocmask(SIG_SETMASK, NULL, &now), 0);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
-		assert_int_equal(sigismember(&now, faults[i]), 0);
-		assert_int_equal(sigismember(&s.blocked, faults[i]), 0);
+		assert_int_equal(sigismember(&now, faults[i]), 1);
+		assert_int_equal(sigismember(&s.blocked, faults[i]), 1);
 	}
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
 		assert_int_equal(sigismember(&now, blocked[i]), 1);
@@ -62,12 +65,11 @@ static void test_block_and_restore(void **state)
 
 static void test_forwardable(void **state)
 {
-	static const int yes[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,
-				  SIGALRM, SIGTERM,  SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU,
-				  SIGURG,  SIGWINCH, SIGIO,   SIGPWR,  34,	64};
-	static const int no[] = {0,	 -1,	 SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV,
-				 SIGBUS, SIGILL, SIGFPE,  SIGABRT, SIGTRAP, SIGSYS,
-				 32,	 33,	 NSIG,	  NSIG + 1};
+	static const int yes[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+				  SIGTERM, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,	SIGWINCH,
+				  SIGIO,   SIGPWR,  34,	     64,      SIGSEGV, SIGBUS,	SIGILL,
+				  SIGFPE,  SIGABRT, SIGTRAP, SIGSYS};
+	static const int no[] = {0, -1, SIGCHLD, SIGKILL, SIGSTOP, 32, 33, NSIG, NSIG + 1};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
@@ -76,6 +78,59 @@ static void test_forwardable(void **state)
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		if (pid1_forwardable(no[i]))
 			fail_msg("signal %d forwardable", no[i]);
+}
+
+/* In a child: block as hfinit does, then either kill(2) ourselves with sig
+ * (must stay pending, the child exits 0) or make a real fault (must kill). */
+static int fault_child(int sig, bool real)
+{
+	struct pid1_signals s;
+	struct err e;
+	sigset_t pend;
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (pid1_block_signals(&s, &e) < 0)
+			_exit(90);
+		if (!real) {
+			if (kill(getpid(), sig) < 0 || sigpending(&pend) < 0)
+				_exit(91);
+			_exit(sigismember(&pend, sig) == 1 ? 0 : 92);
+		}
+		if (sig == SIGSEGV) {
+			volatile char *p =
+			    mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				_exit(93);
+			(void)p[0]; /* PROT_NONE: the kernel raises SIGSEGV */
+		} else {
+			__builtin_trap(); /* ud2 on x86: SIGILL from the kernel */
+		}
+		_exit(94);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void test_fault_signals(void **state)
+{
+	static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		st = fault_child(faults[i], false);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("kill(SIG %d) to a blocking process: status 0x%x", faults[i], st);
+	}
+	st = fault_child(SIGSEGV, true);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+	st = fault_child(SIGILL, true);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGILL);
 }
 
 static void test_exit_code(void **state)
@@ -111,9 +166,8 @@ static void test_no_children(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_block_and_restore),
-	    cmocka_unit_test(test_forwardable),
-	    cmocka_unit_test(test_exit_code),
+	    cmocka_unit_test(test_block_and_restore), cmocka_unit_test(test_forwardable),
+	    cmocka_unit_test(test_fault_signals),     cmocka_unit_test(test_exit_code),
 	    cmocka_unit_test(test_no_children),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
