@@ -1,5 +1,5 @@
-/* Readiness mechanics (DESIGN.md §4) that are not line matching: the
- * sd_notify datagram socket, and non-blocking TCP / HTTP probe attempts.
+/* Readiness mechanics that are not line matching: non-blocking TCP / HTTP
+ * probe attempts (the sd_notify socket is in notify.h).
  * The supervisor drives them from its event loop. */
 #ifndef HFINIT_READY_H
 #define HFINIT_READY_H
@@ -11,34 +11,8 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "notify.h"
 #include "parse.h"
-
-/* --- sd_notify ----------------------------------------------------------- */
-
-struct notify_msg {
-	bool ready;    /* READY=1 */
-	bool stopping; /* STOPPING=1 */
-	bool reloading;
-	bool has_status;
-	char status[256]; /* STATUS=... (truncated) */
-	bool has_errno;
-	int errnum; /* ERRNO=N */
-	bool watchdog;
-	pid_t mainpid; /* MAINPID=N, 0 when absent */
-};
-
-/* Parse one datagram: newline-separated KEY=VALUE assignments; unknown keys
- * are ignored, as sd_notify(3) asks. */
-void notify_parse(const char *buf, size_t len, struct notify_msg *m);
-
-/* A non-blocking, CLOEXEC datagram socket with SO_PASSCRED, bound to an
- * abstract address (no file to own or clean up; uid 1000 services can reach
- * it). addr receives the $NOTIFY_SOCKET value ("@hfinit/PID/NAME"). */
-int notify_socket_open(const char *name, char *addr, size_t addrlen, struct err *e);
-
-/* Receive one datagram: 1 with m and sender filled, 0 when none is waiting,
- * -1 on error. sender_pid/uid are -1 when the kernel passed no credentials. */
-int notify_recv(int fd, struct notify_msg *m, pid_t *sender_pid, uid_t *sender_uid);
 
 /* --- TCP and HTTP probes --------------------------------------------------- */
 

@@ -1808,10 +1808,13 @@ int cmd_status(int argc, char **argv)
 static int notify_usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: hfinit notify [--pid[=PID]] [--ready] [--status=TEXT] [KEY=VALUE]...\n"
+		"usage: hfinit notify [--pid[=PID]] [--ready] [--status=TEXT] [--no-block] "
+		"[KEY=VALUE]...\n"
 		"Sends one sd_notify datagram to $NOTIFY_SOCKET (\"@abstract\" or \"/path\"),\n"
 		"e.g. `hfinit notify READY=1 STATUS=listening`. --pid adds MAINPID=<the\n"
-		"parent's pid> (the calling shell); --ready is READY=1.\n"
+		"parent's pid> (the calling shell); --ready is READY=1. Then waits (at most 5 s)\n"
+		"until the receiver has read it (BARRIER=1, as systemd-notify does; not with\n"
+		"--no-block).\n"
 		"Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n");
 	return code;
 }
@@ -1843,6 +1846,46 @@ static int send_bounded(int fd, const char *msg, size_t n)
 	}
 }
 
+/* BARRIER=1 as sd_notify_barrier(3) sends it: a pipe's write end goes
+ * along, and the receiver closes it once it has handled every earlier
+ * datagram. Waiting for that keeps this process alive until then, so the
+ * receiver can still check who sent the message (docs/supervise.md). Bounded
+ * by NOTIFY_SEND_MS; a receiver without barrier support just times it out. */
+static void barrier(int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {(char *)"BARRIER=1", 9};
+	struct msghdr mh = {0};
+	struct pollfd p;
+	int pp[2];
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = &ctl;
+	mh.msg_controllen = sizeof(ctl);
+	memset(&ctl, 0, sizeof(ctl));
+	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &pp[1], sizeof(int));
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		(void)close(pp[1]); /* no barrier: the message itself went out */
+		(void)close(pp[0]);
+		return;
+	}
+	(void)close(pp[1]); /* ours; the receiver holds the other copy */
+	p.fd = pp[0];
+	p.events = 0; /* POLLHUP comes anyway, once every write end is closed */
+	while (poll(&p, 1, NOTIFY_SEND_MS) < 0 && errno == EINTR)
+		;
+	(void)close(pp[0]);
+}
+
 int cmd_notify(int argc, char **argv)
 {
 	const char *sock = getenv("NOTIFY_SOCKET");
@@ -1851,6 +1894,7 @@ int cmd_notify(int argc, char **argv)
 	size_t cap = 64, n = 0;
 	char *msg;
 	int fd, rc;
+	bool wait = true;
 
 	for (int i = 1; i < argc; i++)
 		cap += strlen(argv[i]) + 16;
@@ -1865,7 +1909,9 @@ int cmd_notify(int argc, char **argv)
 			free(msg);
 			return notify_usage(0);
 		}
-		if (strcmp(a, "--pid") == 0) {
+		if (strcmp(a, "--no-block") == 0) {
+			wait = false;
+		} else if (strcmp(a, "--pid") == 0) {
 			n += (size_t)snprintf(msg + n, cap - n, "MAINPID=%d\n", (int)getppid());
 		} else if (strncmp(a, "--pid=", 6) == 0 && a[6] >= '1' && a[6] <= '9' &&
 			   strspn(a + 6, "0123456789") == strlen(a + 6) && strlen(a + 6) < 10) {
@@ -1911,6 +1957,8 @@ int cmd_notify(int argc, char **argv)
 		: 0;
 	if (rc)
 		fprintf(stderr, "hfinit notify: %s: %s\n", sock, strerror(errno));
+	else if (wait)
+		barrier(fd);
 	if (fd >= 0)
 		(void)close(fd); /* datagram already sent or failed */
 	free(msg);

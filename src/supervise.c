@@ -119,7 +119,8 @@ struct svc {
 	int notify_fd;
 	char notify_addr[108];
 	struct loop_watch w_notify;
-	int fdready_rd; /* read end of the fd:N pipe */
+	struct notify_gate notify_gate; /* warnings about ignored datagrams */
+	int fdready_rd;			/* read end of the fd:N pipe */
 	struct loop_watch w_fdready;
 	struct sockaddr_storage probe_sa, health_sa; /* tcp/http addresses of ready, health */
 	socklen_t probe_salen, health_salen;
@@ -749,23 +750,53 @@ static void on_probe_exit(struct svc *s, int status)
 /* ------------------------------------------------------------------------- */
 /* notify socket and fd:N */
 
+/* The warning for an ignored datagram, at most one per NOTIFY_WARN_NS per
+ * service; the count held back goes into the next one, or the last line. */
+static void notify_ignored(struct svc *s, const struct notify_sender *who, enum notify_origin o)
+{
+	unsigned long long held;
+	char why[160], more[96] = "";
+
+	if (!notify_gate_pass(&s->notify_gate, mono_now_ns(), &held))
+		return;
+	if (o == NOTIFY_ANON)
+		snprintf(why, sizeof(why), "it came without sender credentials");
+	else if (o == NOTIFY_GONE)
+		snprintf(why, sizeof(why),
+			 "pid %d exited before it could be checked (a sender must live until "
+			 "the message is read, or wait for BARRIER=1)",
+			 (int)who->pid);
+	else
+		snprintf(why, sizeof(why), "pid %d is not one of the service's processes",
+			 (int)who->pid);
+	if (held)
+		snprintf(more, sizeof(more), "; %llu more ignored since the last warning", held);
+	log_warn("[%s] notify message ignored: %s%s (at most one warning per %lld s)", s->name, why,
+		 more, NOTIFY_WARN_NS / 1000000000LL);
+}
+
+static void notify_flush(struct svc *s)
+{
+	if (s->notify_gate.held)
+		log_warn("[%s] %llu more notify messages ignored since the last warning", s->name,
+			 s->notify_gate.held);
+	s->notify_gate.held = 0;
+}
+
 static void on_notify(struct loop_watch *w, uint32_t ev)
 {
 	struct svc *s = w->data;
 	struct notify_msg m;
-	pid_t spid;
-	uid_t suid;
+	struct notify_sender who;
 	(void)ev;
 
-	while (notify_recv(s->notify_fd, &m, &spid, &suid) > 0) {
-		/* Only the service's own processes speak for it: its process group,
-		 * or (for a sender gone already) the service's user. */
-		bool ok = s->pgid > 0 && spid > 0 && getpgid(spid) == s->pgid;
-		if (!ok && spid > 0 && errno == ESRCH)
-			ok = suid == (s->p->set_ids ? s->p->uid : getuid());
-		if (!ok) {
-			log_warn("[%s] notify message from pid %d outside the service: ignored",
-				 s->name, (int)spid);
+	while (notify_recv(s->notify_fd, &m, &who) > 0) {
+		/* Only the service's own processes speak for it, checked while
+		 * the sender lives (docs/supervise.md, "Who may send readiness"). */
+		enum notify_origin o = notify_sender_origin(&who, s->pgid);
+		notify_sender_close(&who); /* after the check: barrier waiters go on */
+		if (o != NOTIFY_OURS) {
+			notify_ignored(s, &who, o);
 			continue;
 		}
 		if (m.has_status) {
@@ -1490,6 +1521,12 @@ static void on_signal(const struct signalfd_siginfo *si, void *data)
 
 	switch (sig) {
 	case SIGCHLD:
+		/* Datagrams queued before a child exited are read while it is still
+		 * an unreaped zombie, so its group can be checked (STOPPING=1 from
+		 * a main process that then exits). */
+		for (size_t i = 0; i < sv->n; i++)
+			if (sv->svcs[i].notify_fd >= 0)
+				on_notify(&sv->svcs[i].w_notify, 0);
 		reap(sv);
 		break;
 	case SIGTERM:
@@ -1779,6 +1816,8 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 			publish(&sv, NULL);
 	}
 
+	for (size_t i = 0; i < sv.n; i++)
+		notify_flush(&sv.svcs[i]);
 	code = sv.exit_code;
 	/* What is still buffered gets DRAIN_MS in all (fd 2 itself may block: the
 	 * last lines go through the sink too); what is cut is counted and

@@ -185,7 +185,8 @@ def test_notify_from_outside_the_group_is_ignored(tmp_path, start_hfinit):  # no
         retries = 1
         """ % q("setsid %s & exec %s" % (inner, svc("--hang"))))
     h = start_hfinit(cfg)
-    h.wait_line(r"^hfinit: warn: \[s\] notify message from pid \d+ outside the service: ignored$")
+    h.wait_line(r"^hfinit: warn: \[s\] notify message ignored: pid \d+ is not one of the "
+                r"service's processes \(at most one warning per 10 s\)$")
     h.wait_line(r"\[s\] attempt 1 of 1 failed: not ready within 1500ms")
     assert h.find(r"\[s\] ready in") is None
     assert h.wait_exit() == 1, h.dump()

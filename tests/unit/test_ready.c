@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -15,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ready.h"
@@ -47,14 +49,13 @@ static void test_notify_socket_roundtrip(void **state)
 	struct err e;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct notify_msg m;
-	pid_t spid;
-	uid_t suid;
+	struct notify_sender who;
 	(void)state;
 
 	int fd = notify_socket_open("unit-test", addr, sizeof(addr), &e);
 	assert_true(fd >= 0);
 	assert_int_equal(addr[0], '@');
-	assert_int_equal(notify_recv(fd, &m, &spid, &suid), 0); /* nothing yet */
+	assert_int_equal(notify_recv(fd, &m, &who), 0); /* nothing yet */
 	/* Send as the sdnotify package does: '@' becomes a leading NUL. */
 	size_t n = strlen(addr);
 	memcpy(sa.sun_path, addr, n);
@@ -65,11 +66,14 @@ static void test_notify_socket_roundtrip(void **state)
 	assert_int_equal(sendto(c, msg, strlen(msg), 0, (struct sockaddr *)&sa,
 				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)),
 			 (ssize_t)strlen(msg));
-	assert_int_equal(notify_recv(fd, &m, &spid, &suid), 1);
+	assert_int_equal(notify_recv(fd, &m, &who), 1);
 	assert_true(m.ready);
 	assert_string_equal(m.status, "up");
-	assert_int_equal(spid, getpid());
-	assert_int_equal(suid, getuid());
+	assert_int_equal(who.pid, getpid());
+	assert_int_equal(who.uid, getuid());
+	assert_true(who.pidfd >= 0); /* SO_PASSPIDFD: this kernel is >= 6.5 */
+	assert_int_equal(notify_sender_origin(&who, getpgrp()), NOTIFY_OURS);
+	notify_sender_close(&who);
 	close(c);
 	/* The same name again (another hfinit with this pid in this network
 	 * namespace): a unique kernel-chosen name instead. */
@@ -87,11 +91,90 @@ static void test_notify_socket_roundtrip(void **state)
 	assert_int_equal(sendto(c, "READY=1", 7, 0, (struct sockaddr *)&sa,
 				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)),
 			 7);
-	assert_int_equal(notify_recv(fd2, &m, &spid, &suid), 1);
+	assert_int_equal(notify_recv(fd2, &m, &who), 1);
 	assert_true(m.ready);
+	notify_sender_close(&who);
 	close(c);
 	close(fd2);
 	close(fd);
+}
+
+/* Send "READY=1" to addr from a forked child; the child exits at once and is
+ * reaped here before the datagram is read (reap) or left a zombie until
+ * after. Returns the child's pid. */
+static pid_t child_sends(const char *addr, bool setsid_first)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t n = strlen(addr);
+	pid_t pid;
+
+	memcpy(sa.sun_path, addr, n);
+	sa.sun_path[0] = '\0';
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int c = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (setsid_first && setsid() < 0)
+			_exit(3);
+		if (c < 0 || sendto(c, "READY=1", 7, 0, (struct sockaddr *)&sa,
+				    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) != 7)
+			_exit(2);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void test_notify_sender_origin(void **state)
+{
+	char addr[108];
+	struct err e;
+	struct notify_msg m;
+	struct notify_sender who;
+	int status, fd;
+	pid_t pid;
+	(void)state;
+
+	fd = notify_socket_open("origin-test", addr, sizeof(addr), &e);
+	assert_true(fd >= 0);
+	/* A zombie (exited, not reaped yet) is still checked: in our group. */
+	pid = child_sends(addr, false);
+	assert_int_equal(waitid(P_PID, (id_t)pid, NULL, WEXITED | WNOWAIT), 0);
+	assert_int_equal(notify_recv(fd, &m, &who), 1);
+	assert_int_equal(who.pid, pid);
+	assert_int_equal(notify_sender_origin(&who, getpgrp()), NOTIFY_OURS);
+	/* ... not in the group of an unrelated leader. */
+	assert_int_equal(notify_sender_origin(&who, pid + 100000), NOTIFY_FOREIGN);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	/* Reaped now: gone, whatever group it was in. */
+	assert_int_equal(notify_sender_origin(&who, getpgrp()), NOTIFY_GONE);
+	notify_sender_close(&who);
+	/* A child in a session of its own has left the group: not ours. */
+	pid = child_sends(addr, true);
+	assert_int_equal(waitid(P_PID, (id_t)pid, NULL, WEXITED | WNOWAIT), 0);
+	assert_int_equal(notify_recv(fd, &m, &who), 1);
+	assert_int_equal(notify_sender_origin(&who, getpgrp()), NOTIFY_FOREIGN);
+	assert_int_equal(notify_sender_origin(&who, pid), NOTIFY_OURS); /* its own leader */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	notify_sender_close(&who);
+	close(fd);
+}
+
+static void test_notify_gate(void **state)
+{
+	struct notify_gate g = {0};
+	unsigned long long held = 99;
+	(void)state;
+
+	assert_true(notify_gate_pass(&g, 5, &held));
+	assert_int_equal(held, 0);
+	for (int i = 0; i < 19999; i++)
+		assert_false(notify_gate_pass(&g, 5 + i, &held));
+	assert_int_equal(g.held, 19999);
+	assert_false(notify_gate_pass(&g, 5 + NOTIFY_WARN_NS - 1, &held));
+	assert_true(notify_gate_pass(&g, 5 + NOTIFY_WARN_NS, &held));
+	assert_int_equal(held, 20000);
+	assert_int_equal(g.held, 0);
 }
 
 static int listener(int *port)
@@ -203,6 +286,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_notify_parse),
 	    cmocka_unit_test(test_notify_socket_roundtrip),
+	    cmocka_unit_test(test_notify_sender_origin),
+	    cmocka_unit_test(test_notify_gate),
 	    cmocka_unit_test(test_tcp_probe),
 	    cmocka_unit_test(test_http_probe),
 	    cmocka_unit_test(test_probe_addr_bad_host),
