@@ -365,7 +365,9 @@ def test_notify_round_trip(tmp_path, kind):
         assert r.returncode == 2
     finally:
         lst.close()
-    assert len(lst.all()) == 2
+    # each message is followed by the BARRIER=1 that `hfinit notify` waits for
+    assert [m[1] for m in lst.all()] == ["READY=1\nSTATUS=loading 2/3\nMAINPID=%d\n" % os.getpid(),
+                                        "BARRIER=1", "STATUS=x\nSTOPPING=1\n", "BARRIER=1"]
     r = run("notify", "READY=1")
     assert r.returncode == 1 and "NOTIFY_SOCKET is not set" in r.stderr
     r = run("notify", "READY=1", env={"NOTIFY_SOCKET": "@hfinit-test-nobody-%d" % os.getpid()})
