@@ -218,6 +218,8 @@ struct section {
 	char *label; /* as written between the brackets, trimmed */
 	size_t idx;  /* into services / profiles */
 	int seen[MAXKEYS];
+	int *env_lines; /* the line of each env = word, for the duplicate check */
+	size_t nenv, capenv;
 };
 
 struct ctx {
@@ -226,7 +228,10 @@ struct ctx {
 	size_t nsecs;
 	bool *bad; /* per line: reported by the pre-scan, inih must not see it */
 	size_t nlines;
-	int hfinit_line; /* first [hfinit] header */
+	int hfinit_line;	 /* first [hfinit] header */
+	int over_line;		 /* first section header past MAXSECS, 0: none */
+	struct section *cur_sec; /* where the key being set is, and its line */
+	int cur_line;
 	size_t ndiag_all;
 	bool oom;
 };
@@ -395,10 +400,15 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 	while (len && isspace((unsigned char)inside[len - 1]))
 		len--;
 	if (c->nsecs >= MAXSECS) {
-		if (c->nsecs == MAXSECS)
-			diag(c, line, NULL, NULL, "too many sections; expected at most %d",
-			     MAXSECS);
-		c->nsecs++; /* counted, not stored: later keys map to the last stored one */
+		if (c->nsecs == MAXSECS) {
+			diag(c, line, NULL, NULL,
+			     "too many sections: this is section %d, expected at most %d per file "
+			     "([hfinit], [service:NAME] and [seccomp:NAME] together); it and "
+			     "everything below it are ignored",
+			     MAXSECS + 1, MAXSECS);
+			c->over_line = line;
+		}
+		c->nsecs++; /* counted, not stored; their keys are not looked at */
 		return;
 	}
 	label = strndup(inside, len);
@@ -861,6 +871,29 @@ static int set_rlimit(struct rlimit_conf *rl, enum config_rlimit which, const ch
 }
 
 /* Set one value; on error fill e with "what; expected ...". */
+/* Room for n env words (and the NULL) in *vp, and n lines; doubles. */
+static int env_reserve(struct section *sec, char ***vp, size_t n)
+{
+	size_t cap;
+	char **nv;
+	int *nl;
+
+	if (n <= sec->capenv)
+		return 0;
+	cap = n < 8 ? 8 : n * 2;
+	nv = realloc(*vp, (cap + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	nv[sec->nenv] = NULL; /* a valid list even if the next step fails */
+	*vp = nv;
+	nl = realloc(sec->env_lines, cap * sizeof(*nl));
+	if (!nl)
+		return -1;
+	sec->env_lines = nl;
+	sec->capenv = cap;
+	return 0;
+}
+
 static int set_value(struct ctx *c, const struct keydef *k, void *base, const char *v,
 		     struct err *e)
 {
@@ -955,26 +988,25 @@ static int set_value(struct ctx *c, const struct keydef *k, void *base, const ch
 		return 0;
 	}
 	case V_ENV: {
+		/* Appended in amortised O(1) per word; duplicates are found once the
+		 * whole file is read (check_env_dups). */
 		char ***vp = f, **words;
+		struct section *sec = c->cur_sec;
+		size_t add;
 		if (parse_env_list(v, &words, e) < 0)
 			return -1;
-		size_t nold = strv_len(*vp);
-		for (size_t i = 0; words[i]; i++) {
-			size_t nl = (size_t)(strchr(words[i], '=') - words[i]);
-			for (size_t j = 0; j < nold + i; j++) {
-				const char *o = j < nold ? (*vp)[j] : words[j - nold];
-				if (strncmp(o, words[i], nl + 1) == 0) {
-					err_set(e, 0,
-						"%.*s is set twice; expected each variable once",
-						(int)(nl > 60 ? 60 : nl), words[i]);
-					strv_free(words);
-					return -1;
-				}
-			}
-		}
-		if (strv_extend(vp, words) < 0)
+		add = strv_len(words);
+		if (env_reserve(sec, vp, sec->nenv + add) < 0) {
+			strv_free(words);
 			c->oom = true;
-		strv_free(words);
+			return 0;
+		}
+		for (size_t i = 0; i < add; i++) {
+			(*vp)[sec->nenv] = words[i]; /* moved, not copied */
+			sec->env_lines[sec->nenv++] = c->cur_line;
+		}
+		(*vp)[sec->nenv] = NULL;
+		free(words);
 		return 0;
 	}
 	case V_MODULES:
@@ -1177,6 +1209,76 @@ static void unknown_key(struct ctx *c, struct section *sec, const char *name, in
 	     kind_label(sec->kind));
 }
 
+struct env_key {
+	const char *s;
+	size_t len; /* of the name, up to '=' */
+	size_t i;
+};
+
+static int env_key_cmp(const void *a, const void *b)
+{
+	const struct env_key *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int r = memcmp(x->s, y->s, n);
+
+	if (r == 0 && x->len != y->len)
+		r = x->len < y->len ? -1 : 1;
+	if (r == 0)
+		r = x->i < y->i ? -1 : x->i > y->i;
+	return r;
+}
+
+size_t config_env_dups(char *const *env, size_t n, size_t *first)
+{
+	struct env_key *k;
+	size_t dups = 0;
+
+	if (n == 0)
+		return 0;
+	k = malloc(n * sizeof(*k));
+	if (!k)
+		return (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(env[i], '=');
+		k[i].s = env[i];
+		k[i].len = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
+		k[i].i = i;
+	}
+	qsort(k, n, sizeof(*k), env_key_cmp);
+	for (size_t j = 0, run = 0; j < n; j++) {
+		if (j == 0 || k[j].len != k[run].len || memcmp(k[j].s, k[run].s, k[j].len) != 0)
+			run = j; /* a new name: its first setting, by position */
+		else
+			dups++;
+		first[k[j].i] = k[run].i;
+	}
+	free(k);
+	return dups;
+}
+
+static void check_env_dups(struct ctx *c, struct section *sec, char *const *env)
+{
+	size_t n = strv_len(env), *first;
+
+	if (n < 2 || n != sec->nenv)
+		return;
+	first = malloc(n * sizeof(*first));
+	if (!first || config_env_dups(env, n, first) == (size_t)-1) {
+		free(first);
+		c->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t nl = (size_t)(strchr(env[i], '=') - env[i]);
+		if (first[i] == i)
+			continue;
+		diag(c, sec->env_lines[i], sec->label, "env",
+		     "%.*s is set twice (first at line %d); expected each variable once",
+		     (int)(nl > 60 ? 60 : nl), env[i], sec->env_lines[first[i]]);
+	}
+	free(first);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value, int lineno)
 {
 	struct ctx *c = user;
@@ -1192,6 +1294,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	if ((size_t)lineno < c->nlines && c->bad[lineno])
 		return 1;
+	if (c->over_line && lineno > c->over_line)
+		return 1; /* below the section limit: reported once at its header */
 	/* The section whose header is the last one above this line. */
 	{
 		size_t lo = 0, hi = stored;
@@ -1233,6 +1337,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (keys[ki].line_off != NOLINE)
 		*(int *)((char *)base + keys[ki].line_off) = lineno;
 	err_clear(&e);
+	c->cur_sec = sec;
+	c->cur_line = lineno;
 	if (set_value(c, &keys[ki], base, value, &e) < 0) {
 		if (e.code == ENOMEM)
 			c->oom = true;
@@ -1260,6 +1366,7 @@ static void check_service(struct ctx *c, struct section *sec)
 	char b1[32], b2[32];
 	int l;
 
+	check_env_dups(c, sec, s->env);
 	if (!s->command && !s->script && !seen_line(sec, "command") && !seen_line(sec, "script"))
 		diag(c, sec->line, sec->label, NULL,
 		     "no command or script; expected command = PROGRAM ARGS... or script = "
@@ -1485,15 +1592,19 @@ struct config *config_parse(const char *file, const char *text, size_t len, stru
 	}
 	if (c.oom)
 		goto nomem;
-	for (size_t i = 0; i < (c.nsecs < MAXSECS ? c.nsecs : MAXSECS); i++)
+	for (size_t i = 0; i < (c.nsecs < MAXSECS ? c.nsecs : MAXSECS); i++) {
 		free(c.secs[i].label);
+		free(c.secs[i].env_lines);
+	}
 	free(c.secs);
 	free(c.bad);
 	free(buf);
 	return cfg;
 nomem:
-	for (size_t i = 0; i < (c.nsecs < MAXSECS ? c.nsecs : MAXSECS); i++)
+	for (size_t i = 0; i < (c.nsecs < MAXSECS ? c.nsecs : MAXSECS); i++) {
 		free(c.secs[i].label);
+		free(c.secs[i].env_lines);
+	}
 	free(c.secs);
 	free(c.bad);
 	free(buf);

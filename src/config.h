@@ -199,6 +199,12 @@ struct config *config_load(const struct config_location *loc, struct err *e);
 
 void config_free(struct config *cfg);
 
+/* The env = duplicate check, in O(n log n): for each of the n K=V words of
+ * env, first[i] gets the index of the first word setting the same K (i
+ * itself when none before it does). Returns how many words repeat a K set
+ * earlier, or (size_t)-1 when out of memory. */
+size_t config_env_dups(char *const *env, size_t n, size_t *first);
+
 static inline bool config_ok(const struct config *cfg)
 {
 	return cfg && cfg->ndiags == 0;

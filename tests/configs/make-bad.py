@@ -123,7 +123,7 @@ case("umask-bad", W + "umask = 0999\n",
 case("env-not-pair", W + "env = NODE_ENV production\n",
      (3, "[service:web] env: word 1 has no '=' (the text is not shown); expected NAME=VALUE pairs such as HF_HOME=/data/hf LOG_LEVEL=info"))
 case("env-twice", W + "env = A=1\nenv = B=2 A=3\n",
-     (4, "[service:web] env: A is set twice; expected each variable once"))
+     (4, "[service:web] env: A is set twice (first at line @3); expected each variable once"))
 case("rlimit-soft-above-hard", W + "rlimit_nofile = 4096:1024\n",
      (3, "[service:web] rlimit_nofile: the soft limit is above the hard limit; expected SOFT:HARD with SOFT <= HARD"))
 case("rlimit-bad-size", W + "rlimit_as = 4X\n",

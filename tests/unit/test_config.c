@@ -454,6 +454,79 @@ static void test_every_key(void **state)
 	config_free(cfg);
 }
 
+/* config_env_dups: the first setting of each name, by position. */
+static void test_env_dups(void **state)
+{
+	char *env[] = {"A=1", "B=2", "A=3", "C=", "AB=4", "B=5", "A=6", "C=7", NULL};
+	size_t first[8], want[8] = {0, 1, 0, 3, 4, 1, 0, 3};
+	(void)state;
+
+	assert_int_equal(config_env_dups(env, 8, first), 4);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(first[i], want[i]);
+	assert_int_equal(config_env_dups(env, 2, first), 0);
+	assert_int_equal(config_env_dups(env, 0, first), 0);
+}
+
+/* 40,000 env = lines (in 1 MiB): parsed, each duplicate named at its line. */
+static void test_env_40000(void **state)
+{
+	size_t cap = 1024 * 1024, n = 0;
+	char *text = malloc(cap);
+	struct config *cfg;
+	char buf[256];
+	(void)state;
+
+	assert_non_null(text);
+	n += (size_t)snprintf(text, cap, "[service:a]\ncommand = x\n");
+	for (int i = 0; i < 40000; i++)
+		n += (size_t)snprintf(text + n, cap - n, "env = V%d=x\n", i);
+	cfg = config_parse("t.ini", text, n, &(struct err){0});
+	assert_non_null(cfg);
+	assert_int_equal(cfg->ndiags, 0);
+	assert_int_equal(strv_len(cfg->services[0].env), 40000);
+	assert_string_equal(cfg->services[0].env[39999], "V39999=x");
+	config_free(cfg);
+	/* two repeats: line 3 is V0, line 40002 is V39999 */
+	n += (size_t)snprintf(text + n, cap - n, "env = V39999=y V0=z\n");
+	cfg = config_parse("t.ini", text, n, &(struct err){0});
+	assert_int_equal(cfg->ndiags, 2);
+	diag_line(cfg, &cfg->diags[0], buf, sizeof(buf));
+	assert_string_equal(buf,
+			    "40003: [service:a] env: V39999 is set twice (first at line 40002); "
+			    "expected each variable once");
+	diag_line(cfg, &cfg->diags[1], buf, sizeof(buf));
+	assert_string_equal(buf, "40003: [service:a] env: V0 is set twice (first at line 3); "
+				 "expected each variable once");
+	config_free(cfg);
+	free(text);
+}
+
+/* 10,000 services: one error at the 1001st section header, none after. */
+static void test_section_limit(void **state)
+{
+	size_t cap = 1024 * 1024, n = 0;
+	char *text = malloc(cap);
+	struct config *cfg;
+	char buf[512];
+	(void)state;
+
+	assert_non_null(text);
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)snprintf(text + n, cap - n, "[service:s%d]\ncommand = x\nstage = 2\n",
+				      i);
+	cfg = config_parse("t.ini", text, n, &(struct err){0});
+	assert_non_null(cfg);
+	assert_int_equal(cfg->ndiags, 1);
+	diag_line(cfg, &cfg->diags[0], buf, sizeof(buf));
+	assert_string_equal(buf, "3001: too many sections: this is section 1001, expected at most "
+				 "1000 per file ([hfinit], [service:NAME] and [seccomp:NAME] "
+				 "together); it and everything below it are ignored");
+	assert_int_equal(cfg->nservices, 1000);
+	config_free(cfg);
+	free(text);
+}
+
 static void test_syntax_details(void **state)
 {
 	struct config *cfg;
@@ -698,17 +771,13 @@ int main(void)
 {
 	const char *s = getenv("HFINIT_SRCDIR");
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_configs),
-	    cmocka_unit_test(test_shipped_configs),
-	    cmocka_unit_test(test_space_default),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_every_key),
-	    cmocka_unit_test(test_syntax_details),
-	    cmocka_unit_test(test_probes),
-	    cmocka_unit_test(test_seccomp_chain),
-	    cmocka_unit_test(test_many_errors_capped),
-	    cmocka_unit_test(test_locate),
-	    cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_bad_configs),	  cmocka_unit_test(test_shipped_configs),
+	    cmocka_unit_test(test_space_default), cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_key),	  cmocka_unit_test(test_syntax_details),
+	    cmocka_unit_test(test_env_dups),	  cmocka_unit_test(test_env_40000),
+	    cmocka_unit_test(test_section_limit), cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_seccomp_chain), cmocka_unit_test(test_many_errors_capped),
+	    cmocka_unit_test(test_locate),	  cmocka_unit_test(test_load_errors),
 	    cmocka_unit_test(test_diags_print),
 	};
 
