@@ -1226,6 +1226,16 @@ static void svc_finished(struct svc *s, const char *text)
 	sv_check_final(s->sv);
 }
 
+/* last_error for an exit: what happened, then this attempt's own error line
+ * (an earlier attempt's must not pile up); the category and hint stay. */
+static void exit_error(struct svc *s, const char *text, const char *when)
+{
+	char keep[sizeof(s->last_error)];
+
+	snprintf(keep, sizeof(keep), "%s", s->error_line ? s->last_error : ""); /* also the dest */
+	set_error(s, NULL, NULL, "%s%s%s%.400s", text, when, keep[0] ? ": " : "", keep);
+}
+
 static void on_main_exit(struct svc *s, int status)
 {
 	struct sv *sv = s->sv;
@@ -1272,12 +1282,7 @@ static void on_main_exit(struct svc *s, int status)
 	if (diag)
 		log_warn("[%s] %s: %s", s->name, d.category, d.hint);
 	if (s->state == ST_STARTING) {
-		/* Only this attempt's own error line (an earlier attempt's message must
-		 * not pile up), copied first: last_error is also the destination. */
-		char keep[sizeof(s->last_error)];
-		snprintf(keep, sizeof(keep), "%s", s->error_line ? s->last_error : "");
-		set_error(s, NULL, NULL, "%s before it was ready%s%.400s", text,
-			  keep[0] ? ": " : "", keep);
+		exit_error(s, text, " before it was ready");
 		attempt_failed(s);
 		return;
 	}
@@ -1288,7 +1293,7 @@ static void on_main_exit(struct svc *s, int status)
 		else
 			log_warn("[%s] %s", s->name, text);
 		if (!clean)
-			set_error(s, s->err_category, NULL, "%s", text);
+			exit_error(s, text, "");
 		restart_after_failure(s);
 		return;
 	}
@@ -1297,7 +1302,7 @@ static void on_main_exit(struct svc *s, int status)
 		return;
 	}
 	log_error("[%s] %s (restart = no)", s->name, text);
-	set_error(s, s->err_category, NULL, "%s", text);
+	exit_error(s, text, "");
 	teardown(s, AFTER_FAIL);
 }
 

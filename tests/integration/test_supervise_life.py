@@ -453,3 +453,37 @@ def test_restart_burst_above_64(tmp_path, start_hfinit):  # noqa: F811
     h.wait_line(r"^hfinit: error: \[s\] restarted 70 times within 10m: giving up$", timeout=20)
     assert h.wait_exit() == 1, h.dump()
     assert len(open(runs).read().split()) == 71
+
+
+CRASH_AFTER_READY = ("import sys, time; print('svc-is-up', flush=True); time.sleep(0.2); "
+                     "sys.stderr.write(\"ModuleNotFoundError: No module named 'torch'\\n\"); "
+                     "sys.stderr.flush(); sys.exit(1)")
+
+
+@pytest.mark.parametrize("restart", ["no", "on-failure"])
+def test_last_error_after_ready_keeps_line_and_hint(tmp_path, start_hfinit, restart):  # noqa: F811
+    """A crash after ready with a classified stderr line: status.json's
+    last_error keeps the exit, the line, the category and the hint (it kept
+    only the category: text "exited 1", hint null)."""
+    import json
+    cfg = write_config(tmp_path, """
+        [service:w]
+        command = %s
+        ready = line:svc-is-up
+        restart = %s
+        restart_burst = 1
+        """ % (q("/usr/bin/python3", "-c", CRASH_AFTER_READY), restart))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: info: \[w\] ready in")
+    assert h.wait_exit() == 1, h.dump()
+    with open(os.path.join(h.status_dir, "status.json")) as f:
+        le = json.load(f)["services"]["w"]["last_error"]
+    text = "exited 1: ModuleNotFoundError: No module named 'torch'"
+    if restart == "on-failure":  # the burst limit gives up after the first restart's crash
+        text = "gave up after 1 restarts within 1m; last: " + text
+    hint = ("Python module 'torch' is missing: install it in the image (pip install torch), "
+            "or check that hfinit picked the right interpreter (hfinit check)")
+    assert le == {"text": text, "category": "crash-loop" if restart == "on-failure"
+                  else "missing-dependency",
+                  "hint": "the service keeps failing: see its log above"
+                  if restart == "on-failure" else hint}, le
