@@ -390,6 +390,19 @@ static void requires_hints(struct report *r, struct svc_check *c)
 	}
 }
 
+/* The kernel does not count a root process against RLIMIT_NPROC. */
+static void check_nproc(struct svc_check *c)
+{
+	const struct svc_plan *p = c->p;
+
+	if (!c->s->rlimits[CRL_NPROC].set || (p->set_ids ? p->uid : geteuid()) != 0)
+		return;
+	add_hint(c, "rlimit_nproc does not bind a service that runs as root: the kernel does not "
+		    "count root's processes against it; set `user =` for it to apply");
+	if (c->status == ST_OK)
+		c->status = ST_WARN;
+}
+
 static void check_service(struct report *r, struct svc_check *c)
 {
 	const struct service_conf *s = c->s;
@@ -398,6 +411,7 @@ static void check_service(struct report *r, struct svc_check *c)
 	if (!c->is_python && s->command && s->command[0])
 		check_command(c);
 	plan_verdict(r, c);
+	check_nproc(c);
 	if (s->requires && c->is_python && r->plan.python.chosen >= 0 && !c->p->error) {
 		check_requires(r, c);
 		if (c->req_state != 1)

@@ -956,6 +956,9 @@ static int set_value(struct ctx *c, const struct keydef *k, void *base, const ch
 			v++;
 			len -= 2;
 		}
+		if (k->type == V_PREFIX && len > CONFIG_PREFIX_MAX)
+			return err_set(e, 0, "the prefix is %zu bytes; expected at most %d", len,
+				       CONFIG_PREFIX_MAX);
 		free(*sp);
 		*sp = strndup(v, len);
 		if (!*sp)

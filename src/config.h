@@ -35,6 +35,7 @@
 #define CONFIG_MAX_VALUE    4096 /* bytes for a path/name value (argv lines: CONFIG_MAX_LINE) */
 #define CONFIG_MAX_DIAGS    100	 /* diagnostics kept; the rest are counted in a last one */
 #define CONFIG_NAME_MAX	    64	 /* service and seccomp profile names: [A-Za-z0-9_.-] */
+#define CONFIG_PREFIX_MAX   95	 /* log_prefix bytes (without the quotes) */
 
 /* rlimit_* keys. Values are numbers, sizes (64M) or "unlimited", optionally
  * "SOFT:HARD"; one value sets both. CONFIG_RLIM_INFINITY stands for unlimited. */

@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -282,22 +283,62 @@ static bool setup_permanent(int step, int err)
 	}
 }
 
+/* /proc/sys/fs/nr_open: the most a hard nofile may be, even for root. */
+static unsigned long long nr_open(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd); /* read-only */
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
+static void fmt_rlim(char *buf, size_t n, rlim_t v)
+{
+	if (v == RLIM_INFINITY)
+		snprintf(buf, n, "unlimited");
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
 static int rlimit_error(const struct spawn_req *r, const struct child_report *rep, struct err *e)
 {
 	const struct spawn_rlimit *l = &r->rlimits[rep->idx];
 	const char *name = l->name ? l->name : "?";
 	struct rlimit cur;
-	char hard[24] = "unlimited";
+	char hard[24] = "unlimited", val[56], soft[24], max[24];
+	unsigned long long nro;
 
+	/* The value as configured: "99999999", or "SOFT:HARD". */
+	fmt_rlim(soft, sizeof(soft), l->lim.rlim_cur);
+	fmt_rlim(max, sizeof(max), l->lim.rlim_max);
+	if (l->lim.rlim_cur == l->lim.rlim_max)
+		snprintf(val, sizeof(val), "%s", soft);
+	else
+		snprintf(val, sizeof(val), "%s:%s", soft, max);
 	if (rep->err == EINVAL)
-		return err_set(e, rep->err, "rlimit_%s: %s (the soft limit is above the hard one)",
-			       name, strerror(rep->err));
+		return err_set(e, rep->err,
+			       "rlimit_%s = %s: %s (the soft limit is above the hard one)", name,
+			       val, strerror(rep->err));
+	if (geteuid() == 0 && l->resource == RLIMIT_NOFILE && (nro = nr_open()) &&
+	    (l->lim.rlim_max == RLIM_INFINITY || l->lim.rlim_max > nro))
+		return err_set(e, rep->err,
+			       "rlimit_%s = %s: %s (fs.nr_open is %llu; a hard nofile above it "
+			       "cannot be set, even as root: lower the value)",
+			       name, val, strerror(rep->err), nro);
 	if (getrlimit(l->resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY)
 		snprintf(hard, sizeof(hard), "%llu", (unsigned long long)cur.rlim_max);
 	return err_set(e, rep->err,
-		       "rlimit_%s: %s (above the hard limit hfinit has, %s; raising it needs "
+		       "rlimit_%s = %s: %s (above the hard limit hfinit has, %s; raising it needs "
 		       "CAP_SYS_RESOURCE: lower the value or remove the key)",
-		       name, strerror(rep->err), hard);
+		       name, val, strerror(rep->err), hard);
 }
 
 /* The failed step as the config key that asked for it, with what to do. */

@@ -88,7 +88,7 @@ struct svc {
 	const struct service_conf *c;
 	const struct svc_plan *p;
 	const char *name;
-	char prefix[96];
+	char prefix[CONFIG_PREFIX_MAX + 1]; /* also holds "[NAME] " */
 
 	enum svc_state state;
 	enum after after; /* set while a teardown is under way */

@@ -194,6 +194,8 @@ case("colon-secret", W + "DB_PASSWORD: hunter22x\n",
      (3, '"DB_PASSWORD ..." uses \':\' as separator; expected KEY = VALUE'))
 case("no-equals-secret", W + "export API_KEY sk-live-123456\n",
      (3, '"export API_KEY ..." is not a setting; expected KEY = VALUE'))
+case("log-prefix-too-long", W + "log_prefix = \"" + "p" * 96 + "\"\n",
+     (3, "[service:web] log_prefix: the prefix is 96 bytes; expected at most 95"))
 
 os.makedirs(OUT, exist_ok=True)
 for f in os.listdir(OUT):

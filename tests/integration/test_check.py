@@ -6,6 +6,7 @@ golden files after an intended change (then review the diff)."""
 import json
 import os
 import re
+import resource
 
 import pytest
 
@@ -355,3 +356,41 @@ def test_read_only_root(img):
            "HOME=/home/user, not writable" in text
     assert "tmpfs /run" not in text
     assert doc["environment"][0]["status"] == "warn"
+
+
+def test_rlimits_the_start_cannot_set(img):
+    """rlimit_nofile above fs.nr_open (as root) or above hfinit's own hard limit
+    (as uid 1000) fails check with the start's own words, naming the key, its
+    value and the limit (was a bare `setrlimit ... Operation not permitted` at
+    every start); an rlimit_nproc on a root service is a warning (the kernel
+    exempts root)."""
+    img.fake_python("usr/bin/python3")
+    img.config(SPACE.replace("command = node dist/index.js",
+                             "command = node dist/index.js\nrlimit_nofile = 99999999\n"
+                             "rlimit_nproc = 100"))
+    img.bind("/proc/sys/fs/nr_open", "proc/sys/fs/nr_open")  # the image has no /proc
+    with open("/proc/sys/fs/nr_open") as f:
+        nr_open = int(f.read())
+    r = img.check()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ("cannot start: rlimit_nofile = 99999999: Operation not permitted (fs.nr_open is "
+            "%d; a hard nofile above it cannot be set, even as root: lower the value)\n"
+            % nr_open) in r.stdout, r.stdout
+    assert ("hint: rlimit_nproc does not bind a service that runs as root: the kernel does "
+            "not count root's processes against it; set `user =` for it to apply\n") \
+        in r.stdout, r.stdout
+    assert re.search(r"^FAIL +service web", r.stdout, re.M), r.stdout
+    code, doc = img.check_json()
+    assert code == 1 and doc["services"]["web"]["status"] == "FAIL"
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]  # what hfinit inherits
+    r = img.check(as_user=True)
+    assert ("cannot start: rlimit_nofile = 99999999: Operation not permitted (above the hard "
+            "limit hfinit has, %d; raising it needs CAP_SYS_RESOURCE: lower the value or "
+            "remove the key)\n" % hard) in r.stdout, r.stdout
+    assert "rlimit_nproc does not bind" not in r.stdout  # runs as uid 1000: it binds
+    # only the warning: a root service with a settable nofile
+    img.config(SPACE.replace("command = node dist/index.js",
+                             "command = node dist/index.js\nrlimit_nproc = 100"))
+    r = img.check()
+    assert re.search(r"^warn +service web", r.stdout, re.M), r.stdout
+    assert r.returncode == 0, r.stdout

@@ -65,8 +65,8 @@ CASES = {
                               "hfinit: error: [web] cannot start: workdir = /srv/private: "
                               "Permission denied (the service's user cannot enter it)"),
     "rlimit-above-hard": ("rlimit_nofile = unlimited", {}, True, False, 1,
-                          "hfinit: error: [web] cannot start: rlimit_nofile: Operation not "
-                          "permitted (above the hard limit hfinit has, "),
+                          "hfinit: error: [web] cannot start: rlimit_nofile = unlimited: "
+                          "Operation not permitted (above the hard limit hfinit has, "),
     "unknown-user-as-root": ("user = ghost", {}, False, False, 1,
                              "hfinit: error: [web] cannot start: user ghost does not exist "
                              "(not in /etc/passwd)"),

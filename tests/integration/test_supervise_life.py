@@ -487,3 +487,28 @@ def test_last_error_after_ready_keeps_line_and_hint(tmp_path, start_hfinit, rest
                   else "missing-dependency",
                   "hint": "the service keeps failing: see its log above"
                   if restart == "on-failure" else hint}, le
+
+
+def test_rlimit_start_error_names_the_key(tmp_path, start_hfinit):  # noqa: F811
+    """A hard limit the start cannot set: the start error names the key, the
+    value and the limit in the way; as root that is fs.nr_open (was: no value,
+    and "needs CAP_SYS_RESOURCE", which root has)."""
+    cfg = write_config(tmp_path, """
+        [service:w]
+        command = %s
+        rlimit_nofile = 99999999
+        retries = 1
+        """ % svc())
+    h = start_hfinit(cfg)
+    if os.geteuid() == 0:
+        with open("/proc/sys/fs/nr_open") as f:
+            limit = (r"fs.nr_open is %d; a hard nofile above it cannot be set, even as root: "
+                     r"lower the value" % int(f.read()))
+    else:
+        import resource
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        limit = (r"above the hard limit hfinit has, %d; raising it needs CAP_SYS_RESOURCE: "
+                 r"lower the value or remove the key" % hard)
+    h.wait_line(r"^hfinit: error: \[w\] cannot start: rlimit_nofile = 99999999: Operation not "
+                r"permitted \(%s\)$" % limit)
+    assert h.wait_exit() == 3, h.dump()  # a required service that cannot be set up

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +117,55 @@ static void test_limits_umask_oom(void **state)
 	assert_string_equal(out, "0027\n700\n123\n456\n");
 }
 
+/* A hard limit the start cannot set: the error names the key, its value and
+ * the limit in the way (as root: fs.nr_open for nofile). */
+/* A hard limit the start cannot set: the error names the key, its value and
+ * the limit in the way (as root: fs.nr_open for nofile). */
+static void test_rlimit_error_names_the_key(void **state)
+{
+	struct spawn_req r;
+	struct err e = {0};
+	char *argv[] = {"true", NULL};
+	char *envp[] = {NULL};
+	char want[256];
+	unsigned long long nr_open = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	int hint;
+	pid_t pid;
+	(void)state;
+
+	if (f) {
+		assert_int_equal(fscanf(f, "%llu", &nr_open), 1);
+		fclose(f);
+	}
+	if (geteuid() != 0 || nr_open == 0)
+		skip();
+	spawn_req_init(&r);
+	r.file = "/bin/true";
+	r.argv = argv;
+	r.envp = envp;
+	r.rlimits[0].resource = RLIMIT_CORE;
+	r.rlimits[0].name = "core";
+	r.rlimits[0].lim.rlim_cur = r.rlimits[0].lim.rlim_max = 0;
+	r.rlimits[1].resource = RLIMIT_NOFILE;
+	r.rlimits[1].name = "nofile";
+	r.rlimits[1].lim.rlim_cur = r.rlimits[1].lim.rlim_max = 99999999;
+	r.nrlimits = 2;
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	snprintf(want, sizeof(want),
+		 "rlimit_nofile = 99999999: Operation not permitted (fs.nr_open is %llu; a hard "
+		 "nofile above it cannot be set, even as root: lower the value)",
+		 nr_open);
+	assert_string_equal(e.msg, want);
+	r.rlimits[1].lim.rlim_cur = 1024;
+	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
+	snprintf(want, sizeof(want),
+		 "rlimit_nofile = 1024:99999999: Operation not permitted (fs.nr_open is %llu; a "
+		 "hard nofile above it cannot be set, even as root: lower the value)",
+		 nr_open);
+	assert_string_equal(e.msg, want);
+}
+
 static void test_exec_failures(void **state)
 {
 	struct spawn_req r;
@@ -186,8 +236,9 @@ static void test_dry_run(void **state)
 	assert_int_equal(spawn(&r, &pid, &hint, &e), -1);
 	assert_int_equal(hint, SPAWN_HINT_SETUP);
 	assert_int_equal(e.code, EINVAL);
-	assert_string_equal(e.msg, "rlimit_nofile: Invalid argument (the soft limit is above the "
-				   "hard one)");
+	assert_string_equal(e.msg,
+			    "rlimit_nofile = 64:32: Invalid argument (the soft limit is above "
+			    "the hard one)");
 }
 
 static void test_path_search(void **state)
@@ -217,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_mask_and_dispositions_reset),
 	    cmocka_unit_test(test_limits_umask_oom),
 	    cmocka_unit_test(test_exec_failures),
+	    cmocka_unit_test(test_rlimit_error_names_the_key),
 	    cmocka_unit_test(test_path_search),
 	    cmocka_unit_test(test_dry_run),
 	};
