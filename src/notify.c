@@ -1,5 +1,7 @@
 #include "notify.h"
 
+#include "pid1.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -209,41 +211,6 @@ void notify_sender_close(struct notify_sender *who)
 	who->nfds = 0;
 }
 
-/* ppid, pgrp and session from /proc/PID/stat ("pid (comm) S ppid pgrp sid ...",
- * comm may hold spaces and parentheses). 0, or -1 when pid is gone. */
-static int proc_ids(pid_t pid, pid_t ids[3])
-{
-	char path[32], buf[512];
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	(void)close(fd); /* read-only: nothing to lose */
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return -1;
-	p += 4;
-	for (int i = 0; i < 3; i++) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p || (*end != ' ' && *end != '\0'))
-			return -1;
-		ids[i] = (pid_t)v;
-		p = end;
-	}
-	return 0;
-}
-
 /* The process behind the pidfd has not been reaped (a zombie still counts):
  * signal 0 reaches it, or would but for permission. */
 static bool pidfd_alive(int pidfd)
@@ -259,7 +226,7 @@ enum notify_origin notify_sender_origin(const struct notify_sender *who, pid_t l
 		return NOTIFY_ANON;
 	/* Read first, then make sure the pidfd's process still exists: then
 	 * what was read is the sender's, not a later process's with its pid. */
-	if (proc_ids(who->pid, ids) < 0 || (who->pidfd >= 0 && !pidfd_alive(who->pidfd)))
+	if (pid1_stat_ids(who->pid, ids) < 0 || (who->pidfd >= 0 && !pidfd_alive(who->pidfd)))
 		return NOTIFY_GONE;
 	if (leader > 0 && (who->pid == leader || ids[1] == leader || ids[2] == leader))
 		return NOTIFY_OURS;

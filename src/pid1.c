@@ -81,30 +81,14 @@ int pid1_reap(pid1_reaped_fn fn, void *data)
 	}
 }
 
-/* Parent pid from the text of /proc/PID/stat: "pid (comm) state ppid ...",
- * where comm may itself contain spaces and parentheses. */
-static pid_t stat_ppid(const char *buf)
+int pid1_stat_ids(pid_t pid, pid_t ids[3])
 {
-	const char *p = strrchr(buf, ')');
-	char *end;
-	long v;
-
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return -1;
-	v = strtol(p + 4, &end, 10);
-	if (end == p + 4 || v < 0)
-		return -1;
-	return (pid_t)v;
-}
-
-static pid_t parent_of(const char *pid_name)
-{
-	char path[64], buf[512];
+	char path[32], buf[512];
+	const char *p;
 	ssize_t n;
 	int fd;
 
-	if (snprintf(path, sizeof(path), "/proc/%s/stat", pid_name) >= (int)sizeof(path))
-		return -1;
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1; /* gone meanwhile */
@@ -115,7 +99,20 @@ static pid_t parent_of(const char *pid_name)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	return stat_ppid(buf);
+	/* "pid (comm) S ppid pgrp session ...": comm may hold spaces and ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	p += 4;
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 0 || (*end != ' ' && *end != '\0'))
+			return -1;
+		ids[i] = (pid_t)v;
+		p = end;
+	}
+	return 0;
 }
 
 int pid1_signal_children(int sig)
@@ -140,7 +137,8 @@ int pid1_signal_children(int sig)
 		pid = strtol(d->d_name, &end, 10);
 		if (*end || pid <= 1 || pid == self)
 			continue;
-		if (parent_of(d->d_name) != self)
+		pid_t ids[3];
+		if (pid1_stat_ids((pid_t)pid, ids) < 0 || ids[0] != self)
 			continue;
 		if (kill((pid_t)pid, sig) == 0)
 			count++;

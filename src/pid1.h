@@ -46,6 +46,10 @@ int pid1_set_subreaper(void);
 typedef void (*pid1_reaped_fn)(pid_t pid, int status, void *data);
 int pid1_reap(pid1_reaped_fn fn, void *data);
 
+/* ppid, process group and session of pid, from /proc/PID/stat (a zombie's
+ * too). 0, or -1 when pid is gone or the file is unreadable. */
+int pid1_stat_ids(pid_t pid, pid_t ids[3]);
+
 /* Send sig to every process whose parent is hfinit (found by scanning
  * /proc/PID/stat: /proc/.../children is not always built into the kernel).
  * Returns how many were signalled, or -1 with errno when /proc is unreadable. */

@@ -19,6 +19,7 @@
 #include "classify.h"
 #include "json.h"
 #include "landlock.h"
+#include "leftover.h"
 #include "log.h"
 #include "loop.h"
 #include "oom.h"
@@ -112,8 +113,9 @@ struct svc {
 	struct pipe_in out, err;
 
 	struct loop_timer t_ready, t_delay, t_kill, t_probe;
-	bool killed;	   /* SIGKILL sent in this teardown */
-	bool setup_failed; /* a set-up step that fails the same way every time: no retry */
+	bool killed;	     /* SIGKILL sent in this teardown */
+	bool setup_failed;   /* a set-up step that fails the same way every time: no retry */
+	bool started_before; /* a later start looks for what the earlier runs left */
 
 	/* readiness / health */
 	int notify_fd;
@@ -754,25 +756,21 @@ static void on_probe_exit(struct svc *s, int status)
  * service; the count held back goes into the next one, or the last line. */
 static void notify_ignored(struct svc *s, const struct notify_sender *who, enum notify_origin o)
 {
+	static const char *const why[] = {
+	    [NOTIFY_FOREIGN] = "is not one of the service's processes",
+	    [NOTIFY_GONE] = "exited before it could be checked (a sender must live until the "
+			    "message is read, or wait for BARRIER=1)",
+	    [NOTIFY_ANON] = "came without sender credentials",
+	};
 	unsigned long long held;
-	char why[160], more[96] = "";
+	char more[64] = "";
 
 	if (!notify_gate_pass(&s->notify_gate, mono_now_ns(), &held))
 		return;
-	if (o == NOTIFY_ANON)
-		snprintf(why, sizeof(why), "it came without sender credentials");
-	else if (o == NOTIFY_GONE)
-		snprintf(why, sizeof(why),
-			 "pid %d exited before it could be checked (a sender must live until "
-			 "the message is read, or wait for BARRIER=1)",
-			 (int)who->pid);
-	else
-		snprintf(why, sizeof(why), "pid %d is not one of the service's processes",
-			 (int)who->pid);
 	if (held)
 		snprintf(more, sizeof(more), "; %llu more ignored since the last warning", held);
-	log_warn("[%s] notify message ignored: %s%s (at most one warning per %lld s)", s->name, why,
-		 more, NOTIFY_WARN_NS / 1000000000LL);
+	log_warn("[%s] notify message ignored: pid %d %s%s (at most one warning per 10 s)", s->name,
+		 (int)who->pid, why[o], more);
 }
 
 static void notify_flush(struct svc *s)
@@ -917,6 +915,47 @@ static void on_ready_timeout(struct loop_timer *t, void *data)
 	attempt_failed(s);
 }
 
+/* The service's environment: the plan's, less an inherited marker, plus
+ * HFINIT_SERVICE=NAME (what finds a run's leftovers) and, for notify,
+ * NOTIFY_SOCKET. The added strings live in extra; free() the array only. */
+static char **svc_environment(struct svc *s, char *const *envp, char extra[2][160])
+{
+	size_t n = strv_len(envp), k = 0, vl = strlen(LEFTOVER_VAR);
+	char **v = calloc(n + 3, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(strncmp(envp[i], LEFTOVER_VAR, vl) == 0 && envp[i][vl] == '='))
+			v[k++] = envp[i];
+	snprintf(extra[0], sizeof(extra[0]), "%s=%s", LEFTOVER_VAR, s->name);
+	v[k++] = extra[0];
+	if (s->c->ready.kind == PROBE_NOTIFY) {
+		snprintf(extra[1], sizeof(extra[1]), "NOTIFY_SOCKET=%s", s->notify_addr);
+		v[k++] = extra[1];
+	}
+	v[k] = NULL;
+	return v;
+}
+
+/* What an earlier run left outside its process group (docs/supervise.md):
+ * stop_signal when the run is over, SIGKILL to what is left at the next
+ * start. */
+static void stop_leftovers(struct svc *s, int sig)
+{
+	pid_t first;
+	int n = leftover_signal(s->name, sig, &first, 1);
+
+	if (n <= 0)
+		return;
+	if (sig != SIGKILL)
+		(void)leftover_signal(s->name, SIGCONT, NULL, 0);
+	log_warn("[%s] SIG%s to %d process%s an earlier run left outside its process group "
+		 "(pid %d%s)",
+		 s->name, signame(sig) ? signame(sig) : "?", n, n == 1 ? "" : "es", (int)first,
+		 n > 1 ? " and more" : "");
+}
+
 static void svc_start(struct svc *s)
 {
 	struct sv *sv = s->sv;
@@ -927,9 +966,13 @@ static void svc_start(struct svc *s)
 	pid_t pid;
 	char **envp = s->p->envp;
 	char **envcopy = NULL;
+	char extra[2][160] = {"", ""};
 
 	if (sv->shutting_down)
 		return;
+	if (s->started_before)
+		stop_leftovers(s, SIGKILL);
+	s->started_before = true;
 	s->attempt++;
 	svc_set_state(s, ST_STARTING);
 	s->has_exit = false;
@@ -954,21 +997,12 @@ static void svc_start(struct svc *s)
 		set_error(s, "seccomp", NULL, "%s", e.msg);
 		goto failed;
 	}
-	if (s->c->ready.kind == PROBE_NOTIFY) {
-		/* Copy the environment with NOTIFY_SOCKET added. */
-		size_t n = strv_len(envp);
-		envcopy = calloc(n + 2, sizeof(*envcopy));
-		char *kv = malloc(strlen(s->notify_addr) + 15);
-		if (!envcopy || !kv) {
-			free(kv);
-			set_error(s, "spawn", NULL, "out of memory");
-			goto failed;
-		}
-		memcpy(envcopy, envp, n * sizeof(*envcopy));
-		sprintf(kv, "NOTIFY_SOCKET=%s", s->notify_addr);
-		envcopy[n] = kv;
-		envp = envcopy;
+	envcopy = svc_environment(s, envp, extra);
+	if (!envcopy) {
+		set_error(s, "spawn", NULL, "out of memory");
+		goto failed;
 	}
+	envp = envcopy;
 	if (s->c->ready.kind == PROBE_FD) {
 		if (make_pipe(pf) < 0) {
 			set_error(s, "spawn", NULL, "pipe: %s", strerror(errno));
@@ -993,8 +1027,6 @@ static void svc_start(struct svc *s)
 		set_error(s, diag ? d.category : "spawn", diag ? d.hint : NULL, "%s", e.msg);
 		s->has_exit = true;
 		s->last_status = hint << 8;
-		if (envcopy)
-			free(envcopy[strv_len(envcopy) - 1]);
 		free(envcopy);
 		(void)close(po[1]);
 		(void)close(pe[1]);
@@ -1005,8 +1037,6 @@ static void svc_start(struct svc *s)
 		/* Keep the read ends: nothing was written, they close at teardown. */
 		goto failed;
 	}
-	if (envcopy)
-		free(envcopy[strv_len(envcopy) - 1]);
 	free(envcopy);
 	(void)close(po[1]);
 	(void)close(pe[1]);
@@ -1107,12 +1137,14 @@ static void down(struct svc *s)
 	case AFTER_RETRY:
 		if (sv->shutting_down)
 			goto stopped;
+		stop_leftovers(s, s->c->stop_signal);
 		svc_set_state(s, ST_RETRYING);
 		loop_timer_arm_in(&sv->loop, &s->t_delay, ms_ns(s->c->retry_delay_ms));
 		break;
 	case AFTER_RESTART:
 		if (sv->shutting_down)
 			goto stopped;
+		stop_leftovers(s, s->c->stop_signal);
 		svc_set_state(s, ST_RESTARTING);
 		fmt_ms(d, sizeof(d), s->backoff_ms);
 		log_info("[%s] restarting in %s (restart %u)", s->name, d, s->restarts);

@@ -8,6 +8,7 @@ CLOCK_MONOTONIC times.
 """
 
 import os
+import signal
 
 import pytest
 
@@ -512,3 +513,85 @@ def test_rlimit_start_error_names_the_key(tmp_path, start_hfinit):  # noqa: F811
     h.wait_line(r"^hfinit: error: \[w\] cannot start: rlimit_nofile = 99999999: Operation not "
                 r"permitted \(%s\)$" % limit)
     assert h.wait_exit() == 3, h.dump()  # a required service that cannot be set up
+
+
+# A service that double-forks a setsid daemon (which ignores SIGTERM), says it
+# is up, and crashes (exit 3) when it gets SIGUSR1 (hfinit forwards it).
+ESCAPER = r"""
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+        os.close(r)
+        os.set_inheritable(w, True)
+        os.execv(sys.executable, [sys.executable, "-c",
+                                  "import os, sys, time; os.close(int(sys.argv[1])); "
+                                  "time.sleep(600)", str(w), sys.argv[1] + "-daemon"])
+    os._exit(0)
+os.close(w)
+os.read(r, 1)  # EOF once the daemon runs under its own command line
+os.wait()
+print("svc-is-up", flush=True)
+signal.sigwait({signal.SIGUSR1})
+sys.exit(3)
+"""
+
+
+def daemons(tag):
+    """Live (not zombie) processes whose command line holds tag."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if tag.encode() not in f.read().split(b"\0"):
+                    continue
+            with open("/proc/%s/stat" % d) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(int(d))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_setsid_daemons_do_not_pile_up_across_restarts(tmp_path, start_hfinit, mode):  # noqa: F811
+    """Each run of the service leaves a daemon outside its process group
+    (double fork + setsid, SIGTERM ignored); 5 crashes and restarts: exactly one
+    daemon is alive while each run is up (the earlier one was stopped when its
+    run ended and SIGKILLed at the next start), and none after shutdown."""
+    tag = "w3-daemon-%d-%s" % (os.getpid(), mode)
+    script = os.path.join(str(tmp_path), "escaper.py")
+    with open(script, "w") as f:
+        f.write(ESCAPER)
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 1s
+        [service:s]
+        command = %s
+        ready = line:svc-is-up
+        restart = on-failure
+        restart_delay = 50ms
+        restart_max_delay = 100ms
+        restart_burst = 100
+        stop_timeout = 500ms
+        """ % q("/usr/bin/python3", script, tag))
+    h = start_hfinit(cfg, mode=mode)
+    start = 0
+    for run in range(6):
+        i, _, _ = h.wait_line(r"^hfinit: info: \[s\] ready in \d+ ms", start=start)
+        start = i + 1
+        alive = daemons(tag + "-daemon")
+        assert len(alive) == 1, (run, alive, h.dump())
+        if run < 5:
+            h.signal(signal.SIGUSR1)
+    assert len(h.find_all(r"^hfinit: warn: \[s\] SIGKILL to 1 process an earlier run left "
+                          r"outside its process group \(pid \d+\)$")) == 5, h.dump()
+    h.signal(signal.SIGTERM)
+    assert h.wait_exit() == 0, h.dump()
+    assert daemons(tag + "-daemon") == []
