@@ -2,7 +2,7 @@
 #   make          build/hfinit (static, stripped)
 #   make test     format check, C unit tests (ASan/UBSan), integration tests as PID 1
 #   make bench    side-by-side benchmark with tini, dumb-init, catatonit
-#   make fuzz     libFuzzer: config parser, output lines, JSON escaping (not in make test)
+#   make fuzz     libFuzzer: config parser, output lines, JSON escaping, notify datagrams (not in make test)
 # Dependencies (libseccomp, inih) are built from Debian source packages by
 # scripts/build-deps into build/deps once, and reused.
 
@@ -128,7 +128,7 @@ FUZZ_TIME ?= 60
 FUZZ_CFLAGS = $(WARN) $(DEFS) -O1 -g -fno-omit-frame-pointer -Isrc -I$(DEPS)/musl/include \
 	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null))
 
-FUZZ_TARGETS := config output json
+FUZZ_TARGETS := config output json notify
 # config: the config parser on arbitrary bytes
 FUZZ_SRC_config  := src/config.c src/parse.c src/err.c src/signame.c src/redact.c
 FUZZ_OBJ_config  := $(BUILD)/fuzz/ini.o
@@ -139,6 +139,9 @@ FUZZ_SRC_output  := src/output.c
 FUZZ_MAXLEN_output := 65536
 # json: the one escaper of every JSON line (round trip)
 FUZZ_SRC_json    := src/json.c src/redact.c
+# notify: the datagrams services send on their notify socket (and the leftover marker scan)
+FUZZ_SRC_notify  := src/notify.c src/leftover.c src/pid1.c src/spawn.c src/err.c
+FUZZ_MAXLEN_notify := 4096
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
 $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)
