@@ -332,6 +332,8 @@ def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F8
                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
 
     wait_for(lambda: h.find(r"all stages up"), what="all up")
+    # b prints its ready line after READY=1: read by hfinit after "all stages up"
+    h.wait_line(r"^\[b\] svc-is-up$", stream="out")
     before = switches()
     time.sleep(1.0)  # a "nothing happens" check: idle for a second
     after = switches()
