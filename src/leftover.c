@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ENV_READ_MAX (4 << 20) /* bytes of /proc/PID/environ looked at */
-
 bool leftover_env_has(const char *env, size_t n, const char *name)
 {
 	size_t vl = strlen(LEFTOVER_VAR), nl = strlen(name);
@@ -28,31 +26,6 @@ bool leftover_env_has(const char *env, size_t n, const char *name)
 		p += len + 1;
 	}
 	return false;
-}
-
-/* Read "/proc/PID/FILE" into buf (at most cap - 1 bytes); length or -1. */
-static ssize_t read_proc(const char *pid, const char *file, char *buf, size_t cap)
-{
-	char path[64];
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (got < cap - 1) {
-		n = read(fd, buf + got, cap - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	(void)close(fd); /* read-only */
-	buf[got] = '\0';
-	return (ssize_t)got;
 }
 
 /* pid descends from hfinit (self): its parent chain reaches it. */
@@ -73,19 +46,13 @@ static bool descends(pid_t pid, pid_t self)
 int leftover_signal(const char *name, int sig, pid_t *pids, size_t max)
 {
 	pid_t self = getpid();
-	size_t cap = 64 * 1024;
-	char *env = malloc(cap);
+	char env[4096], path[48];
 	struct dirent *d;
 	int count = 0;
-	DIR *dir;
+	DIR *dir = opendir("/proc");
 
-	if (!env)
+	if (!dir)
 		return -1;
-	dir = opendir("/proc");
-	if (!dir) {
-		free(env);
-		return -1;
-	}
 	while ((d = readdir(dir))) {
 		char *endp;
 		long pid = strtol(d->d_name, &endp, 10);
@@ -93,15 +60,9 @@ int leftover_signal(const char *name, int sig, pid_t *pids, size_t max)
 
 		if (!isdigit((unsigned char)d->d_name[0]) || *endp || pid <= 1 || pid == self)
 			continue;
-		n = read_proc(d->d_name, "environ", env, cap);
-		while (n >= 0 && (size_t)n == cap - 1 && cap < ENV_READ_MAX) {
-			char *bigger = realloc(env, cap * 4);
-			if (!bigger)
-				break;
-			env = bigger;
-			cap *= 4;
-			n = read_proc(d->d_name, "environ", env, cap);
-		}
+		/* The marker is the first variable of a service's environment. */
+		snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+		n = pid1_read_file(path, env, sizeof(env));
 		if (n <= 0 || !leftover_env_has(env, (size_t)n, name))
 			continue;
 		if (self != 1 && !descends((pid_t)pid, self))
@@ -113,6 +74,5 @@ int leftover_signal(const char *name, int sig, pid_t *pids, size_t max)
 		}
 	}
 	(void)closedir(dir); /* directory stream: nothing to lose */
-	free(env);
 	return count;
 }

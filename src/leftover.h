@@ -15,7 +15,8 @@
  * /proc/PID/environ, possibly cut short) holds exactly LEFTOVER_VAR=name. */
 bool leftover_env_has(const char *env, size_t n, const char *name);
 
-/* Send sig to every process that has LEFTOVER_VAR=name in its environment and
+/* Send sig to every process that has LEFTOVER_VAR=name in the first 4 KiB of
+ * its environment (services get it as their first variable) and
  * descends from hfinit (any process of the namespace when hfinit is PID 1),
  * hfinit itself excluded. Up to max of their pids go into pids. Returns how
  * many were signalled, or -1 when /proc cannot be read. */

@@ -81,24 +81,35 @@ int pid1_reap(pid1_reaped_fn fn, void *data)
 	}
 }
 
+ssize_t pid1_read_file(const char *path, char *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1; /* gone meanwhile */
+	while (got < cap - 1) {
+		n = read(fd, buf + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	(void)close(fd); /* read-only fd: nothing to lose */
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
 int pid1_stat_ids(pid_t pid, pid_t ids[3])
 {
 	char path[32], buf[512];
 	const char *p;
-	ssize_t n;
-	int fd;
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1; /* gone meanwhile */
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	(void)close(fd); /* read-only fd: nothing to lose */
-	if (n <= 0)
+	if (pid1_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	buf[n] = '\0';
 	/* "pid (comm) S ppid pgrp session ...": comm may hold spaces and ')'. */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')

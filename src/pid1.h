@@ -46,6 +46,10 @@ int pid1_set_subreaper(void);
 typedef void (*pid1_reaped_fn)(pid_t pid, int status, void *data);
 int pid1_reap(pid1_reaped_fn fn, void *data);
 
+/* Read at most cap - 1 bytes of path into buf, NUL-terminated: the length,
+ * or -1 when it cannot be opened. */
+ssize_t pid1_read_file(const char *path, char *buf, size_t cap);
+
 /* ppid, process group and session of pid, from /proc/PID/stat (a zombie's
  * too). 0, or -1 when pid is gone or the file is unreadable. */
 int pid1_stat_ids(pid_t pid, pid_t ids[3]);

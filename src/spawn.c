@@ -1,6 +1,7 @@
 #include "spawn.h"
 
 #include "landlock.h"
+#include "pid1.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -287,17 +288,10 @@ static bool setup_permanent(int step, int err)
 static unsigned long long nr_open(void)
 {
 	char buf[32];
-	ssize_t n;
-	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd); /* read-only */
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtoull(buf, NULL, 10);
+	return pid1_read_file("/proc/sys/fs/nr_open", buf, sizeof(buf)) > 0
+		   ? strtoull(buf, NULL, 10)
+		   : 0;
 }
 
 static void fmt_rlim(char *buf, size_t n, rlim_t v)

@@ -925,11 +925,12 @@ static char **svc_environment(struct svc *s, char *const *envp, char extra[2][16
 
 	if (!v)
 		return NULL;
+	/* First: read from the start of /proc/PID/environ (leftover_signal). */
+	snprintf(extra[0], sizeof(extra[0]), "%s=%s", LEFTOVER_VAR, s->name);
+	v[k++] = extra[0];
 	for (size_t i = 0; i < n; i++)
 		if (!(strncmp(envp[i], LEFTOVER_VAR, vl) == 0 && envp[i][vl] == '='))
 			v[k++] = envp[i];
-	snprintf(extra[0], sizeof(extra[0]), "%s=%s", LEFTOVER_VAR, s->name);
-	v[k++] = extra[0];
 	if (s->c->ready.kind == PROBE_NOTIFY) {
 		snprintf(extra[1], sizeof(extra[1]), "NOTIFY_SOCKET=%s", s->notify_addr);
 		v[k++] = extra[1];
