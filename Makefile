@@ -140,7 +140,7 @@ FUZZ_MAXLEN_output := 65536
 # json: the one escaper of every JSON line (round trip)
 FUZZ_SRC_json    := src/json.c src/redact.c
 # notify: the datagrams services send on their notify socket (and the leftover marker scan)
-FUZZ_SRC_notify  := src/notify.c src/leftover.c src/pid1.c src/spawn.c src/err.c
+FUZZ_SRC_notify  := src/notify.c src/leftover.c src/pid1.c src/spawn.c src/landlock.c src/err.c
 FUZZ_MAXLEN_notify := 4096
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
