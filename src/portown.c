@@ -1,4 +1,5 @@
 #include "portown.h"
+#include "readfile.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -155,47 +156,9 @@ void portown_scan(struct portown *po, const char *text, int v6, const struct soc
 /* A whole small file (NUL-terminated, caller frees), or NULL with errno. */
 static char *read_all(const char *path, size_t max, size_t *lenp)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, *nb;
-	int saved;
+	char *buf;
 
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		ssize_t r;
-		if (!buf || len + 1 >= cap) {
-			if (buf)
-				cap *= 2;
-			if (cap > max + 1) {
-				errno = EFBIG;
-				goto fail;
-			}
-			nb = realloc(buf, cap);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	(void)close(fd); /* read-only */
-	buf[len] = '\0';
-	if (lenp)
-		*lenp = len;
-	return buf;
-fail:
-	saved = errno;
-	(void)close(fd); /* read-only */
-	free(buf);
-	errno = saved;
-	return NULL;
+	return read_file_at(AT_FDCWD, path, &buf, lenp, max) == 0 ? buf : NULL;
 }
 
 /* The session id from PROC/PID/stat ("pid (comm) state ppid pgrp session"),
