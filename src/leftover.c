@@ -61,7 +61,7 @@ int leftover_signal(const char *name, int sig, pid_t *pids, size_t max)
 		if (!isdigit((unsigned char)d->d_name[0]) || *endp || pid <= 1 || pid == self)
 			continue;
 		/* The marker is the first variable of a service's environment. */
-		snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+		(void)snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
 		n = pid1_read_file(path, env, sizeof(env));
 		if (n <= 0 || !leftover_env_has(env, (size_t)n, name))
 			continue;
