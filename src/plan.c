@@ -287,33 +287,24 @@ static int svc_user(const struct config *cfg, const struct service_conf *sc, str
 	return 0;
 }
 
-/* Every set-up step of spawn() (workdir, rlimits, oom_score_adj, the user
- * switch) run in a child that stops before exec: a step that cannot succeed
- * is known before anything starts, tested as the service's user. */
-static int svc_setup_probe(const struct service_conf *sc, struct svc_plan *sp)
+void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r)
 {
-	struct spawn_req r;
-	struct err e;
-	int hint;
-	pid_t pid;
+	const struct service_conf *sc = sp->conf;
 
-	spawn_req_init(&r);
-	r.dry_run = true;
-	r.file = sp->file;
-	r.argv = sp->argv;
-	r.envp = sp->envp;
-	r.path = sp->path;
-	r.workdir = sc->workdir;
-	r.set_ids = sp->set_ids;
-	r.uid = sp->uid;
-	r.gid = sp->gid;
-	r.groups = sp->groups;
-	r.ngroups = sp->ngroups;
-	r.umask = sc->has_umask ? (int)sc->umask : -1;
-	r.oom_score_adj = sc->has_oom_score_adj ? sc->oom_score_adj : SPAWN_NO_OOM_ADJ;
-	for (int i = 0; i < CRL_COUNT && r.nrlimits < SPAWN_MAX_RLIMITS; i++) {
+	spawn_req_init(r);
+	r->envp = sp->envp;
+	r->path = sp->path;
+	r->workdir = sc->workdir;
+	r->set_ids = sp->set_ids;
+	r->uid = sp->uid;
+	r->gid = sp->gid;
+	r->groups = sp->groups;
+	r->ngroups = sp->ngroups;
+	r->umask = sc->has_umask ? (int)sc->umask : -1;
+	r->oom_score_adj = sc->has_oom_score_adj ? sc->oom_score_adj : SPAWN_NO_OOM_ADJ;
+	for (int i = 0; i < CRL_COUNT && r->nrlimits < SPAWN_MAX_RLIMITS; i++) {
 		const struct rlimit_conf *rc = &sc->rlimits[i];
-		struct spawn_rlimit *l = &r.rlimits[r.nrlimits];
+		struct spawn_rlimit *l = &r->rlimits[r->nrlimits];
 		if (!rc->set)
 			continue;
 		l->resource = rc->resource;
@@ -322,8 +313,24 @@ static int svc_setup_probe(const struct service_conf *sc, struct svc_plan *sp)
 		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
 		l->lim.rlim_max =
 		    rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
-		r.nrlimits++;
+		r->nrlimits++;
 	}
+}
+
+/* Every set-up step of spawn() (workdir, rlimits, oom_score_adj, the user
+ * switch) run in a child that stops before exec: a step that cannot succeed
+ * is known before anything starts, tested as the service's user. */
+static int svc_setup_probe(struct svc_plan *sp)
+{
+	struct spawn_req r;
+	struct err e;
+	int hint;
+	pid_t pid;
+
+	plan_spawn_setup(sp, &r);
+	r.dry_run = true;
+	r.file = sp->file;
+	r.argv = sp->argv;
 	if (spawn(&r, &pid, &hint, &e) == 0)
 		return 0;
 	if (hint != SPAWN_HINT_SETUP)
@@ -514,7 +521,7 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 		struct svc_plan *sp = &plan->svcs[i];
 		if (svc_program(plan, sc, sp) < 0 || svc_env(sc, sp, mode) < 0)
 			goto oom;
-		if (!sp->error && svc_setup_probe(sc, sp) < 0)
+		if (!sp->error && svc_setup_probe(sp) < 0)
 			goto oom;
 		if (mode == PLAN_START)
 			svc_log_warnings(sp);

@@ -60,6 +60,12 @@ struct plan {
  * -1 with e only when planning itself could not run (out of memory). */
 int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode, struct err *e);
 void plan_free(struct plan *plan);
+struct spawn_req;
+/* The child set-up a service's plan asks for (environment, PATH, workdir,
+ * user and groups, umask, oom_score_adj, rlimits), into a fresh r: the one
+ * translation used by the start, its exec probes and the planner's dry run.
+ * The caller adds file, argv, stdio and the sandbox. */
+void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r);
 /* Log why a service cannot be set up: its error, the script paths tried,
  * the hint. */
 void plan_log_failure(const struct svc_plan *sp);

@@ -625,7 +625,7 @@ static void on_np(struct loop_watch *w, uint32_t ev)
  * (docs/sandbox.md). The caller sets file, argv and stdio. */
 static int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e)
 {
-	spawn_req_init(r);
+	plan_spawn_setup(s->p, r);
 	if (s->c->seccomp) {
 		/* Compiled at start-up (sandbox_compile): never start without it. */
 		const struct sandbox_profile *sp = sandbox_find(s->sv->sandbox, s->c->seccomp);
@@ -637,29 +637,7 @@ static int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e)
 		/* The notify socket is abstract and hfinit's: see docs/sandbox.md. */
 		r->landlock_abstract = s->c->ready.kind != PROBE_NOTIFY;
 	}
-	r->envp = s->p->envp;
-	r->path = s->p->path;
-	r->workdir = s->c->workdir;
 	r->sigmask = s->sv->orig_mask;
-	r->set_ids = s->p->set_ids;
-	r->uid = s->p->uid;
-	r->gid = s->p->gid;
-	r->groups = s->p->groups;
-	r->ngroups = s->p->ngroups;
-	r->umask = s->c->has_umask ? (int)s->c->umask : -1;
-	r->oom_score_adj = s->c->has_oom_score_adj ? s->c->oom_score_adj : SPAWN_NO_OOM_ADJ;
-	for (int i = 0; i < CRL_COUNT && r->nrlimits < SPAWN_MAX_RLIMITS; i++) {
-		const struct rlimit_conf *rc = &s->c->rlimits[i];
-		if (!rc->set)
-			continue;
-		r->rlimits[r->nrlimits].resource = rc->resource;
-		r->rlimits[r->nrlimits].name = config_rlimit_name((enum config_rlimit)i);
-		r->rlimits[r->nrlimits].lim.rlim_cur =
-		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
-		r->rlimits[r->nrlimits].lim.rlim_max =
-		    rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
-		r->nrlimits++;
-	}
 	return 0;
 }
 
