@@ -19,20 +19,22 @@ PKGS := libseccomp inih
 
 WARN    := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 DEFS    := -DHFINIT_VERSION='"$(VERSION)"'
-SRC     := $(wildcard src/*.c)
-HDR     := $(wildcard src/*.h)
+LAYERS  := base conf run plan status sup cmd
+SRC     := $(wildcard src/*.c $(LAYERS:%=src/%/*.c))
+HDR     := $(wildcard $(LAYERS:%=src/%/*.h))
+INC     := -Isrc $(LAYERS:%=-Isrc/%)
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 
 # --- the static binary (musl-gcc) -------------------------------------------
 MUSL_CFLAGS = $(WARN) $(DEFS) -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
-	-isystem $(DEPS)/kheaders $(shell $(PKGCONF) --cflags $(PKGS) 2>/dev/null)
+	-isystem $(DEPS)/kheaders $(INC) $(shell $(PKGCONF) --cflags $(PKGS) 2>/dev/null)
 MUSL_LIBS   = $(shell $(PKGCONF) --static --libs $(PKGS) 2>/dev/null)
 MUSL_OBJ    := $(SRC:src/%.c=$(BUILD)/musl/%.o)
 DEPS_STAMP  := $(DEPS)/.stamp
 
 # --- unit tests (host gcc, ASan/UBSan, cmocka) ---------------------------------
 SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-HOST_CFLAGS  = $(WARN) $(DEFS) -O1 -g $(SAN) -Isrc \
+HOST_CFLAGS  = $(WARN) $(DEFS) -O1 -g $(SAN) $(INC) \
 	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null)) -I$(DEPS)/musl/include
 HOST_OBJ    := $(LIBSRC:src/%.c=$(BUILD)/host/%.o)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
@@ -125,22 +127,22 @@ bench: $(BUILD)/hfinit $(HELPER_BIN) | setup
 # the same Debian source with the same flags; its zero-length VLA (INI_USE_STACK=0)
 # is not ours to fix.
 FUZZ_TIME ?= 60
-FUZZ_CFLAGS = $(WARN) $(DEFS) -O1 -g -fno-omit-frame-pointer -Isrc -I$(DEPS)/musl/include \
+FUZZ_CFLAGS = $(WARN) $(DEFS) -O1 -g -fno-omit-frame-pointer $(INC) -I$(DEPS)/musl/include \
 	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null))
 
 FUZZ_TARGETS := config output json notify
 # config: the config parser on arbitrary bytes
-FUZZ_SRC_config  := src/config.c src/parse.c src/err.c src/signame.c src/redact.c
+FUZZ_SRC_config  := src/conf/config.c src/conf/parse.c src/base/err.c src/base/signame.c src/base/redact.c
 FUZZ_OBJ_config  := $(BUILD)/fuzz/ini.o
 FUZZ_LIBS_config := -lseccomp
 FUZZ_SEEDS_config := tests/fuzz/corpus
 # output: what services send at run time, through the line splitter and the sink
-FUZZ_SRC_output  := src/output.c
+FUZZ_SRC_output  := src/run/output.c
 FUZZ_MAXLEN_output := 65536
 # json: the one escaper of every JSON line (round trip)
-FUZZ_SRC_json    := src/json.c src/redact.c
+FUZZ_SRC_json    := src/base/json.c src/base/redact.c
 # notify: the datagrams services send on their notify socket (and the leftover marker scan)
-FUZZ_SRC_notify  := src/notify.c src/leftover.c src/pid1.c src/spawn.c src/landlock.c src/err.c
+FUZZ_SRC_notify  := src/run/notify.c src/run/leftover.c src/run/pid1.c src/run/spawn.c src/run/landlock.c src/base/err.c
 FUZZ_MAXLEN_notify := 4096
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
