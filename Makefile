@@ -22,7 +22,7 @@ DEFS    := -DHFINIT_VERSION='"$(VERSION)"'
 LAYERS  := base conf run plan status sup cmd
 SRC     := $(wildcard src/*.c $(LAYERS:%=src/%/*.c))
 HDR     := $(wildcard $(LAYERS:%=src/%/*.h))
-INC     := -Isrc $(LAYERS:%=-Isrc/%)
+INC     := -Isrc
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 
 # --- the static binary (musl-gcc) -------------------------------------------

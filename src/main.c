@@ -2,12 +2,12 @@
  * main): every mode is a function that returns the process exit status. */
 #include <string.h>
 
-#include "check.h"
-#include "log.h"
-#include "single.h"
-#include "status.h"
-#include "supmode.h"
-#include "version.h"
+#include "plan/check.h"
+#include "base/log.h"
+#include "cmd/single.h"
+#include "status/status.h"
+#include "cmd/supmode.h"
+#include "cmd/version.h"
 
 struct mode {
 	const char *name;

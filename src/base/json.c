@@ -1,6 +1,6 @@
-#include "json.h"
+#include "base/json.h"
 
-#include "redact.h"
+#include "base/redact.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
-#include "log.h"
+#include "base/log.h"
 
-#include "json.h"
-#include "redact.h"
+#include "base/json.h"
+#include "base/redact.h"
 
 #include <errno.h>
 #include <stdarg.h>

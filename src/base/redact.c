@@ -1,4 +1,4 @@
-#include "redact.h"
+#include "base/redact.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "signame.h"
+#include "base/signame.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -25,7 +25,7 @@
  *   -e CODE maps CODE to 0 (so `-e 143` accepts death by SIGTERM). 127 when
  *   exec failed with ENOENT, 126 for any other exec failure. 1 when hfinit
  *   itself fails after the child started (cannot happen short of a bug). */
-#include "single.h"
+#include "cmd/single.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,12 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "loop.h"
-#include "pid1.h"
-#include "signame.h"
-#include "singlefiles.h"
-#include "version.h"
+#include "base/log.h"
+#include "run/loop.h"
+#include "run/pid1.h"
+#include "base/signame.h"
+#include "status/singlefiles.h"
+#include "cmd/version.h"
 
 #define KILL_WAIT_NS (1 * NS_PER_SEC)
 /* Status files are written once the child has run this long after its exec:

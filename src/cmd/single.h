@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define SINGLE_DEFAULT_GRACE_NS (5 * INT64_C(1000000000))
 

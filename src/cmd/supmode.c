@@ -1,15 +1,15 @@
 /* `hfinit [-c FILE] [-v]`: the main mode. Set-up may fail and exit (2: config,
  * 3: resolution); once the first service is started, only the supervisor's
  * shutdown ends hfinit. */
-#include "supmode.h"
+#include "cmd/supmode.h"
 
-#include "config.h"
-#include "log.h"
-#include "pid1.h"
-#include "plan.h"
-#include "sandbox.h"
-#include "status.h"
-#include "supervise.h"
+#include "conf/config.h"
+#include "base/log.h"
+#include "run/pid1.h"
+#include "plan/plan.h"
+#include "plan/sandbox.h"
+#include "status/status.h"
+#include "sup/supervise.h"
 
 #include <errno.h>
 #include <stdio.h>

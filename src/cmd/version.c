@@ -1,4 +1,4 @@
-#include "version.h"
+#include "cmd/version.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #ifndef HFINIT_VERSION
 #define HFINIT_VERSION "unknown"

@@ -7,7 +7,7 @@
  * inih would reject (no '=', unterminated '[', over-long, NUL bytes) and blanks
  * those lines in the copy given to inih, so that the handler only sees good
  * key lines and maps each to its section through the line number. */
-#include "config.h"
+#include "conf/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,8 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "parse.h"
-#include "redact.h"
+#include "conf/parse.h"
+#include "base/redact.h"
 
 /* --- key tables ---------------------------------------------------------------- */
 

@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "err.h"
-#include "log.h"
-#include "parse.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "conf/parse.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hfinit/hfinit.ini"
 #define CONFIG_ENV_VAR	    "HFINIT_CONFIG"

@@ -1,4 +1,4 @@
-#include "parse.h"
+#include "conf/parse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "signame.h"
+#include "base/signame.h"
 
 /* Values quoted in messages are cut to this many bytes. */
 #define SHOW 60

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* "500ms", "30s", "2m", "1h", or a sum "1m30s"; "0" alone is accepted. A bare
  * number other than 0 is refused (ambiguous). Result in milliseconds, at most

@@ -1,15 +1,15 @@
-#include "check.h"
-#include "landlock.h"
-#include "sandbox.h"
+#include "plan/check.h"
+#include "run/landlock.h"
+#include "plan/sandbox.h"
 
-#include "config.h"
-#include "envsane.h"
-#include "json.h"
-#include "plan.h"
-#include "redact.h"
-#include "resolve.h"
-#include "runcmd.h"
-#include "statusdir.h"
+#include "conf/config.h"
+#include "plan/envsane.h"
+#include "base/json.h"
+#include "plan/plan.h"
+#include "base/redact.h"
+#include "plan/resolve.h"
+#include "run/runcmd.h"
+#include "plan/statusdir.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
-#include "envsane.h"
-#include "log.h"
-#include "safedir.h"
+#include "plan/envsane.h"
+#include "base/log.h"
+#include "plan/safedir.h"
 
-#include "redact.h"
+#include "base/redact.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,8 +6,8 @@
 #ifndef HFINIT_ENVSANE_H
 #define HFINIT_ENVSANE_H
 
-#include "err.h"
-#include "runcmd.h"
+#include "base/err.h"
+#include "run/runcmd.h"
 
 #include <limits.h>
 

@@ -1,9 +1,9 @@
-#include "plan.h"
+#include "plan/plan.h"
 
-#include "envsane.h"
-#include "log.h"
-#include "parse.h"
-#include "spawn.h"
+#include "plan/envsane.h"
+#include "base/log.h"
+#include "conf/parse.h"
+#include "run/spawn.h"
 
 #include <errno.h>
 #include <pwd.h>

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "envsane.h"
-#include "err.h"
-#include "resolve.h"
+#include "conf/config.h"
+#include "plan/envsane.h"
+#include "base/err.h"
+#include "plan/resolve.h"
 
 struct svc_plan {
 	const struct service_conf *conf;

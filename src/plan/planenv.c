@@ -1,7 +1,7 @@
 /* The services' environments: NAME=VALUE vectors and env_file parsing. */
-#include "plan.h"
+#include "plan/plan.h"
 
-#include "parse.h"
+#include "conf/parse.h"
 
 #include <errno.h>
 #include <stdio.h>

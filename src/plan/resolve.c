@@ -1,4 +1,4 @@
-#include "resolve.h"
+#include "plan/resolve.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -13,8 +13,8 @@
 #ifndef HFINIT_RESOLVE_H
 #define HFINIT_RESOLVE_H
 
-#include "err.h"
-#include "runcmd.h"
+#include "base/err.h"
+#include "run/runcmd.h"
 
 #include <limits.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
-#include "safedir.h"
-#include "runcmd.h"
+#include "plan/safedir.h"
+#include "run/runcmd.h"
 
 #include <errno.h>
 #include <fcntl.h>

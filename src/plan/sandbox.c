@@ -2,10 +2,10 @@
  * data, config profiles combined along their `extends` chain, each compiled
  * once with libseccomp and exported as a BPF program that spawn() loads in the
  * child. docs/sandbox.md explains every entry and every rule used here. */
-#include "sandbox.h"
+#include "plan/sandbox.h"
 
-#include "landlock.h"
-#include "log.h"
+#include "run/landlock.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "err.h"
+#include "conf/config.h"
+#include "base/err.h"
 
 struct sandbox_profile {
 	char *name;		/* "worker" or a [seccomp:NAME] */

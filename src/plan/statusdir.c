@@ -1,6 +1,6 @@
-#include "statusdir.h"
-#include "runcmd.h"
-#include "safedir.h"
+#include "plan/statusdir.h"
+#include "run/runcmd.h"
+#include "plan/safedir.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #ifndef HFINIT_STATUSDIR_H
 #define HFINIT_STATUSDIR_H
 
-#include "err.h"
+#include "base/err.h"
 
 #include <limits.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "landlock.h"
+#include "run/landlock.h"
 
 #include <errno.h>
 #include <fcntl.h>

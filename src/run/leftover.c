@@ -1,6 +1,6 @@
-#include "leftover.h"
+#include "run/leftover.h"
 
-#include "pid1.h"
+#include "run/pid1.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -1,4 +1,4 @@
-#include "loop.h"
+#include "run/loop.h"
 
 #include <errno.h>
 #include <limits.h>

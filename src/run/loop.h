@@ -33,7 +33,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define NS_PER_MS  INT64_C(1000000)
 #define NS_PER_SEC INT64_C(1000000000)

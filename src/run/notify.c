@@ -1,6 +1,6 @@
-#include "notify.h"
+#include "run/notify.h"
 
-#include "pid1.h"
+#include "run/pid1.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
-#include "pid1.h"
+#include "run/pid1.h"
 
-#include "spawn.h"
+#include "run/spawn.h"
 
 #include <ctype.h>
 #include <dirent.h>

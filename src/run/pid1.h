@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 struct pid1_signals {
 	sigset_t blocked;      /* what hfinit blocks: read through the signalfd */

@@ -1,4 +1,4 @@
-#include "ready.h"
+#include "run/ready.h"
 
 #include <errno.h>
 #include <fcntl.h>

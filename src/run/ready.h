@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "err.h"
-#include "notify.h"
-#include "parse.h"
+#include "base/err.h"
+#include "run/notify.h"
+#include "conf/parse.h"
 
 /* --- TCP and HTTP probes --------------------------------------------------- */
 

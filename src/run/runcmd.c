@@ -1,4 +1,4 @@
-#include "runcmd.h"
+#include "run/runcmd.h"
 
 #include <errno.h>
 #include <fcntl.h>

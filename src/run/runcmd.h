@@ -8,7 +8,7 @@
 #ifndef HFINIT_RUNCMD_H
 #define HFINIT_RUNCMD_H
 
-#include "err.h"
+#include "base/err.h"
 
 #include <stddef.h>
 #include <sys/types.h>

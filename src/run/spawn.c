@@ -1,7 +1,7 @@
-#include "spawn.h"
+#include "run/spawn.h"
 
-#include "landlock.h"
-#include "pid1.h"
+#include "run/landlock.h"
+#include "run/pid1.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define SPAWN_MAX_RLIMITS 16
 

@@ -1,10 +1,10 @@
-#include "singlefiles.h"
+#include "status/singlefiles.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
-#include "status.h"
+#include "status/status.h"
 
 /* name and command from argv: "node", "node server.js" (cut at a word). */
 static void describe(struct single_files *f, char *const *argv)

@@ -15,14 +15,14 @@
  * Upward sd_notify: when hfinit itself was given $NOTIFY_SOCKET, READY=1 once
  * every required service is ready, STATUS= when the summary changes,
  * STOPPING=1 once at shutdown. */
-#include "status.h"
+#include "status/status.h"
 
-#include "json.h"
-#include "log.h"
-#include "readfile.h"
-#include "runcmd.h"
-#include "signame.h"
-#include "statusdir.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/readfile.h"
+#include "run/runcmd.h"
+#include "base/signame.h"
+#include "plan/statusdir.h"
 
 #include <errno.h>
 #include <fcntl.h>

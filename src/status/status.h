@@ -15,8 +15,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "err.h"
-#include "resolve.h"
+#include "base/err.h"
+#include "plan/resolve.h"
 
 #define STATUS_SCHEMA 1
 

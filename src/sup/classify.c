@@ -1,6 +1,6 @@
-#include "classify.h"
+#include "sup/classify.h"
 
-#include "signame.h"
+#include "base/signame.h"
 
 #include <ctype.h>
 #include <signal.h>

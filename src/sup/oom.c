@@ -1,4 +1,4 @@
-#include "oom.h"
+#include "sup/oom.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
-#include "portown.h"
-#include "readfile.h"
+#include "sup/portown.h"
+#include "base/readfile.h"
 
 #include <ctype.h>
 #include <dirent.h>

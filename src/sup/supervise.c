@@ -14,24 +14,24 @@
  * process group gets its stop_signal, then SIGKILL after stop_timeout, and the
  * next step (retry, restart, fail, stop) runs once the main process is reaped
  * and the group is empty. */
-#include "supervise.h"
+#include "sup/supervise.h"
 
-#include "classify.h"
-#include "json.h"
-#include "landlock.h"
-#include "leftover.h"
-#include "log.h"
-#include "loop.h"
-#include "oom.h"
-#include "output.h"
-#include "pid1.h"
-#include "portown.h"
-#include "ready.h"
-#include "redact.h"
-#include "sandbox.h"
-#include "signame.h"
-#include "spawn.h"
-#include "status.h"
+#include "sup/classify.h"
+#include "base/json.h"
+#include "run/landlock.h"
+#include "run/leftover.h"
+#include "base/log.h"
+#include "run/loop.h"
+#include "sup/oom.h"
+#include "run/output.h"
+#include "run/pid1.h"
+#include "sup/portown.h"
+#include "run/ready.h"
+#include "base/redact.h"
+#include "plan/sandbox.h"
+#include "base/signame.h"
+#include "run/spawn.h"
+#include "status/status.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,10 +7,10 @@
 
 #include <signal.h>
 
-#include "config.h"
-#include "plan.h"
-#include "sandbox.h"
-#include "status.h"
+#include "conf/config.h"
+#include "plan/plan.h"
+#include "plan/sandbox.h"
+#include "status/status.h"
 
 /* Run until shutdown; returns hfinit's exit code (0 clean, 1 a required
  * service failed). `status` (may be NULL) gets a snapshot after every loop

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "parse.h"
-#include "redact.h"
+#include "conf/config.h"
+#include "conf/parse.h"
+#include "base/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leftover.h"
-#include "notify.h"
+#include "run/leftover.h"
+#include "run/notify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "classify.h"
-#include "signame.h"
+#include "sup/classify.h"
+#include "base/signame.h"
 
 static struct line_verdict cl(struct line_classifier *st, const char *s)
 {

@@ -18,7 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf/config.h"
 
 static char srcdir[4096];
 

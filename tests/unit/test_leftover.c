@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "leftover.h"
+#include "run/leftover.h"
 
 static void test_env_has(void **state)
 {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "loop.h"
+#include "run/loop.h"
 
 /* Records the order in which timers fire: each timer's data is its label. */
 static char fired[64];

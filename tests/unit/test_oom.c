@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "oom.h"
+#include "sup/oom.h"
 
 static char root[PATH_MAX];
 

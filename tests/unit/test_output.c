@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "run/output.h"
 
 struct seen {
 	int n;

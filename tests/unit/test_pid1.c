@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "pid1.h"
+#include "run/pid1.h"
 
 static void test_block_and_restore(void **state)
 {

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ready.h"
+#include "run/ready.h"
 
 static void test_notify_parse(void **state)
 {

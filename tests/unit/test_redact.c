@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "log.h"
-#include "redact.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/redact.h"
 
 #define TOK "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH" /* hf_ + 34 */
 

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "envsane.h"
-#include "resolve.h"
-#include "runcmd.h"
-#include "statusdir.h"
+#include "plan/envsane.h"
+#include "plan/resolve.h"
+#include "run/runcmd.h"
+#include "plan/statusdir.h"
 
 static char tmp[256];
 

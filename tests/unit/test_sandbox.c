@@ -27,9 +27,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "landlock.h"
-#include "sandbox.h"
+#include "conf/config.h"
+#include "run/landlock.h"
+#include "plan/sandbox.h"
 
 /* One call and what it must give: ok (>= 0) or that errno. */
 struct expect {

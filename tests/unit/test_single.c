@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "single.h"
+#include "cmd/single.h"
 
 #define ARGV(...) ((char *[]){"hfinit", __VA_ARGS__, NULL})
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "run/spawn.h"
 
 /* Run sh -c script through spawn(), capture stdout, return the wait status. */
 static int run_sh(struct spawn_req *r, const char *script, char *out, size_t cap)

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "status.h"
+#include "status/status.h"
 
 static char tdir[64];
 
