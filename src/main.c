@@ -4,10 +4,10 @@
 
 #include "plan/check.h"
 #include "base/log.h"
-#include "cmd/single.h"
+#include "cmd/cmd_single.h"
 #include "status/status.h"
-#include "cmd/supmode.h"
-#include "cmd/version.h"
+#include "cmd/cmd_supervise.h"
+#include "cmd/cmd_version.h"
 
 struct mode {
 	const char *name;

@@ -1,4 +1,4 @@
-#include "cmd/version.h"
+#include "cmd/cmd_version.h"
 
 #include <elf.h>
 #include <errno.h>

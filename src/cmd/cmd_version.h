@@ -1,6 +1,6 @@
 /* `hfinit version` and `hfinit --help`. */
-#ifndef HFINIT_VERSION_H
-#define HFINIT_VERSION_H
+#ifndef HFINIT_CMD_VERSION_H
+#define HFINIT_CMD_VERSION_H
 
 /* Prints version, libseccomp version and build facts to stdout; 0, or 2 on
  * unexpected arguments. */

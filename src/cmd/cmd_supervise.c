@@ -1,7 +1,7 @@
 /* `hfinit [-c FILE] [-v]`: the main mode. Set-up may fail and exit (2: config,
  * 3: resolution); once the first service is started, only the supervisor's
  * shutdown ends hfinit. */
-#include "cmd/supmode.h"
+#include "cmd/cmd_supervise.h"
 
 #include "conf/config.h"
 #include "base/log.h"

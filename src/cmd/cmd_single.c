@@ -25,7 +25,7 @@
  *   -e CODE maps CODE to 0 (so `-e 143` accepts death by SIGTERM). 127 when
  *   exec failed with ENOENT, 126 for any other exec failure. 1 when hfinit
  *   itself fails after the child started (cannot happen short of a bug). */
-#include "cmd/single.h"
+#include "cmd/cmd_single.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,7 +41,7 @@
 #include "run/pid1.h"
 #include "base/signame.h"
 #include "status/singlefiles.h"
-#include "cmd/version.h"
+#include "cmd/cmd_version.h"
 
 #define KILL_WAIT_NS (1 * NS_PER_SEC)
 /* Status files are written once the child has run this long after its exec:

@@ -1,7 +1,7 @@
 /* Single-child mode: `hfinit [-s] [-g] [-e CODE]... [-t DURATION] [-v] --
  * CMD ARG...`, a drop-in for `tini --`. */
-#ifndef HFINIT_SINGLE_H
-#define HFINIT_SINGLE_H
+#ifndef HFINIT_CMD_SINGLE_H
+#define HFINIT_CMD_SINGLE_H
 
 #include <stdbool.h>
 #include <stdint.h>

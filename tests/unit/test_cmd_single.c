@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "cmd/single.h"
+#include "cmd/cmd_single.h"
 
 #define ARGV(...) ((char *[]){"hfinit", __VA_ARGS__, NULL})
 
