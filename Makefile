@@ -50,7 +50,7 @@ PYTEST := /usr/bin/python3 -m pytest
 # Objects are intermediate files of pattern rules: keep them between runs.
 .SECONDARY:
 
-.PHONY: all deps test unit integration helpers bench fuzz format check-format clean distclean setup run
+.PHONY: all deps test unit integration helpers bench fuzz format check-format check-layers clean distclean setup run
 all: $(BUILD)/hfinit
 
 # Installs missing Debian packages; a quick no-op when all are there.
@@ -102,7 +102,11 @@ check-format: | setup
 format:
 	clang-format -i $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)
 
-test: check-format unit integration
+# includes point down the layers only (base conf run plan status sup cmd)
+check-layers:
+	@scripts/check-layers
+
+test: check-format check-layers unit integration
 
 # The example Space under hfinit (README's main command).
 run:
