@@ -12,6 +12,8 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 	if (!e)
 		return -1;
 	e->code = code;
+	e->category = NULL;
+	e->hint[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -27,6 +29,8 @@ int err_sys(struct err *e, const char *fmt, ...)
 	if (!e)
 		return -1;
 	e->code = saved;
+	e->category = NULL;
+	e->hint[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -54,10 +58,25 @@ int err_wrap(struct err *e, const char *fmt, ...)
 	return -1;
 }
 
+int err_hint(struct err *e, const char *category, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	e->category = category;
+	va_start(ap, fmt);
+	vsnprintf(e->hint, sizeof(e->hint), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void err_clear(struct err *e)
 {
 	if (e) {
 		e->code = 0;
 		e->msg[0] = '\0';
+		e->category = NULL;
+		e->hint[0] = '\0';
 	}
 }
