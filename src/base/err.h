@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 struct err {
-	int code;	/* errno value, or 0 when not a system error */
-	char msg[1024]; /* human-readable, no trailing newline */
+	int code;	      /* errno value, or 0 when not a system error */
+	char msg[1024];	      /* human-readable, no trailing newline */
 	const char *category; /* static string, or NULL */
 	char hint[256];	      /* "" when there is none */
 };
@@ -25,7 +25,7 @@ int err_sys(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2
 int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Set the category (a static string) and the formatted hint; returns -1. */
 int err_hint(struct err *e, const char *category, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void err_clear(struct err *e);
 
 #endif

@@ -8,6 +8,7 @@
  * those lines in the copy given to inih, so that the handler only sees good
  * key lines and maps each to its section through the line number. */
 #include "conf/config.h"
+#include "base/fmt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -715,19 +716,6 @@ static const char *expect_of(enum vtype t)
 	return "a value";
 }
 
-static const char *fmt_ms(uint64_t ms, char *buf, size_t len)
-{
-	if (ms && ms % 3600000 == 0)
-		snprintf(buf, len, "%lluh", (unsigned long long)(ms / 3600000));
-	else if (ms && ms % 60000 == 0)
-		snprintf(buf, len, "%llum", (unsigned long long)(ms / 60000));
-	else if (ms && ms % 1000 == 0)
-		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(buf, len, "%llums", (unsigned long long)ms);
-	return buf;
-}
-
 static bool ident_ok(const char *s)
 {
 	size_t len = strlen(s);
@@ -915,8 +903,8 @@ static int set_value(struct ctx *c, const struct keydef *k, void *base, const ch
 			return -1;
 		if ((long long)ms < k->min || (long long)ms > k->max)
 			return err_set(e, 0, "%s is out of range; expected %s to %s", v,
-				       fmt_ms((uint64_t)k->min, b1, sizeof(b1)),
-				       fmt_ms((uint64_t)k->max, b2, sizeof(b2)));
+				       fmt_duration((uint64_t)k->min, b1, sizeof(b1)),
+				       fmt_duration((uint64_t)k->max, b2, sizeof(b2)));
 		*(uint64_t *)f = ms;
 		return 0;
 	}
@@ -1389,8 +1377,8 @@ static void check_service(struct ctx *c, struct section *sec)
 		    c, lm ? lm : ld, sec->label, lm ? "restart_max_delay" : "restart_delay",
 		    "restart_max_delay (%s) is below restart_delay (%s); expected the cap to be at "
 		    "least the first delay",
-		    fmt_ms(s->restart_max_delay_ms, b1, sizeof(b1)),
-		    fmt_ms(s->restart_delay_ms, b2, sizeof(b2)));
+		    fmt_duration(s->restart_max_delay_ms, b1, sizeof(b1)),
+		    fmt_duration(s->restart_delay_ms, b2, sizeof(b2)));
 	}
 	if (!seen_line(sec, "health")) {
 		static const char *const hk[] = {"health_interval", "health_failures"};

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
+#include "base/strv.h"
 
 /* "500ms", "30s", "2m", "1h", or a sum "1m30s"; "0" alone is accepted. A bare
  * number other than 0 is refused (ambiguous). Result in milliseconds, at most
@@ -89,14 +90,6 @@ int parse_probe(const char *s, bool health, struct probe *out, struct err *e);
 void probe_free(struct probe *p);
 /* "started", "line", "regex", "notify", "fd", "tcp", "http", "file", "exec", "none" */
 const char *probe_kind_name(enum probe_kind k);
-
-/* NULL-terminated string arrays. */
-size_t strv_len(char *const *v);
-void strv_free(char **v);
-/* Append (a copy of) every string of src to *dst; -1/ENOMEM on failure. */
-int strv_extend(char ***dst, char *const *src);
-/* "a b c" -> "a b c" with words quoted when needed; malloc'd, NULL on ENOMEM. */
-char *strv_join(char *const *v);
 
 /* Levenshtein distance between a and b, capped at cap+1 (cheap for short names). */
 size_t edit_distance(const char *a, const char *b, size_t cap);

@@ -387,31 +387,3 @@ int access_as(const struct runas *as, const char *path, int mode, struct err *e)
 			       (unsigned)as->uid);
 	return WEXITSTATUS(status);
 }
-
-void first_line(const char *s, size_t n, char *dst, size_t dstsz)
-{
-	size_t i = 0, k = 0;
-
-	if (dstsz == 0)
-		return;
-	/* Skip leading blank lines. */
-	while (i < n && (s[i] == '\n' || s[i] == '\r'))
-		i++;
-	while (i < n && s[i] != '\n' && k + 1 < dstsz)
-		dst[k++] = s[i++];
-	while (k > 0 && (dst[k - 1] == '\r' || dst[k - 1] == ' '))
-		k--;
-	dst[k] = '\0';
-}
-
-void fmt_trunc(char *dst, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (n == 0)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(dst, n, fmt, ap) < 0)
-		dst[0] = '\0';
-	va_end(ap);
-}

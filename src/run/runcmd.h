@@ -9,6 +9,7 @@
 #define HFINIT_RUNCMD_H
 
 #include "base/err.h"
+#include "base/fmt.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -64,11 +65,5 @@ const char *runcmd_step_name(enum runcmd_step s);
  * as->switch_ids). Returns 0 if allowed, else the errno (EACCES, ENOENT...),
  * or -1 with e set if the check itself could not be run. */
 int access_as(const struct runas *as, const char *path, int mode, struct err *e);
-
-/* snprintf for diagnostics, where truncating what does not fit is intended. */
-void fmt_trunc(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* First line of s (up to n bytes) copied to dst, trailing CR removed. */
-void first_line(const char *s, size_t n, char *dst, size_t dstsz);
 
 #endif

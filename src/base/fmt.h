@@ -1,0 +1,18 @@
+/* Formatting helpers: one duration format everywhere (config errors, logs,
+ * `hfinit status`), and truncating snprintf for diagnostics. */
+#ifndef HFINIT_FMT_H
+#define HFINIT_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ms as the largest whole unit: "2h", "90s", "1500ms", "0ms"; returns buf. */
+const char *fmt_duration(uint64_t ms, char *buf, size_t len);
+
+/* snprintf for diagnostics, where truncating what does not fit is intended. */
+void fmt_trunc(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* First line of s (up to n bytes) copied to dst, trailing CR removed. */
+void first_line(const char *s, size_t n, char *dst, size_t dstsz);
+
+#endif
