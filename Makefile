@@ -25,17 +25,31 @@ HDR     := $(wildcard $(LAYERS:%=src/%/*.h))
 INC     := -Isrc
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 
+# pkg-config must find the deps built by scripts/build-deps; an empty answer
+# would build without them and fail later with a less clear message.
+pkgconf = $(or $(shell $(PKGCONF) $(1) 2>/dev/null || echo PKGCONF-FAILED),PKGCONF-FAILED)
+pkg = $(if $(filter PKGCONF-FAILED,$(1)),$(error pkg-config finds no $(PKGS) under $(DEPS)/musl/lib/pkgconfig: run `make deps`),$(1))
+# Every object also writes its header dependencies (-MMD -MP), read back below.
+DEPFLAGS := -MMD -MP
+
+# The code is built once per toolchain as a library, libhfinit.a: the product
+# links it with main.o (musl), the unit tests with their test file (host gcc,
+# ASan/UBSan), the fuzz targets with theirs (clang, libFuzzer). Only what a
+# program uses is pulled from the archive, so no list of sources per target.
+
 # --- the static binary (musl-gcc) -------------------------------------------
 MUSL_CFLAGS = $(WARN) $(DEFS) -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
-	-isystem $(DEPS)/kheaders $(INC) $(shell $(PKGCONF) --cflags $(PKGS) 2>/dev/null)
-MUSL_LIBS   = $(shell $(PKGCONF) --static --libs $(PKGS) 2>/dev/null)
-MUSL_OBJ    := $(SRC:src/%.c=$(BUILD)/musl/%.o)
+	-isystem $(DEPS)/kheaders $(INC) $(call pkg,$(call pkgconf,--cflags $(PKGS)))
+MUSL_LIBS   = $(call pkg,$(call pkgconf,--static --libs $(PKGS)))
+MUSL_LIB    := $(BUILD)/musl/libhfinit.a
+MUSL_OBJ    := $(LIBSRC:src/%.c=$(BUILD)/musl/%.o)
 DEPS_STAMP  := $(DEPS)/.stamp
 
 # --- unit tests (host gcc, ASan/UBSan, cmocka) ---------------------------------
 SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_CFLAGS  = $(WARN) $(DEFS) -O1 -g $(SAN) $(INC) \
-	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null)) -I$(DEPS)/musl/include
+	$(filter-out -I%,$(call pkg,$(call pkgconf,--cflags inih))) -I$(DEPS)/musl/include
+HOST_LIB    := $(BUILD)/host/libhfinit.a
 HOST_OBJ    := $(LIBSRC:src/%.c=$(BUILD)/host/%.o)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -62,24 +76,32 @@ $(DEPS_STAMP): scripts/build-deps | setup
 	touch $@
 deps: $(DEPS_STAMP)
 
-$(BUILD)/musl/%.o: src/%.c $(HDR) $(DEPS_STAMP) Makefile
+$(BUILD)/musl/%.o: src/%.c $(DEPS_STAMP) Makefile
 	@mkdir -p $(@D)
 	@echo '  CC      $<'
-	@musl-gcc $(MUSL_CFLAGS) -c $< -o $@
+	@musl-gcc $(MUSL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/hfinit: $(MUSL_OBJ) $(DEPS_STAMP)
-	@musl-gcc -static -Wl,--gc-sections -s -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
+$(MUSL_LIB): $(MUSL_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/hfinit: $(BUILD)/musl/main.o $(MUSL_LIB) $(DEPS_STAMP)
+	@musl-gcc -static -Wl,--gc-sections -s -o $@ $(BUILD)/musl/main.o $(MUSL_LIB) $(MUSL_LIBS)
 	@printf 'built %s: %s bytes stripped (%s)\n' $@ "$$(stat -c %s $@)" "$$(file -b $@ | cut -d, -f1-5)"
 
-$(BUILD)/host/%.o: src/%.c $(HDR) $(DEPS_STAMP) Makefile
+$(BUILD)/host/%.o: src/%.c $(DEPS_STAMP) Makefile
 	@mkdir -p $(@D)
 	@echo '  CC/san  $<'
-	@gcc $(HOST_CFLAGS) -c $< -o $@
+	@gcc $(HOST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_OBJ) $(wildcard tests/unit/*.h)
+$(HOST_LIB): $(HOST_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(HOST_LIB) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	@echo '  LD/san  $@'
-	@gcc $(HOST_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(HOST_OBJ) \
+	@gcc $(HOST_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(HOST_LIB) \
 		$(DEPS)/host/lib/libinih.a -lseccomp -lcmocka
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(DEPS_STAMP)
@@ -123,30 +145,27 @@ bench: $(BUILD)/hfinit $(HELPER_BIN) | setup
 
 # --- fuzzing: libFuzzer (clang; not part of make test) ---------------------------
 # make fuzz [FUZZ_TIME=seconds per target] [FUZZ_RUN="output json"]: each target in
-# FUZZ_TARGETS is tests/fuzz/fuzz_NAME.c linked with FUZZ_SRC_NAME (+ FUZZ_OBJ_NAME,
-# FUZZ_LIBS_NAME), seeded from FUZZ_SEEDS_NAME (default tests/fuzz/corpus-NAME when it
-# exists) and run with -max_len=FUZZ_MAXLEN_NAME (default 20000); new inputs go to
-# $(BUILD)/fuzz/corpus-NAME, crashes to $(BUILD)/fuzz/NAME-crash-*. To add a target:
-# append its name to FUZZ_TARGETS and set its FUZZ_SRC_NAME. inih is compiled from
-# the same Debian source with the same flags; its zero-length VLA (INI_USE_STACK=0)
-# is not ours to fix.
+# FUZZ_TARGETS is tests/fuzz/fuzz_NAME.c linked with the library built by clang for
+# fuzzing (coverage-instrumented, ASan/UBSan) and inih, seeded from FUZZ_SEEDS_NAME
+# (default tests/fuzz/corpus-NAME when it exists) and run with -max_len=FUZZ_MAXLEN_NAME
+# (default 20000); new inputs go to $(BUILD)/fuzz/corpus-NAME, crashes to
+# $(BUILD)/fuzz/NAME-crash-*. To add a target: write tests/fuzz/fuzz_NAME.c and append
+# NAME to FUZZ_TARGETS. inih is compiled from the same Debian source with the same
+# flags; its zero-length VLA (INI_USE_STACK=0) is not ours to fix.
 FUZZ_TIME ?= 60
 FUZZ_CFLAGS = $(WARN) $(DEFS) -O1 -g -fno-omit-frame-pointer $(INC) -I$(DEPS)/musl/include \
-	$(filter-out -I%,$(shell $(PKGCONF) --cflags inih 2>/dev/null))
+	$(filter-out -I%,$(call pkg,$(call pkgconf,--cflags inih)))
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB   := $(BUILD)/fuzz/libhfinit.a
+FUZZ_OBJ   := $(LIBSRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
 
 FUZZ_TARGETS := config output json notify
 # config: the config parser on arbitrary bytes
-FUZZ_SRC_config  := src/conf/config.c src/conf/parse.c src/base/err.c src/base/signame.c src/base/redact.c
-FUZZ_OBJ_config  := $(BUILD)/fuzz/ini.o
-FUZZ_LIBS_config := -lseccomp
 FUZZ_SEEDS_config := tests/fuzz/corpus
 # output: what services send at run time, through the line splitter and the sink
-FUZZ_SRC_output  := src/run/output.c
 FUZZ_MAXLEN_output := 65536
 # json: the one escaper of every JSON line (round trip)
-FUZZ_SRC_json    := src/base/json.c src/base/redact.c
 # notify: the datagrams services send on their notify socket (and the leftover marker scan)
-FUZZ_SRC_notify  := src/run/notify.c src/run/leftover.c src/run/pid1.c src/run/spawn.c src/run/landlock.c src/base/err.c
 FUZZ_MAXLEN_notify := 4096
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
@@ -156,13 +175,18 @@ $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vla-bound \
 		-c $(DEPS)/src/inih/ini.c -o $@
 
-define fuzz_target
-$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $$(FUZZ_OBJ_$(1)) $(HDR)
-	@mkdir -p $$(@D)
-	clang $$(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $$@ tests/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)) $$(FUZZ_OBJ_$(1)) $$(FUZZ_LIBS_$(1))
-endef
-$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
+$(BUILD)/fuzz/obj/%.o: src/%.c $(DEPS_STAMP) Makefile
+	@mkdir -p $(@D)
+	@echo '  CC/fuzz $<'
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(BUILD)/fuzz/ini.o
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) $(BUILD)/fuzz/ini.o -lseccomp
 
 define fuzz_run
 	@mkdir -p $(BUILD)/fuzz/corpus-$(1)
@@ -178,3 +202,7 @@ clean:
 	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/unit $(BUILD)/helpers $(BUILD)/hfinit $(BUILD)/fuzz
 distclean:
 	rm -rf $(BUILD)
+
+# Header dependencies written by -MMD -MP (absent on the first build).
+-include $(wildcard $(BUILD)/musl/*.d $(BUILD)/musl/*/*.d $(BUILD)/host/*.d $(BUILD)/host/*/*.d \
+	$(BUILD)/fuzz/obj/*.d $(BUILD)/fuzz/obj/*/*.d)
