@@ -74,11 +74,14 @@ def file_kind(path):
     return linked + (", stripped" if ", stripped" in out else ", not stripped")
 
 
-def make_inits(hfinit_bin):
+def make_inits(hfinit_bin, baseline_bin=None):
     """name -> dict(argv=prefix before CMD, binary, version)."""
     inits = {}
     if hfinit_bin:
         inits["hfinit"] = {"argv": [hfinit_bin, "--"], "binary": hfinit_bin}
+    if baseline_bin:
+        # an older build of hfinit, measured in the same interleaved run (--baseline)
+        inits["hfinit-base"] = {"argv": [baseline_bin, "--"], "binary": baseline_bin}
     tini = find_binary("tini")
     if tini:
         inits["tini"] = {"argv": [tini, "-s", "--"], "binary": tini, "version": dpkg_version("tini")}
@@ -987,6 +990,10 @@ def main():
     ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
     ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
     ap.add_argument(
+        "--baseline",
+        help="another hfinit binary (e.g. an earlier commit's) run as init 'hfinit-base' beside the others",
+    )
+    ap.add_argument(
         "--helpers", default=os.environ.get("HFINIT_HELPERS"), help="helpers dir (env HFINIT_HELPERS)"
     )
     a = ap.parse_args()
@@ -1031,8 +1038,13 @@ def main():
         hfinit_bin = None
     json_path = a.json or os.path.join(os.path.dirname(hfinit_bin) if hfinit_bin else "build", "bench.json")
 
-    inits = make_inits(hfinit_bin)
+    baseline = os.path.abspath(a.baseline) if a.baseline else None
+    if baseline and not os.access(baseline, os.X_OK):
+        sys.exit("bench: --baseline %s is not executable" % baseline)
+    inits = make_inits(hfinit_bin, baseline)
     wanted = [n.strip() for n in a.inits.split(",") if n.strip()]
+    if baseline and "hfinit-base" not in wanted:
+        wanted.insert(1, "hfinit-base")
     for n in wanted:
         if n not in inits and not (n == REF and a.hfinit):
             print("bench: %s not found; left out" % n, file=sys.stderr)
