@@ -30,7 +30,6 @@ int cmd_supervise(int argc, char **argv)
 	struct pid1_signals sigs;
 	struct config *cfg;
 	struct plan plan;
-	struct sandbox_set sandbox;
 	struct status_writer *status;
 	struct err e;
 	int verbose = 0, code;
@@ -93,29 +92,24 @@ int cmd_supervise(int argc, char **argv)
 		config_free(cfg);
 		return 3;
 	}
-	/* Seccomp profiles: compiled once, before any fork; one that cannot be
-	 * built is a failed start, never an unsandboxed one. */
-	if (sandbox_compile(cfg, &sandbox, &e) < 0) {
-		log_error("%s; nothing started", e.msg);
+	/* Seccomp profiles: compiled once by the planner, before any fork; one
+	 * that cannot be built is a failed start, never an unsandboxed one. */
+	if (plan.sandbox_err.msg[0]) {
+		log_error("%s; nothing started", plan.sandbox_err.msg);
 		status_close(status);
 		plan_free(&plan);
 		config_free(cfg);
 		return 1;
 	}
 	sandbox_landlock_warn(cfg);
-	if (status_dir(status))
-		for (size_t i = 0; i < plan.nsvcs; i++)
-			if (env_set(&plan.svcs[i].envp, "HFINIT_STATUS_DIR", status_dir(status)) <
-			    0) {
-				log_error("out of memory");
-				sandbox_free(&sandbox);
-				status_close(status);
-				plan_free(&plan);
-				config_free(cfg);
-				return 1;
-			}
-	code = supervise(cfg, &plan, status, &sigs.blocked, &sigs.orig_mask, &sandbox);
-	sandbox_free(&sandbox);
+	if (status_dir(status) && plan_setenv(&plan, "HFINIT_STATUS_DIR", status_dir(status)) < 0) {
+		log_error("out of memory");
+		status_close(status);
+		plan_free(&plan);
+		config_free(cfg);
+		return 1;
+	}
+	code = supervise(cfg, &plan, status, &sigs.blocked, &sigs.orig_mask, &plan.sandbox);
 	status_close(status);
 	plan_free(&plan);
 	config_free(cfg);

@@ -3,6 +3,9 @@
 #include "plan/envsane.h"
 #include "base/log.h"
 #include "conf/parse.h"
+#include "run/landlock.h"
+#include "run/loop.h"
+#include "run/ready.h"
 #include "run/spawn.h"
 
 #include <errno.h>
@@ -489,6 +492,95 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 	return 0;
 }
 
+static int64_t ms_ns(uint64_t ms)
+{
+	return (int64_t)ms * NS_PER_MS;
+}
+
+/* The config values the supervisor acts on, durations in nanoseconds. */
+static void svc_policy_make(const struct service_conf *sc, struct svc_policy *po)
+{
+	memset(po, 0, sizeof(*po));
+	po->name = sc->name;
+	po->stage = sc->stage;
+	po->required = sc->required;
+	po->retries = sc->retries;
+	po->retry_delay_ns = ms_ns(sc->retry_delay_ms);
+	po->restart = sc->restart;
+	po->restart_delay_ns = ms_ns(sc->restart_delay_ms);
+	po->restart_max_delay_ns = ms_ns(sc->restart_max_delay_ms);
+	po->restart_burst = sc->restart_burst;
+	po->restart_window_ns = ms_ns(sc->restart_window_ms);
+	po->stop_signal = sc->stop_signal;
+	po->stop_timeout_ns = ms_ns(sc->stop_timeout_ms);
+	po->ready.spec = &sc->ready;
+	po->ready_timeout_ns = ms_ns(sc->ready_timeout_ms);
+	po->health.spec = &sc->health;
+	po->health_interval_ns = ms_ns(sc->health_interval_ms);
+	po->health_failures = sc->health_failures;
+	po->redact = sc->redact;
+	po->log_prefix = sc->log_prefix;
+}
+
+/* A tcp/http probe's address, looked up once (at start, before any fork). */
+static void probe_resolve(const char *name, struct plan_probe *pp)
+{
+	enum probe_kind k = pp->spec->kind;
+
+	if (k != PROBE_TCP && k != PROBE_HTTP)
+		return;
+	if (probe_addr(pp->spec, &pp->sa, &pp->salen, &pp->err) < 0) {
+		(void)err_wrap(&pp->err, "service %s", name);
+		return;
+	}
+	pp->resolved = true;
+}
+
+/* Compile every profile a service names; a failure is kept in sandbox_err
+ * (nothing may start, never unsandboxed) and leaves no service a program. */
+static void plan_sandbox(const struct config *cfg, struct plan *plan)
+{
+	if (sandbox_compile(cfg, &plan->sandbox, &plan->sandbox_err) < 0) {
+		if (!plan->sandbox_err.msg[0])
+			(void)err_set(&plan->sandbox_err, EINVAL,
+				      "seccomp: cannot build a profile");
+		return;
+	}
+	err_clear(&plan->sandbox_err);
+	for (size_t i = 0; i < plan->nsvcs; i++)
+		plan->svcs[i].seccomp = sandbox_find(&plan->sandbox, plan->svcs[i].seccomp_name);
+}
+
+/* The spawn request of the service and its exec probes, once, from the
+ * finished plan (after its environment and sandbox). */
+static void svc_spawn_build(struct svc_plan *sp)
+{
+	struct spawn_req *r = &sp->spawn;
+
+	plan_spawn_setup(sp, r);
+	r->file = sp->file;
+	r->argv = sp->argv;
+	if (sp->seccomp) {
+		r->seccomp = &sp->seccomp->prog;
+		r->landlock_abi = landlock_abi(NULL);
+		/* The notify socket is abstract and hfinit's: see docs/sandbox.md. */
+		r->landlock_abstract = sp->policy.ready.spec->kind != PROBE_NOTIFY;
+	}
+}
+
+int plan_setenv(struct plan *plan, const char *name, const char *value)
+{
+	for (size_t i = 0; i < plan->nsvcs; i++) {
+		struct svc_plan *sp = &plan->svcs[i];
+		if (env_set(&sp->envp, name, value) < 0)
+			return -1;
+		sp->path = (char *)env_get(sp->envp, "PATH");
+		sp->spawn.envp = sp->envp;
+		sp->spawn.path = sp->path;
+	}
+	return 0;
+}
+
 static void svc_log_warnings(const struct svc_plan *sp)
 {
 	for (char **w = sp->warnings; w && *w; w++)
@@ -503,12 +595,18 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 	if (!plan->svcs)
 		return err_set(e, ENOMEM, "out of memory");
 	plan->nsvcs = cfg->nservices;
+	plan->log_format = cfg->log_format;
+	plan->stop_timeout_ns = ms_ns(cfg->stop_timeout_ms);
+	plan->probe_interval_ns = ms_ns(cfg->probe_interval_ms);
+	plan->max_stage = config_max_stage(cfg);
 	if (resolve_app_dirs(cfg->app_dirs, &plan->app_dirs, e) < 0)
 		goto fail;
 	/* Users first: Python is verified as each user a Python service runs as. */
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct svc_plan *sp = &plan->svcs[i];
 		sp->conf = &cfg->services[i];
+		svc_policy_make(sp->conf, &sp->policy);
+		sp->seccomp_name = sp->conf->seccomp;
 		sp->python = sp->conf->script != NULL;
 		plan->python_needed |= sp->python;
 		if (svc_user(cfg, sp->conf, sp) < 0)
@@ -525,6 +623,15 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 			goto oom;
 		if (mode == PLAN_START)
 			svc_log_warnings(sp);
+	}
+	plan_sandbox(cfg, plan);
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct svc_plan *sp = &plan->svcs[i];
+		if (mode == PLAN_START) {
+			probe_resolve(sp->policy.name, &sp->policy.ready);
+			probe_resolve(sp->policy.name, &sp->policy.health);
+		}
+		svc_spawn_build(sp);
 	}
 	return 0;
 oom:
@@ -559,6 +666,7 @@ void plan_free(struct plan *plan)
 	}
 	free(plan->svcs);
 	free(plan->py_users);
+	sandbox_free(&plan->sandbox);
 	resolve_strv_free(plan->app_dirs);
 	python_plan_free(&plan->python);
 	memset(plan, 0, sizeof(*plan));

@@ -7,15 +7,64 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "conf/config.h"
 #include "plan/envsane.h"
 #include "base/err.h"
 #include "plan/resolve.h"
+#include "plan/sandbox.h"
+#include "run/spawn.h"
+
+/* A readiness or health probe as the supervisor runs it: the parsed spec
+ * (kind, text, regex, argv, fd) and, for tcp/http, the address resolved once
+ * by the planner (at start only: `hfinit check` does not look hosts up). */
+struct plan_probe {
+	const struct probe *spec; /* never NULL (kind PROBE_NONE when unset) */
+	bool resolved;		  /* tcp/http: sa/salen hold the first address */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	struct err err; /* tcp/http at start, not resolved: why ("service NAME: ...") */
+};
+
+/* Every value of the service's config that the supervisor acts on, read once;
+ * durations in the event loop's unit (nanoseconds, names end in _ns).
+ * Strings and probe specs point into the config, which outlives the plan. */
+struct svc_policy {
+	const char *name;
+	unsigned stage; /* >= 1 */
+	bool required;
+	unsigned retries; /* attempts in all, >= 1 */
+	int64_t retry_delay_ns;
+	enum restart_policy restart;
+	int64_t restart_delay_ns;     /* back-off start, doubles each restart */
+	int64_t restart_max_delay_ns; /* back-off cap */
+	unsigned restart_burst;	      /* give up after this many restarts ... */
+	int64_t restart_window_ns;    /* ... within this window */
+	int stop_signal;
+	int64_t stop_timeout_ns;
+	struct plan_probe ready;
+	int64_t ready_timeout_ns;
+	struct plan_probe health; /* spec->kind PROBE_NONE when unset */
+	int64_t health_interval_ns;
+	unsigned health_failures; /* in a row -> restart */
+	bool redact;		  /* secret values in output lines become *** */
+	const char *log_prefix;	  /* NULL = "[NAME] " */
+};
 
 struct svc_plan {
-	const struct service_conf *conf;
+	const struct service_conf *conf; /* going away: read policy instead */
+	struct svc_policy policy;
+	/* seccomp = NAME: the compiled profile (owned by the plan), NULL when the
+	 * service has none or it could not be built (plan.sandbox_err says why). */
+	const char *seccomp_name; /* NULL = no sandbox */
+	const struct sandbox_profile *seccomp;
+	/* The child set-up, built once: plan_spawn_setup + file, argv, the seccomp
+	 * program and Landlock. The supervisor adds at spawn time only stdio, the
+	 * signal mask, the fd:N pipe and the environment with NOTIFY_SOCKET. */
+	struct spawn_req spawn;
 	char *file;   /* what to execute (a path, or a name searched on path) */
 	char **argv;  /* NULL-terminated */
 	char **envp;  /* the complete environment, NULL-terminated (NOTIFY_SOCKET added at spawn) */
@@ -53,6 +102,16 @@ struct plan {
 	bool python_needed;
 	struct resolve_user *py_users; /* Python was verified as each (none: as ourselves) */
 	size_t npy_users;
+	/* [hfinit] values the supervisor reads */
+	enum log_format log_format;
+	int64_t stop_timeout_ns;   /* the final grace period at shutdown */
+	int64_t probe_interval_ns; /* between readiness probe attempts */
+	unsigned max_stage;
+	/* Every profile a service names, compiled once before any fork. When one
+	 * cannot be built, sandbox_err.msg says which and why (nothing may start:
+	 * never unsandboxed) and no service has a program. */
+	struct sandbox_set sandbox;
+	struct err sandbox_err;
 };
 
 /* 0 with plan filled: a service that cannot be set up (python, a script, a
@@ -60,7 +119,9 @@ struct plan {
  * -1 with e only when planning itself could not run (out of memory). */
 int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode, struct err *e);
 void plan_free(struct plan *plan);
-struct spawn_req;
+/* Set NAME=VALUE in every service's environment (HFINIT_STATUS_DIR), keeping
+ * the prebuilt spawn requests pointing at it. -1 when out of memory. */
+int plan_setenv(struct plan *plan, const char *name, const char *value);
 /* The child set-up a service's plan asks for (environment, PATH, workdir,
  * user and groups, umask, oom_score_adj, rlimits), into a fresh r: the one
  * translation used by the start, its exec probes and the planner's dry run.
