@@ -64,7 +64,7 @@ PYTEST := /usr/bin/python3 -m pytest
 # Objects are intermediate files of pattern rules: keep them between runs.
 .SECONDARY:
 
-.PHONY: all deps test unit integration helpers bench fuzz format check-format check-layers clean distclean setup run
+.PHONY: all deps test unit integration helpers bench fuzz format check-format check-layers measures clean distclean setup run
 all: $(BUILD)/hfinit
 
 # Installs missing Debian packages; a quick no-op when all are there.
@@ -123,6 +123,10 @@ check-format: | setup
 
 format:
 	clang-format -i $(SRC) $(HDR) $(wildcard tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)
+
+# file and function sizes, call cycles inside a file (a report; --check fails on a limit)
+measures:
+	@scripts/house-measures
 
 # includes point down the layers only (base conf run plan status sup cmd)
 check-layers:
