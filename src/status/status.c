@@ -19,7 +19,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
-#include "base/readfile.h"
+#include "base/fdio.h"
 #include "run/runcmd.h"
 #include "base/signame.h"
 #include "plan/statusdir.h"

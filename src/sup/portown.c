@@ -1,5 +1,5 @@
 #include "sup/portown.h"
-#include "base/readfile.h"
+#include "base/fdio.h"
 
 #include <ctype.h>
 #include <dirent.h>

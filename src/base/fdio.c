@@ -1,4 +1,4 @@
-#include "base/readfile.h"
+#include "base/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>

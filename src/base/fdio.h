@@ -1,6 +1,6 @@
 /* The one reader of whole small files (status files, /proc entries). */
-#ifndef HFINIT_READFILE_H
-#define HFINIT_READFILE_H
+#ifndef HFINIT_FDIO_H
+#define HFINIT_FDIO_H
 
 #include <stddef.h>
 
