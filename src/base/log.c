@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include "base/fdio.h"
 #include "base/json.h"
 #include "base/redact.h"
 
@@ -27,17 +28,10 @@ void log_setup(enum log_level min, enum log_format fmt)
 	format = fmt;
 }
 
-enum log_level log_min_level(void)
-{
-	return min_level;
-}
-
 static void emit(enum log_level lvl, const char *text)
 {
 	char line[4096];
 	size_t n = 0;
-	ssize_t w;
-	size_t off = 0;
 
 	if (format == LOG_FMT_JSON) {
 		n = (size_t)snprintf(line, sizeof(line),
@@ -57,14 +51,8 @@ static void emit(enum log_level lvl, const char *text)
 		writer(line, n);
 		return;
 	}
-	while (off < n) {
-		w = write(STDERR_FILENO, line + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break; /* stderr gone: nothing better to do */
-		off += (size_t)w;
-	}
+	if (write_full(STDERR_FILENO, line, n) < 0)
+		return; /* stderr gone: nothing better to do */
 }
 
 static void vlog(enum log_level lvl, int errnum, const char *fmt, va_list ap)

@@ -10,9 +10,11 @@ enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 
 void log_setup(enum log_level min, enum log_format fmt);
-enum log_level log_min_level(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends ": strerror(errnum)". errno is preserved across all log calls. */
+/* log_msg and its shorthands below print the formatted text as it is: unlike
+ * OpenBSD's log_warn(), log_warn() here does NOT append strerror(errno).
+ * log_errno() is the one that appends ": strerror(errnum)" (pass errno, or an
+ * error code you hold). errno is preserved across all log calls. */
 void log_errno(enum log_level lvl, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
