@@ -210,3 +210,14 @@ distclean:
 # Header dependencies written by -MMD -MP (absent on the first build).
 -include $(wildcard $(BUILD)/musl/*.d $(BUILD)/musl/*/*.d $(BUILD)/host/*.d $(BUILD)/host/*/*.d \
 	$(BUILD)/fuzz/obj/*.d $(BUILD)/fuzz/obj/*/*.d)
+
+# --- make install [PREFIX=/usr/local] [DESTDIR=]: the binary and the man pages ----
+PREFIX  ?= /usr/local
+MANPAGES := man/hfinit.8 man/hfinit.ini.5
+.PHONY: install
+install: $(BUILD)/hfinit $(MANPAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(BUILD)/hfinit $(DESTDIR)$(PREFIX)/bin/hfinit
+	install -m 0644 man/hfinit.8 $(DESTDIR)$(PREFIX)/share/man/man8/hfinit.8
+	install -m 0644 man/hfinit.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5/hfinit.ini.5
