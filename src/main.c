@@ -5,7 +5,8 @@
 #include "plan/check.h"
 #include "base/log.h"
 #include "cmd/cmd_single.h"
-#include "status/status.h"
+#include "cmd/cmd_notify.h"
+#include "cmd/cmd_status.h"
 #include "cmd/cmd_supervise.h"
 #include "cmd/cmd_version.h"
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,4 +244,27 @@ bool notify_gate_pass(struct notify_gate *g, int64_t now_ns, unsigned long long 
 	g->held = 0;
 	g->last_ns = now_ns ? now_ns : 1;
 	return true;
+}
+
+/* "@abstract" or "/path" -> sockaddr; 0 or -1 with errno (EINVAL, ENAMETOOLONG). */
+int notify_sockaddr(const char *v, struct sockaddr_un *sa, socklen_t *len)
+{
+	size_t n;
+
+	if (!v || (v[0] != '@' && v[0] != '/')) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = strlen(v);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (n > sizeof(sa->sun_path) - (v[0] == '/' ? 1 : 0) || n < 2) {
+		errno = n < 2 ? EINVAL : ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa->sun_path, v, n);
+	if (v[0] == '@')
+		sa->sun_path[0] = '\0'; /* abstract: the name is the bytes after NUL */
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (v[0] == '/' ? 1 : 0));
+	return 0;
 }

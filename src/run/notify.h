@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include "base/err.h"
 
@@ -76,5 +78,8 @@ struct notify_gate {
 /* true: log this one now (*held gets the count held back before it, and the
  * gate restarts); false: counted and held back. */
 bool notify_gate_pass(struct notify_gate *g, int64_t now_ns, unsigned long long *held);
+
+/* "@abstract" or "/path" -> sockaddr; 0 or -1 with errno (EINVAL, ENAMETOOLONG). */
+int notify_sockaddr(const char *v, struct sockaddr_un *sa, socklen_t *len);
 
 #endif

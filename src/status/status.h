@@ -99,31 +99,12 @@ void status_watch_event(struct status_writer *w);
 /* At exit: the caller has published the final snapshot; release everything. */
 void status_close(struct status_writer *w);
 
-/* Parts exposed for the unit tests (and for anyone who needs them). */
-/* "2026-11-27T00:17:23.123Z" (RFC 3339, UTC, milliseconds). */
-void status_rfc3339(const struct timespec *ts, char *buf, size_t n);
-/* status.json for snap (pretty, newline-terminated) into *out (caller frees).
- * updated_at holds a fixed placeholder at byte *updated_off, so that equal
- * states render equal; the writer patches the time in. 0 or -1 (ENOMEM). */
-int status_render(const struct status_snapshot *snap, char **out, size_t *outlen,
-		  size_t *updated_off);
-/* The upward STATUS= text: "degraded: 2/3 services ready; failed: tts". */
-void status_summary(const struct status_snapshot *snap, char *buf, size_t n);
 /* Write dirfd/name atomically: temp file ".NAME.tmp" created with
  * O_EXCL|O_NOFOLLOW (whatever sits there is removed first, never followed),
  * mode 0644 whatever the umask, renamed over NAME. 0 or -1 with errno. */
 int status_write_atomic(int dirfd, const char *name, const char *data, size_t len);
 
-/* 0 when buf[0..len) is one valid JSON value (RFC 8259, nesting up to
- * JSON_MAX_DEPTH), else -1 with *err_at the byte offset of the problem. The
- * parser is the one `hfinit status` reads status.json with. */
-int status_json_check(const char *buf, size_t len, size_t *err_at);
-
-/* Modes (main.c table): `hfinit status [--json] [-d DIR]`,
- * `hfinit health [--started|--ready|--live] [-d DIR]`,
- * `hfinit notify [--pid] KEY=VALUE...`. */
-int cmd_status(int argc, char **argv);
-int cmd_health(int argc, char **argv);
-int cmd_notify(int argc, char **argv);
+/* write(2) all of p[0..n), retrying EINTR; 0 or -1 with errno. */
+int write_all(int fd, const char *p, size_t n);
 
 #endif

@@ -1,0 +1,393 @@
+/* `hfinit health` and `hfinit status`: both read the status dir
+ * (docs/status.md). */
+#include "cmd/cmd_status.h"
+
+#include "base/fmt.h"
+#include "base/jsonread.h"
+#include "base/fdio.h"
+#include "status/status.h"
+#include "status/status_read.h"
+#include "status/status_render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATUS_MAX_READ (16u << 20) /* a status.json larger than this is refused */
+
+/* hfinit health */
+
+static int health_usage(void)
+{
+	fprintf(stderr,
+		"usage: hfinit health [--ready|--started|--live] [-d DIR]\n"
+		"  --ready    (default) every required service is ready (degraded counts)\n"
+		"  --started  start-up is over: state is ready or degraded\n"
+		"  --live     hfinit is running (holds DIR/lock) and its state is not failed\n"
+		"  -d DIR     status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+		"             /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a\n"
+		"             status.json)\n"
+		"Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n");
+	return 1;
+}
+
+static int health_say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int health_say(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	(void)fflush(stdout); /* the exit code carries the verdict */
+	return code;
+}
+
+int cmd_health(int argc, char **argv)
+{
+	enum { H_READY, H_STARTED, H_LIVE } what = H_READY;
+	const char *opt_dir = NULL, *flag = "--ready";
+	char dir[PATH_MAX], looked[3 * PATH_MAX + 8], state[16];
+	struct stat st;
+	int dirfd, live, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ready") == 0)
+			what = H_READY, flag = argv[i];
+		else if (strcmp(argv[i], "--started") == 0)
+			what = H_STARTED, flag = argv[i];
+		else if (strcmp(argv[i], "--live") == 0)
+			what = H_LIVE, flag = argv[i];
+		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+			opt_dir = argv[++i];
+		else if (strncmp(argv[i], "--dir=", 6) == 0)
+			opt_dir = argv[i] + 6;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			(void)health_usage();
+			return 0;
+		} else {
+			fprintf(stderr, "hfinit health: unexpected argument \"%s\"\n", argv[i]);
+			return health_usage();
+		}
+	}
+	if (find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
+		return health_say(1, "unhealthy (%s): no hfinit status files in %s", flag, looked);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return health_say(1, "unhealthy (%s): %s: %s", flag, dir, strerror(errno));
+	live = writer_live(dirfd);
+	if (live <= 0) {
+		if (live < 0 && errno == ENOENT)
+			rc = health_say(1,
+					"unhealthy (%s): no hfinit has run with %s (no lock file)",
+					flag, dir);
+		else if (live < 0)
+			rc = health_say(1, "unhealthy (%s): %s/lock: %s", flag, dir,
+					strerror(errno));
+		else
+			rc = health_say(
+			    1,
+			    "unhealthy (%s): hfinit is not running (nobody holds %s/lock: "
+			    "the status files are stale)",
+			    flag, dir);
+		(void)close(dirfd); /* read-only */
+		return rc;
+	}
+	if (read_state(dirfd, state, sizeof(state)) < 0) {
+		rc = health_say(1, "unhealthy (%s): %s/state: %s", flag, dir,
+				errno == EINVAL ? "not a state word" : strerror(errno));
+		(void)close(dirfd); /* read-only */
+		return rc;
+	}
+	switch (what) {
+	case H_LIVE:
+		rc = strcmp(state, "failed") == 0
+			 ? health_say(1, "not live: hfinit is running but its state is failed")
+			 : health_say(0, "live: hfinit is running, state %s", state);
+		break;
+	case H_STARTED:
+		rc = strcmp(state, "ready") == 0 || strcmp(state, "degraded") == 0
+			 ? health_say(0, "started: state %s", state)
+			 : health_say(1, "not started: state %s", state);
+		break;
+	default:
+		if (fstatat(dirfd, "ready", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			rc = health_say(0, "ready: every required service is ready (state %s)",
+					state);
+		else
+			rc = health_say(1, "not ready: state %s", state);
+		break;
+	}
+	(void)close(dirfd); /* read-only */
+	return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* hfinit status */
+
+static void fmt_dur_ms(long long ms, char *buf, size_t n)
+{
+	long long s = ms / 1000;
+
+	if (ms < 0)
+		fmt_trunc(buf, n, "-");
+	else if (ms < 1000)
+		fmt_trunc(buf, n, "%lldms", ms);
+	else if (s < 60)
+		fmt_trunc(buf, n, "%lld.%llds", s, (ms % 1000) / 100);
+	else if (s < 3600)
+		fmt_trunc(buf, n, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		fmt_trunc(buf, n, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+	else
+		fmt_trunc(buf, n, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
+}
+
+/* ms from the RFC 3339 time in o[key] to now, or -1. */
+static long long ago_ms(const struct jr *o, const char *key, const struct timespec *now)
+{
+	struct timespec t;
+
+	if (parse_rfc3339(jr_str(o, key), &t) < 0)
+		return -1;
+	return (long long)(now->tv_sec - t.tv_sec) * 1000 + (now->tv_nsec - t.tv_nsec) / 1000000;
+}
+
+static void one_line(const char *s, char *buf, size_t n, size_t maxw)
+{
+	size_t o = 0;
+
+	for (; s && *s && o + 1 < n && o < maxw; s++)
+		/* no control characters reach the terminal (escape sequences) */
+		buf[o++] = *s == '\n' || *s == '\r' || *s == '\t'   ? ' '
+			   : (unsigned char)*s < 0x20 || *s == 0x7f ? '?'
+								    : *s;
+	if (s && *s && o >= 3 && o >= maxw) {
+		/* cut on a UTF-8 boundary, then mark it */
+		o -= 3;
+		while (o > 0 && ((unsigned char)buf[o] & 0xc0) == 0x80)
+			o--;
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+}
+
+/* The services' own words (sd_notify STATUS=), one line each, under the table. */
+static void print_notify_status(const struct jr *svcs)
+{
+	char name[48], t[400];
+
+	printf("\nstatus (sd_notify STATUS=):\n");
+	for (size_t r = 0; r < svcs->n; r++) {
+		const char *st = jr_str(&svcs->items[r], "notify_status");
+		if (!st)
+			continue;
+		one_line(svcs->keys[r], name, sizeof(name), 40);
+		one_line(st, t, sizeof(t), 300);
+		printf("  %s: %s\n", name, t);
+	}
+}
+
+#define COLS 8
+static const char *const col_names[COLS] = {"SERVICE", "STATE",	   "PID",      "UPTIME",
+					    "ATTEMPT", "RESTARTS", "READY IN", "LAST ERROR"};
+
+static void print_table(const struct jr *doc, const char *dir, int live)
+{
+	const struct jr *svcs = jr_get(doc, "services"), *py = jr_get(doc, "python");
+	struct timespec now;
+	char buf[64], buf2[64];
+	long long v, pid = 0, stage = 0, code;
+	size_t nrows = svcs && svcs->type == JR_OBJ ? svcs->n : 0, w[COLS];
+	char(*cells)[COLS][200] = NULL;
+	int hints = 0, notes = 0;
+
+	now_real(&now);
+	(void)jr_num(doc, "pid", &pid);
+	(void)jr_num(doc, "stage", &stage);
+	fmt_dur_ms(ago_ms(doc, "started_at", &now), buf, sizeof(buf));
+	fmt_dur_ms(ago_ms(doc, "updated_at", &now), buf2, sizeof(buf2));
+	printf("hfinit %s (pid %lld): %s, stage %lld%s%s, updated %s ago\n",
+	       jr_str(doc, "hfinit") ? jr_str(doc, "hfinit") : "?", pid,
+	       jr_str(doc, "state") ? jr_str(doc, "state") : "?", stage, live > 0 ? ", up " : "",
+	       live > 0 ? buf : "", buf2);
+	if (jr_num(doc, "exit_code", &code))
+		printf("exit code: %lld\n", code);
+	printf("status dir: %s (%s)\n", dir,
+	       live > 0 ? "writer running"
+			: "writer gone: these files are stale, hfinit is not running");
+	if (py && py->type == JR_OBJ) {
+		if (jr_str(py, "path"))
+			printf("python: %s %s (%s)\n", jr_str(py, "path"),
+			       jr_str(py, "version") ? jr_str(py, "version") : "",
+			       jr_str(py, "source") ? jr_str(py, "source") : "?");
+		else
+			printf("python: none works: %s\n",
+			       jr_str(py, "error") ? jr_str(py, "error") : "?");
+	}
+	if (nrows == 0) {
+		printf("no services yet\n");
+		return;
+	}
+	cells = calloc(nrows, sizeof(*cells));
+	if (!cells) {
+		printf("(out of memory)\n");
+		return;
+	}
+	for (size_t c = 0; c < COLS; c++)
+		w[c] = strlen(col_names[c]);
+	for (size_t r = 0; r < nrows; r++) {
+		const struct jr *s = &svcs->items[r], *le = jr_get(s, "last_error");
+		const struct jr *lx = jr_get(s, "last_exit");
+		const char *st = jr_str(s, "state");
+		long long a = 0, as = 0, rs = 0;
+
+		const struct jr *req = jr_get(s, "required");
+		char name[48];
+
+		one_line(svcs->keys[r], name, sizeof(name), 40);
+		fmt_trunc(cells[r][0], sizeof(cells[r][0]), "%s%s", name,
+			  req && req->type == JR_BOOL && !req->b ? "" : "*");
+		fmt_trunc(cells[r][1], sizeof(cells[r][1]), "%s", st ? st : "?");
+		if (jr_num(s, "pid", &v))
+			fmt_trunc(cells[r][2], sizeof(cells[r][2]), "%lld", v);
+		else
+			fmt_trunc(cells[r][2], sizeof(cells[r][2]), "-");
+		if (jr_num(s, "pid", &v))
+			fmt_dur_ms(ago_ms(s, "started_at", &now), cells[r][3], sizeof(cells[r][3]));
+		else
+			fmt_trunc(cells[r][3], sizeof(cells[r][3]), "-");
+		(void)jr_num(s, "attempt", &a);
+		(void)jr_num(s, "attempts", &as);
+		(void)jr_num(s, "restarts", &rs);
+		fmt_trunc(cells[r][4], sizeof(cells[r][4]), "%lld/%lld", a, as);
+		fmt_trunc(cells[r][5], sizeof(cells[r][5]), "%lld", rs);
+		if (jr_num(s, "ready_ms", &v))
+			fmt_dur_ms(v, cells[r][6], sizeof(cells[r][6]));
+		else
+			fmt_trunc(cells[r][6], sizeof(cells[r][6]), "-");
+		if (jr_str(le, "text")) {
+			char t[200];
+			one_line(jr_str(le, "text"), t, sizeof(t), 80);
+			if (jr_str(le, "category"))
+				fmt_trunc(cells[r][7], sizeof(cells[r][7]), "[%s] %s",
+					  jr_str(le, "category"), t);
+			else
+				fmt_trunc(cells[r][7], sizeof(cells[r][7]), "%s", t);
+			hints += jr_str(le, "hint") != NULL;
+		} else if (jr_num(lx, "signal", &v)) {
+			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "killed by %s",
+				  jr_str(lx, "signal_name") ? jr_str(lx, "signal_name")
+							    : "a signal");
+		} else if (jr_num(lx, "code", &v) && v != 0) {
+			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "exited %lld", v);
+		} else {
+			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "-");
+		}
+		notes += jr_str(s, "notify_status") != NULL;
+		for (size_t c = 0; c < COLS; c++)
+			if (strlen(cells[r][c]) > w[c])
+				w[c] = strlen(cells[r][c]);
+	}
+	putchar('\n');
+	for (size_t c = 0; c < COLS; c++)
+		printf("%-*s%s", c + 1 < COLS ? (int)w[c] : 0, col_names[c],
+		       c + 1 < COLS ? "  " : "\n");
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t c = 0; c < COLS; c++)
+			printf("%-*s%s", c + 1 < COLS ? (int)w[c] : 0, cells[r][c],
+			       c + 1 < COLS ? "  " : "\n");
+	printf("(* required)\n");
+	if (notes)
+		print_notify_status(svcs);
+	if (hints) {
+		printf("\nhints:\n");
+		for (size_t r = 0; r < nrows; r++) {
+			const char *h = jr_str(jr_get(&svcs->items[r], "last_error"), "hint");
+			char t[400];
+			if (!h)
+				continue;
+			one_line(h, t, sizeof(t), 300);
+			printf("  %s: %s\n", svcs->keys[r], t);
+		}
+	}
+	free(cells);
+}
+
+static int status_usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: hfinit status [--json] [-d DIR]\n"
+		"  --json   print status.json as it is\n"
+		"  -d DIR   status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+		"           /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a status.json)\n"
+		"Exit 0, 1 when there is no readable status, 2 on bad usage.\n");
+	return code;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *opt_dir = NULL;
+	char dir[PATH_MAX], looked[3 * PATH_MAX + 8];
+	char *buf = NULL;
+	size_t len = 0, at = 0;
+	int as_json = 0, dirfd, live;
+	struct jr doc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = 1;
+		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+			opt_dir = argv[++i];
+		else if (strncmp(argv[i], "--dir=", 6) == 0)
+			opt_dir = argv[i] + 6;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return status_usage(0);
+		else {
+			fprintf(stderr, "hfinit status: unexpected argument \"%s\"\n", argv[i]);
+			return status_usage(2);
+		}
+	}
+	if (find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
+		fprintf(stderr,
+			"hfinit status: no status.json in %s (is hfinit running? use -d DIR or "
+			"$HFINIT_STATUS_DIR)\n",
+			looked);
+		return 1;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 || read_file_at(dirfd, "status.json", &buf, &len, STATUS_MAX_READ) < 0) {
+		fprintf(stderr, "hfinit status: %s/status.json: %s\n", dir, strerror(errno));
+		if (dirfd >= 0)
+			(void)close(dirfd); /* read-only */
+		return 1;
+	}
+	live = writer_live(dirfd);
+	(void)close(dirfd); /* read-only */
+	if (as_json) {
+		int rc = write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : 1;
+		free(buf);
+		return rc;
+	}
+	if (jr_parse(buf, len, &doc, &at) < 0 || doc.type != JR_OBJ) {
+		fprintf(stderr, "hfinit status: %s/status.json: not valid JSON (at byte %zu)\n",
+			dir, at);
+		jr_free(&doc);
+		free(buf);
+		return 1;
+	}
+	print_table(&doc, dir, live);
+	(void)fflush(stdout); /* the table is all there is to say */
+	jr_free(&doc);
+	free(buf);
+	return ferror(stdout) ? 1 : 0;
+}

@@ -1,0 +1,21 @@
+/* Reading the status dir (status_read.c), for `hfinit status` and `health`. */
+#ifndef HFINIT_STATUS_READ_H
+#define HFINIT_STATUS_READ_H
+
+#include <stddef.h>
+
+/* 0 when buf[0..len) is one valid JSON value (RFC 8259, nesting up to
+ * JSON_MAX_DEPTH), else -1 with *err_at the byte offset of the problem. The
+ * parser is the one `hfinit status` reads status.json with. */
+int status_json_check(const char *buf, size_t len, size_t *err_at);
+/* Where `hfinit status/health` look: -d DIR, else $HFINIT_STATUS_DIR, else the
+ * writer's automatic order, the first dir holding a status.json. 0 with dir
+ * filled, or -1 with `looked` listing the dirs tried. */
+int find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln);
+/* 1: a writer holds dir/lock; 0: nobody does (a stale or never-written
+ * dir); -1 with errno when the lock file cannot be opened (ENOENT: none). */
+int writer_live(int dirfd);
+/* The `state` file's word; 0, or -1 (missing, unreadable, not a state word). */
+int read_state(int dirfd, char *state, size_t n);
+
+#endif

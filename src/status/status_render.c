@@ -1,0 +1,324 @@
+/* Rendering: a status snapshot to status.json, and the one-line summary
+ * (docs/status.md). Pure: no files, no sockets. */
+#include "status/status_render.h"
+
+#include "base/fmt.h"
+#include "base/json.h"
+#include "base/signame.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef HFINIT_VERSION
+#define HFINIT_VERSION "unknown"
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* time */
+
+void status_rfc3339(const struct timespec *ts, char *buf, size_t n)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+
+	if (!gmtime_r(&t, &tm)) {
+		fmt_trunc(buf, n, "%s", UPDATED_PLACEHOLDER);
+		return;
+	}
+	fmt_trunc(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts->tv_nsec / 1000000));
+}
+
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Our own format back ("2026-11-27T00:17:23.123Z"); 0 or -1. Parsed by
+ * hand: sscanf would pull libc's scanner into the binary. */
+int parse_rfc3339(const char *s, struct timespec *ts)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	struct tm tm;
+	int ms;
+
+	if (!s || strlen(s) != sizeof(shape) - 1)
+		return -1;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] != 'd' && s[i] != shape[i])
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	tm.tm_sec = digits(s + 17, 2);
+	ms = digits(s + 20, 3);
+	if (tm.tm_year < -1900 || tm.tm_mon < -1 || tm.tm_mday < 0 || tm.tm_hour < 0 ||
+	    tm.tm_min < 0 || tm.tm_sec < 0 || ms < 0)
+		return -1;
+	ts->tv_sec = timegm(&tm);
+	ts->tv_nsec = (long)ms * 1000000;
+	return ts->tv_sec == (time_t)-1 ? -1 : 0;
+}
+
+void now_real(struct timespec *ts)
+{
+	if (clock_gettime(CLOCK_REALTIME, ts) != 0) {
+		ts->tv_sec = time(NULL);
+		ts->tv_nsec = 0;
+	}
+}
+
+/* ------------------------------------------------------------------------- */
+/* rendering */
+
+static void kts(struct json *j, const char *key, const struct timespec *ts)
+{
+	char buf[40];
+
+	if (ts->tv_sec == 0) {
+		json_key(j, key);
+		json_null(j);
+		return;
+	}
+	status_rfc3339(ts, buf, sizeof(buf));
+	json_kstr(j, key, buf);
+}
+
+static void kstr_nonempty(struct json *j, const char *key, const char *s)
+{
+	json_kstr(j, key, s && s[0] ? s : NULL);
+}
+
+static void kint_or_null(struct json *j, const char *key, long long v, int is_null)
+{
+	json_key(j, key);
+	if (is_null)
+		json_null(j);
+	else
+		json_int(j, v);
+}
+
+static void render_python(struct json *j, const struct python_plan *py)
+{
+	const struct py_candidate *c = py->chosen >= 0 ? &py->cands[py->chosen] : NULL;
+
+	json_obj_begin(j);
+	kstr_nonempty(j, "path", c ? c->path : NULL);
+	kstr_nonempty(j, "executable", c ? c->executable : NULL);
+	kstr_nonempty(j, "version", c ? c->version : NULL);
+	kstr_nonempty(j, "source", c ? c->source : NULL);
+	kstr_nonempty(j, "error", c ? NULL : py->error);
+	kstr_nonempty(j, "hint", c ? NULL : py->hint);
+	json_key(j, "candidates");
+	json_arr_begin(j);
+	for (size_t i = 0; i < py->ncands; i++) {
+		const struct py_candidate *k = &py->cands[i];
+		json_obj_begin(j);
+		kstr_nonempty(j, "path", k->path);
+		kstr_nonempty(j, "source", k->source);
+		json_kstr(j, "verdict", py_verdict_name(k->verdict));
+		kstr_nonempty(j, "detail", k->detail);
+		kstr_nonempty(j, "version", k->verdict == PV_OK ? k->version : NULL);
+		json_kint(j, "elapsed_ms", k->elapsed_ms);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void render_service(struct json *j, const struct status_service *s)
+{
+	char sig[24];
+
+	json_key(j, s->name);
+	json_obj_begin(j);
+	json_kstr(j, "state", s->state);
+	json_kint(j, "stage", s->stage);
+	json_kbool(j, "required", s->required);
+	kint_or_null(j, "pid", s->pid, s->pid <= 0);
+	json_kint(j, "attempt", s->attempt);
+	json_kint(j, "attempts", s->attempts);
+	json_kint(j, "restarts", s->restarts);
+	kts(j, "started_at", &s->started_at);
+	kts(j, "ready_at", &s->ready_at);
+	kint_or_null(j, "ready_ms", s->ready_ms, s->ready_ms < 0);
+	json_key(j, "last_exit");
+	json_obj_begin(j);
+	kint_or_null(j, "code", s->exit_code, !s->has_exit || s->exit_code < 0);
+	kint_or_null(j, "signal", s->exit_signal, !s->has_exit || s->exit_signal <= 0);
+	if (s->has_exit && s->exit_signal > 0 && signame(s->exit_signal)) {
+		fmt_trunc(sig, sizeof(sig), "SIG%s", signame(s->exit_signal));
+		json_kstr(j, "signal_name", sig);
+	} else {
+		json_kstr(j, "signal_name", NULL);
+	}
+	json_obj_end(j);
+	json_key(j, "last_error");
+	json_obj_begin(j);
+	kstr_nonempty(j, "text", s->last_error);
+	kstr_nonempty(j, "category", s->error_category);
+	kstr_nonempty(j, "hint", s->error_hint);
+	json_obj_end(j);
+	json_kint(j, "errors", s->errors);
+	json_kint(j, "warnings", s->warnings);
+	kstr_nonempty(j, "script", s->script);
+	kstr_nonempty(j, "command", s->command);
+	kstr_nonempty(j, "sandbox", s->sandbox);
+	kint_or_null(j, "sandbox_rules", s->sandbox_rules, !s->sandbox || !s->sandbox[0]);
+	kint_or_null(j, "sandbox_landlock", s->sandbox_landlock, s->sandbox_landlock <= 0);
+	json_kstr(j, "notify_status", s->notify_status);
+	kstr_nonempty(j, "ready_spec", s->ready_spec);
+	json_obj_end(j);
+}
+
+/* "blame": services that became ready, slowest first (systemd-analyze blame). */
+static void render_blame(struct json *j, const struct status_snapshot *snap)
+{
+	size_t *idx = NULL, n = 0;
+
+	json_key(j, "blame");
+	json_arr_begin(j);
+	if (snap->nservices)
+		idx = malloc(snap->nservices * sizeof(*idx));
+	for (size_t i = 0; idx && i < snap->nservices; i++)
+		if (snap->services[i].ready_ms >= 0)
+			idx[n++] = i;
+	/* insertion sort: a handful of services, stable for equal times */
+	for (size_t i = 1; i < n; i++) {
+		size_t v = idx[i], k = i;
+		while (k > 0 && snap->services[idx[k - 1]].ready_ms < snap->services[v].ready_ms) {
+			idx[k] = idx[k - 1];
+			k--;
+		}
+		idx[k] = v;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct status_service *s = &snap->services[idx[i]];
+		json_obj_begin(j);
+		json_kstr(j, "service", s->name);
+		json_kint(j, "stage", s->stage);
+		json_kint(j, "ready_ms", s->ready_ms);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	free(idx);
+}
+
+int status_render(const struct status_snapshot *snap, char **out, size_t *outlen,
+		  size_t *updated_off)
+{
+	struct json j;
+	char *buf, *nb;
+	size_t len, off;
+	const size_t phlen = sizeof(UPDATED_PLACEHOLDER) - 1;
+
+	json_init(&j, 1);
+	j.redact = 1; /* command lines, error lines, STATUS= texts: no secrets */
+	json_obj_begin(&j);
+	json_kint(&j, "schema", STATUS_SCHEMA);
+	json_kstr(&j, "hfinit", HFINIT_VERSION);
+	json_kint(&j, "pid", (long long)getpid());
+	json_kstr(&j, "state", snap->state);
+	json_kint(&j, "stage", snap->stage);
+	kts(&j, "started_at", &snap->started_at);
+	json_kstr(&j, "updated_at", UPDATED_PLACEHOLDER);
+	/* offset of the placeholder: it is followed by the closing quote */
+	off = j.len - 1 - phlen;
+	kint_or_null(&j, "exit_code", snap->exit_code, snap->exit_code < 0);
+	json_kbool(&j, "all_required_ready", snap->all_required_ready);
+	json_key(&j, "python");
+	if (snap->python)
+		render_python(&j, snap->python);
+	else
+		json_null(&j);
+	json_key(&j, "stages");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < snap->nstages; i++) {
+		json_obj_begin(&j);
+		json_kint(&j, "stage", snap->stages[i].stage);
+		kint_or_null(&j, "ready_ms", snap->stages[i].ready_ms,
+			     snap->stages[i].ready_ms < 0);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	render_blame(&j, snap);
+	json_key(&j, "output");
+	json_obj_begin(&j);
+	for (int i = 0; i < 2; i++) {
+		json_key(&j, i ? "stderr" : "stdout");
+		json_obj_begin(&j);
+		json_kint(&j, "dropped_lines", (long long)snap->output[i].dropped_lines);
+		json_kint(&j, "dropped_bytes", (long long)snap->output[i].dropped_bytes);
+		json_kstr(&j, "reason", snap->output[i].reason);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+	json_key(&j, "services");
+	json_obj_begin(&j);
+	for (size_t i = 0; i < snap->nservices; i++)
+		render_service(&j, &snap->services[i]);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	if (json_finish(&j, &buf, &len) < 0)
+		return -1;
+	if (len < off + phlen || memcmp(buf + off, UPDATED_PLACEHOLDER, phlen) != 0) {
+		free(buf); /* cannot happen: the writer appends */
+		errno = EINVAL;
+		return -1;
+	}
+	nb = realloc(buf, len + 2);
+	if (!nb) {
+		free(buf);
+		errno = ENOMEM;
+		return -1;
+	}
+	nb[len++] = '\n';
+	nb[len] = '\0';
+	*out = nb;
+	*outlen = len;
+	if (updated_off)
+		*updated_off = off;
+	return 0;
+}
+
+void status_summary(const struct status_snapshot *snap, char *buf, size_t n)
+{
+	size_t ready = 0, used;
+	int first = 1;
+
+	for (size_t i = 0; i < snap->nservices; i++)
+		if (snap->services[i].state && strcmp(snap->services[i].state, "ready") == 0)
+			ready++;
+	if (strcmp(snap->state, "starting") == 0)
+		fmt_trunc(buf, n, "starting: stage %u, %zu/%zu services ready", snap->stage, ready,
+			  snap->nservices);
+	else
+		fmt_trunc(buf, n, "%s: %zu/%zu services ready", snap->state, ready,
+			  snap->nservices);
+	for (size_t i = 0; i < snap->nservices; i++) {
+		const struct status_service *s = &snap->services[i];
+		if (!s->state || strcmp(s->state, "failed") != 0)
+			continue;
+		used = strlen(buf);
+		fmt_trunc(buf + used, n - used, "%s%s", first ? "; failed: " : ", ", s->name);
+		first = 0;
+	}
+	if (snap->exit_code >= 0) {
+		used = strlen(buf);
+		fmt_trunc(buf + used, n - used, "; exit code %d", snap->exit_code);
+	}
+}
