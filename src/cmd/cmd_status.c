@@ -78,12 +78,12 @@ int cmd_health(int argc, char **argv)
 			return health_usage();
 		}
 	}
-	if (find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
+	if (status_find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
 		return health_say(1, "unhealthy (%s): no hfinit status files in %s", flag, looked);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return health_say(1, "unhealthy (%s): %s: %s", flag, dir, strerror(errno));
-	live = writer_live(dirfd);
+	live = status_writer_live(dirfd);
 	if (live <= 0) {
 		if (live < 0 && errno == ENOENT)
 			rc = health_say(1,
@@ -101,7 +101,7 @@ int cmd_health(int argc, char **argv)
 		(void)close(dirfd); /* read-only */
 		return rc;
 	}
-	if (read_state(dirfd, state, sizeof(state)) < 0) {
+	if (status_read_state(dirfd, state, sizeof(state)) < 0) {
 		rc = health_say(1, "unhealthy (%s): %s/state: %s", flag, dir,
 				errno == EINVAL ? "not a state word" : strerror(errno));
 		(void)close(dirfd); /* read-only */
@@ -156,7 +156,7 @@ static long long ago_ms(const struct jr *o, const char *key, const struct timesp
 {
 	struct timespec t;
 
-	if (parse_rfc3339(jr_str(o, key), &t) < 0)
+	if (status_parse_rfc3339(jr_str(o, key), &t) < 0)
 		return -1;
 	return (long long)(now->tv_sec - t.tv_sec) * 1000 + (now->tv_nsec - t.tv_nsec) / 1000000;
 }
@@ -211,7 +211,7 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 	char(*cells)[COLS][200] = NULL;
 	int hints = 0, notes = 0;
 
-	now_real(&now);
+	status_now(&now);
 	(void)jr_num(doc, "pid", &pid);
 	(void)jr_num(doc, "stage", &stage);
 	fmt_dur_ms(ago_ms(doc, "started_at", &now), buf, sizeof(buf));
@@ -357,7 +357,7 @@ int cmd_status(int argc, char **argv)
 			return status_usage(2);
 		}
 	}
-	if (find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
+	if (status_find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
 		fprintf(stderr,
 			"hfinit status: no status.json in %s (is hfinit running? use -d DIR or "
 			"$HFINIT_STATUS_DIR)\n",
@@ -371,10 +371,10 @@ int cmd_status(int argc, char **argv)
 			(void)close(dirfd); /* read-only */
 		return 1;
 	}
-	live = writer_live(dirfd);
+	live = status_writer_live(dirfd);
 	(void)close(dirfd); /* read-only */
 	if (as_json) {
-		int rc = write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : 1;
+		int rc = status_write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : 1;
 		free(buf);
 		return rc;
 	}

@@ -105,6 +105,6 @@ void status_close(struct status_writer *w);
 int status_write_atomic(int dirfd, const char *name, const char *data, size_t len);
 
 /* write(2) all of p[0..n), retrying EINTR; 0 or -1 with errno. */
-int write_all(int fd, const char *p, size_t n);
+int status_write_all(int fd, const char *p, size_t n);
 
 #endif

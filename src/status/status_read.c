@@ -36,7 +36,7 @@ int status_json_check(const char *buf, size_t len, size_t *err_at)
 /* Where `hfinit status/health` look: -d DIR, else $HFINIT_STATUS_DIR, else the
  * writer's automatic order, the first dir holding a status.json. 0 with dir
  * filled, or -1 with `looked` listing the dirs tried. */
-int find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln)
+int status_find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln)
 {
 	const char *env = getenv("HFINIT_STATUS_DIR");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -68,7 +68,7 @@ int find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln)
 
 /* 1: a writer holds dir/lock; 0: nobody does (a stale or never-written
  * dir); -1 with errno when the lock file cannot be opened (ENOENT: none). */
-int writer_live(int dirfd)
+int status_writer_live(int dirfd)
 {
 	int fd = openat(dirfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	int live;
@@ -90,7 +90,7 @@ int writer_live(int dirfd)
 }
 
 /* The `state` file's word; 0, or -1 (missing, unreadable, not a state word). */
-int read_state(int dirfd, char *state, size_t n)
+int status_read_state(int dirfd, char *state, size_t n)
 {
 	char *buf;
 	size_t len;

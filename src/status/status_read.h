@@ -11,11 +11,11 @@ int status_json_check(const char *buf, size_t len, size_t *err_at);
 /* Where `hfinit status/health` look: -d DIR, else $HFINIT_STATUS_DIR, else the
  * writer's automatic order, the first dir holding a status.json. 0 with dir
  * filled, or -1 with `looked` listing the dirs tried. */
-int find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln);
+int status_find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln);
 /* 1: a writer holds dir/lock; 0: nobody does (a stale or never-written
  * dir); -1 with errno when the lock file cannot be opened (ENOENT: none). */
-int writer_live(int dirfd);
+int status_writer_live(int dirfd);
 /* The `state` file's word; 0, or -1 (missing, unreadable, not a state word). */
-int read_state(int dirfd, char *state, size_t n);
+int status_read_state(int dirfd, char *state, size_t n);
 
 #endif

@@ -47,7 +47,7 @@ static int digits(const char *s, int n)
 
 /* Our own format back ("2026-11-27T00:17:23.123Z"); 0 or -1. Parsed by
  * hand: sscanf would pull libc's scanner into the binary. */
-int parse_rfc3339(const char *s, struct timespec *ts)
+int status_parse_rfc3339(const char *s, struct timespec *ts)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
 	struct tm tm;
@@ -74,7 +74,7 @@ int parse_rfc3339(const char *s, struct timespec *ts)
 	return ts->tv_sec == (time_t)-1 ? -1 : 0;
 }
 
-void now_real(struct timespec *ts)
+void status_now(struct timespec *ts)
 {
 	if (clock_gettime(CLOCK_REALTIME, ts) != 0) {
 		ts->tv_sec = time(NULL);

@@ -22,8 +22,8 @@ int status_render(const struct status_snapshot *snap, char **out, size_t *outlen
 /* The upward STATUS= text: "degraded: 2/3 services ready; failed: tts". */
 void status_summary(const struct status_snapshot *snap, char *buf, size_t n);
 /* Our own format back ("2026-11-27T00:17:23.123Z"); 0 or -1. */
-int parse_rfc3339(const char *s, struct timespec *ts);
+int status_parse_rfc3339(const char *s, struct timespec *ts);
 /* CLOCK_REALTIME (time(2) if that fails). */
-void now_real(struct timespec *ts);
+void status_now(struct timespec *ts);
 
 #endif

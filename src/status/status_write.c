@@ -42,7 +42,7 @@
 /* ------------------------------------------------------------------------- */
 /* atomic files */
 
-int write_all(int fd, const char *p, size_t n)
+int status_write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -84,7 +84,7 @@ int status_write_atomic(int dirfd, const char *name, const char *data, size_t le
 		}
 	}
 	/* 0644 whatever the umask: uid 1000 reads these files. */
-	if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0)
+	if (fchmod(fd, 0644) != 0 || status_write_all(fd, data, len) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -296,7 +296,7 @@ static struct status_writer *open_writer(const char *conf_status_dir, bool singl
 	memset(&snap, 0, sizeof(snap));
 	snap.state = "starting";
 	snap.exit_code = -1;
-	now_real(&snap.started_at);
+	status_now(&snap.started_at);
 	status_publish(w, &snap);
 	return w;
 }
@@ -338,7 +338,7 @@ static void rewrite_lost(struct status_writer *w)
 	char stamp[40], line[48];
 	struct timespec now;
 
-	now_real(&now);
+	status_now(&now);
 	status_rfc3339(&now, stamp, sizeof(stamp));
 	if (w->last && entry_lost(w->dirfd, "status.json", -1)) {
 		memcpy(w->last + w->lastoff, stamp, sizeof(UPDATED_PLACEHOLDER) - 1);
@@ -452,7 +452,7 @@ static void publish_files(struct status_writer *w, const struct status_snapshot 
 		return;
 	if (w->gone)
 		dir_repair(w);
-	now_real(&now);
+	status_now(&now);
 	status_rfc3339(&now, stamp, sizeof(stamp));
 	/* not ready any more: `ready` goes first, before the state says why */
 	if (!snap->all_required_ready && w->ready_file) {
