@@ -5,7 +5,7 @@
 #include "conf/parse.h"
 #include "run/landlock.h"
 #include "run/loop.h"
-#include "run/ready.h"
+#include "run/netprobe.h"
 #include "run/spawn.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "run/ready.h"
+#include "run/netprobe.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* Readiness mechanics that are not line matching: non-blocking TCP / HTTP
  * probe attempts (the sd_notify socket is in notify.h).
  * The supervisor drives them from its event loop. */
-#ifndef HFINIT_READY_H
-#define HFINIT_READY_H
+#ifndef HFINIT_NETPROBE_H
+#define HFINIT_NETPROBE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,7 +11,6 @@
 #include <sys/types.h>
 
 #include "base/err.h"
-#include "run/notify.h"
 #include "conf/parse.h"
 
 /* --- TCP and HTTP probes --------------------------------------------------- */
