@@ -4,15 +4,11 @@
 #include "run/notify.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NOTIFY_SEND_MS 5000 /* `hfinit notify`: bound on a full receiver queue */
@@ -32,73 +28,6 @@ static int notify_usage(int code)
 		"--no-block).\n"
 		"Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n");
 	return code;
-}
-
-static int send_bounded(int fd, const char *msg, size_t n)
-{
-	struct timespec t0, t;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0); /* cannot fail for MONOTONIC */
-	for (;;) {
-		ssize_t r = send(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		struct pollfd p = {fd, POLLOUT, 0};
-		long left;
-		if (r >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-		(void)clock_gettime(CLOCK_MONOTONIC, &t);
-		left = NOTIFY_SEND_MS -
-		       ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
-/* BARRIER=1 as sd_notify_barrier(3) sends it: a pipe's write end goes
- * along, and the receiver closes it once it has handled every earlier
- * datagram. Waiting for that keeps this process alive until then, so the
- * receiver can still check who sent the message (docs/supervise.md). Bounded
- * by NOTIFY_SEND_MS; a receiver without barrier support just times it out. */
-static void barrier(int fd)
-{
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = {(char *)"BARRIER=1", 9};
-	struct msghdr mh = {0};
-	struct pollfd p;
-	int pp[2];
-
-	if (pipe2(pp, O_CLOEXEC) < 0)
-		return;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = &ctl;
-	mh.msg_controllen = sizeof(ctl);
-	memset(&ctl, 0, sizeof(ctl));
-	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
-	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
-	CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &pp[1], sizeof(int));
-	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		(void)close(pp[1]); /* no barrier: the message itself went out */
-		(void)close(pp[0]);
-		return;
-	}
-	(void)close(pp[1]); /* ours; the receiver holds the other copy */
-	p.fd = pp[0];
-	p.events = 0; /* POLLHUP comes anyway, once every write end is closed */
-	while (poll(&p, 1, NOTIFY_SEND_MS) < 0 && errno == EINTR)
-		;
-	(void)close(pp[0]);
 }
 
 int cmd_notify(int argc, char **argv)
@@ -165,15 +94,12 @@ int cmd_notify(int argc, char **argv)
 		free(msg);
 		return 1;
 	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	rc =
-	    fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0 || send_bounded(fd, msg, n) < 0
-		? 1
-		: 0;
+	fd = notify_connect(&sa, salen);
+	rc = fd < 0 || notify_send(fd, NULL, 0, msg, n, NOTIFY_SEND_MS) < 0 ? 1 : 0;
 	if (rc)
 		fprintf(stderr, "hfinit notify: %s: %s\n", sock, strerror(errno));
 	else if (wait)
-		barrier(fd);
+		notify_barrier(fd, NOTIFY_SEND_MS);
 	if (fd >= 0)
 		(void)close(fd); /* datagram already sent or failed */
 	free(msg);

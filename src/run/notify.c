@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Not in every libc's or kernel's headers yet (asm-generic values). */
@@ -267,4 +269,88 @@ int notify_sockaddr(const char *v, struct sockaddr_un *sa, socklen_t *len)
 		sa->sun_path[0] = '\0'; /* abstract: the name is the bytes after NUL */
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (v[0] == '/' ? 1 : 0));
 	return 0;
+}
+
+int notify_connect(const struct sockaddr_un *sa, socklen_t salen)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)sa, salen) < 0) {
+		int saved = errno;
+		(void)close(fd); /* never used */
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int notify_send(int fd, const struct sockaddr_un *sa, socklen_t salen, const char *msg, size_t n,
+		int wait_ms)
+{
+	struct timespec t0, t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0); /* cannot fail for MONOTONIC */
+	for (;;) {
+		ssize_t r = sendto(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+				   (const struct sockaddr *)sa, sa ? salen : 0);
+		struct pollfd p = {fd, POLLOUT, 0};
+		long left;
+		if (r >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) || wait_ms <= 0)
+			return -1;
+		(void)clock_gettime(CLOCK_MONOTONIC, &t);
+		left =
+		    wait_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* BARRIER=1 as sd_notify_barrier(3) sends it: a pipe's write end goes
+ * along, and the receiver closes it once it has handled every earlier
+ * datagram. Waiting for that keeps this process alive until then, so the
+ * receiver can still check who sent the message (docs/supervise.md). Bounded
+ * by wait_ms; a receiver without barrier support just times it out. */
+void notify_barrier(int fd, int wait_ms)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {(char *)"BARRIER=1", 9};
+	struct msghdr mh = {0};
+	struct pollfd p;
+	int pp[2];
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = &ctl;
+	mh.msg_controllen = sizeof(ctl);
+	memset(&ctl, 0, sizeof(ctl));
+	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &pp[1], sizeof(int));
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		(void)close(pp[1]); /* no barrier: the message itself went out */
+		(void)close(pp[0]);
+		return;
+	}
+	(void)close(pp[1]); /* ours; the receiver holds the other copy */
+	p.fd = pp[0];
+	p.events = 0; /* POLLHUP comes anyway, once every write end is closed */
+	while (poll(&p, 1, wait_ms) < 0 && errno == EINTR)
+		;
+	(void)close(pp[0]);
 }

@@ -81,5 +81,17 @@ bool notify_gate_pass(struct notify_gate *g, int64_t now_ns, unsigned long long 
 
 /* "@abstract" or "/path" -> sockaddr; 0 or -1 with errno (EINVAL, ENAMETOOLONG). */
 int notify_sockaddr(const char *v, struct sockaddr_un *sa, socklen_t *len);
+/* A datagram socket (blocking, CLOEXEC) connected to sa; the fd, or -1 with errno. */
+int notify_connect(const struct sockaddr_un *sa, socklen_t salen);
+/* Send msg[0..n) as one datagram: to sa on an unconnected socket, or with sa
+ * NULL on fd's connection. EINTR is retried. When the receiver's queue is
+ * full, wait up to wait_ms for room (a connected socket only: an unconnected
+ * one always polls writable), then ETIMEDOUT; wait_ms 0 fails at once
+ * (EAGAIN). 0, or -1 with errno. */
+int notify_send(int fd, const struct sockaddr_un *sa, socklen_t salen, const char *msg, size_t n,
+		int wait_ms);
+/* BARRIER=1 on a connected fd (sd_notify_barrier(3)); waits up to wait_ms
+ * for the receiver to have read everything sent before it. */
+void notify_barrier(int fd, int wait_ms);
 
 #endif

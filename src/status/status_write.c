@@ -518,7 +518,6 @@ static void publish_upward(struct status_writer *w, const struct status_snapshot
 	char msg[512], summary[256];
 	size_t n = 0;
 	bool ready = false, stopping = false, status = false;
-	ssize_t r;
 
 	if (w->nfd < 0)
 		return;
@@ -537,11 +536,7 @@ static void publish_upward(struct status_writer *w, const struct status_snapshot
 	}
 	if (n == 0)
 		return;
-	do
-		r = sendto(w->nfd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-			   (const struct sockaddr *)&w->nsa, w->nsalen);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
+	if (notify_send(w->nfd, &w->nsa, w->nsalen, msg, n, 0) < 0) {
 		/* kept unsent: tried again at the next publish */
 		if (!w->notify_failed)
 			log_errno(LOG_LVL_WARN, errno,

@@ -177,6 +177,77 @@ static void test_notify_gate(void **state)
 	assert_int_equal(g.held, 0);
 }
 
+/* The address forms of $NOTIFY_SOCKET: "@abstract" and "/path". */
+static void test_notify_sockaddr(void **state)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	char longpath[200];
+	(void)state;
+
+	assert_int_equal(notify_sockaddr("@hfinit/1/web", &sa, &len), 0);
+	assert_int_equal(sa.sun_family, AF_UNIX);
+	assert_int_equal(sa.sun_path[0], '\0');
+	assert_memory_equal(sa.sun_path + 1, "hfinit/1/web", 12);
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 13);
+	assert_int_equal(notify_sockaddr("/run/notify.sock", &sa, &len), 0);
+	assert_string_equal(sa.sun_path, "/run/notify.sock");
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 17);
+	errno = 0;
+	assert_int_equal(notify_sockaddr("relative.sock", &sa, &len), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(notify_sockaddr("@", &sa, &len), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(notify_sockaddr(NULL, &sa, &len), -1);
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(notify_sockaddr(longpath, &sa, &len), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+}
+
+/* One send for both senders: unconnected (the upward notify) and connected
+ * (`hfinit notify`), and the bounded wait on a full receiver queue. */
+static void test_notify_send(void **state)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	char name[64], buf[64];
+	int rx, tx, c, rc = 0;
+	ssize_t n;
+	(void)state;
+
+	snprintf(name, sizeof(name), "@hfinit-test-send/%d", (int)getpid());
+	assert_int_equal(notify_sockaddr(name, &sa, &len), 0);
+	rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(rx >= 0);
+	assert_int_equal(bind(rx, (struct sockaddr *)&sa, len), 0);
+	tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(tx >= 0);
+	assert_int_equal(notify_send(tx, &sa, len, "READY=1\n", 8, 0), 0);
+	n = recv(rx, buf, sizeof(buf), MSG_DONTWAIT);
+	assert_int_equal(n, 8);
+	assert_memory_equal(buf, "READY=1\n", 8);
+	c = notify_connect(&sa, len);
+	assert_true(c >= 0);
+	assert_int_equal(notify_send(c, NULL, 0, "STATUS=x", 8, 1000), 0);
+	n = recv(rx, buf, sizeof(buf), MSG_DONTWAIT);
+	assert_int_equal(n, 8);
+	/* nobody reads: the queue fills, then a bounded wait times out */
+	for (int i = 0; i < 100000 && rc == 0; i++)
+		rc = notify_send(c, NULL, 0, "X=1", 3, 0);
+	assert_int_equal(rc, -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	assert_int_equal(notify_send(c, NULL, 0, "X=1", 3, 50), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	close(c);
+	close(tx);
+	close(rx);
+	/* nobody bound there */
+	assert_int_equal(notify_connect(&sa, len), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +255,8 @@ int main(void)
 	    cmocka_unit_test(test_notify_socket_roundtrip),
 	    cmocka_unit_test(test_notify_sender_origin),
 	    cmocka_unit_test(test_notify_gate),
+	    cmocka_unit_test(test_notify_sockaddr),
+	    cmocka_unit_test(test_notify_send),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
