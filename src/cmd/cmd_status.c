@@ -5,6 +5,7 @@
 #include "base/fmt.h"
 #include "base/jsonread.h"
 #include "base/fdio.h"
+#include "plan/statusdir.h"
 #include "status/status.h"
 #include "status/status_read.h"
 #include "status/status_render.h"
@@ -55,7 +56,7 @@ int cmd_health(int argc, char **argv)
 {
 	enum { H_READY, H_STARTED, H_LIVE } what = H_READY;
 	const char *opt_dir = NULL, *flag = "--ready";
-	char dir[PATH_MAX], looked[3 * PATH_MAX + 8], state[16];
+	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX], state[16];
 	struct stat st;
 	int dirfd, live, rc;
 
@@ -78,7 +79,7 @@ int cmd_health(int argc, char **argv)
 			return health_usage();
 		}
 	}
-	if (status_find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
+	if (statusdir_find(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
 		return health_say(1, "unhealthy (%s): no hfinit status files in %s", flag, looked);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -337,7 +338,7 @@ static int status_usage(int code)
 int cmd_status(int argc, char **argv)
 {
 	const char *opt_dir = NULL;
-	char dir[PATH_MAX], looked[3 * PATH_MAX + 8];
+	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX];
 	char *buf = NULL;
 	size_t len = 0, at = 0;
 	int as_json = 0, dirfd, live;
@@ -357,7 +358,7 @@ int cmd_status(int argc, char **argv)
 			return status_usage(2);
 		}
 	}
-	if (status_find_dir(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
+	if (statusdir_find(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
 		fprintf(stderr,
 			"hfinit status: no status.json in %s (is hfinit running? use -d DIR or "
 			"$HFINIT_STATUS_DIR)\n",

@@ -1,5 +1,5 @@
 #include "plan/statusdir.h"
-#include "run/runcmd.h"
+#include "base/fmt.h"
 #include "plan/safedir.h"
 
 #include <errno.h>
@@ -142,11 +142,37 @@ static const char *env_nonempty(const char *name)
 	return v && v[0] ? v : NULL;
 }
 
+/* The automatic candidates, in order: the one table of the writer (the first
+ * usable) and of the readers (the first holding a status.json). */
+static const struct {
+	const char *env; /* NULL: path is the whole path; else it follows $env */
+	const char *path;
+	const char *source;
+} auto_dirs[STATUSDIR_MAX_AUTO] = {
+    {NULL, "/run/hfinit", "default"},
+    {"XDG_RUNTIME_DIR", "/hfinit", "XDG_RUNTIME_DIR"},
+    {NULL, "/tmp/hfinit", "default"},
+};
+
+int statusdir_auto(struct statusdir_cand c[STATUSDIR_MAX_AUTO])
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(auto_dirs) / sizeof(auto_dirs[0]); i++) {
+		const char *base = auto_dirs[i].env ? env_nonempty(auto_dirs[i].env) : "";
+		if (!base)
+			continue; /* a variable that is not set: no candidate */
+		fmt_trunc(c[n].path, sizeof(c[n].path), "%s%s", base, auto_dirs[i].path);
+		c[n++].source = auto_dirs[i].source;
+	}
+	return n;
+}
+
 int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct err *e)
 {
 	const char *env = env_nonempty("HFINIT_STATUS_DIR");
-	const char *xdg = env_nonempty("XDG_RUNTIME_DIR");
-	char buf[PATH_MAX];
+	struct statusdir_cand c[STATUSDIR_MAX_AUTO];
+	int nc;
 
 	memset(sd, 0, sizeof(*sd));
 	sd->chosen = -1;
@@ -163,21 +189,44 @@ int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct 
 		return err_set(e, 0, "status dir %s (from %s) is unusable: %s", sd->tried[0].path,
 			       sd->tried[0].source, sd->tried[0].why);
 	}
-	consider(sd, "/run/hfinit", "default", create);
-	if (!sd->tried[sd->ntried - 1].usable && xdg) {
-		fmt_trunc(buf, sizeof(buf), "%s/hfinit", xdg);
-		consider(sd, buf, "XDG_RUNTIME_DIR", create);
-	}
-	if (!sd->tried[sd->ntried - 1].usable)
-		consider(sd, "/tmp/hfinit", "default", create);
-	if (sd->tried[sd->ntried - 1].usable) {
-		sd->chosen = sd->ntried - 1;
-		return 0;
+	nc = statusdir_auto(c);
+	for (int i = 0; i < nc; i++) {
+		consider(sd, c[i].path, c[i].source, create);
+		if (sd->tried[i].usable) {
+			sd->chosen = i;
+			return 0;
+		}
 	}
 	err_set(e, 0, "no usable status dir:");
 	for (int i = 0; e && i < sd->ntried; i++)
 		fmt_trunc(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg), " %s (%s)%s",
 			  sd->tried[i].path, sd->tried[i].why, i + 1 < sd->ntried ? ";" : "");
+	return -1;
+}
+
+int statusdir_find(const char *opt, char *dir, size_t n, char *looked, size_t ln)
+{
+	const char *env = env_nonempty("HFINIT_STATUS_DIR");
+	struct statusdir_cand c[STATUSDIR_MAX_AUTO];
+	int nc;
+
+	if (opt || env) {
+		fmt_trunc(dir, n, "%s", opt ? opt : env);
+		fmt_trunc(looked, ln, "%s", dir);
+		return 0;
+	}
+	nc = statusdir_auto(c);
+	looked[0] = '\0';
+	for (int i = 0; i < nc; i++) {
+		char f[PATH_MAX + 16];
+		size_t used = strlen(looked);
+		fmt_trunc(f, sizeof(f), "%s/status.json", c[i].path);
+		if (access(f, F_OK) == 0) {
+			fmt_trunc(dir, n, "%s", c[i].path);
+			return 0;
+		}
+		fmt_trunc(looked + used, ln - used, "%s%s", i ? ", " : "", c[i].path);
+	}
 	return -1;
 }
 

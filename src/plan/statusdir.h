@@ -12,6 +12,15 @@
 #include <stddef.h>
 
 #define STATUSDIR_MAX_TRIES 5
+#define STATUSDIR_MAX_AUTO  3 /* automatic candidates */
+/* Room for the list of dirs statusdir_find looked in. */
+#define STATUSDIR_LOOKED_MAX (STATUSDIR_MAX_AUTO * (PATH_MAX + 2))
+
+/* One automatic candidate. */
+struct statusdir_cand {
+	char path[PATH_MAX];
+	const char *source; /* "default", "XDG_RUNTIME_DIR" */
+};
 
 struct statusdir_try {
 	char path[PATH_MAX];
@@ -41,5 +50,15 @@ int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct 
  * written before it is checked). The fd, or -1 with why. */
 int statusdir_open(const char *path, int explicit_choice, char *why, size_t whysz);
 const char *statusdir_path(const struct statusdir *sd);
+/* The automatic candidates for this environment, in order: /run/hfinit,
+ * $XDG_RUNTIME_DIR/hfinit (when set and non-empty), /tmp/hfinit. The one
+ * table of the writer (statusdir_choose) and of the readers (statusdir_find).
+ * Returns how many were filled. */
+int statusdir_auto(struct statusdir_cand c[STATUSDIR_MAX_AUTO]);
+/* Where `hfinit status/health` look: opt (-d DIR), else $HFINIT_STATUS_DIR,
+ * else the first automatic candidate holding a status.json (the config's
+ * status_dir is not read). 0 with dir filled, or -1 with `looked` listing the
+ * dirs tried (STATUSDIR_LOOKED_MAX bytes hold any list). */
+int statusdir_find(const char *opt, char *dir, size_t n, char *looked, size_t ln);
 
 #endif

@@ -33,39 +33,6 @@ int status_json_check(const char *buf, size_t len, size_t *err_at)
 /* ------------------------------------------------------------------------- */
 /* reading the status dir */
 
-/* Where `hfinit status/health` look: -d DIR, else $HFINIT_STATUS_DIR, else the
- * writer's automatic order, the first dir holding a status.json. 0 with dir
- * filled, or -1 with `looked` listing the dirs tried. */
-int status_find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln)
-{
-	const char *env = getenv("HFINIT_STATUS_DIR");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char cand[3][PATH_MAX];
-	int nc = 0;
-
-	if (opt || (env && env[0])) {
-		fmt_trunc(dir, n, "%s", opt ? opt : env);
-		fmt_trunc(looked, ln, "%s", dir);
-		return 0;
-	}
-	fmt_trunc(cand[nc++], PATH_MAX, "/run/hfinit");
-	if (xdg && xdg[0])
-		fmt_trunc(cand[nc++], PATH_MAX, "%s/hfinit", xdg);
-	fmt_trunc(cand[nc++], PATH_MAX, "/tmp/hfinit");
-	looked[0] = '\0';
-	for (int i = 0; i < nc; i++) {
-		char f[PATH_MAX + 16];
-		size_t used = strlen(looked);
-		fmt_trunc(f, sizeof(f), "%s/status.json", cand[i]);
-		if (access(f, F_OK) == 0) {
-			fmt_trunc(dir, n, "%s", cand[i]);
-			return 0;
-		}
-		fmt_trunc(looked + used, ln - used, "%s%s", i ? ", " : "", cand[i]);
-	}
-	return -1;
-}
-
 /* 1: a writer holds dir/lock; 0: nobody does (a stale or never-written
  * dir); -1 with errno when the lock file cannot be opened (ENOENT: none). */
 int status_writer_live(int dirfd)

@@ -8,10 +8,6 @@
  * JSON_MAX_DEPTH), else -1 with *err_at the byte offset of the problem. The
  * parser is the one `hfinit status` reads status.json with. */
 int status_json_check(const char *buf, size_t len, size_t *err_at);
-/* Where `hfinit status/health` look: -d DIR, else $HFINIT_STATUS_DIR, else the
- * writer's automatic order, the first dir holding a status.json. 0 with dir
- * filled, or -1 with `looked` listing the dirs tried. */
-int status_find_dir(const char *opt, char *dir, size_t n, char *looked, size_t ln);
 /* 1: a writer holds dir/lock; 0: nobody does (a stale or never-written
  * dir); -1 with errno when the lock file cannot be opened (ENOENT: none). */
 int status_writer_live(int dirfd);
