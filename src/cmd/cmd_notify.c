@@ -4,6 +4,7 @@
 #include "run/notify.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,66 @@ static int notify_usage(int code)
 	return code;
 }
 
+static const struct option notify_opts[] = {
+    {"ready", no_argument, NULL, 'r'},	   {"status", required_argument, NULL, 's'},
+    {"pid", optional_argument, NULL, 'p'}, {"no-block", no_argument, NULL, 'n'},
+    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+};
+
+/* A --pid=PID value: 1 to 9 digits, no leading 0. */
+static bool pid_ok(const char *v)
+{
+	return v[0] >= '1' && v[0] <= '9' && strspn(v, "0123456789") == strlen(v) && strlen(v) < 10;
+}
+
+/* One option or word into msg[*n..cap); false when it is not one. */
+static bool notify_add(int c, const char *a, char *msg, size_t cap, size_t *n, bool *wait)
+{
+	const char *eq = a ? strchr(a, '=') : NULL;
+
+	if (c == 'n')
+		*wait = false;
+	else if (c == 'p' && !a)
+		*n += (size_t)snprintf(msg + *n, cap - *n, "MAINPID=%d\n", (int)getppid());
+	else if (c == 'p' && pid_ok(a))
+		*n += (size_t)snprintf(msg + *n, cap - *n, "MAINPID=%s\n", a);
+	else if (c == 'r')
+		*n += (size_t)snprintf(msg + *n, cap - *n, "READY=1\n");
+	else if (c == 's' && !strchr(a, '\n'))
+		*n += (size_t)snprintf(msg + *n, cap - *n, "STATUS=%s\n", a);
+	else if (c == 1 && a[0] != '-' && eq && eq != a && !strchr(a, '\n'))
+		*n += (size_t)snprintf(msg + *n, cap - *n, "%s\n", a);
+	else
+		return false;
+	return true;
+}
+
+/* The options and KEY=VALUE words, in their order, into msg. 0: parsed;
+ * 1: -h; -1: bad usage, said why. */
+static int notify_args(int argc, char **argv, char *msg, size_t cap, size_t *n, bool *wait)
+{
+	int c;
+	bool ok = true;
+
+	optind = 0; /* from the start, whatever ran getopt before (tests) */
+	opterr = 0;
+	/* "-": words come back in order as 1, so the message keeps the order */
+	while (ok && (c = getopt_long(argc, argv, "-h", notify_opts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		ok = c != '?' && notify_add(c, optarg, msg, cap, n, wait);
+	}
+	for (; ok && optind < argc; optind++) /* the words after "--" */
+		ok = notify_add(1, argv[optind], msg, cap, n, wait);
+	if (ok)
+		return 0;
+	fprintf(stderr,
+		"hfinit notify: \"%s\" is not KEY=VALUE (one line, non-empty KEY) "
+		"or a known option\n",
+		argv[(optind > argc ? argc : optind) - 1]);
+	return -1;
+}
+
 int cmd_notify(int argc, char **argv)
 {
 	const char *sock = getenv("NOTIFY_SOCKET");
@@ -47,33 +108,13 @@ int cmd_notify(int argc, char **argv)
 		perror("hfinit notify");
 		return 1;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			free(msg);
-			return notify_usage(0);
-		}
-		if (strcmp(a, "--no-block") == 0) {
-			wait = false;
-		} else if (strcmp(a, "--pid") == 0) {
-			n += (size_t)snprintf(msg + n, cap - n, "MAINPID=%d\n", (int)getppid());
-		} else if (strncmp(a, "--pid=", 6) == 0 && a[6] >= '1' && a[6] <= '9' &&
-			   strspn(a + 6, "0123456789") == strlen(a + 6) && strlen(a + 6) < 10) {
-			n += (size_t)snprintf(msg + n, cap - n, "MAINPID=%s\n", a + 6);
-		} else if (strcmp(a, "--ready") == 0) {
-			n += (size_t)snprintf(msg + n, cap - n, "READY=1\n");
-		} else if (strncmp(a, "--status=", 9) == 0 && !strchr(a, '\n')) {
-			n += (size_t)snprintf(msg + n, cap - n, "STATUS=%s\n", a + 9);
-		} else if (a[0] != '-' && eq && eq != a && !strchr(a, '\n')) {
-			n += (size_t)snprintf(msg + n, cap - n, "%s\n", a);
-		} else {
-			fprintf(stderr,
-				"hfinit notify: \"%s\" is not KEY=VALUE (one line, non-empty KEY) "
-				"or a known option\n",
-				a);
-			free(msg);
-			return notify_usage(2);
-		}
+	switch (notify_args(argc, argv, msg, cap, &n, &wait)) {
+	case 1:
+		free(msg);
+		return notify_usage(0);
+	case -1:
+		free(msg);
+		return notify_usage(2);
 	}
 	if (n == 0) {
 		fprintf(stderr, "hfinit notify: nothing to send\n");

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,9 +33,11 @@ static int health_usage(void)
 		"  --ready    (default) every required service is ready (degraded counts)\n"
 		"  --started  start-up is over: state is ready or degraded\n"
 		"  --live     hfinit is running (holds DIR/lock) and its state is not failed\n"
-		"  -d DIR     status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+		"  -d DIR, --dir DIR\n"
+		"             status dir (default $HFINIT_STATUS_DIR, else the first of\n"
 		"             /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a\n"
 		"             status.json)\n"
+		"  -h, --help this text\n"
 		"Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n");
 	return 1;
 }
@@ -52,32 +55,68 @@ static int health_say(int code, const char *fmt, ...)
 	return code;
 }
 
+/* The word getopt stopped at: it may point past a missing option argument. */
+static const char *bad_arg(int argc, char **argv)
+{
+	return argv[(optind > argc ? argc : optind) - 1];
+}
+
+enum health_what { H_READY, H_STARTED, H_LIVE };
+
+static const struct option health_opts[] = {
+    {"ready", no_argument, NULL, 'R'}, {"started", no_argument, NULL, 'S'},
+    {"live", no_argument, NULL, 'L'},  {"dir", required_argument, NULL, 'd'},
+    {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
+};
+
+/* 0: parsed; 1: -h, usage said; -1: bad usage, said why. */
+static int health_args(int argc, char **argv, enum health_what *what, const char **flag,
+		       const char **dir)
+{
+	int c;
+
+	optind = 0; /* from the start, whatever ran getopt before (tests) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+d:h", health_opts, NULL)) != -1) {
+		switch (c) {
+		case 'R':
+		case 'S':
+		case 'L':
+			*what = c == 'R' ? H_READY : c == 'S' ? H_STARTED : H_LIVE;
+			*flag = c == 'R' ? "--ready" : c == 'S' ? "--started" : "--live";
+			break;
+		case 'd':
+			*dir = optarg;
+			break;
+		case 'h':
+			(void)health_usage();
+			return 1;
+		default:
+			fprintf(stderr, "hfinit health: unexpected argument \"%s\"\n",
+				bad_arg(argc, argv));
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hfinit health: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_health(int argc, char **argv)
 {
-	enum { H_READY, H_STARTED, H_LIVE } what = H_READY;
+	enum health_what what = H_READY;
 	const char *opt_dir = NULL, *flag = "--ready";
 	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX], state[16];
 	struct stat st;
 	int dirfd, live, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--ready") == 0)
-			what = H_READY, flag = argv[i];
-		else if (strcmp(argv[i], "--started") == 0)
-			what = H_STARTED, flag = argv[i];
-		else if (strcmp(argv[i], "--live") == 0)
-			what = H_LIVE, flag = argv[i];
-		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
-			opt_dir = argv[++i];
-		else if (strncmp(argv[i], "--dir=", 6) == 0)
-			opt_dir = argv[i] + 6;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			(void)health_usage();
-			return 0;
-		} else {
-			fprintf(stderr, "hfinit health: unexpected argument \"%s\"\n", argv[i]);
-			return health_usage();
-		}
+	switch (health_args(argc, argv, &what, &flag, &opt_dir)) {
+	case 1:
+		return 0;
+	case -1:
+		return health_usage();
 	}
 	if (statusdir_find(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
 		return health_say(1, "unhealthy (%s): no hfinit status files in %s", flag, looked);
@@ -329,11 +368,20 @@ static int status_usage(int code)
 	fprintf(code ? stderr : stdout,
 		"usage: hfinit status [--json] [-d DIR]\n"
 		"  --json   print status.json as it is\n"
-		"  -d DIR   status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+		"  -d DIR, --dir DIR\n"
+		"           status dir (default $HFINIT_STATUS_DIR, else the first of\n"
 		"           /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a status.json)\n"
+		"  -h, --help  this text\n"
 		"Exit 0, 1 when there is no readable status, 2 on bad usage.\n");
 	return code;
 }
+
+static const struct option status_opts[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"dir", required_argument, NULL, 'd'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
 
 int cmd_status(int argc, char **argv)
 {
@@ -341,22 +389,27 @@ int cmd_status(int argc, char **argv)
 	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX];
 	char *buf = NULL;
 	size_t len = 0, at = 0;
-	int as_json = 0, dirfd, live;
+	int as_json = 0, dirfd, live, c;
 	struct jr doc;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+	optind = 0; /* from the start, whatever ran getopt before (tests) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+d:h", status_opts, NULL)) != -1) {
+		if (c == 'j') {
 			as_json = 1;
-		else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
-			opt_dir = argv[++i];
-		else if (strncmp(argv[i], "--dir=", 6) == 0)
-			opt_dir = argv[i] + 6;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+		} else if (c == 'd') {
+			opt_dir = optarg;
+		} else if (c == 'h') {
 			return status_usage(0);
-		else {
-			fprintf(stderr, "hfinit status: unexpected argument \"%s\"\n", argv[i]);
+		} else {
+			fprintf(stderr, "hfinit status: unexpected argument \"%s\"\n",
+				bad_arg(argc, argv));
 			return status_usage(2);
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hfinit status: unexpected argument \"%s\"\n", argv[optind]);
+		return status_usage(2);
 	}
 	if (statusdir_find(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
 		fprintf(stderr,

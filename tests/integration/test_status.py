@@ -247,6 +247,35 @@ def test_health_default_dir_and_usage(sdir):
     assert r.returncode == 1 and "/nonexistent/hfinit" in r.stdout
 
 
+def test_dir_and_help_spellings(sdir):
+    """-d DIR, --dir DIR, --dir=DIR and -dDIR are one option (getopt_long); -h and --help
+    print the usage and exit 0 for status, health and notify alike."""
+    fabricate(sdir, "ready", True)
+    with open(os.path.join(sdir, "status.json"), "w") as f:
+        json.dump(SAMPLE, f, indent=2)
+    lock = Lock(sdir)
+    try:
+        for spelling in (["-d", sdir], ["--dir", sdir], ["--dir=" + sdir], ["-d" + sdir]):
+            r = run("health", "--live", *spelling)
+            assert r.returncode == 0 and r.stdout == "live: hfinit is running, state ready\n", \
+                (spelling, r)
+            r = run("status", *spelling)
+            assert r.returncode == 0 and "status dir: %s (writer running)" % sdir in r.stdout, \
+                (spelling, r)
+            r = run("status", "--json", *spelling)
+            assert r.returncode == 0 and json.loads(r.stdout) == SAMPLE, spelling
+    finally:
+        lock.release()
+    for mode in ("status", "health", "notify"):
+        for flag in ("-h", "--help"):
+            r = run(mode, flag)
+            assert r.returncode == 0, (mode, flag, r)
+            assert "usage: hfinit %s" % mode in r.stdout + r.stderr, (mode, flag, r)
+    # a missing DIR is bad usage: 2 for status, 1 for health (Docker reserves 2)
+    assert run("status", "--dir").returncode == 2
+    assert run("health", "--dir").returncode == 1
+
+
 SAMPLE = {
     "schema": 1, "hfinit": "0.1.0", "pid": 1, "state": "degraded", "stage": 2,
     "started_at": "2026-11-27T00:17:23.000Z", "updated_at": "2026-11-27T00:17:25.250Z",

@@ -127,10 +127,53 @@ static void test_notify_cmd(void **state)
 	free(out);
 }
 
+/* getopt_long: --status TEXT as two words, the order kept, "--" ends the
+ * options, -h and --help; a bad --pid value is bad usage. */
+static void test_notify_spellings(void **state)
+{
+	char name[64], env[80], *out;
+	int fd;
+	(void)state;
+
+	snprintf(name, sizeof(name), "hfinit-test-notify-opts/%d", (int)getpid());
+	fd = listener(name, 1);
+	snprintf(env, sizeof(env), "@%s", name);
+	setenv("NOTIFY_SOCKET", env, 1);
+	assert_int_equal(capture(cmd_notify, &out, 6, "notify", "X=1", "--status", "two words",
+				 "--no-block", "--ready"),
+			 0);
+	free(out);
+	assert_string_equal(next_msg(fd), "X=1\nSTATUS=two words\nREADY=1\n");
+	assert_int_equal(
+	    capture(cmd_notify, &out, 5, "notify", "--no-block", "--pid=7", "--", "Y=2"), 0);
+	free(out);
+	assert_string_equal(next_msg(fd), "MAINPID=7\nY=2\n");
+	assert_int_equal(capture(cmd_notify, &out, 3, "notify", "--no-block", "--pid=07"), 2);
+	free(out);
+	assert_int_equal(capture(cmd_notify, &out, 3, "notify", "--no-block", "--pid=x"), 2);
+	free(out);
+	assert_int_equal(capture(cmd_notify, &out, 3, "notify", "--bogus", "READY=1"), 2);
+	free(out);
+	assert_int_equal(capture(cmd_notify, &out, 3, "notify", "--", "-X=1"), 2);
+	free(out);
+	assert_int_equal(capture(cmd_notify, &out, 2, "notify", "--status"), 2);
+	free(out);
+	assert_null(next_msg(fd));
+	assert_int_equal(capture(cmd_notify, &out, 2, "notify", "-h"), 0);
+	assert_non_null(strstr(out, "usage: hfinit notify"));
+	free(out);
+	assert_int_equal(capture(cmd_notify, &out, 2, "notify", "--help"), 0);
+	assert_non_null(strstr(out, "usage: hfinit notify"));
+	free(out);
+	close(fd);
+	unsetenv("NOTIFY_SOCKET");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_notify_cmd, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_spellings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notify_barrier, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,12 +202,63 @@ static void test_status_cmd(void **state)
 	free(out);
 }
 
+/* -d DIR, --dir DIR, --dir=DIR and -dDIR say the same; -h and --help work
+ * for both modes; a missing DIR is bad usage. */
+static void test_dir_spellings(void **state)
+{
+	char *out, eq[96], glued[96];
+	int fd;
+	(void)state;
+
+	fd = fabricate("ready", 1, 2);
+	snprintf(eq, sizeof(eq), "--dir=%s", tdir);
+	snprintf(glued, sizeof(glued), "-d%s", tdir);
+	assert_int_equal(capture(cmd_health, &out, 3, "health", "-d", tdir), 0);
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 4, "health", "--live", "--dir", tdir), 0);
+	assert_string_equal(out, "live: hfinit is running, state ready\n");
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 2, "health", eq), 0);
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 3, "health", glued, "--started"), 0);
+	assert_string_equal(out, "started: state ready\n");
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 2, "health", "-d"), 1);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 4, "health", "-d", tdir, "extra"), 1);
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 2, "health", "-h"), 0);
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 2, "health", "--help"), 0);
+	free(out);
+	close(fd);
+	/* status reads the same dir with each spelling */
+	put_file(path("status.json"), "{\"state\": \"ready\", \"services\": {}}\n");
+	assert_int_equal(capture(cmd_status, &out, 4, "status", "--dir", tdir, "--json"), 0);
+	assert_string_equal(out, "{\"state\": \"ready\", \"services\": {}}\n");
+	free(out);
+	assert_int_equal(capture(cmd_status, &out, 3, "status", "--json", eq), 0);
+	free(out);
+	assert_int_equal(capture(cmd_status, &out, 3, "status", glued, "--json"), 0);
+	free(out);
+	assert_int_equal(capture(cmd_status, &out, 2, "status", "--dir"), 2);
+	free(out);
+	assert_int_equal(capture(cmd_status, &out, 2, "status", "-h"), 0);
+	assert_non_null(strstr(out, "usage: hfinit status"));
+	free(out);
+	assert_int_equal(capture(cmd_status, &out, 2, "status", "--help"), 0);
+	assert_non_null(strstr(out, "usage: hfinit status"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_health_matrix, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_health_edges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_cmd, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_spellings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
