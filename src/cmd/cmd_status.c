@@ -4,7 +4,6 @@
 
 #include "base/fmt.h"
 #include "base/jsonread.h"
-#include "base/fdio.h"
 #include "plan/statusdir.h"
 #include "status/status.h"
 #include "status/status_read.h"
@@ -21,8 +20,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define STATUS_MAX_READ (16u << 20) /* a status.json larger than this is refused */
 
 /* hfinit health */
 
@@ -241,21 +238,18 @@ static void print_notify_status(const struct jr *svcs)
 static const char *const col_names[COLS] = {"SERVICE", "STATE",	   "PID",      "UPTIME",
 					    "ATTEMPT", "RESTARTS", "READY IN", "LAST ERROR"};
 
-static void print_table(const struct jr *doc, const char *dir, int live)
+/* The lines above the table: who wrote the file, its state, the dir, Python. */
+static void print_header(const struct jr *doc, const char *dir, int live,
+			 const struct timespec *now)
 {
-	const struct jr *svcs = jr_get(doc, "services"), *py = jr_get(doc, "python");
-	struct timespec now;
+	const struct jr *py = jr_get(doc, "python");
 	char buf[64], buf2[64];
-	long long v, pid = 0, stage = 0, code;
-	size_t nrows = svcs && svcs->type == JR_OBJ ? svcs->n : 0, w[COLS];
-	char(*cells)[COLS][200] = NULL;
-	int hints = 0, notes = 0;
+	long long pid = 0, stage = 0, code;
 
-	status_now(&now);
 	(void)jr_num(doc, "pid", &pid);
 	(void)jr_num(doc, "stage", &stage);
-	fmt_dur_ms(ago_ms(doc, "started_at", &now), buf, sizeof(buf));
-	fmt_dur_ms(ago_ms(doc, "updated_at", &now), buf2, sizeof(buf2));
+	fmt_dur_ms(ago_ms(doc, "started_at", now), buf, sizeof(buf));
+	fmt_dur_ms(ago_ms(doc, "updated_at", now), buf2, sizeof(buf2));
 	printf("hfinit %s (pid %lld): %s, stage %lld%s%s, updated %s ago\n",
 	       jr_str(doc, "hfinit") ? jr_str(doc, "hfinit") : "?", pid,
 	       jr_str(doc, "state") ? jr_str(doc, "state") : "?", stage, live > 0 ? ", up " : "",
@@ -274,6 +268,93 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 			printf("python: none works: %s\n",
 			       jr_str(py, "error") ? jr_str(py, "error") : "?");
 	}
+}
+
+typedef char row_cells[COLS][200];
+
+/* The LAST ERROR cell: the error text (with its category), else how it
+ * ended. 1 when the service has a hint to show under the table. */
+static int last_error_cell(const struct jr *s, char *cell, size_t n)
+{
+	const struct jr *le = jr_get(s, "last_error"), *lx = jr_get(s, "last_exit");
+	long long v;
+
+	if (jr_str(le, "text")) {
+		char t[200];
+		one_line(jr_str(le, "text"), t, sizeof(t), 80);
+		if (jr_str(le, "category"))
+			fmt_trunc(cell, n, "[%s] %s", jr_str(le, "category"), t);
+		else
+			fmt_trunc(cell, n, "%s", t);
+		return jr_str(le, "hint") != NULL;
+	}
+	if (jr_num(lx, "signal", &v))
+		fmt_trunc(cell, n, "killed by %s",
+			  jr_str(lx, "signal_name") ? jr_str(lx, "signal_name") : "a signal");
+	else if (jr_num(lx, "code", &v) && v != 0)
+		fmt_trunc(cell, n, "exited %lld", v);
+	else
+		fmt_trunc(cell, n, "-");
+	return 0;
+}
+
+/* One service's row; 1 when it has a hint. */
+static int service_row(const struct jr *s, const char *key, row_cells cells,
+		       const struct timespec *now)
+{
+	const struct jr *req = jr_get(s, "required");
+	const char *st = jr_str(s, "state");
+	long long v, a = 0, as = 0, rs = 0;
+	char name[48];
+
+	one_line(key, name, sizeof(name), 40);
+	fmt_trunc(cells[0], sizeof(cells[0]), "%s%s", name,
+		  req && req->type == JR_BOOL && !req->b ? "" : "*");
+	fmt_trunc(cells[1], sizeof(cells[1]), "%s", st ? st : "?");
+	if (jr_num(s, "pid", &v))
+		fmt_trunc(cells[2], sizeof(cells[2]), "%lld", v);
+	else
+		fmt_trunc(cells[2], sizeof(cells[2]), "-");
+	if (jr_num(s, "pid", &v))
+		fmt_dur_ms(ago_ms(s, "started_at", now), cells[3], sizeof(cells[3]));
+	else
+		fmt_trunc(cells[3], sizeof(cells[3]), "-");
+	(void)jr_num(s, "attempt", &a);
+	(void)jr_num(s, "attempts", &as);
+	(void)jr_num(s, "restarts", &rs);
+	fmt_trunc(cells[4], sizeof(cells[4]), "%lld/%lld", a, as);
+	fmt_trunc(cells[5], sizeof(cells[5]), "%lld", rs);
+	if (jr_num(s, "ready_ms", &v))
+		fmt_dur_ms(v, cells[6], sizeof(cells[6]));
+	else
+		fmt_trunc(cells[6], sizeof(cells[6]), "-");
+	return last_error_cell(s, cells[7], sizeof(cells[7]));
+}
+
+/* The services' hints (last_error.hint), one line each, under the table. */
+static void print_hints(const struct jr *svcs)
+{
+	printf("\nhints:\n");
+	for (size_t r = 0; r < svcs->n; r++) {
+		const char *h = jr_str(jr_get(&svcs->items[r], "last_error"), "hint");
+		char t[400];
+		if (!h)
+			continue;
+		one_line(h, t, sizeof(t), 300);
+		printf("  %s: %s\n", svcs->keys[r], t);
+	}
+}
+
+static void print_table(const struct jr *doc, const char *dir, int live)
+{
+	const struct jr *svcs = jr_get(doc, "services");
+	struct timespec now;
+	size_t nrows = svcs && svcs->type == JR_OBJ ? svcs->n : 0, w[COLS];
+	row_cells *cells = NULL;
+	int hints = 0, notes = 0;
+
+	status_now(&now);
+	print_header(doc, dir, live, &now);
 	if (nrows == 0) {
 		printf("no services yet\n");
 		return;
@@ -286,54 +367,8 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 	for (size_t c = 0; c < COLS; c++)
 		w[c] = strlen(col_names[c]);
 	for (size_t r = 0; r < nrows; r++) {
-		const struct jr *s = &svcs->items[r], *le = jr_get(s, "last_error");
-		const struct jr *lx = jr_get(s, "last_exit");
-		const char *st = jr_str(s, "state");
-		long long a = 0, as = 0, rs = 0;
-
-		const struct jr *req = jr_get(s, "required");
-		char name[48];
-
-		one_line(svcs->keys[r], name, sizeof(name), 40);
-		fmt_trunc(cells[r][0], sizeof(cells[r][0]), "%s%s", name,
-			  req && req->type == JR_BOOL && !req->b ? "" : "*");
-		fmt_trunc(cells[r][1], sizeof(cells[r][1]), "%s", st ? st : "?");
-		if (jr_num(s, "pid", &v))
-			fmt_trunc(cells[r][2], sizeof(cells[r][2]), "%lld", v);
-		else
-			fmt_trunc(cells[r][2], sizeof(cells[r][2]), "-");
-		if (jr_num(s, "pid", &v))
-			fmt_dur_ms(ago_ms(s, "started_at", &now), cells[r][3], sizeof(cells[r][3]));
-		else
-			fmt_trunc(cells[r][3], sizeof(cells[r][3]), "-");
-		(void)jr_num(s, "attempt", &a);
-		(void)jr_num(s, "attempts", &as);
-		(void)jr_num(s, "restarts", &rs);
-		fmt_trunc(cells[r][4], sizeof(cells[r][4]), "%lld/%lld", a, as);
-		fmt_trunc(cells[r][5], sizeof(cells[r][5]), "%lld", rs);
-		if (jr_num(s, "ready_ms", &v))
-			fmt_dur_ms(v, cells[r][6], sizeof(cells[r][6]));
-		else
-			fmt_trunc(cells[r][6], sizeof(cells[r][6]), "-");
-		if (jr_str(le, "text")) {
-			char t[200];
-			one_line(jr_str(le, "text"), t, sizeof(t), 80);
-			if (jr_str(le, "category"))
-				fmt_trunc(cells[r][7], sizeof(cells[r][7]), "[%s] %s",
-					  jr_str(le, "category"), t);
-			else
-				fmt_trunc(cells[r][7], sizeof(cells[r][7]), "%s", t);
-			hints += jr_str(le, "hint") != NULL;
-		} else if (jr_num(lx, "signal", &v)) {
-			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "killed by %s",
-				  jr_str(lx, "signal_name") ? jr_str(lx, "signal_name")
-							    : "a signal");
-		} else if (jr_num(lx, "code", &v) && v != 0) {
-			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "exited %lld", v);
-		} else {
-			fmt_trunc(cells[r][7], sizeof(cells[r][7]), "-");
-		}
-		notes += jr_str(s, "notify_status") != NULL;
+		hints += service_row(&svcs->items[r], svcs->keys[r], cells[r], &now);
+		notes += jr_str(&svcs->items[r], "notify_status") != NULL;
 		for (size_t c = 0; c < COLS; c++)
 			if (strlen(cells[r][c]) > w[c])
 				w[c] = strlen(cells[r][c]);
@@ -349,17 +384,8 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 	printf("(* required)\n");
 	if (notes)
 		print_notify_status(svcs);
-	if (hints) {
-		printf("\nhints:\n");
-		for (size_t r = 0; r < nrows; r++) {
-			const char *h = jr_str(jr_get(&svcs->items[r], "last_error"), "hint");
-			char t[400];
-			if (!h)
-				continue;
-			one_line(h, t, sizeof(t), 300);
-			printf("  %s: %s\n", svcs->keys[r], t);
-		}
-	}
+	if (hints)
+		print_hints(svcs);
 	free(cells);
 }
 
@@ -389,7 +415,7 @@ int cmd_status(int argc, char **argv)
 	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX];
 	char *buf = NULL;
 	size_t len = 0, at = 0;
-	int as_json = 0, dirfd, live, c;
+	int as_json = 0, live, c;
 	struct jr doc;
 
 	optind = 0; /* from the start, whatever ran getopt before (tests) */
@@ -418,15 +444,10 @@ int cmd_status(int argc, char **argv)
 			looked);
 		return 1;
 	}
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0 || read_file_at(dirfd, "status.json", &buf, &len, STATUS_MAX_READ) < 0) {
+	if (status_load(dir, &buf, &len, &live) < 0) {
 		fprintf(stderr, "hfinit status: %s/status.json: %s\n", dir, strerror(errno));
-		if (dirfd >= 0)
-			(void)close(dirfd); /* read-only */
 		return 1;
 	}
-	live = status_writer_live(dirfd);
-	(void)close(dirfd); /* read-only */
 	if (as_json) {
 		int rc = status_write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : 1;
 		free(buf);

@@ -14,6 +14,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#define STATUS_MAX_READ (16u << 20) /* a status.json larger than this is refused */
+
 static const char *const overall_states[] = {"starting", "ready",   "degraded",
 					     "stopping", "stopped", "failed"};
 
@@ -79,3 +81,20 @@ int status_read_state(int dirfd, char *state, size_t n)
 }
 
 /* ------------------------------------------------------------------------- */
+
+int status_load(const char *dir, char **buf, size_t *len, int *live)
+{
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), saved;
+
+	if (dirfd < 0)
+		return -1;
+	if (read_file_at(dirfd, "status.json", buf, len, STATUS_MAX_READ) < 0) {
+		saved = errno;
+		(void)close(dirfd); /* read-only */
+		errno = saved;
+		return -1;
+	}
+	*live = status_writer_live(dirfd);
+	(void)close(dirfd); /* read-only */
+	return 0;
+}

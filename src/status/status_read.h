@@ -13,5 +13,9 @@ int status_json_check(const char *buf, size_t len, size_t *err_at);
 int status_writer_live(int dirfd);
 /* The `state` file's word; 0, or -1 (missing, unreadable, not a state word). */
 int status_read_state(int dirfd, char *state, size_t n);
+/* DIR/status.json (at most 16 MiB), and whether its writer is alive
+ * (*live as status_writer_live says). 0 with *buf, NUL-terminated, and *len
+ * (caller frees), or -1 with errno. */
+int status_load(const char *dir, char **buf, size_t *len, int *live);
 
 #endif
