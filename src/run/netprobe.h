@@ -1,6 +1,6 @@
-/* Readiness mechanics that are not line matching: non-blocking TCP / HTTP
- * probe attempts (the sd_notify socket is in notify.h).
- * The supervisor drives them from its event loop. */
+/* Network probes: non-blocking TCP / HTTP attempts for `ready =` and
+ * `health =` (the sd_notify side is run/notify.h). The supervisor drives
+ * them from its event loop. */
 #ifndef HFINIT_NETPROBE_H
 #define HFINIT_NETPROBE_H
 

@@ -1,6 +1,8 @@
-/* The sd_notify socket of a `ready = notify` service: the datagram parser,
- * the socket, and who sent a datagram (docs/supervise.md, "Who may send
- * readiness"). The supervisor drives them from its event loop. */
+/* The sd_notify protocol, once (docs/design.md, "Status files"): the
+ * listening socket of a `ready = notify` service, receiving and parsing its
+ * datagrams and who sent them (docs/supervise.md, "Who may send readiness"),
+ * the "@abstract" / "/path" address of $NOTIFY_SOCKET, and the sending side
+ * (hfinit's own READY=1 upward, `hfinit notify`). */
 #ifndef HFINIT_NOTIFY_H
 #define HFINIT_NOTIFY_H
 

@@ -1,11 +1,12 @@
-/* Status files (DESIGN.md §6, issue 5): status.json, state, ready and lock in
+/* Status files (docs/design.md, "Status files"): status.json, state, ready and lock in
  * the status directory, written atomically (temp file + rename, O_NOFOLLOW),
  * readable by uid 1000; and the upward sd_notify when hfinit itself was given
  * a NOTIFY_SOCKET.
  *
  * The supervisor fills a struct status_snapshot (plain data, no ownership)
  * and calls status_publish() at most once per loop turn, after the last state
- * change of the turn; status.c owns everything about files and formats. */
+ * change of the turn; status_write.c owns the files, status_render.c the
+ * formats, status_read.c the reading side. */
 #ifndef HFINIT_STATUS_H
 #define HFINIT_STATUS_H
 

@@ -1,6 +1,6 @@
-/* Status files (DESIGN.md §6, docs/status.md) and the modes that read them.
+/* The status files' writer (docs/design.md, "Status files"; docs/status.md).
  *
- * Writer: status.json, state and ready in the status dir, each written to a
+ * status.json, state and ready in the status dir, each written to a
  * temp file in the same dir (O_CREAT|O_EXCL|O_NOFOLLOW) and renamed over the
  * target, so a reader sees the old file or the new one, never a mix; rename
  * replaces whatever directory entry is at the target (a planted symlink

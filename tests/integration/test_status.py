@@ -1,4 +1,4 @@
-"""Status files and the status / health / notify modes (issue 5, docs/status.md).
+"""Status files and the status / health / notify modes (docs/status.md).
 
 Part 1 drives `hfinit health`, `hfinit status` and `hfinit notify` against
 fabricated status dirs and Python datagram listeners. Part 2 runs the real
