@@ -1,6 +1,6 @@
 /* Single-child mode's status files (docs/status.md, "Single-child mode"):
  * the one child as the one service of a status.json, through status_write.c's
- * writer. single.c says when; this file says what. */
+ * writer. cmd_single.c says when; this file says what. */
 #ifndef HFINIT_SINGLEFILES_H
 #define HFINIT_SINGLEFILES_H
 

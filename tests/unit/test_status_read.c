@@ -60,10 +60,54 @@ static void test_json_check(void **state)
 	assert_int_equal(status_json_check(deep + 10, 60, NULL), 0);
 }
 
+/* The reading side on a fabricated dir: the state word, whether a writer
+ * holds the lock, and status.json with it. */
+static void test_read_dir(void **state)
+{
+	char word[16], *buf = NULL;
+	size_t len = 0;
+	int dfd, lk, live = -1;
+	(void)state;
+
+	dfd = open(tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	/* nothing there yet */
+	assert_int_equal(status_read_state(dfd, word, sizeof(word)), -1);
+	assert_int_equal(status_writer_live(dfd), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(status_load(tdir, &buf, &len, &live), -1);
+	assert_int_equal(errno, ENOENT);
+	/* a state word, with its newline; anything else is refused */
+	put_file(path("state"), "degraded\n");
+	assert_int_equal(status_read_state(dfd, word, sizeof(word)), 0);
+	assert_string_equal(word, "degraded");
+	put_file(path("state"), "bogus\n");
+	assert_int_equal(status_read_state(dfd, word, sizeof(word)), -1);
+	assert_int_equal(errno, EINVAL);
+	/* a lock nobody holds, then one held */
+	put_file(path("status.json"), "{}\n");
+	lk = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(lk >= 0);
+	assert_int_equal(status_writer_live(dfd), 0);
+	assert_int_equal(status_load(tdir, &buf, &len, &live), 0);
+	assert_string_equal(buf, "{}\n");
+	assert_int_equal(len, 3);
+	assert_int_equal(live, 0);
+	free(buf);
+	assert_int_equal(flock(lk, LOCK_EX), 0);
+	assert_int_equal(status_writer_live(dfd), 1);
+	assert_int_equal(status_load(tdir, &buf, &len, &live), 0);
+	assert_int_equal(live, 1);
+	free(buf);
+	close(lk);
+	close(dfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_check),
+	    cmocka_unit_test_setup_teardown(test_read_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
