@@ -4,6 +4,7 @@
 
 #include "base/fmt.h"
 #include "base/jsonread.h"
+#include "conf/config.h"
 #include "plan/statusdir.h"
 #include "status/status.h"
 #include "status/status_read.h"
@@ -26,7 +27,7 @@
 static int health_usage(void)
 {
 	fprintf(stderr,
-		"usage: hfinit health [--ready|--started|--live] [-d DIR]\n"
+		"usage: hfinit health [--ready|--started|--live] [-d DIR] [-c FILE]\n"
 		"  --ready    (default) every required service is ready (degraded counts)\n"
 		"  --started  start-up is over: state is ready or degraded\n"
 		"  --live     hfinit is running (holds DIR/lock) and its state is not failed\n"
@@ -34,6 +35,9 @@ static int health_usage(void)
 		"             status dir (default $HFINIT_STATUS_DIR, else the first of\n"
 		"             /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a\n"
 		"             status.json)\n"
+		"  -c FILE, --config FILE\n"
+		"             the dir is FILE's status_dir, when it has one (after -d DIR\n"
+		"             and $HFINIT_STATUS_DIR, as for the writer)\n"
 		"  -h, --help this text\n"
 		"Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n");
 	return 1;
@@ -61,20 +65,54 @@ static const char *bad_arg(int argc, char **argv)
 enum health_what { H_READY, H_STARTED, H_LIVE };
 
 static const struct option health_opts[] = {
-    {"ready", no_argument, NULL, 'R'}, {"started", no_argument, NULL, 'S'},
-    {"live", no_argument, NULL, 'L'},  {"dir", required_argument, NULL, 'd'},
-    {"help", no_argument, NULL, 'h'},  {NULL, 0, NULL, 0},
+    {"ready", no_argument, NULL, 'R'},
+    {"started", no_argument, NULL, 'S'},
+    {"live", no_argument, NULL, 'L'},
+    {"dir", required_argument, NULL, 'd'},
+    {"config", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
+
+/* Where to read: -d DIR, and -c FILE for its status_dir. */
+struct dir_opts {
+	const char *dir, *config;
+};
+
+/* The status_dir of the config at file (-c FILE) into buf, *conf NULL when
+ * it has none (automatic); 0, or -1 with why. Only that key is used: the
+ * readers need no valid services to read the files. */
+static int config_dir(const char *file, char *buf, size_t n, const char **conf, char *why,
+		      size_t wn)
+{
+	struct config_location loc;
+	struct config *cfg;
+	struct err e;
+
+	config_locate(file, &loc);
+	cfg = config_load(&loc, &e);
+	if (!cfg) {
+		fmt_trunc(why, wn, "%s", e.msg);
+		return -1;
+	}
+	*conf = NULL;
+	if (cfg->status_dir) {
+		fmt_trunc(buf, n, "%s", cfg->status_dir);
+		*conf = buf;
+	}
+	config_free(cfg);
+	return 0;
+}
 
 /* 0: parsed; 1: -h, usage said; -1: bad usage, said why. */
 static int health_args(int argc, char **argv, enum health_what *what, const char **flag,
-		       const char **dir)
+		       struct dir_opts *o)
 {
 	int c;
 
 	optind = 0; /* from the start, whatever ran getopt before (tests) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:h", health_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:h", health_opts, NULL)) != -1) {
 		switch (c) {
 		case 'R':
 		case 'S':
@@ -83,7 +121,10 @@ static int health_args(int argc, char **argv, enum health_what *what, const char
 			*flag = c == 'R' ? "--ready" : c == 'S' ? "--started" : "--live";
 			break;
 		case 'd':
-			*dir = optarg;
+			o->dir = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
 			break;
 		case 'h':
 			(void)health_usage();
@@ -104,18 +145,21 @@ static int health_args(int argc, char **argv, enum health_what *what, const char
 int cmd_health(int argc, char **argv)
 {
 	enum health_what what = H_READY;
-	const char *opt_dir = NULL, *flag = "--ready";
-	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX], state[16];
+	struct dir_opts o = {NULL, NULL};
+	const char *flag = "--ready", *conf = NULL;
+	char dir[PATH_MAX], cdir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX], state[16];
 	struct stat st;
 	int dirfd, live, rc;
 
-	switch (health_args(argc, argv, &what, &flag, &opt_dir)) {
+	switch (health_args(argc, argv, &what, &flag, &o)) {
 	case 1:
 		return 0;
 	case -1:
 		return health_usage();
 	}
-	if (statusdir_find(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0)
+	if (o.config && config_dir(o.config, cdir, sizeof(cdir), &conf, looked, sizeof(looked)) < 0)
+		return health_say(1, "unhealthy (%s): %s", flag, looked);
+	if (statusdir_find(o.dir, conf, dir, sizeof(dir), looked, sizeof(looked)) < 0)
 		return health_say(1, "unhealthy (%s): no hfinit status files in %s", flag, looked);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -392,11 +436,14 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 static int status_usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: hfinit status [--json] [-d DIR]\n"
+		"usage: hfinit status [--json] [-d DIR] [-c FILE]\n"
 		"  --json   print status.json as it is\n"
 		"  -d DIR, --dir DIR\n"
 		"           status dir (default $HFINIT_STATUS_DIR, else the first of\n"
 		"           /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a status.json)\n"
+		"  -c FILE, --config FILE\n"
+		"           the dir is FILE's status_dir, when it has one (after -d DIR and\n"
+		"           $HFINIT_STATUS_DIR, as for the writer)\n"
 		"  -h, --help  this text\n"
 		"Exit 0, 1 when there is no readable status, 2 on bad usage.\n");
 	return code;
@@ -405,14 +452,15 @@ static int status_usage(int code)
 static const struct option status_opts[] = {
     {"json", no_argument, NULL, 'j'},
     {"dir", required_argument, NULL, 'd'},
+    {"config", required_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 int cmd_status(int argc, char **argv)
 {
-	const char *opt_dir = NULL;
-	char dir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX];
+	const char *opt_dir = NULL, *opt_config = NULL, *conf = NULL;
+	char dir[PATH_MAX], cdir[PATH_MAX], looked[STATUSDIR_LOOKED_MAX];
 	char *buf = NULL;
 	size_t len = 0, at = 0;
 	int as_json = 0, live, c;
@@ -420,11 +468,13 @@ int cmd_status(int argc, char **argv)
 
 	optind = 0; /* from the start, whatever ran getopt before (tests) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:h", status_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:d:h", status_opts, NULL)) != -1) {
 		if (c == 'j') {
 			as_json = 1;
 		} else if (c == 'd') {
 			opt_dir = optarg;
+		} else if (c == 'c') {
+			opt_config = optarg;
 		} else if (c == 'h') {
 			return status_usage(0);
 		} else {
@@ -437,7 +487,12 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "hfinit status: unexpected argument \"%s\"\n", argv[optind]);
 		return status_usage(2);
 	}
-	if (statusdir_find(opt_dir, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
+	if (opt_config &&
+	    config_dir(opt_config, cdir, sizeof(cdir), &conf, looked, sizeof(looked)) < 0) {
+		fprintf(stderr, "hfinit status: %s\n", looked);
+		return 1;
+	}
+	if (statusdir_find(opt_dir, conf, dir, sizeof(dir), looked, sizeof(looked)) < 0) {
 		fprintf(stderr,
 			"hfinit status: no status.json in %s (is hfinit running? use -d DIR or "
 			"$HFINIT_STATUS_DIR)\n",

@@ -204,14 +204,16 @@ int statusdir_choose(struct statusdir *sd, const char *conf, int create, struct 
 	return -1;
 }
 
-int statusdir_find(const char *opt, char *dir, size_t n, char *looked, size_t ln)
+int statusdir_find(const char *opt, const char *conf, char *dir, size_t n, char *looked, size_t ln)
 {
 	const char *env = env_nonempty("HFINIT_STATUS_DIR");
 	struct statusdir_cand c[STATUSDIR_MAX_AUTO];
 	int nc;
 
-	if (opt || env) {
-		fmt_trunc(dir, n, "%s", opt ? opt : env);
+	if (conf && (conf[0] == '\0' || strcmp(conf, "auto") == 0))
+		conf = NULL;
+	if (opt || env || conf) {
+		fmt_trunc(dir, n, "%s", opt ? opt : env ? env : conf);
 		fmt_trunc(looked, ln, "%s", dir);
 		return 0;
 	}

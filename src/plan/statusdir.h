@@ -56,9 +56,10 @@ const char *statusdir_path(const struct statusdir *sd);
  * Returns how many were filled. */
 int statusdir_auto(struct statusdir_cand c[STATUSDIR_MAX_AUTO]);
 /* Where `hfinit status/health` look: opt (-d DIR), else $HFINIT_STATUS_DIR,
- * else the first automatic candidate holding a status.json (the config's
- * status_dir is not read). 0 with dir filled, or -1 with `looked` listing the
- * dirs tried (STATUSDIR_LOOKED_MAX bytes hold any list). */
-int statusdir_find(const char *opt, char *dir, size_t n, char *looked, size_t ln);
+ * else conf (the status_dir of a config given with -c FILE; NULL or "auto":
+ * none), else the first automatic candidate holding a status.json: the
+ * writer's order. 0 with dir filled, or -1 with `looked` listing the dirs
+ * tried (STATUSDIR_LOOKED_MAX bytes hold any list). */
+int statusdir_find(const char *opt, const char *conf, char *dir, size_t n, char *looked, size_t ln);
 
 #endif

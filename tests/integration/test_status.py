@@ -276,6 +276,28 @@ def test_dir_and_help_spellings(sdir):
     assert run("health", "--dir").returncode == 1
 
 
+def test_config_option_names_the_dir(tmp_path, sdir):
+    """-c FILE / --config FILE: the readers use the config's status_dir, in either place
+    (`hfinit health -c F` and `hfinit -c F health`), after -d DIR and $HFINIT_STATUS_DIR."""
+    fabricate(sdir, "ready", True)
+    conf = tmp_path / "hfinit.ini"
+    conf.write_text("[hfinit]\nstatus_dir = %s\n" % sdir)
+    lock = Lock(sdir)
+    try:
+        for args in (["health", "-c", conf], ["health", "--config", conf],
+                     ["health", "--config=%s" % conf], ["-c", conf, "health"],
+                     ["--config=%s" % conf, "health"]):
+            r = run(*args)
+            assert r.returncode == 0, (args, r)
+            assert r.stdout == "ready: every required service is ready (state ready)\n"
+        r = run("health", "-c", conf, env={"HFINIT_STATUS_DIR": str(tmp_path / "other")})
+        assert r.returncode == 1 and str(tmp_path / "other") in r.stdout, r
+    finally:
+        lock.release()
+    r = run("health", "-c", tmp_path / "missing.ini")
+    assert r.returncode == 1 and "cannot read config" in r.stdout, r
+
+
 SAMPLE = {
     "schema": 1, "hfinit": "0.1.0", "pid": 1, "state": "degraded", "stage": 2,
     "started_at": "2026-11-27T00:17:23.000Z", "updated_at": "2026-11-27T00:17:25.250Z",

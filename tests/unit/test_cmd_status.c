@@ -252,6 +252,41 @@ static void test_dir_spellings(void **state)
 	free(out);
 }
 
+/* -c FILE: the config's status_dir is the dir (after -d and the variable). */
+static void test_config_dir(void **state)
+{
+	char conf[128], text[160], eq[160], *out;
+	int fd;
+	(void)state;
+
+	fd = fabricate("ready", 1, 2);
+	snprintf(conf, sizeof(conf), "%s/hfinit.ini", tdir);
+	snprintf(text, sizeof(text), "[hfinit]\nstatus_dir = %s\n", tdir);
+	put_file(conf, text);
+	snprintf(eq, sizeof(eq), "--config=%s", conf);
+	assert_int_equal(capture(cmd_health, &out, 4, "health", "--live", "-c", conf), 0);
+	assert_string_equal(out, "live: hfinit is running, state ready\n");
+	free(out);
+	assert_int_equal(capture(cmd_health, &out, 3, "health", "--config", conf), 0);
+	free(out);
+	put_file(path("status.json"), "{\"state\": \"ready\"}\n");
+	assert_int_equal(capture(cmd_status, &out, 3, "status", eq, "--json"), 0);
+	assert_string_equal(out, "{\"state\": \"ready\"}\n");
+	free(out);
+	/* -d wins over the config */
+	assert_int_equal(capture(cmd_health, &out, 5, "health", "-c", conf, "-d", "/nonexistent/x"),
+			 1);
+	assert_non_null(strstr(out, "/nonexistent/x"));
+	free(out);
+	/* a config that cannot be read: not healthy, and said why */
+	assert_int_equal(capture(cmd_health, &out, 3, "health", "-c", "/nonexistent/h.ini"), 1);
+	assert_non_null(strstr(out, "unhealthy (--ready): cannot read config /nonexistent/h.ini"));
+	free(out);
+	assert_int_equal(capture(cmd_status, &out, 3, "status", "-c", "/nonexistent/h.ini"), 1);
+	free(out);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +294,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_health_edges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_cmd, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_spellings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

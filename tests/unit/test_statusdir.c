@@ -101,16 +101,25 @@ static void test_find(void **state)
 	(void)state;
 
 	setenv("HFINIT_STATUS_DIR", "/from/env", 1);
-	assert_int_equal(statusdir_find("/from/opt", dir, sizeof(dir), looked, sizeof(looked)), 0);
+	assert_int_equal(
+	    statusdir_find("/from/opt", "/from/conf", dir, sizeof(dir), looked, sizeof(looked)), 0);
 	assert_string_equal(dir, "/from/opt");
-	assert_int_equal(statusdir_find(NULL, dir, sizeof(dir), looked, sizeof(looked)), 0);
+	assert_int_equal(statusdir_find(NULL, NULL, dir, sizeof(dir), looked, sizeof(looked)), 0);
+	assert_string_equal(dir, "/from/env");
+	/* the variable beats the config, as for the writer */
+	assert_int_equal(
+	    statusdir_find(NULL, "/from/conf", dir, sizeof(dir), looked, sizeof(looked)), 0);
 	assert_string_equal(dir, "/from/env");
 	unsetenv("HFINIT_STATUS_DIR");
+	assert_int_equal(
+	    statusdir_find(NULL, "/from/conf", dir, sizeof(dir), looked, sizeof(looked)), 0);
+	assert_string_equal(dir, "/from/conf");
+	assert_string_equal(looked, "/from/conf");
 	setenv("XDG_RUNTIME_DIR", tmp, 1);
 	run_has = access("/run/hfinit/status.json", F_OK) == 0; /* a real hfinit's here */
 	if (!run_has && access("/tmp/hfinit/status.json", F_OK) != 0) {
-		assert_int_equal(statusdir_find(NULL, dir, sizeof(dir), looked, sizeof(looked)),
-				 -1);
+		assert_int_equal(
+		    statusdir_find(NULL, NULL, dir, sizeof(dir), looked, sizeof(looked)), -1);
 		snprintf(p, sizeof(p), "/run/hfinit, %s/hfinit, /tmp/hfinit", tmp);
 		assert_string_equal(looked, p);
 	}
@@ -120,7 +129,7 @@ static void test_find(void **state)
 	f = fopen(p, "we");
 	assert_non_null(f);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(statusdir_find(NULL, dir, sizeof(dir), looked, sizeof(looked)), 0);
+	assert_int_equal(statusdir_find(NULL, NULL, dir, sizeof(dir), looked, sizeof(looked)), 0);
 	snprintf(p, sizeof(p), "%s/hfinit", tmp);
 	assert_string_equal(dir, run_has ? "/run/hfinit" : p);
 }
