@@ -2,6 +2,7 @@
  * (docs/status.md). */
 #include "cmd/cmd_status.h"
 
+#include "base/fdio.h"
 #include "base/fmt.h"
 #include "base/jsonread.h"
 #include "conf/config.h"
@@ -504,7 +505,7 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	if (as_json) {
-		int rc = status_write_all(STDOUT_FILENO, buf, len) == 0 ? 0 : 1;
+		int rc = write_full(STDOUT_FILENO, buf, len) == 0 ? 0 : 1;
 		free(buf);
 		return rc;
 	}

@@ -105,7 +105,4 @@ void status_close(struct status_writer *w);
  * mode 0644 whatever the umask, renamed over NAME. 0 or -1 with errno. */
 int status_write_atomic(int dirfd, const char *name, const char *data, size_t len);
 
-/* write(2) all of p[0..n), retrying EINTR; 0 or -1 with errno. */
-int status_write_all(int fd, const char *p, size_t n);
-
 #endif

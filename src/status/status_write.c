@@ -18,6 +18,7 @@
 #include "status/status.h"
 #include "status/status_render.h"
 
+#include "base/fdio.h"
 #include "base/fmt.h"
 #include "base/log.h"
 #include "plan/statusdir.h"
@@ -42,25 +43,6 @@
 /* ------------------------------------------------------------------------- */
 /* atomic files */
 
-int status_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int status_write_atomic(int dirfd, const char *name, const char *data, size_t len)
 {
 	char tmp[NAME_MAX + 1];
@@ -84,7 +66,7 @@ int status_write_atomic(int dirfd, const char *name, const char *data, size_t le
 		}
 	}
 	/* 0644 whatever the umask: uid 1000 reads these files. */
-	if (fchmod(fd, 0644) != 0 || status_write_all(fd, data, len) != 0)
+	if (fchmod(fd, 0644) != 0 || write_full(fd, data, len) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;
