@@ -163,7 +163,7 @@ FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB   := $(BUILD)/fuzz/libhfinit.a
 FUZZ_OBJ   := $(LIBSRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
 
-FUZZ_TARGETS := config output json notify
+FUZZ_TARGETS := config output json notify jsonread
 # config: the config parser on arbitrary bytes
 FUZZ_SEEDS_config := tests/fuzz/corpus
 # output: what services send at run time, through the line splitter and the sink
@@ -171,6 +171,7 @@ FUZZ_MAXLEN_output := 65536
 # json: the one escaper of every JSON line (round trip)
 # notify: the datagrams services send on their notify socket (and the leftover marker scan)
 FUZZ_MAXLEN_notify := 4096
+# jsonread: the status.json reader of `hfinit status` and `health` (what another process wrote)
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
 $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)
