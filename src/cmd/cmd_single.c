@@ -3,8 +3,9 @@
  * (child gone, leftovers terminated and reaped, or the deadline passed).
  *
  * Decisions (tini-compatible where tini has an answer):
- * - The child is put in its own process group (setpgid in both parent and
- *   child, so `-g` works even before the child runs). When stdin is a
+ * - The child is made by run/spawn.c and put in its own process group;
+ *   spawn() returns once exec succeeded, so `-g` reaches the group from the
+ *   first signal on. When stdin is a
  *   terminal whose foreground group is hfinit's, the child's group is made
  *   the foreground group (tcsetpgrp), so ^C and ^Z reach it directly.
  * - Every signal except SIGCHLD is forwarded (the fault signals too when
@@ -31,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +41,7 @@
 #include "base/log.h"
 #include "run/loop.h"
 #include "run/pid1.h"
+#include "run/spawn.h"
 #include "base/signame.h"
 #include "status/singlefiles.h"
 #include "cmd/cmd_version.h"
@@ -213,8 +216,6 @@ struct single {
 	struct pid1_signals sigs;
 	struct loop loop;
 	struct loop_timer timer;
-	struct loop_watch execw;
-	int execfd; /* read end of the CLOEXEC pipe carrying exec's errno */
 	bool is_pid1;
 	bool foreground; /* stdin is a terminal and we own its foreground */
 	pid_t self;
@@ -257,40 +258,18 @@ static void describe_status(const struct single *s)
 	}
 }
 
-/* The exec errno, if the child wrote one; logs it once. */
-static void read_exec_status(struct single *s)
+/* Why exec failed, said once. */
+static void note_exec_error(struct single *s, int err)
 {
 	const char *cmd = s->o.argv[0];
-	int err;
-	ssize_t n;
 
-	if (s->execfd < 0)
-		return;
-	do
-		n = read(s->execfd, &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == EAGAIN)
-		return; /* exec still under way */
-	if (n == (ssize_t)sizeof(err)) {
-		if (err == ENOENT && !strchr(cmd, '/'))
-			snprintf(s->exec_error, sizeof(s->exec_error),
-				 "cannot run \"%s\": command not found in PATH", cmd);
-		else
-			snprintf(s->exec_error, sizeof(s->exec_error), "cannot execute \"%s\": %s",
-				 cmd, strerror(err));
-		log_error("%s", s->exec_error);
-	} else if (n == 0) {
-		/* EOF: the CLOEXEC write end went with a successful execve */
-		s->ready_ms = (mono_now_ns() - s->started_ns) / NS_PER_MS;
-		clock_gettime(CLOCK_REALTIME, &s->ready_wall);
-		if (!s->child_done)
-			loop_timer_arm_in(&s->loop, &s->settle, SETTLE_NS);
-	}
-	/* EOF (exec succeeded) or an error: either way the pipe is done */
-	if (loop_watch_del(&s->loop, &s->execw) < 0)
-		log_errno(LOG_LVL_DEBUG, errno, "epoll_ctl(DEL exec pipe)");
-	(void)close(s->execfd); /* read end of a pipe: nothing to lose */
-	s->execfd = -1;
+	if (err == ENOENT && !strchr(cmd, '/'))
+		snprintf(s->exec_error, sizeof(s->exec_error),
+			 "cannot run \"%s\": command not found in PATH", cmd);
+	else
+		snprintf(s->exec_error, sizeof(s->exec_error), "cannot execute \"%s\": %s", cmd,
+			 strerror(err));
+	log_error("%s", s->exec_error);
 }
 
 static void on_settle(struct loop_timer *t, void *data)
@@ -302,12 +281,6 @@ static void on_settle(struct loop_timer *t, void *data)
 		return;
 	single_files_open(&s->files, s->o.argv);
 	publish(s, "ready", -1);
-}
-
-static void on_exec_pipe(struct loop_watch *w, uint32_t revents)
-{
-	(void)revents;
-	read_exec_status(w->data);
 }
 
 static void finish(struct single *s)
@@ -429,61 +402,47 @@ static void on_signal(const struct signalfd_siginfo *si, void *data)
 		log_debug("forwarded SIG%s to %d", name ? name : "?", (int)target);
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn)) child_exec(const struct single *s, int errfd)
-{
-	int err;
-	ssize_t w;
-
-	/* Fails only if we were a session leader, which a fresh child is not */
-	(void)setpgid(0, 0);
-	if (s->foreground) {
-		/* SIGTTOU is still blocked here, so a background caller is not
-		 * stopped; a failure only means no job control for the child. */
-		(void)tcsetpgrp(STDIN_FILENO, getpid());
-	}
-	pid1_child_restore_signals(&s->sigs);
-	execvp(s->o.argv[0], s->o.argv);
-	err = errno;
-	do
-		w = write(errfd, &err, sizeof(err));
-	while (w < 0 && errno == EINTR);
-	/* If even that write failed the exit code still tells the story. */
-	_exit(err == ENOENT ? 127 : 126);
-}
-
+/* The child, through spawn(): hfinit's stdio and every fd it inherited (as
+ * tini passes them), its own process group, made the terminal's foreground
+ * when hfinit had it (^C and ^Z reach the child directly), default signal
+ * dispositions and hfinit's original mask. spawn() returns once exec
+ * succeeded. 0; 1 when the child failed before or at exec (then reaped, its
+ * status kept); -1 with e set when no child could be made. */
 static int start_child(struct single *s, struct err *e)
 {
-	int p[2];
-	pid_t pid;
+	extern char **environ;
+	struct spawn_req r;
+	struct spawn_out o;
 
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return err_sys(e, "pipe2");
+	spawn_req_init(&r);
+	r.file = s->o.argv[0];
+	r.argv = s->o.argv;
+	r.envp = environ;
+	r.path = getenv("PATH");
+	r.stdin_fd = SPAWN_INHERIT;
+	r.new_session = false;
+	r.new_pgroup = true;
+	r.foreground = s->foreground;
+	r.keep_fds = true;
+	r.sigmask = &s->sigs.orig_mask;
 	s->started_ns = mono_now_ns();
 	clock_gettime(CLOCK_REALTIME, &s->started_wall);
-	pid = fork();
-	if (pid < 0) {
-		err_sys(e, "fork");
-		(void)close(p[0]); /* set-up failed: we exit right after */
-		(void)close(p[1]);
-		return -1;
+	if (spawn_run(&r, &o, e) < 0) {
+		if (o.step == SPAWN_STEP_NONE)
+			return -1;
+		s->child_done = true;
+		s->status = o.status;
+		if (o.step == SPAWN_STEP_EXEC)
+			note_exec_error(s, o.err);
+		else
+			log_error("%s", e->msg);
+		return 1;
 	}
-	if (pid == 0)
-		child_exec(s, p[1]);
-	(void)close(p[1]); /* our copy of the write end: must go for EOF */
-	s->child = pid;
-	/* Also from this side, so that -g reaches the group even before the
-	 * child got to run. EACCES (it already exec'd) and ESRCH (already
-	 * gone) mean the child did it itself. */
-	if (setpgid(pid, pid) < 0 && errno != EACCES && errno != ESRCH)
-		log_errno(LOG_LVL_DEBUG, errno, "setpgid(%d)", (int)pid);
-	s->execfd = p[0];
-	s->ready_ms = -1;
-	if (loop_watch_add(&s->loop, &s->execw, s->execfd, EPOLLIN, on_exec_pipe, s) < 0) {
-		/* Not fatal: read_exec_status() runs again at exit. */
-		log_errno(LOG_LVL_DEBUG, errno, "epoll_ctl(ADD exec pipe)");
-	}
-	log_debug("started %s as %d", s->o.argv[0], (int)pid);
+	s->child = o.pid;
+	s->ready_ms = (mono_now_ns() - s->started_ns) / NS_PER_MS;
+	clock_gettime(CLOCK_REALTIME, &s->ready_wall);
+	loop_timer_arm_in(&s->loop, &s->settle, SETTLE_NS);
+	log_debug("started %s as %d", s->o.argv[0], (int)o.pid);
 	return 0;
 }
 
@@ -525,8 +484,7 @@ int cmd_single(int argc, char **argv)
 
 	s.self = getpid();
 	s.is_pid1 = s.self == 1;
-	s.execfd = -1;
-	s.execw.fd = -1;
+	s.ready_ms = -1;
 	s.phase = RUNNING;
 	loop_timer_init(&s.timer, on_timer, &s);
 	loop_timer_init(&s.settle, on_settle, &s);
@@ -543,21 +501,20 @@ int cmd_single(int argc, char **argv)
 		return 1;
 	}
 	s.foreground = stdin_is_our_foreground();
-	if (start_child(&s, &e) < 0) {
+	if ((code = start_child(&s, &e)) < 0) {
 		log_error("%s", e.msg);
 		loop_fini(&s.loop);
 		return 1;
 	}
 
 	/* From here on the child exists: leave only through the exit path. */
-	while (!loop_stopped(&s.loop)) {
+	while (code == 0 && !loop_stopped(&s.loop)) {
 		if (loop_run_once(&s.loop) < 0) {
 			/* Only a bug can make epoll_wait fail on our own fd. */
 			log_errno(LOG_LVL_ERROR, errno, "event loop failed");
 			break;
 		}
 	}
-	read_exec_status(&s);
 	loop_fini(&s.loop);
 	code = s.child_done ? single_exit_code(&s.o, s.status) : 1;
 	if (code != 0) /* a failure leaves its post-mortem, even a quick one */

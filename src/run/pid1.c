@@ -1,7 +1,5 @@
 #include "run/pid1.h"
 
-#include "run/spawn.h"
-
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -10,14 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int pid1_block_signals(struct pid1_signals *s, struct err *e)
 {
-	struct sigaction old;
-	int sig;
-
 	/* sigfillset() leaves out the signals libc reserves (32-34 in musl),
 	 * which would then kill hfinit with their default action; set every
 	 * bit instead (the kernel ignores SIGKILL and SIGSTOP in a mask).
@@ -28,25 +24,33 @@ int pid1_block_signals(struct pid1_signals *s, struct err *e)
 	 * its own bug (force_sig_fault; abort() in musl unblocks SIGABRT
 	 * itself). */
 	memset(&s->blocked, 0xff, sizeof(s->blocked));
-	sigemptyset(&s->orig_ignored);
-	for (sig = 1; sig < NSIG; sig++) {
-		/* EINVAL for SIGKILL/SIGSTOP and libc-reserved numbers: skip */
-		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-			(void)sigaddset(&s->orig_ignored, sig); /* sig is valid here */
-	}
 	if (sigprocmask(SIG_SETMASK, &s->blocked, &s->orig_mask) < 0)
 		return err_sys(e, "sigprocmask");
 	return 0;
 }
 
-void pid1_child_restore_signals(const struct pid1_signals *s)
+int child_reset(const sigset_t *mask)
 {
-	/* hfinit installs no handlers, so every disposition goes back to the
-	 * default; the raw call also reaches the signals libc reserves. */
-	reset_signal_dispositions();
-	/* Cannot fail with SIG_SETMASK and a valid set; nothing to report to
-	 * from here anyway. */
-	(void)sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
+	/* The kernel's struct sigaction: libc's sigaction() refuses the signals it
+	 * reserves for itself (32-34 in musl, 32-33 in glibc), yet a process can
+	 * start with them ignored (make does that) and pass that on. hfinit
+	 * installs no handlers, so SIG_DFL everywhere is what a child of a
+	 * shell would get; ignored signals would stay ignored across exec. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} k;
+	sigset_t empty;
+
+	memset(&k, 0, sizeof(k));
+	k.handler = SIG_DFL;
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+	sigemptyset(&empty);
+	return sigprocmask(SIG_SETMASK, mask ? mask : &empty, NULL);
 }
 
 bool pid1_forwardable(int sig)

@@ -11,9 +11,8 @@
 #include "base/err.h"
 
 struct pid1_signals {
-	sigset_t blocked;      /* what hfinit blocks: read through the signalfd */
-	sigset_t orig_mask;    /* the mask hfinit started with: children get it back */
-	sigset_t orig_ignored; /* SIG_IGN at start: children get SIG_DFL for these */
+	sigset_t blocked;   /* what hfinit blocks: read through the signalfd */
+	sigset_t orig_mask; /* the mask hfinit started with: children get it back */
 };
 
 /* Block every signal. The fault signals (SEGV BUS ILL FPE ABRT TRAP SYS)
@@ -22,13 +21,14 @@ struct pid1_signals {
  * hfinit when it has a bug. Blocked
  * job-control signals (TSTP TTIN TTOU) can never stop hfinit, and the
  * terminal driver treats a blocked SIGTTOU/SIGTTIN as ignored. Records the
- * original mask and ignored set for pid1_child_restore_signals(). */
+ * original mask, which children get back (child_reset). */
 int pid1_block_signals(struct pid1_signals *s, struct err *e);
 
-/* In a forked child, before exec (async-signal-safe): SIG_DFL for what was
- * ignored when hfinit started (hfinit installs no handlers, so every
- * disposition is then the default), and the original signal mask. */
-void pid1_child_restore_signals(const struct pid1_signals *s);
+/* THE child reset, in a forked child before exec (async-signal-safe): every
+ * signal 1..64 back to SIG_DFL through the raw rt_sigaction, the ones libc
+ * reserves for itself (32-34 in musl, 32-33 in glibc) included, then mask
+ * (NULL: empty) as the signal mask. 0, or -1 with errno from sigprocmask. */
+int child_reset(const sigset_t *mask);
 
 /* Whether a signal hfinit received is passed on to its children: all but
  * SIGCHLD, SIGKILL/SIGSTOP (never read anyway) and the

@@ -17,9 +17,6 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 extern char **environ;
 
@@ -30,23 +27,28 @@ extern char **environ;
 
 const char *runcmd_step_name(enum runcmd_step s)
 {
-	switch (s) {
-	case RC_STEP_NONE:
-		return "none";
-	case RC_STEP_SETUP:
-		return "setup";
-	case RC_STEP_GROUPS:
-		return "setgroups";
-	case RC_STEP_GID:
-		return "setgid";
-	case RC_STEP_UID:
-		return "setuid";
-	case RC_STEP_CWD:
-		return "chdir";
-	case RC_STEP_EXEC:
-		return "execve";
-	}
-	return "?";
+	static const char *const names[] = {
+	    [RC_STEP_NONE] = "none",   [RC_STEP_SETUP] = "setup", [RC_STEP_GROUPS] = "setgroups",
+	    [RC_STEP_GID] = "setgid",  [RC_STEP_UID] = "setuid",  [RC_STEP_CWD] = "chdir",
+	    [RC_STEP_EXEC] = "execve",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+/* spawn()'s failed step as runcmd reports it: the id switch, chdir and exec
+ * by name, any other set-up step as RC_STEP_SETUP. */
+static enum runcmd_step step_of(enum spawn_step s)
+{
+	static const enum runcmd_step steps[] = {
+	    [SPAWN_STEP_GROUPS] = RC_STEP_GROUPS, [SPAWN_STEP_GID] = RC_STEP_GID,
+	    [SPAWN_STEP_UID] = RC_STEP_UID,	  [SPAWN_STEP_CHDIR] = RC_STEP_CWD,
+	    [SPAWN_STEP_EXEC] = RC_STEP_EXEC,
+	};
+	if (s == SPAWN_STEP_NONE)
+		return RC_STEP_NONE;
+	if ((unsigned)s < sizeof(steps) / sizeof(steps[0]) && steps[s] != RC_STEP_NONE)
+		return steps[s];
+	return RC_STEP_SETUP;
 }
 
 static long now_ms(void)
@@ -56,71 +58,6 @@ static long now_ms(void)
 	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* --- in the child: async-signal-safe calls only --------------------------- */
-
-static void child_report(int fd, enum runcmd_step step, int errnum)
-{
-	int msg[2] = {(int)step, errnum};
-
-	/* Nothing to do if the parent went away. */
-	(void)!write(fd, msg, sizeof(msg));
-	_exit(127);
-}
-
-/* Raw syscalls: set*id() in a libc may take locks (musl's __synccall). */
-static int switch_ids(const struct runas *as)
-{
-#ifdef SYS_setgroups32
-	long nr_groups = SYS_setgroups32, nr_gid = SYS_setresgid32, nr_uid = SYS_setresuid32;
-#else
-	long nr_groups = SYS_setgroups, nr_gid = SYS_setresgid, nr_uid = SYS_setresuid;
-#endif
-	if (syscall(nr_groups, as->ngroups, as->groups) != 0)
-		return RC_STEP_GROUPS;
-	if (syscall(nr_gid, as->gid, as->gid, as->gid) != 0)
-		return RC_STEP_GID;
-	if (syscall(nr_uid, as->uid, as->uid, as->uid) != 0)
-		return RC_STEP_UID;
-	return RC_STEP_NONE;
-}
-
-static void child_reset_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		(void)sigaction(s, &sa, NULL); /* EINVAL for SIGKILL/SIGSTOP/reserved: fine */
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL); /* cannot fail with valid args */
-}
-
-static void child_run(const struct runcmd_spec *spec, char *const *envp, int nullfd, int outw,
-		      int errw, int repw)
-{
-	int step;
-
-	child_reset_signals();
-	if (setpgid(0, 0) != 0)
-		child_report(repw, RC_STEP_SETUP, errno);
-	if (dup2(nullfd, 0) < 0 || dup2(outw, 1) < 0 || dup2(errw, 2) < 0)
-		child_report(repw, RC_STEP_SETUP, errno);
-	/* Inherited fds without CLOEXEC must not leak into the command; ours all
-	 * have it. Old kernels lack close_range: then this is best effort. */
-	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (spec->as.switch_ids) {
-		step = switch_ids(&spec->as);
-		if (step != RC_STEP_NONE)
-			child_report(repw, (enum runcmd_step)step, errno);
-	}
-	if (spec->cwd && chdir(spec->cwd) != 0)
-		child_report(repw, RC_STEP_CWD, errno);
-	execve(spec->path, spec->argv, envp);
-	child_report(repw, RC_STEP_EXEC, errno);
 }
 
 /* --- in the parent ---------------------------------------------------------- */
@@ -192,129 +129,83 @@ static int reap(pid_t pid, int pidfd, long deadline, int *status)
 	}
 }
 
-int runcmd(const struct runcmd_spec *spec, struct runcmd_result *res, struct err *e)
+/* The child, through spawn(): own process group, stdin on /dev/null,
+ * stdout/stderr on the capture pipes, the ids, the working directory. */
+static int start(const struct runcmd_spec *spec, int outw, int errw, struct spawn_out *o,
+		 struct err *e)
 {
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, repp[2] = {-1, -1};
-	int nullfd = -1, pidfd = -1, status = 0, exited = 0, poll_failed = 0, rc = -1;
+	struct spawn_req r;
+
+	spawn_req_init(&r);
+	r.file = spec->path;
+	/* No PATH search: a name without '/' is taken in the working directory,
+	 * as execve takes it. */
+	r.path = "";
+	r.argv = spec->argv;
+	r.envp = spec->envp ? spec->envp : environ;
+	r.workdir = spec->cwd;
+	r.stdout_fd = outw;
+	r.stderr_fd = errw;
+	r.new_session = false;
+	r.new_pgroup = true;
+	r.set_ids = spec->as.switch_ids != 0;
+	r.uid = spec->as.uid;
+	r.gid = spec->as.gid;
+	r.groups = spec->as.groups;
+	r.ngroups = spec->as.ngroups;
+	return spawn_run(&r, o, e);
+}
+
+struct run {
 	struct capture cap[2];
-	long start = now_ms(), deadline;
-	char *const *envp = spec->envp ? spec->envp : environ;
-	int rep[2];
-	size_t repn = 0;
 	pid_t pid;
+	int pidfd;
+	int status;
+	int exited;
+};
 
-	memset(res, 0, sizeof(*res));
-	memset(cap, 0, sizeof(cap));
-	cap[0].fd = cap[1].fd = -1;
-	for (int i = 0; i < 2; i++) {
-		cap[i].cap = spec->capture_max;
-		cap[i].buf = malloc(spec->capture_max + 1);
-		if (!cap[i].buf) {
-			err_sys(e, "runcmd %s: malloc", spec->path);
-			goto out;
-		}
-	}
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nullfd < 0) {
-		err_sys(e, "open /dev/null");
-		goto out;
-	}
-	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(repp, O_CLOEXEC)) {
-		err_sys(e, "runcmd %s: pipe2", spec->path);
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		err_sys(e, "runcmd %s: fork", spec->path);
-		goto out;
-	}
-	if (pid == 0)
-		child_run(spec, envp, nullfd, outp[1], errp[1], repp[1]);
-	/* Our own unreaped child: its pid cannot be reused, pidfd_open is safe. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	close_fd(&outp[1]);
-	close_fd(&errp[1]);
-	close_fd(&repp[1]);
-	cap[0].fd = outp[0];
-	cap[1].fd = errp[0];
-	outp[0] = errp[0] = -1;
-	deadline = start + spec->timeout_ms;
-
-	/* Read until both streams and the report pipe are closed and the child
-	 * has exited, or the deadline passes. */
-	while (cap[0].fd >= 0 || cap[1].fd >= 0 || repp[0] >= 0 || !exited) {
-		struct pollfd p[4];
-		int np = 0, idx_out = -1, idx_err = -1, idx_rep = -1, idx_pid = -1;
+/* Read both streams until they are closed and the child has exited, or the
+ * deadline passes. 0, or -1 with e set when poll failed. */
+static int collect(struct run *w, long deadline, struct err *e, const char *path)
+{
+	while (w->cap[0].fd >= 0 || w->cap[1].fd >= 0 || !w->exited) {
+		struct pollfd p[3];
+		int np = 0, idx[3] = {-1, -1, -1};
 		long left = deadline - now_ms();
 		int tmo;
 
 		if (left <= 0)
-			break;
-		if (!exited && pidfd < 0) {
-			pid_t r = waitpid(pid, &status, WNOHANG);
-
-			if (r == pid)
-				exited = 1;
-		}
-		if (cap[0].fd >= 0)
-			idx_out = np, p[np++] = (struct pollfd){.fd = cap[0].fd, .events = POLLIN};
-		if (cap[1].fd >= 0)
-			idx_err = np, p[np++] = (struct pollfd){.fd = cap[1].fd, .events = POLLIN};
-		if (repp[0] >= 0)
-			idx_rep = np, p[np++] = (struct pollfd){.fd = repp[0], .events = POLLIN};
-		if (!exited && pidfd >= 0)
-			idx_pid = np, p[np++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-		if (np == 0 && exited)
-			break;
+			return 0;
+		if (!w->exited && w->pidfd < 0 && waitpid(w->pid, &w->status, WNOHANG) == w->pid)
+			w->exited = 1;
+		for (int i = 0; i < 2; i++)
+			if (w->cap[i].fd >= 0)
+				idx[i] = np,
+				p[np++] = (struct pollfd){.fd = w->cap[i].fd, .events = POLLIN};
+		if (!w->exited && w->pidfd >= 0)
+			idx[2] = np, p[np++] = (struct pollfd){.fd = w->pidfd, .events = POLLIN};
+		if (np == 0 && w->exited)
+			return 0;
 		tmo = (int)left;
-		if (!exited && pidfd < 0 && tmo > FALLBACK_TICK_MS)
+		if (!w->exited && w->pidfd < 0 && tmo > FALLBACK_TICK_MS)
 			tmo = FALLBACK_TICK_MS;
 		if (poll(p, (nfds_t)np, tmo) < 0) {
 			if (errno == EINTR)
 				continue;
-			err_sys(e, "runcmd %s: poll", spec->path);
-			poll_failed = 1;
-			break; /* kill and reap below */
+			return err_sys(e, "runcmd %s: poll", path);
 		}
-		if (idx_out >= 0 && p[idx_out].revents)
-			(void)capture_read(&cap[0]);
-		if (idx_err >= 0 && p[idx_err].revents)
-			(void)capture_read(&cap[1]);
-		if (idx_rep >= 0 && p[idx_rep].revents) {
-			ssize_t n = read(repp[0], (char *)rep + repn, sizeof(rep) - repn);
+		for (int i = 0; i < 2; i++)
+			if (idx[i] >= 0 && p[idx[i]].revents)
+				(void)capture_read(&w->cap[i]);
+		if (idx[2] >= 0 && p[idx[2]].revents &&
+		    waitpid(w->pid, &w->status, WNOHANG) == w->pid)
+			w->exited = 1;
+	}
+	return 0;
+}
 
-			if (n > 0)
-				repn += (size_t)n;
-			else if (n == 0 || errno != EINTR)
-				close_fd(&repp[0]);
-			if (repn == sizeof(rep))
-				close_fd(&repp[0]);
-		}
-		if (idx_pid >= 0 && p[idx_pid].revents) {
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				exited = 1;
-		}
-	}
-	if (!exited) {
-		res->timed_out = !poll_failed;
-		(void)kill(-pid, SIGKILL); /* ESRCH if the group is gone: fine */
-		(void)kill(pid, SIGKILL);
-		if (reap(pid, pidfd, now_ms() + REAP_AFTER_KILL_MS, &status) != 0) {
-			err_sys(e, "runcmd %s: reaping pid %d after SIGKILL", spec->path, (int)pid);
-			goto out;
-		}
-	} else {
-		/* The child is gone; anything left in its group (a background
-		 * grandchild holding our pipes) goes with it. */
-		(void)kill(-pid, SIGKILL);
-	}
-	if (poll_failed)
-		goto out;
-	res->elapsed_ms = now_ms() - start;
-	if (repn == sizeof(rep)) {
-		res->failed_step = (enum runcmd_step)rep[0];
-		res->failed_errno = rep[1];
-	}
+static void fill_status(struct runcmd_result *res, int status)
+{
 	if (WIFEXITED(status)) {
 		res->exited = 1;
 		res->code = WEXITSTATUS(status);
@@ -322,27 +213,102 @@ int runcmd(const struct runcmd_spec *spec, struct runcmd_result *res, struct err
 		res->signaled = 1;
 		res->sig = WTERMSIG(status);
 	}
+}
+
+/* The captured bytes, NUL-terminated, move into res. */
+static void take_output(struct run *w, struct runcmd_result *res)
+{
 	for (int i = 0; i < 2; i++)
-		cap[i].buf[cap[i].len] = '\0';
-	res->out = cap[0].buf;
-	res->out_len = cap[0].len;
-	res->err = cap[1].buf;
-	res->err_len = cap[1].len;
-	cap[0].buf = cap[1].buf = NULL;
+		w->cap[i].buf[w->cap[i].len] = '\0';
+	res->out = w->cap[0].buf;
+	res->out_len = w->cap[0].len;
+	res->err = w->cap[1].buf;
+	res->err_len = w->cap[1].len;
+	w->cap[0].buf = w->cap[1].buf = NULL;
+}
+
+/* Kill what is left of the child's group and reap the child (bounded). */
+static int finish(struct run *w, int poll_failed, struct runcmd_result *res, const char *path,
+		  struct err *e)
+{
+	if (w->exited) {
+		/* The child is gone; anything left in its group (a background
+		 * grandchild holding our pipes) goes with it. */
+		(void)kill(-w->pid, SIGKILL);
+		return 0;
+	}
+	res->timed_out = !poll_failed;
+	(void)kill(-w->pid, SIGKILL); /* ESRCH if the group is gone: fine */
+	(void)kill(w->pid, SIGKILL);
+	if (reap(w->pid, w->pidfd, now_ms() + REAP_AFTER_KILL_MS, &w->status) != 0)
+		return err_sys(e, "runcmd %s: reaping pid %d after SIGKILL", path, (int)w->pid);
+	return 0;
+}
+
+int runcmd(const struct runcmd_spec *spec, struct runcmd_result *res, struct err *e)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, poll_failed = 0, rc = -1;
+	struct run w = {.pidfd = -1};
+	struct spawn_out o;
+	struct err se;
+	long start_ms = now_ms();
+
+	memset(res, 0, sizeof(*res));
+	w.cap[0].fd = w.cap[1].fd = -1;
+	for (int i = 0; i < 2; i++) {
+		w.cap[i].cap = spec->capture_max;
+		w.cap[i].buf = malloc(spec->capture_max + 1);
+		if (!w.cap[i].buf) {
+			err_sys(e, "runcmd %s: malloc", spec->path);
+			goto out;
+		}
+	}
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
+		err_sys(e, "runcmd %s: pipe2", spec->path);
+		goto out;
+	}
+	err_clear(&se);
+	if (start(spec, outp[1], errp[1], &o, &se) < 0) {
+		if (o.step == SPAWN_STEP_NONE) {
+			if (e)
+				*e = se;
+			goto out;
+		}
+		/* The command never ran; the child is reaped. */
+		res->failed_step = step_of(o.step);
+		res->failed_errno = o.err;
+		w.status = o.status;
+		w.exited = 1;
+	} else {
+		w.pid = o.pid;
+		/* Our own unreaped child: its pid cannot be reused, pidfd_open is safe. */
+		w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0);
+	}
+	close_fd(&outp[1]);
+	close_fd(&errp[1]);
+	w.cap[0].fd = outp[0];
+	w.cap[1].fd = errp[0];
+	outp[0] = errp[0] = -1;
+	if (w.pid > 0) {
+		if (collect(&w, start_ms + spec->timeout_ms, e, spec->path) < 0)
+			poll_failed = 1;
+		if (finish(&w, poll_failed, res, spec->path, e) < 0 || poll_failed)
+			goto out;
+	}
+	res->elapsed_ms = now_ms() - start_ms;
+	fill_status(res, w.status);
+	take_output(&w, res);
 	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {
-		close_fd(&cap[i].fd);
-		free(cap[i].buf);
+		close_fd(&w.cap[i].fd);
+		free(w.cap[i].buf);
 	}
 	close_fd(&outp[0]);
 	close_fd(&outp[1]);
 	close_fd(&errp[0]);
 	close_fd(&errp[1]);
-	close_fd(&repp[0]);
-	close_fd(&repp[1]);
-	close_fd(&nullfd);
-	close_fd(&pidfd);
+	close_fd(&w.pidfd);
 	return rc;
 }
 
@@ -367,7 +333,7 @@ int access_as(const struct runas *as, const char *path, int mode, struct err *e)
 	if (pid == 0) {
 		int r;
 
-		if (switch_ids(as) != RC_STEP_NONE)
+		if (drop_privileges(as) != SPAWN_STEP_NONE)
 			_exit(255);
 		r = access(path, mode) == 0 ? 0 : errno;
 		_exit(r > 254 ? 254 : r);

@@ -3,25 +3,17 @@
  * to a bound. On timeout the child's whole process group is killed and the
  * child reaped. Only the child's own pid is ever waited for, so this is safe
  * before the supervisor's reaping loop exists (resolution at start, `check`).
- * The child gets default signal dispositions, an empty signal mask, stdin on
- * /dev/null and its own process group. */
+ * The child is made by spawn() (spawn.h): default signal dispositions, an
+ * empty signal mask, stdin on /dev/null, its own process group. */
 #ifndef HFINIT_RUNCMD_H
 #define HFINIT_RUNCMD_H
 
 #include "base/err.h"
 #include "base/fmt.h"
+#include "run/spawn.h"
 
 #include <stddef.h>
 #include <sys/types.h>
-
-/* Who to run as. With switch_ids == 0 the command runs as the caller. */
-struct runas {
-	int switch_ids;
-	uid_t uid;
-	gid_t gid;
-	const gid_t *groups; /* supplementary groups (may be NULL with ngroups 0) */
-	size_t ngroups;
-};
 
 struct runcmd_spec {
 	const char *path;  /* executed as is (no PATH search) */
@@ -61,7 +53,7 @@ int runcmd(const struct runcmd_spec *spec, struct runcmd_result *res, struct err
 void runcmd_result_free(struct runcmd_result *res);
 const char *runcmd_step_name(enum runcmd_step s);
 
-/* access(path, mode) as `as` (a forked child switches ids first when
+/* access(path, mode) as `as` (a forked child drops privileges first when
  * as->switch_ids). Returns 0 if allowed, else the errno (EACCES, ENOENT...),
  * or -1 with e set if the check itself could not be run. */
 int access_as(const struct runas *as, const char *path, int mode, struct err *e);

@@ -16,25 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* What the child reports when a step fails. */
-enum spawn_step {
-	STEP_SETSID = 1,
-	STEP_STDIO,
-	STEP_CHDIR,
-	STEP_UMASK,
-	STEP_RLIMIT,
-	STEP_OOM,
-	STEP_GROUPS,
-	STEP_GID,
-	STEP_UID,
-	STEP_SIGMASK,
-	STEP_NNP,
-	STEP_LANDLOCK,
-	STEP_SECCOMP,
-	STEP_EXEC,
-	STEP_DRY_RUN_DONE, /* dry run: every step before exec succeeded */
-};
-
 struct child_report {
 	int step;
 	int err;
@@ -87,28 +68,25 @@ static void close_fds_keep2(int lowfd, int keep1, int keep2)
 	close_range_safe(lo, ~0u);
 }
 
-void close_fds_from(int lowfd, int keep)
+/* On musl (the product's libc) setgroups, setresgid and setresuid go through
+ * __synccall so that every thread gets the new ids. In a process with one
+ * thread, which hfinit is and which a forked child always is, __synccall takes
+ * its own lock (free: no other thread can hold it), blocks signals, and calls
+ * the system call once, directly; musl writes it to be async-signal-safe.
+ * glibc's versions are the same single system call when there is one thread.
+ * So the libc calls are safe between fork and exec; a raw syscall() would be
+ * wrong in a threaded caller (it changes one thread only), never better. */
+enum spawn_step drop_privileges(const struct runas *as)
 {
-	close_fds_keep2(lowfd, keep, -1);
-}
-
-void reset_signal_dispositions(void)
-{
-	/* The kernel's struct sigaction: libc's sigaction() refuses the signals it
-	 * reserves for itself (32-34 in musl, 32-33 in glibc), yet a process can
-	 * start with them ignored (make does that) and pass that on. */
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		unsigned long mask;
-	} k;
-
-	memset(&k, 0, sizeof(k));
-	k.handler = SIG_DFL;
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+	if (!as->switch_ids)
+		return SPAWN_STEP_NONE;
+	if (setgroups(as->ngroups, as->groups) < 0)
+		return SPAWN_STEP_GROUPS;
+	if (setresgid(as->gid, as->gid, as->gid) < 0)
+		return SPAWN_STEP_GID;
+	if (setresuid(as->uid, as->uid, as->uid) < 0)
+		return SPAWN_STEP_UID;
+	return SPAWN_STEP_NONE;
 }
 
 static _Noreturn void child_fail_at(int pipefd, int step, int err, int idx)
@@ -119,9 +97,9 @@ static _Noreturn void child_fail_at(int pipefd, int step, int err, int idx)
 	do
 		w = write(pipefd, &rep, sizeof(rep));
 	while (w < 0 && errno == EINTR);
-	if (step == STEP_EXEC)
+	if (step == SPAWN_STEP_EXEC)
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
-	_exit(step == STEP_DRY_RUN_DONE ? 0 : 1);
+	_exit(step == SPAWN_STEP_DRY_RUN_DONE ? 0 : 1);
 }
 
 static _Noreturn void child_fail(int pipefd, int step, int err)
@@ -177,87 +155,99 @@ static int exec_search(const char *file, char *const *argv, char *const *envp, c
 	return seen_eacces ? EACCES : ENOENT;
 }
 
-static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
+/* /proc/self/oom_score_adj = v, formatted without stdio. */
+static int write_oom_score_adj(int v)
 {
-	sigset_t empty;
-	int e;
+	char num[16], tmp[16];
+	int n = 0, k = 0, neg = v < 0, fd;
+	ssize_t w;
 
-	/* Default dispositions: ignored signals would stay ignored across exec. */
-	reset_signal_dispositions();
+	if (neg)
+		v = -v;
+	do
+		tmp[k++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	if (neg)
+		num[n++] = '-';
+	while (k > 0)
+		num[n++] = tmp[--k];
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	w = write(fd, num, (size_t)n);
+	(void)close(fd);
+	return w == n ? 0 : -1;
+}
 
+/* Session or process group, then stdin/stdout/stderr and the extra fd. */
+static void child_group_and_stdio(const struct spawn_req *r, int devnull, int pipefd)
+{
 	if (r->new_session && setsid() < 0)
-		child_fail(pipefd, STEP_SETSID, errno);
-
-	if (place_fd(r->stdin_fd >= 0 ? r->stdin_fd : devnull, 0) < 0 ||
+		child_fail(pipefd, SPAWN_STEP_SETSID, errno);
+	if (!r->new_session && r->new_pgroup) {
+		if (setpgid(0, 0) < 0)
+			child_fail(pipefd, SPAWN_STEP_SETPGID, errno);
+		/* SIGTTOU is still blocked here, so a background caller is not
+		 * stopped; a failure only means no job control for the child. */
+		if (r->foreground)
+			(void)tcsetpgrp(STDIN_FILENO, getpid());
+	}
+	if ((r->stdin_fd != SPAWN_INHERIT &&
+	     place_fd(r->stdin_fd >= 0 ? r->stdin_fd : devnull, 0) < 0) ||
 	    (r->stdout_fd >= 0 && place_fd(r->stdout_fd, 1) < 0) ||
 	    (r->stderr_fd >= 0 && place_fd(r->stderr_fd, 2) < 0) ||
 	    (r->extra_fd >= 0 && place_fd(r->extra_fd, r->extra_fd_num) < 0))
-		child_fail(pipefd, STEP_STDIO, errno);
-	close_fds_keep2(3, pipefd, r->extra_fd >= 0 ? r->extra_fd_num : -1);
+		child_fail(pipefd, SPAWN_STEP_STDIO, errno);
+	if (!r->keep_fds)
+		close_fds_keep2(3, pipefd, r->extra_fd >= 0 ? r->extra_fd_num : -1);
+}
 
+static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
+{
+	struct runas as = {r->set_ids, r->uid, r->gid, r->groups, r->ngroups};
+	enum spawn_step step;
+	int e;
+
+	child_group_and_stdio(r, devnull, pipefd);
 	if (r->umask >= 0)
 		(void)umask((mode_t)r->umask);
 	for (size_t i = 0; i < r->nrlimits; i++)
 		if (setrlimit(r->rlimits[i].resource, &r->rlimits[i].lim) < 0)
-			child_fail_at(pipefd, STEP_RLIMIT, errno, (int)i);
-	if (r->oom_score_adj != SPAWN_NO_OOM_ADJ) {
-		char num[16];
-		int n = 0, v = r->oom_score_adj, neg = v < 0;
-		char tmp[16];
-		int k = 0;
-		if (neg)
-			v = -v;
-		do
-			tmp[k++] = (char)('0' + v % 10);
-		while ((v /= 10) > 0);
-		if (neg)
-			num[n++] = '-';
-		while (k > 0)
-			num[n++] = tmp[--k];
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, num, (size_t)n) != n)
-			child_fail(pipefd, STEP_OOM, errno);
-		(void)close(fd);
-	}
-	if (r->set_ids) {
-		if (setgroups(r->ngroups, r->groups) < 0)
-			child_fail(pipefd, STEP_GROUPS, errno);
-		if (setresgid(r->gid, r->gid, r->gid) < 0)
-			child_fail(pipefd, STEP_GID, errno);
-		if (setresuid(r->uid, r->uid, r->uid) < 0)
-			child_fail(pipefd, STEP_UID, errno);
-	}
+			child_fail_at(pipefd, SPAWN_STEP_RLIMIT, errno, (int)i);
+	if (r->oom_score_adj != SPAWN_NO_OOM_ADJ && write_oom_score_adj(r->oom_score_adj) < 0)
+		child_fail(pipefd, SPAWN_STEP_OOM, errno);
+	if ((step = drop_privileges(&as)) != SPAWN_STEP_NONE)
+		child_fail(pipefd, step, errno);
 	/* As the service's user: a workdir it cannot enter fails here. */
 	if (r->workdir && chdir(r->workdir) < 0)
-		child_fail(pipefd, STEP_CHDIR, errno);
-	sigemptyset(&empty);
-	if (sigprocmask(SIG_SETMASK, r->sigmask ? r->sigmask : &empty, NULL) < 0)
-		child_fail(pipefd, STEP_SIGMASK, errno);
+		child_fail(pipefd, SPAWN_STEP_CHDIR, errno);
+	if (child_reset(r->sigmask) < 0)
+		child_fail(pipefd, SPAWN_STEP_SIGMASK, errno);
 	/* A dry run stops here: the filter is the kernel's to accept (sandbox.c
 	 * checks that), and one that denies write(2) would eat the report. */
 	if (r->dry_run)
-		child_fail(pipefd, STEP_DRY_RUN_DONE, 0);
+		child_fail(pipefd, SPAWN_STEP_DRY_RUN_DONE, 0);
 	/* Last before exec: nothing after this allocates or needs a denied call. */
 	if ((r->seccomp || r->landlock_abi > 0) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(pipefd, STEP_NNP, errno);
+		child_fail(pipefd, SPAWN_STEP_NNP, errno);
 	if (r->landlock_abi > 0 && (e = landlock_enter(r->landlock_abi, r->landlock_abstract)) != 0)
-		child_fail(pipefd, STEP_LANDLOCK, e);
+		child_fail(pipefd, SPAWN_STEP_LANDLOCK, e);
 	if (r->seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, r->seccomp, 0, 0) < 0)
-		child_fail(pipefd, STEP_SECCOMP, errno);
+		child_fail(pipefd, SPAWN_STEP_SECCOMP, errno);
 	e = exec_search(r->file, r->argv, r->envp, r->path);
-	child_fail(pipefd, STEP_EXEC, e);
+	child_fail(pipefd, SPAWN_STEP_EXEC, e);
 }
 
 static const char *step_name(int step)
 {
 	static const char *const names[] = {
-	    [STEP_SETSID] = "setsid",	 [STEP_STDIO] = "stdio",
-	    [STEP_CHDIR] = "chdir",	 [STEP_UMASK] = "umask",
-	    [STEP_RLIMIT] = "setrlimit", [STEP_OOM] = "oom_score_adj",
-	    [STEP_GROUPS] = "setgroups", [STEP_GID] = "setresgid",
-	    [STEP_UID] = "setresuid",	 [STEP_SIGMASK] = "sigprocmask",
-	    [STEP_NNP] = "no_new_privs", [STEP_SECCOMP] = "seccomp filter",
-	    [STEP_EXEC] = "exec",	 [STEP_LANDLOCK] = "landlock domain",
+	    [SPAWN_STEP_SETSID] = "setsid",    [SPAWN_STEP_SETPGID] = "setpgid",
+	    [SPAWN_STEP_STDIO] = "stdio",      [SPAWN_STEP_CHDIR] = "chdir",
+	    [SPAWN_STEP_RLIMIT] = "setrlimit", [SPAWN_STEP_OOM] = "oom_score_adj",
+	    [SPAWN_STEP_GROUPS] = "setgroups", [SPAWN_STEP_GID] = "setresgid",
+	    [SPAWN_STEP_UID] = "setresuid",    [SPAWN_STEP_SIGMASK] = "sigprocmask",
+	    [SPAWN_STEP_NNP] = "no_new_privs", [SPAWN_STEP_SECCOMP] = "seccomp filter",
+	    [SPAWN_STEP_EXEC] = "exec",	       [SPAWN_STEP_LANDLOCK] = "landlock domain",
 	};
 	if (step > 0 && step < (int)(sizeof(names) / sizeof(names[0])) && names[step])
 		return names[step];
@@ -270,14 +260,14 @@ static bool setup_permanent(int step, int err)
 	bool perm = err == EPERM || err == EACCES;
 
 	switch (step) {
-	case STEP_CHDIR:
+	case SPAWN_STEP_CHDIR:
 		return perm || err == ENOENT || err == ENOTDIR;
-	case STEP_RLIMIT:
+	case SPAWN_STEP_RLIMIT:
 		return perm || err == EINVAL;
-	case STEP_OOM:
-	case STEP_GROUPS:
-	case STEP_GID:
-	case STEP_UID:
+	case SPAWN_STEP_OOM:
+	case SPAWN_STEP_GROUPS:
+	case SPAWN_STEP_GID:
+	case SPAWN_STEP_UID:
 		return perm;
 	default:
 		return false;
@@ -342,19 +332,19 @@ static int setup_error(const struct spawn_req *r, const struct child_report *rep
 	bool perm = rep->err == EPERM || rep->err == EACCES;
 
 	switch (rep->step) {
-	case STEP_CHDIR:
+	case SPAWN_STEP_CHDIR:
 		return err_set(e, rep->err, "workdir = %s: %s%s", r->workdir, why,
 			       perm ? " (the service's user cannot enter it)"
 				    : " (create it in the image or fix the key)");
-	case STEP_OOM:
+	case SPAWN_STEP_OOM:
 		return err_set(
 		    e, rep->err, "oom_score_adj = %d: %s%s", r->oom_score_adj, why,
 		    perm ? " (lowering needs CAP_SYS_RESOURCE; remove the key or raise it)" : "");
-	case STEP_RLIMIT:
+	case SPAWN_STEP_RLIMIT:
 		return rlimit_error(r, rep, e);
-	case STEP_GROUPS:
-	case STEP_GID:
-	case STEP_UID:
+	case SPAWN_STEP_GROUPS:
+	case SPAWN_STEP_GID:
+	case SPAWN_STEP_UID:
 		return err_set(e, rep->err, "user: %s to uid %u gid %u: %s%s", step_name(rep->step),
 			       (unsigned)r->uid, (unsigned)r->gid, why,
 			       perm ? " (switching users needs CAP_SETUID and CAP_SETGID: keep "
@@ -365,17 +355,18 @@ static int setup_error(const struct spawn_req *r, const struct child_report *rep
 	}
 }
 
-int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e)
+int spawn_run(const struct spawn_req *r, struct spawn_out *o, struct err *e)
 {
 	struct child_report rep;
-	int p[2], devnull = -1, status;
+	int p[2], devnull = -1;
 	ssize_t n;
 	pid_t c;
 
-	*exit_hint = 1;
+	memset(o, 0, sizeof(*o));
+	o->exit_hint = 1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_sys(e, "spawn %s: pipe", r->file);
-	if (r->stdin_fd < 0 && (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	if (r->stdin_fd == -1 && (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		err_sys(e, "spawn %s: /dev/null", r->file);
 		goto fail_pipe;
 	}
@@ -394,22 +385,22 @@ int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e)
 	while (n < 0 && errno == EINTR);
 	(void)close(p[0]);
 	if (n == 0) {
-		*pid = c;
+		o->pid = c;
 		return 0; /* EOF: the pipe closed on exec */
 	}
 	/* The child failed before or at exec and has exited: reap it here. */
-	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(c, &o->status, 0) < 0 && errno == EINTR)
 		;
 	if (n != (ssize_t)sizeof(rep))
 		return err_set(e, EIO, "spawn %s: lost the child's report", r->file);
-	if (rep.step == STEP_DRY_RUN_DONE) {
-		*pid = 0;
+	if (rep.step == SPAWN_STEP_DRY_RUN_DONE)
 		return 0;
-	}
-	if (rep.step == STEP_EXEC)
-		*exit_hint = rep.err == ENOENT || rep.err == ENOTDIR ? 127 : 126;
+	o->step = (enum spawn_step)rep.step;
+	o->err = rep.err;
+	if (rep.step == SPAWN_STEP_EXEC)
+		o->exit_hint = rep.err == ENOENT || rep.err == ENOTDIR ? 127 : 126;
 	else if (setup_permanent(rep.step, rep.err))
-		*exit_hint = SPAWN_HINT_SETUP;
+		o->exit_hint = SPAWN_HINT_SETUP;
 	return setup_error(r, &rep, e);
 
 fail_pipe:
@@ -418,4 +409,15 @@ fail_pipe:
 	(void)close(p[0]);
 	(void)close(p[1]);
 	return -1;
+}
+
+int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e)
+{
+	struct spawn_out o;
+	int rc = spawn_run(r, &o, e);
+
+	*exit_hint = o.exit_hint;
+	if (rc == 0)
+		*pid = o.pid;
+	return rc;
 }

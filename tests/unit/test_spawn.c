@@ -16,7 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run/runcmd.h"
 #include "run/spawn.h"
+
+#include <sys/syscall.h>
 
 /* Run sh -c script through spawn(), capture stdout, return the wait status. */
 static int run_sh(struct spawn_req *r, const char *script, char *out, size_t cap)
@@ -260,6 +263,90 @@ static void test_path_search(void **state)
 	assert_int_equal(status, 0);
 }
 
+/* The kernel's struct sigaction, to reach the signals libc reserves. */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+static int raw_sigaction(int sig, const struct ksigaction *act, struct ksigaction *old)
+{
+	return (int)syscall(SYS_rt_sigaction, sig, act, old, sizeof(act->mask));
+}
+
+/* runcmd's child comes from spawn(): default dispositions for every signal,
+ * 32-34 (reserved by libc, out of reach of its sigaction()) included, and an
+ * empty mask, whatever hfinit has. */
+static void test_runcmd_child_signal_state(void **state)
+{
+	char *argv[] = {"sh", "-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status", NULL};
+	struct runcmd_spec spec = {
+	    .path = "/bin/sh", .argv = argv, .timeout_ms = 5000, .capture_max = 1024};
+	static const int sigs[] = {SIGUSR2, 32, 33, 34};
+	struct ksigaction ign = {.handler = SIG_IGN}, old[4];
+	struct runcmd_result r;
+	sigset_t block, omask;
+	int rc;
+
+	(void)state;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &block, &omask), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(raw_sigaction(sigs[i], &ign, &old[i]), 0);
+	rc = runcmd(&spec, &r, NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(raw_sigaction(sigs[i], &old[i], NULL), 0);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &omask, NULL), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(r.code, 0);
+	if (!strstr(r.out, "SigBlk:\t0000000000000000\n") ||
+	    !strstr(r.out, "SigIgn:\t0000000000000000\n"))
+		fail_msg("runcmd child's signal state not clean:\n%s", r.out);
+	runcmd_result_free(&r);
+}
+
+/* A child as uid 1234 has the same ids whether it is a service (spawn with
+ * set_ids) or a runcmd command: both go through drop_privileges. */
+static void test_same_ids_from_service_and_runcmd(void **state)
+{
+	static const char script[] = "grep -E '^(Uid|Gid|Groups):' /proc/self/status";
+	static const gid_t groups[] = {1234, 4321};
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	struct runcmd_spec spec = {.path = "/bin/sh",
+				   .argv = argv,
+				   .cwd = "/",
+				   .timeout_ms = 5000,
+				   .capture_max = 1024,
+				   .as = {1, 1234, 1234, groups, 2}};
+	struct runcmd_result res;
+	struct spawn_req r;
+	char out[512];
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	spawn_req_init(&r);
+	r.workdir = "/";
+	r.set_ids = true;
+	r.uid = 1234;
+	r.gid = 1234;
+	r.groups = groups;
+	r.ngroups = 2;
+	st = run_sh(&r, script, out, sizeof(out));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(out, "Uid:\t1234\t1234\t1234\t1234\n"
+				 "Gid:\t1234\t1234\t1234\t1234\n"
+				 "Groups:\t1234 4321 \n");
+	assert_int_equal(runcmd(&spec, &res, NULL), 0);
+	assert_int_equal(res.code, 0);
+	assert_string_equal(res.out, out);
+	runcmd_result_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +358,8 @@ int main(void)
 	    cmocka_unit_test(test_rlimit_error_names_the_key),
 	    cmocka_unit_test(test_path_search),
 	    cmocka_unit_test(test_dry_run),
+	    cmocka_unit_test(test_runcmd_child_signal_state),
+	    cmocka_unit_test(test_same_ids_from_service_and_runcmd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
