@@ -23,7 +23,7 @@
 #include "base/log.h"
 #include "run/loop.h"
 #include "sup/oom.h"
-#include "run/output.h"
+#include "run/sink.h"
 #include "run/pid1.h"
 #include "sup/portown.h"
 #include "run/netprobe.h"

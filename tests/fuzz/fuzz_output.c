@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "run/output.h"
+#include "run/sink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

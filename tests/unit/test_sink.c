@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "run/output.h"
+#include "run/sink.h"
 
 struct seen {
 	int n;
