@@ -1,5 +1,7 @@
 #include "run/runcmd.h"
 
+#include "run/loop.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -53,11 +55,7 @@ static enum runcmd_step step_of(enum spawn_step s)
 
 static long now_ms(void)
 {
-	struct timespec ts;
-
-	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long)(mono_now_ns() / NS_PER_MS);
 }
 
 /* --- in the parent ---------------------------------------------------------- */

@@ -1,5 +1,7 @@
 #include "run/sink.h"
 
+#include "run/loop.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -8,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 void linebuf_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg)
@@ -250,9 +251,7 @@ int sink_flush(struct sink *s)
 
 long long sink_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return mono_now_ns() / NS_PER_MS;
 }
 
 void sink_drain(struct sink *s, long long deadline_ms, const char *cut_why)

@@ -1,5 +1,5 @@
 /* Service output: line assembly from pipes, and hfinit's own bounded,
- * never-blocking output sink (DESIGN.md §7, issue 4 §6).
+ * never-blocking output sink (docs/design.md, "Logs").
  *
  * linebuf: bytes in, whole lines out. A line longer than the buffer is
  * passed on in pieces of the buffer's size, the later pieces flagged as
@@ -12,8 +12,8 @@
  * saying how many bytes were dropped goes out as soon as there is room again.
  * sink_flush writes what it can without blocking; the caller watches the fd
  * for EPOLLOUT while sink_pending() is non-zero. */
-#ifndef HFINIT_OUTPUT_H
-#define HFINIT_OUTPUT_H
+#ifndef HFINIT_SINK_H
+#define HFINIT_SINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
