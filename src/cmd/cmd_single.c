@@ -31,6 +31,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,87 +109,71 @@ static int parse_code(const char *s, int *out)
 	return 0;
 }
 
-/* Value of an option that takes one: the rest of this word ("-t5s") or the
- * next word ("-t 5s"). */
-static const char *opt_value(const char *rest, int argc, char **argv, int *i)
+/* One option getopt returned; 0, or -1 with e set. */
+static int single_opt(int c, char **argv, struct single_opts *o, struct err *e)
 {
-	if (*rest)
-		return rest;
-	if (*i + 1 < argc)
-		return argv[++*i];
-	return NULL;
+	int code;
+
+	switch (c) {
+	case 's': /* always a subreaper when not PID 1 */
+		return 0;
+	case 'g':
+		o->group = true;
+		return 0;
+	case 'v':
+		o->verbose++;
+		return 0;
+	case 'h':
+		o->want_help = true;
+		return 0;
+	case 'e':
+		if (parse_code(optarg, &code) < 0)
+			return err_set(e, EINVAL, "-e \"%s\": expected an exit code 0..255",
+				       optarg);
+		o->remap[code] = true;
+		return 0;
+	case 't':
+		if (parse_duration_ns(optarg, &o->grace_ns) < 0)
+			return err_set(e, EINVAL,
+				       "-t \"%s\": expected a duration like 500ms, 5s, 2m", optarg);
+		return 0;
+	case 'c':
+		return err_set(e, EINVAL,
+			       "option -c belongs to supervision mode: hfinit -c FILE, without --");
+	case ':':
+		return err_set(e, EINVAL, "option -%c needs %s", optopt,
+			       optopt == 'e' ? "an exit code" : "a duration");
+	default:
+		if (optopt)
+			return err_set(e, EINVAL, "unknown option -%c", optopt);
+		return err_set(e, EINVAL, "unknown option \"%s\"", argv[optind - 1]);
+	}
 }
 
 int single_parse_args(int argc, char **argv, struct single_opts *o, struct err *e)
 {
-	const char *a, *val;
-	int i, code;
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->grace_ns = SINGLE_DEFAULT_GRACE_NS;
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			if (i + 1 >= argc)
-				return err_set(e, EINVAL, "missing command after \"--\"");
-			o->argv = argv + i + 1;
-			return 0;
-		}
-		if (strcmp(a, "--help") == 0) {
-			o->want_help = true;
-			continue;
-		}
-		if (a[0] != '-' || a[1] == '\0')
-			return err_set(e, EINVAL,
-				       "unexpected argument \"%s\": the command goes after \"--\" "
-				       "(hfinit [OPTIONS] -- CMD [ARG]...)",
-				       a);
-		if (a[1] == '-')
-			return err_set(e, EINVAL, "unknown option \"%s\"", a);
-		for (const char *p = a + 1; *p; p++) {
-			switch (*p) {
-			case 's': /* always a subreaper when not PID 1 */
-				break;
-			case 'g':
-				o->group = true;
-				break;
-			case 'v':
-				o->verbose++;
-				break;
-			case 'h':
-				o->want_help = true;
-				break;
-			case 'e':
-				val = opt_value(p + 1, argc, argv, &i);
-				if (!val)
-					return err_set(e, EINVAL, "option -e needs an exit code");
-				if (parse_code(val, &code) < 0)
-					return err_set(e, EINVAL,
-						       "-e \"%s\": expected an exit code 0..255",
-						       val);
-				o->remap[code] = true;
-				goto next_word;
-			case 't':
-				val = opt_value(p + 1, argc, argv, &i);
-				if (!val)
-					return err_set(e, EINVAL, "option -t needs a duration");
-				if (parse_duration_ns(val, &o->grace_ns) < 0)
-					return err_set(e, EINVAL,
-						       "-t \"%s\": expected a duration like 500ms, "
-						       "5s, 2m",
-						       val);
-				goto next_word;
-			case 'c':
-				return err_set(
-				    e, EINVAL,
-				    "option -c belongs to supervision mode: hfinit -c FILE, "
-				    "without --");
-			default:
-				return err_set(e, EINVAL, "unknown option -%c", *p);
-			}
-		}
-	next_word:;
+	opterr = 0;
+	optind = 0; /* a fresh scan (glibc and musl) */
+	/* "+": stop at the first word that is not an option, and at "--" */
+	while ((c = getopt_long(argc, argv, "+:sgvhe:t:c", longopts, NULL)) != -1)
+		if (single_opt(c, argv, o, e) < 0)
+			return -1;
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) {
+		if (optind >= argc)
+			return err_set(e, EINVAL, "missing command after \"--\"");
+		o->argv = argv + optind;
+		return 0;
 	}
+	if (optind < argc)
+		return err_set(e, EINVAL,
+			       "unexpected argument \"%s\": the command goes after \"--\" "
+			       "(hfinit [OPTIONS] -- CMD [ARG]...)",
+			       argv[optind]);
 	o->no_command = true;
 	return 0;
 }
@@ -471,7 +456,7 @@ int cmd_single(int argc, char **argv)
 		return 2;
 	}
 	if (s.o.want_help) {
-		print_usage(0);
+		(void)usage_print("single", stdout);
 		return 0;
 	}
 	if (s.o.no_command) {

@@ -2,9 +2,11 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <getopt.h>
 #include <link.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -34,46 +36,131 @@
 #define OPT "not optimized"
 #endif
 
-static const char usage[] =
-    "usage: hfinit [-c FILE] [-v]                      supervise the services of a config\n"
-    "       hfinit [-s] [-g] [-e CODE]... [-t DURATION] [-v] -- CMD [ARG]...\n"
-    "       hfinit check [-c FILE] [--json]             validate config, resolve Python/scripts\n"
-    "       hfinit status [--json] [-d DIR]             show the status files\n"
-    "       hfinit health [--started|--ready|--live] [-d DIR]   exit 0/1 for probes\n"
-    "       hfinit notify [--pid] KEY=VALUE...          send sd_notify messages\n"
-    "       hfinit version\n"
+/* The usage table: what `hfinit help`, `-h` in every mode and bad usage
+ * print. The synopsis is the line after "usage: "; the text follows it. */
+struct usage {
+	const char *mode;
+	const char *synopsis;
+	const char *summary; /* one line, for the overview */
+	const char *text;
+};
+
+static const struct usage usages[] = {
+    {"supervise", "hfinit [-c FILE] [-n] [-v]", "supervise the services of a config",
+     "  -c, --config FILE  the config; default $HFINIT_CONFIG, else\n"
+     "                     /etc/hfinit/hfinit.ini\n"
+     "  -n                 check the config and exit: \"configuration OK\" and 0, or\n"
+     "                     the errors and 2 (nothing is started)\n"
+     "  -v                 more log output (debug)\n"
+     "  -h, --help         this text (hfinit help: every mode)\n"
+     "Exit 0 on a clean shutdown, 1 when a required service failed, 2 on bad usage\n"
+     "or config, 3 when resolution failed.\n"},
+    {"single", "hfinit [-s] [-g] [-e CODE]... [-t DURATION] [-v] -- CMD [ARG]...",
+     "run CMD as the only child (tini --)",
+     "Single-child mode (a drop-in for `tini --`): run CMD as the only child,\n"
+     "forward signals to it, reap every process, exit with CMD's status\n"
+     "(128+N when it was killed by signal N).\n"
+     "  -s            accepted for tini compatibility: hfinit always registers as\n"
+     "                child subreaper when it is not PID 1\n"
+     "  -g            forward signals to CMD's process group, not only to CMD\n"
+     "  -e CODE       map CMD's exit code CODE (0..255, 128+N for signal N) to 0;\n"
+     "                may be repeated\n"
+     "  -t DURATION   grace period between SIGTERM and SIGKILL for the processes\n"
+     "                left after CMD exits (500ms, 5s, 2m; plain number = seconds;\n"
+     "                default 5s)\n"
+     "  -v            more log output (debug)\n"
+     "  -h, --help    this text\n"},
+    {"check", "hfinit check [-c FILE] [--json]", "validate config, resolve Python/scripts",
+     "  validate the config, resolve Python and every script, check the status\n"
+     "  dir, seccomp, users and required Python modules; exit 0 when everything\n"
+     "  would start, 1 when something would not, 2 on config errors\n"},
+    {"status", "hfinit status [--json] [-d DIR]", "show the status files",
+     "  --json   print status.json as it is\n"
+     "  -d DIR   status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+     "           /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a status.json)\n"
+     "Exit 0, 1 when there is no readable status, 2 on bad usage.\n"},
+    {"health", "hfinit health [--ready|--started|--live] [-d DIR]", "exit 0/1 for probes",
+     "  --ready    (default) every required service is ready (degraded counts)\n"
+     "  --started  start-up is over: state is ready or degraded\n"
+     "  --live     hfinit is running (holds DIR/lock) and its state is not failed\n"
+     "  -d DIR     status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+     "             /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a\n"
+     "             status.json)\n"
+     "Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n"},
+    {"notify", "hfinit notify [--pid[=PID]] [--ready] [--status=TEXT] [--no-block] [KEY=VALUE]...",
+     "send sd_notify messages",
+     "Sends one sd_notify datagram to $NOTIFY_SOCKET (\"@abstract\" or \"/path\"),\n"
+     "e.g. `hfinit notify READY=1 STATUS=listening`. --pid adds MAINPID=<the\n"
+     "parent's pid> (the calling shell); --ready is READY=1. Then waits (at most 5 s)\n"
+     "until the receiver has read it (BARRIER=1, as systemd-notify does; not with\n"
+     "--no-block).\n"
+     "Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n"},
+    {"version", "hfinit version", "print the version and build facts",
+     "  prints hfinit's and libseccomp's versions and how hfinit was built\n"},
+    {"help", "hfinit help [MODE]", "this overview, or MODE's usage",
+     "  MODE: supervise, single, check, status, health, notify, version\n"},
+};
+
+static const char overview_notes[] =
     "\n"
     "A first word that names hfinit itself is skipped (`docker run IMAGE hfinit\n"
     "check` works with ENTRYPOINT [\"/usr/local/bin/hfinit\"]), and -c FILE may\n"
-    "come before the mode (hfinit -c FILE check).\n"
+    "come before the mode (hfinit -c FILE check). -h or --help after a mode\n"
+    "prints that mode's usage.\n"
     "\n"
     "Supervision mode: the config comes from -c FILE, else $HFINIT_CONFIG, else\n"
     "/etc/hfinit/hfinit.ini. Exit 0 on a clean shutdown, 1 when a required service\n"
     "failed, 2 on bad usage or config, 3 when resolution failed.\n"
     "\n"
-    "Single-child mode (a drop-in for `tini --`): run CMD as the only child,\n"
-    "forward signals to it, reap every process, exit with CMD's status\n"
-    "(128+N when it was killed by signal N).\n"
-    "\n"
-    "  -s            accepted for tini compatibility: hfinit always registers as\n"
-    "                child subreaper when it is not PID 1\n"
-    "  -g            forward signals to CMD's process group, not only to CMD\n"
-    "  -e CODE       map CMD's exit code CODE (0..255, 128+N for signal N) to 0;\n"
-    "                may be repeated\n"
-    "  -t DURATION   grace period between SIGTERM and SIGKILL for the processes\n"
-    "                left after CMD exits (500ms, 5s, 2m; plain number = seconds;\n"
-    "                default 5s)\n"
-    "  -v            more log output (debug)\n"
-    "  -h, --help    this text\n"
-    "\n"
     "Documentation: README.md and docs/ (config.md, supervise.md, check.md,\n"
     "status.md, sandbox.md).\n";
 
-void print_usage(int to_stderr)
+static void overview(FILE *f)
 {
-	/* dprintf: unbuffered, nothing left in a stdio buffer at exit */
-	if (dprintf(to_stderr ? STDERR_FILENO : STDOUT_FILENO, "%s", usage) < 0)
-		log_errno(LOG_LVL_ERROR, errno, "cannot write usage");
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		const struct usage *u = &usages[i];
+
+		/* a synopsis too long for the column gets its summary below */
+		if (strlen(u->synopsis) > 50)
+			fprintf(f, "%s%s\n%58s%s\n", i ? "       " : "usage: ", u->synopsis, "",
+				u->summary);
+		else
+			fprintf(f, "%s%-50s %s\n", i ? "       " : "usage: ", u->synopsis,
+				u->summary);
+	}
+	fputs(overview_notes, f);
+}
+
+int usage_print(const char *mode, FILE *f)
+{
+	if (!mode) {
+		overview(f);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+		if (strcmp(usages[i].mode, mode) == 0) {
+			fprintf(f, "usage: %s\n%s", usages[i].synopsis, usages[i].text);
+			return 0;
+		}
+	return -1;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 2) {
+		log_error("help: unexpected argument \"%s\"", argv[2]);
+		return 2;
+	}
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		overview(stdout);
+		return 0;
+	}
+	if (usage_print(argv[1], stdout) < 0) {
+		log_error("help: unknown mode \"%s\"", argv[1]);
+		(void)usage_print("help", stderr);
+		return 2;
+	}
+	return 0;
 }
 
 int binary_is_static(void)
@@ -91,11 +178,23 @@ int binary_is_static(void)
 
 int cmd_version(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	const struct scmp_version *v = seccomp_version();
+	int c;
 
-	(void)argv;
-	if (argc > 1) {
-		log_error("version: unexpected argument \"%s\"", argv[1]);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			(void)usage_print("version", stdout);
+			return 0;
+		}
+		log_error("version: unknown option \"%s\"", argv[optind - 1]);
+		(void)usage_print("version", stderr);
+		return 2;
+	}
+	if (optind < argc) {
+		log_error("version: unexpected argument \"%s\"", argv[optind]);
 		return 2;
 	}
 	if (dprintf(STDOUT_FILENO,

@@ -74,3 +74,109 @@ def test_config_first_without_mode_is_supervision(tmp_path):
     code, out, err = run("-c", str(bad), "-v")
     assert code == 2
     assert "%s:2: [service:web] comand" % bad in err, err
+
+
+# --- options parsed with getopt_long; -h anywhere; one usage table --------------------
+
+
+@pytest.fixture
+def bad_conf(tmp_path):
+    path = tmp_path / "bad.ini"
+    path.write_text("[service:web]\ncomand = /bin/true\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("spelling", [
+    ["--config", "{conf}"],
+    ["--config={conf}"],
+    ["-v", "--config", "{conf}"],
+    ["-c{conf}"],
+])
+def test_supervise_config_spellings_agree(bad_conf, spelling):
+    """`hfinit --config F` is `hfinit -c F` (was "unexpected argument")."""
+    want = run("-c", bad_conf)
+    assert want[0] == 2 and "%s:2: [service:web] comand" % bad_conf in want[2], want
+    assert run(*[w.format(conf=bad_conf) for w in spelling]) == want
+
+
+@pytest.mark.parametrize("args", [
+    ["-c", "{conf}", "-h"],
+    ["--config", "{conf}", "--help"],
+    ["-v", "-h"],
+])
+def test_help_after_supervise_options(conf, args):
+    """`hfinit -c F -h` prints supervision mode's usage and exits 0 (was
+    "unexpected argument -h", 2), starting nothing."""
+    code, out, err = run(*[a.format(conf=conf) for a in args])
+    assert code == 0, (out, err)
+    assert out.startswith("usage: hfinit [-c FILE]"), out
+    assert "--config FILE" in out and err == ""
+
+
+@pytest.mark.parametrize("mode", ["check", "status", "health", "notify", "version", "help"])
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_in_every_mode(mode, flag):
+    code, out, err = run(mode, flag)
+    assert code == 0, (out, err)
+    assert ("usage: hfinit " + mode) in out + err or mode == "help", (out, err)
+    if mode == "help":
+        assert out == run("help")[1]
+
+
+def test_help_names_every_mode():
+    code, out, err = run("-h")
+    assert code == 0 and err == ""
+    assert (code, out, err) == run("--help") == run("help")
+    for synopsis in ["hfinit [-c FILE]", "-- CMD [ARG]...", "hfinit check", "hfinit status",
+                     "hfinit health", "hfinit notify", "hfinit version", "hfinit help"]:
+        assert synopsis in out, (synopsis, out)
+
+
+@pytest.mark.parametrize("mode", ["supervise", "single", "check", "status", "health",
+                                  "notify", "version"])
+def test_help_mode_prints_that_modes_usage(mode):
+    code, out, err = run("help", mode)
+    assert code == 0 and err == "", (out, err)
+    assert out.startswith("usage: hfinit"), out
+    assert ("-- CMD" in out) if mode == "single" else True
+
+
+def test_single_help_is_its_usage():
+    code, out, err = run("-g", "-h", "--", "/bin/true")
+    assert code == 0 and err == ""
+    assert out == run("help", "single")[1]
+    assert out.startswith("usage: hfinit [-s] [-g]")
+
+
+@pytest.mark.parametrize("args", [["help", "frobnicate"], ["version", "extra"],
+                                  ["version", "-x"], ["-x"], ["-c"]])
+def test_bad_usage_is_2(args):
+    code, out, err = run(*args)
+    assert code == 2 and out == "" and err, (code, out, err)
+
+
+def test_config_test_ok(conf, tmp_path):
+    """`hfinit -n` (ntpd's config test): parsed and planned, nothing started."""
+    code, out, err = run("-n", "-c", conf)
+    assert (code, out) == (0, ""), err
+    assert err.strip().endswith("configuration OK"), err
+    assert run("-c", conf, "-n") == (code, out, err)
+    assert not (tmp_path / "status").exists()
+
+
+def test_config_test_bad(bad_conf):
+    code, out, err = run("-n", "-c", bad_conf)
+    assert (code, out) == (2, "")
+    assert "%s:2: [service:web] comand" % bad_conf in err
+    assert "configuration OK" not in err
+
+
+def test_config_test_unplannable(tmp_path):
+    """-n plans as the start does before its first spawn (users, Python,
+    scripts, seccomp): a required service that cannot be set up is an error.
+    Whether the program runs is `hfinit check`'s question."""
+    path = tmp_path / "t.ini"
+    path.write_text("[service:web]\ncommand = /bin/true\nuser = no-such-user-hfinit\n")
+    code, out, err = run("-n", "-c", str(path))
+    assert (code, out) == (2, ""), err
+    assert "no-such-user-hfinit" in err and "configuration OK" not in err
