@@ -69,7 +69,8 @@ static int parse_opts(int argc, char **argv, struct sup_opts *o)
 			(void)usage_print("supervise", stdout);
 			return 0;
 		case ':':
-			log_error("option \"%s\" needs a FILE", argv[optind - 1]);
+			/* -c/--config is the only option with a value */
+			log_error("option -c/--config needs a FILE");
 			return usage_error();
 		default:
 			if (optopt)

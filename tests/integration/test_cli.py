@@ -149,10 +149,18 @@ def test_single_help_is_its_usage():
 
 
 @pytest.mark.parametrize("args", [["help", "frobnicate"], ["version", "extra"],
-                                  ["version", "-x"], ["-x"], ["-c"]])
+                                  ["version", "-x"], ["-x"], ["-c"], ["--config"]])
 def test_bad_usage_is_2(args):
     code, out, err = run(*args)
     assert code == 2 and out == "" and err, (code, out, err)
+    assert "(null)" not in err
+
+
+@pytest.mark.parametrize("args", [["-c"], ["--config"]])
+def test_config_option_without_file(args):
+    code, out, err = run(*args)
+    assert code == 2
+    assert err.startswith("hfinit: error: option -c/--config needs a FILE\nusage: hfinit"), err
 
 
 def test_config_test_ok(conf, tmp_path):
