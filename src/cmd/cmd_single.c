@@ -452,7 +452,7 @@ int cmd_single(int argc, char **argv)
 
 	err_clear(&e);
 	if (single_parse_args(argc, argv, &s.o, &e) < 0) {
-		log_error("%s (see hfinit --help)", e.msg);
+		log_error("%s (see hfinit help single)", e.msg);
 		return 2;
 	}
 	if (s.o.want_help) {
