@@ -431,6 +431,22 @@ static int start_child(struct single *s, struct err *e)
 	return 0;
 }
 
+/* The loop failed with the child (or what it left) alive: no event can be
+ * waited for any more, so everything left gets SIGKILL and is reaped by
+ * polling, for at most KILL_WAIT_NS; hfinit then exits 1 (never leaving
+ * the child behind unsignalled). */
+static int kill_after_failure(struct single *s)
+{
+	int64_t end = mono_now_ns() + KILL_WAIT_NS;
+	struct timespec tick = {0, 10 * NS_PER_MS};
+
+	signal_leftovers(s, SIGKILL);
+	while (pid1_reap(on_reaped, s) == 0 && mono_now_ns() < end)
+		(void)nanosleep(&tick, NULL); /* EINTR: poll again */
+	loop_stop(&s->loop);
+	return 1;
+}
+
 static bool stdin_is_our_foreground(void)
 {
 	pid_t fg;
@@ -448,7 +464,7 @@ int cmd_single(int argc, char **argv)
 {
 	static struct single s; /* large (sigsets, event batch): not on the stack */
 	struct err e;
-	int code;
+	int started, code = 0;
 
 	err_clear(&e);
 	if (single_parse_args(argc, argv, &s.o, &e) < 0) {
@@ -486,22 +502,23 @@ int cmd_single(int argc, char **argv)
 		return 1;
 	}
 	s.foreground = stdin_is_our_foreground();
-	if ((code = start_child(&s, &e)) < 0) {
+	if ((started = start_child(&s, &e)) < 0) {
 		log_error("%s", e.msg);
 		loop_fini(&s.loop);
 		return 1;
 	}
 
 	/* From here on the child exists: leave only through the exit path. */
-	while (code == 0 && !loop_stopped(&s.loop)) {
+	while (started == 0 && code == 0 && !loop_stopped(&s.loop)) {
 		if (loop_run_once(&s.loop) < 0) {
 			/* Only a bug can make epoll_wait fail on our own fd. */
 			log_errno(LOG_LVL_ERROR, errno, "event loop failed");
-			break;
+			code = kill_after_failure(&s);
 		}
 	}
 	loop_fini(&s.loop);
-	code = s.child_done ? single_exit_code(&s.o, s.status) : 1;
+	if (code == 0)
+		code = s.child_done ? single_exit_code(&s.o, s.status) : 1;
 	if (code != 0) /* a failure leaves its post-mortem, even a quick one */
 		single_files_open(&s.files, s.o.argv);
 	publish(&s, code == 0 ? "stopped" : "failed", code);
