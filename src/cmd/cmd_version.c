@@ -74,18 +74,28 @@ static const struct usage usages[] = {
      "  validate the config, resolve Python and every script, check the status\n"
      "  dir, seccomp, users and required Python modules; exit 0 when everything\n"
      "  would start, 1 when something would not, 2 on config errors\n"},
-    {"status", "hfinit status [--json] [-d DIR]", "show the status files",
+    {"status", "hfinit status [--json] [-d DIR] [-c FILE]", "show the status files",
      "  --json   print status.json as it is\n"
-     "  -d DIR   status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+     "  -d DIR, --dir DIR\n"
+     "           status dir (default $HFINIT_STATUS_DIR, else the first of\n"
      "           /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a status.json)\n"
+     "  -c FILE, --config FILE\n"
+     "           the dir is FILE's status_dir, when it has one (after -d DIR and\n"
+     "           $HFINIT_STATUS_DIR, as for the writer)\n"
+     "  -h, --help  this text\n"
      "Exit 0, 1 when there is no readable status, 2 on bad usage.\n"},
-    {"health", "hfinit health [--ready|--started|--live] [-d DIR]", "exit 0/1 for probes",
+    {"health", "hfinit health [--ready|--started|--live] [-d DIR] [-c FILE]", "exit 0/1 for probes",
      "  --ready    (default) every required service is ready (degraded counts)\n"
      "  --started  start-up is over: state is ready or degraded\n"
      "  --live     hfinit is running (holds DIR/lock) and its state is not failed\n"
-     "  -d DIR     status dir (default $HFINIT_STATUS_DIR, else the first of\n"
+     "  -d DIR, --dir DIR\n"
+     "             status dir (default $HFINIT_STATUS_DIR, else the first of\n"
      "             /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a\n"
      "             status.json)\n"
+     "  -c FILE, --config FILE\n"
+     "             the dir is FILE's status_dir, when it has one (after -d DIR\n"
+     "             and $HFINIT_STATUS_DIR, as for the writer)\n"
+     "  -h, --help this text\n"
      "Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n"},
     {"notify", "hfinit notify [--pid[=PID]] [--ready] [--status=TEXT] [--no-block] [KEY=VALUE]...",
      "send sd_notify messages",

@@ -188,3 +188,12 @@ def test_config_test_unplannable(tmp_path):
     code, out, err = run("-n", "-c", str(path))
     assert (code, out) == (2, ""), err
     assert "no-such-user-hfinit" in err and "configuration OK" not in err
+
+
+@pytest.mark.parametrize("mode", ["check", "status", "health", "notify", "version"])
+def test_mode_help_is_the_usage_tables_text(mode):
+    """One usage table: what a mode prints for -h is `hfinit help MODE` (health
+    prints it on stderr, as it does for bad usage)."""
+    code, out, err = run(mode, "-h")
+    assert code == 0
+    assert (err if mode == "health" else out) == run("help", mode)[1]
