@@ -1,5 +1,6 @@
 /* `hfinit notify`: one sd_notify datagram to $NOTIFY_SOCKET, then a barrier. */
 #include "cmd/cmd_notify.h"
+#include "cmd/cmd_version.h"
 
 #include "run/notify.h"
 
@@ -19,15 +20,7 @@
 
 static int notify_usage(int code)
 {
-	fprintf(code ? stderr : stdout,
-		"usage: hfinit notify [--pid[=PID]] [--ready] [--status=TEXT] [--no-block] "
-		"[KEY=VALUE]...\n"
-		"Sends one sd_notify datagram to $NOTIFY_SOCKET (\"@abstract\" or \"/path\"),\n"
-		"e.g. `hfinit notify READY=1 STATUS=listening`. --pid adds MAINPID=<the\n"
-		"parent's pid> (the calling shell); --ready is READY=1. Then waits (at most 5 s)\n"
-		"until the receiver has read it (BARRIER=1, as systemd-notify does; not with\n"
-		"--no-block).\n"
-		"Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n");
+	(void)usage_print("notify", code ? stderr : stdout);
 	return code;
 }
 

@@ -1,6 +1,7 @@
 /* `hfinit health` and `hfinit status`: both read the status dir
  * (docs/status.md). */
 #include "cmd/cmd_status.h"
+#include "cmd/cmd_version.h"
 
 #include "base/fdio.h"
 #include "base/fmt.h"
@@ -27,20 +28,7 @@
 
 static int health_usage(void)
 {
-	fprintf(stderr,
-		"usage: hfinit health [--ready|--started|--live] [-d DIR] [-c FILE]\n"
-		"  --ready    (default) every required service is ready (degraded counts)\n"
-		"  --started  start-up is over: state is ready or degraded\n"
-		"  --live     hfinit is running (holds DIR/lock) and its state is not failed\n"
-		"  -d DIR, --dir DIR\n"
-		"             status dir (default $HFINIT_STATUS_DIR, else the first of\n"
-		"             /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a\n"
-		"             status.json)\n"
-		"  -c FILE, --config FILE\n"
-		"             the dir is FILE's status_dir, when it has one (after -d DIR\n"
-		"             and $HFINIT_STATUS_DIR, as for the writer)\n"
-		"  -h, --help this text\n"
-		"Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n");
+	(void)usage_print("health", stderr);
 	return 1;
 }
 
@@ -436,17 +424,7 @@ static void print_table(const struct jr *doc, const char *dir, int live)
 
 static int status_usage(int code)
 {
-	fprintf(code ? stderr : stdout,
-		"usage: hfinit status [--json] [-d DIR] [-c FILE]\n"
-		"  --json   print status.json as it is\n"
-		"  -d DIR, --dir DIR\n"
-		"           status dir (default $HFINIT_STATUS_DIR, else the first of\n"
-		"           /run/hfinit, $XDG_RUNTIME_DIR/hfinit, /tmp/hfinit with a status.json)\n"
-		"  -c FILE, --config FILE\n"
-		"           the dir is FILE's status_dir, when it has one (after -d DIR and\n"
-		"           $HFINIT_STATUS_DIR, as for the writer)\n"
-		"  -h, --help  this text\n"
-		"Exit 0, 1 when there is no readable status, 2 on bad usage.\n");
+	(void)usage_print("status", code ? stderr : stdout);
 	return code;
 }
 
