@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "cmd/cmd_check.h"
 #include "cmd/cmd_single.h"
 #include "cmd/cmd_notify.h"
 #include "cmd/cmd_status.h"
 #include "cmd/cmd_supervise.h"
 #include "cmd/cmd_version.h"
-#include "plan/check.h"
 
 /* How a mode is chosen from the first word after hfinit. */
 enum pick {
