@@ -409,7 +409,7 @@ static void check_status_dir(struct report *r)
 			  "volume at /tmp), or set $HFINIT_STATUS_DIR");
 }
 
-int run_checks(struct report *r, struct err *e)
+static int run_checks(struct report *r, struct err *e)
 {
 	bool py_required = false;
 
@@ -449,6 +449,31 @@ int run_checks(struct report *r, struct err *e)
 	for (size_t i = 0; i < r->nsvcs; i++)
 		r->problems += r->svcs[i].status == ST_FAIL;
 	return 0;
+}
+
+void report_load(struct report *r, const char *opt_config)
+{
+	struct err e;
+
+	memset(r, 0, sizeof(*r));
+	r->plan.python.chosen = -1;
+	r->sd.chosen = -1;
+	config_locate(opt_config, &r->loc);
+	r->cfg = config_load(&r->loc, &e);
+	if (!r->cfg)
+		fmt_trunc(r->load_error, sizeof(r->load_error), "%s", e.msg);
+}
+
+int report_run(struct report *r, struct err *e)
+{
+	for (size_t i = 0; i < r->cfg->nservices; i++) /* their values are shown as *** */
+		if (redact_add_env(r->cfg->services[i].env) < 0)
+			return err_set(e, ENOMEM, "out of memory");
+	r->nsvcs = r->cfg->nservices;
+	r->svcs = calloc(r->nsvcs ? r->nsvcs : 1, sizeof(*r->svcs));
+	if (!r->svcs)
+		return err_set(e, ENOMEM, "out of memory");
+	return run_checks(r, e);
 }
 
 void report_free(struct report *r)

@@ -81,11 +81,19 @@ struct report {
 	int problems;
 };
 
-#define IND "          "
-
-int run_checks(struct report *r, struct err *e);
+/* Locate and load the config (-c FILE or NULL) into a fresh r; r->cfg is
+ * NULL (load_error says why) or a config that may have diagnostics. */
+void report_load(struct report *r, const char *opt_config);
+/* Every check, on a valid config: 0 with r->problems counted (the verdicts
+ * are in r), -1 with e only when checking itself could not run. */
+int report_run(struct report *r, struct err *e);
 void report_free(struct report *r);
-int print_json(const struct report *r, int exit_code);
-void print_text_redacted(const struct report *r);
+/* The report as text on stdout, every secret shown as ***. */
+void report_print_text(const struct report *r);
+/* The config's errors (load error or diagnostics) as text on stdout. */
+void report_print_config_errors(const struct report *r);
+/* The report as one JSON document on stdout (also for a config with errors:
+ * exit_code 2); -1 if it could not be built. */
+int report_print_json(const struct report *r, int exit_code);
 
 #endif

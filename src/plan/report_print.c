@@ -33,6 +33,8 @@
 
 static const char *const status_word[] = {"ok", "warn", "skip", "FAIL"};
 
+#define IND "          " /* under a row's first column */
+
 /* --- text output ----------------------------------------------------------------- */
 
 static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
@@ -440,7 +442,7 @@ static void json_config(struct json *j, const struct report *r)
 	json_obj_end(j);
 }
 
-int print_json(const struct report *r, int exit_code)
+int report_print_json(const struct report *r, int exit_code)
 {
 	struct json j;
 
@@ -519,7 +521,7 @@ int print_json(const struct report *r, int exit_code)
 /* --- entry ------------------------------------------------------------------------ */
 
 /* print_text to stdout with every secret as *** (values and shapes, redact.h). */
-void print_text_redacted(const struct report *r)
+void report_print_text(const struct report *r)
 {
 	char *doc = NULL, *red;
 	size_t len = 0, rl;
@@ -546,4 +548,19 @@ void print_text_redacted(const struct report *r)
 		fprintf(stderr, "hfinit: error: check: out of memory\n");
 	free(red);
 	free(doc);
+}
+
+void report_print_config_errors(const struct report *r)
+{
+	printf("hfinit check: %s (%s)\n\n", r->cfg ? r->cfg->file : r->loc.path,
+	       config_source_name(r->loc.source));
+	if (!r->cfg) {
+		printf("FAIL  config           %s\n", r->load_error);
+	} else {
+		printf("FAIL  config           %zu error%s\n", r->cfg->ndiags,
+		       r->cfg->ndiags == 1 ? "" : "s");
+		for (size_t i = 0; i < r->cfg->ndiags; i++)
+			printf(IND "%s\n", r->cfg->diags[i].text);
+	}
+	printf("\nconfig errors: nothing would start (exit 2).\n");
 }

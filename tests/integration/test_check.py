@@ -306,6 +306,32 @@ def test_bad_usage(img):
     assert "usage: hfinit check" in r.stderr
 
 
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help(img, flag):
+    r = img.check(flag)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage: hfinit check [-c FILE] [--json]\n")
+    assert r.stderr == ""
+
+
+@pytest.mark.parametrize("spelling", [["--config", "/etc/hfinit/hfinit.ini"],
+                                      ["--config=/etc/hfinit/hfinit.ini"],
+                                      ["-c", "/etc/hfinit/hfinit.ini"]])
+def test_config_spellings(img, spelling):
+    want = img.check()
+    got = img.check(*spelling)
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+
+
+@pytest.mark.parametrize("args,word", [(["-c"], "-c"), (["--config"], "--config"),
+                                       (["stray"], "stray"), (["--json", "-x"], "-x")])
+def test_bad_usage_names_the_word(img, args, word):
+    r = img.check(*args)
+    assert r.returncode == 2
+    assert 'unexpected argument "%s"' % word in r.stderr
+    assert "usage: hfinit check" in r.stderr
+
+
 def test_root_venv_skipped_is_said(img):
     """A venv made as root (0700) and a system Python: the venv is skipped;
     check's python row is a warning naming the directory, its owner and mode,
