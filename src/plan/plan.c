@@ -372,6 +372,22 @@ static int svc_program(const struct plan *plan, const struct service_conf *sc, s
 	return sp->file && sp->argv && sp->script ? 0 : -1;
 }
 
+/* A command service's program looked up on its PATH, as execvp will (a
+ * relative name with a '/' from its workdir). */
+static void svc_exec_lookup(const struct service_conf *sc, struct svc_plan *sp)
+{
+	const char *argv0 = sc->command && sc->command[0] ? sc->command[0] : NULL;
+	char joined[PATH_MAX];
+
+	if (sp->python || !argv0)
+		return;
+	if (strchr(argv0, '/') && argv0[0] != '/' && sc->workdir) {
+		fmt_trunc(joined, sizeof(joined), "%s/%s", sc->workdir, argv0);
+		argv0 = joined;
+	}
+	sp->exec_errno = resolve_on_path(argv0, sp->path, sp->exec_path, sizeof(sp->exec_path));
+}
+
 /* The distinct users the Python services run as (ourselves included when
  * some run as us and others as another user); none: as ourselves. */
 static size_t python_users(const struct plan *plan, struct resolve_user *users)
@@ -619,6 +635,7 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 		struct svc_plan *sp = &plan->svcs[i];
 		if (svc_program(plan, sc, sp) < 0 || svc_env(sc, sp, mode) < 0)
 			goto oom;
+		svc_exec_lookup(sc, sp);
 		if (!sp->error && svc_setup_probe(sp) < 0)
 			goto oom;
 		if (mode == PLAN_START)

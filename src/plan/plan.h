@@ -5,6 +5,7 @@
 #ifndef HFINIT_PLAN_H
 #define HFINIT_PLAN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,10 +66,16 @@ struct svc_plan {
 	 * program and Landlock. The supervisor adds at spawn time only stdio, the
 	 * signal mask, the fd:N pipe and the environment with NOTIFY_SOCKET. */
 	struct spawn_req spawn;
-	char *file;   /* what to execute (a path, or a name searched on path) */
-	char **argv;  /* NULL-terminated */
-	char **envp;  /* the complete environment, NULL-terminated (NOTIFY_SOCKET added at spawn) */
-	char *path;   /* the PATH value of envp, for the exec search (points into envp) */
+	char *file;  /* what to execute (a path, or a name searched on path) */
+	char **argv; /* NULL-terminated */
+	char **envp; /* the complete environment, NULL-terminated (NOTIFY_SOCKET added at spawn) */
+	char *path;  /* the PATH value of envp, for the exec search (points into envp) */
+	/* command services: command[0] looked up like execvp (relative to
+	 * workdir when it has a '/'): exec_errno 0 and the path found, or
+	 * ENOENT/EACCES and the first unusable match (""). Not a verdict: the
+	 * start tries anyway, check reports it. */
+	char exec_path[PATH_MAX];
+	int exec_errno;
 	bool python;  /* a script service run by the resolved interpreter */
 	char *script; /* resolved script path (python services) */
 	bool set_ids;

@@ -208,19 +208,14 @@ static void check_command(struct svc_check *c)
 	const struct service_conf *s = c->s;
 	const char *path = c->p->path;
 	const char *argv0 = s->command[0];
-	char joined[PATH_MAX];
 
-	if (strchr(argv0, '/') && argv0[0] != '/' && s->workdir) {
-		fmt_trunc(joined, sizeof(joined), "%s/%s", s->workdir, argv0);
-		argv0 = joined;
-	}
-	c->cmd_err = resolve_on_path(argv0, path, c->cmd_found, sizeof(c->cmd_found));
-	if (c->cmd_err == 0) {
-		fmt_trunc(c->summary, sizeof(c->summary), "command %s", c->cmd_found);
-	} else if (c->cmd_err == EACCES) {
-		fmt_trunc(c->summary, sizeof(c->summary), "command %s is not executable",
-			  c->cmd_found);
-		add_hint(c, "chmod +x %s", c->cmd_found);
+	const char *found = c->p->exec_path;
+
+	if (c->p->exec_errno == 0) {
+		fmt_trunc(c->summary, sizeof(c->summary), "command %s", found);
+	} else if (c->p->exec_errno == EACCES) {
+		fmt_trunc(c->summary, sizeof(c->summary), "command %s is not executable", found);
+		add_hint(c, "chmod +x %s", found);
 		svc_fail(c);
 	} else {
 		fmt_trunc(c->summary, sizeof(c->summary), "command %s not found%s%s", s->command[0],
@@ -417,10 +412,6 @@ static int run_checks(struct report *r, struct err *e)
 	for (size_t i = 0; i < r->cfg->nservices; i++)
 		r->sc_needed |= r->cfg->services[i].seccomp != NULL;
 	r->sc_status = check_seccomp(r->sc_detail, sizeof(r->sc_detail));
-	if (sandbox_compile(r->cfg, &r->sb, e) < 0) {
-		r->sb_failed = 1;
-		fmt_trunc(r->sb_error, sizeof(r->sb_error), "%s", e->msg);
-	}
 	if (r->sc_status == ST_FAIL && !r->sc_needed)
 		r->sc_status = ST_WARN;
 
@@ -444,7 +435,7 @@ static int run_checks(struct report *r, struct err *e)
 	check_env(r);
 
 	r->problems += r->sc_status == ST_FAIL;
-	r->problems += r->sb_failed;
+	r->problems += r->plan.sandbox_err.msg[0] != '\0'; /* a profile cannot be built */
 	r->problems += r->py_status == ST_FAIL;
 	for (size_t i = 0; i < r->nsvcs; i++)
 		r->problems += r->svcs[i].status == ST_FAIL;
@@ -485,6 +476,5 @@ void report_free(struct report *r)
 	}
 	free(r->svcs);
 	plan_free(&r->plan);
-	sandbox_free(&r->sb);
 	config_free(r->cfg);
 }

@@ -25,16 +25,14 @@ struct missing_mod {
 };
 
 /* One service's row: the planner's verdicts (p), and what only check adds
- * (the command lookup, the `requires` imports). */
+ * (the `requires` imports). */
 struct svc_check {
 	const struct service_conf *s;
 	const struct svc_plan *p;
 	enum status status;
 	char summary[PATH_MAX + 256];
 	int is_python;
-	const char *user_msg; /* the user verdict, when not plainly ok */
-	char cmd_found[PATH_MAX];
-	int cmd_err;
+	const char *user_msg;	 /* the user verdict, when not plainly ok */
 	const char *workdir_msg; /* the planner's error, when about these keys */
 	const char *envfile_msg;
 	const char *setup_msg; /* the planner's error, when not shown in another line */
@@ -65,9 +63,6 @@ struct report {
 	enum status sc_status;
 	char sc_detail[512];
 	int sc_needed;
-	struct sandbox_set sb; /* the services' profiles, compiled as at start-up */
-	int sb_failed;
-	char sb_error[1024];
 
 	enum status py_status;
 	int py_needed;

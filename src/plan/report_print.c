@@ -77,13 +77,13 @@ static void print_service(FILE *f, const struct report *r, const struct svc_chec
 			fputc('\n', f);
 		}
 	if (c->s->seccomp) {
-		const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
+		const struct sandbox_profile *p = c->p->seccomp;
 		if (p)
 			fprintf(f, IND "sandbox: %s (%u rules), %s\n", p->name, p->rules,
 				landlock_abi(NULL) ? "own Landlock domain" : "no Landlock");
 		else
 			fprintf(f, IND "sandbox: %s: cannot be built: %s\n", c->s->seccomp,
-				r->sb_error);
+				r->plan.sandbox_err.msg);
 	}
 	if (c->setup_msg)
 		fprintf(f, IND "cannot start: %s\n", c->setup_msg);
@@ -297,7 +297,7 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	json_kstr(j, "kind", c->s->script ? "script" : "command");
 	json_key(j, "sandbox");
 	if (c->s->seccomp) {
-		const struct sandbox_profile *p = sandbox_find(&r->sb, c->s->seccomp);
+		const struct sandbox_profile *p = c->p->seccomp;
 		json_obj_begin(j);
 		json_kstr(j, "profile", c->s->seccomp);
 		json_key(j, "rules");
@@ -305,7 +305,7 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 			json_int(j, p->rules);
 		else
 			json_null(j);
-		json_kstr(j, "error", p ? NULL : r->sb_error);
+		json_kstr(j, "error", p ? NULL : r->plan.sandbox_err.msg);
 		json_key(j, "landlock_abi");
 		if (landlock_abi(NULL))
 			json_int(j, landlock_abi(NULL));
@@ -336,7 +336,8 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	} else {
 		json_kstr(j, "command",
 			  c->s->command && c->s->command[0] ? c->s->command[0] : NULL);
-		json_kstr(j, "resolved", c->cmd_err == 0 && c->cmd_found[0] ? c->cmd_found : NULL);
+		json_kstr(j, "resolved",
+			  c->p->exec_errno == 0 && c->p->exec_path[0] ? c->p->exec_path : NULL);
 	}
 	json_key(j, "user");
 	if (!c->p->has_user) {

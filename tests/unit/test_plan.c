@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -205,12 +206,31 @@ static void test_no_seccomp_no_program(void **state)
 	config_free(cfg);
 }
 
+static void test_exec_lookup(void **state)
+{
+	struct config *cfg = parse("[service:a]\ncommand = true\n"
+				   "[service:b]\ncommand = no-such-program-h4\n"
+				   "[service:c]\ncommand = ./x\nworkdir = /nonexistent-h4\n");
+	struct plan plan;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(plan_build(cfg, &plan, PLAN_CHECK, &e), 0);
+	assert_int_equal(plan.svcs[0].exec_errno, 0);
+	assert_non_null(strstr(plan.svcs[0].exec_path, "/true"));
+	assert_int_equal(plan.svcs[1].exec_errno, ENOENT);
+	assert_int_equal(plan.svcs[2].exec_errno, ENOENT); /* looked up from its workdir */
+	plan_free(&plan);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_policy_in_ns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spawn_and_seccomp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_seccomp_no_program, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_lookup, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
