@@ -102,3 +102,10 @@ char *strv_join(char *const *v)
 	*p = '\0';
 	return out;
 }
+
+const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : NULL;
+}

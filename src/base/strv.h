@@ -12,5 +12,7 @@ int strv_push(char ***v, size_t *n, char *s);
 int strv_extend(char ***dst, char *const *src);
 /* "a b c" -> "a b c" with words quoted when needed; malloc'd, NULL on ENOMEM. */
 char *strv_join(char *const *v);
+/* getenv(name), or NULL when it is unset or empty. */
+const char *env_nonempty(const char *name);
 
 #endif

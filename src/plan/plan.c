@@ -684,7 +684,7 @@ void plan_free(struct plan *plan)
 	free(plan->svcs);
 	free(plan->py_users);
 	sandbox_free(&plan->sandbox);
-	resolve_strv_free(plan->app_dirs);
+	strv_free(plan->app_dirs);
 	python_plan_free(&plan->python);
 	memset(plan, 0, sizeof(*plan));
 	plan->python.chosen = -1;

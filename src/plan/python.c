@@ -112,7 +112,7 @@ static int static_check(struct py_candidate *c)
 	if (lstat(c->path, &lst) != 0) {
 		if (errno == EACCES) {
 			c->verdict = PV_PERM;
-			if (!blocked_dir(c->path, NULL, c->detail, sizeof(c->detail)))
+			if (!path_blocked_dir(c->path, NULL, c->detail, sizeof(c->detail)))
 				fmt_trunc(c->detail, sizeof(c->detail),
 					  "a directory on the way cannot be entered");
 		} else {
@@ -199,7 +199,7 @@ static int run_probe(struct py_candidate *c, const struct resolve_user *u, int t
 	if (r.failed_step == RC_STEP_EXEC) {
 		if (r.failed_errno == EACCES || r.failed_errno == EPERM) {
 			c->verdict = PV_PERM;
-			if (blocked_dir(c->path, u ? &u->as : NULL, blocked, sizeof(blocked)))
+			if (path_blocked_dir(c->path, u ? &u->as : NULL, blocked, sizeof(blocked)))
 				fmt_trunc(c->detail, sizeof(c->detail), "%s%s", blocked, who);
 			else
 				fmt_trunc(c->detail, sizeof(c->detail), "execve: %s%s",
@@ -327,8 +327,8 @@ static int try_root(struct walk *w, const char *source, const char *root)
 
 	if (w->done)
 		return 0;
-	join(py3, sizeof(py3), root, "bin/python3");
-	join(py, sizeof(py), root, "bin/python");
+	path_join(py3, sizeof(py3), root, "bin/python3");
+	path_join(py, sizeof(py), root, "bin/python");
 	int st_ok = stat(root, &st) == 0;
 
 	if (seen_path(w->p, py3))
@@ -394,7 +394,7 @@ static void explain_failure(struct python_plan *p, const struct python_opts *o)
 		if (is_env && (strchr(pp, ':') || (stat(pp, &st) == 0 && S_ISDIR(st.st_mode)))) {
 			char guess[PATH_MAX];
 
-			join(guess, sizeof(guess), pp, "bin/python3");
+			path_join(guess, sizeof(guess), pp, "bin/python3");
 			int guess_ok = access(guess, X_OK) == 0;
 
 			n += (size_t)snprintf(
@@ -500,16 +500,16 @@ int resolve_python(const struct python_opts *o, struct python_plan *p, struct er
 	       : try_root(&w, "UV_PROJECT_ENVIRONMENT", v))
 		goto fail;
 	for (char *const *d = o->app_dirs; d && *d; d++) {
-		join(buf, sizeof(buf), *d, ".venv");
+		path_join(buf, sizeof(buf), *d, ".venv");
 		if (try_root(&w, "venv", buf))
 			goto fail;
-		join(buf, sizeof(buf), *d, "venv");
+		path_join(buf, sizeof(buf), *d, "venv");
 		if (try_root(&w, "venv", buf))
 			goto fail;
 	}
 	v = env_nonempty("HOME");
 	if (v) {
-		join(buf, sizeof(buf), v, ".venv");
+		path_join(buf, sizeof(buf), v, ".venv");
 		if (try_root(&w, "venv", buf))
 			goto fail;
 	}

@@ -1,5 +1,7 @@
 #include "plan/script.h"
 
+#include "base/strv.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -11,24 +13,8 @@
 
 /* --- small helpers ------------------------------------------------------------ */
 
-const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : NULL;
-}
-
-void resolve_strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
-
 /* Join dir and rel into out with one '/', dropping a "./" prefix of rel. */
-void join(char *out, size_t n, const char *dir, const char *rel)
+void path_join(char *out, size_t n, const char *dir, const char *rel)
 {
 	size_t dl = strlen(dir);
 
@@ -43,7 +29,7 @@ void join(char *out, size_t n, const char *dir, const char *rel)
 
 /* First directory on the way to path (its real path when it resolves) that
  * `as` cannot enter, described into buf; 0 if none found. */
-int blocked_dir(const char *path, const struct runas *as, char *buf, size_t n)
+int path_blocked_dir(const char *path, const struct runas *as, char *buf, size_t n)
 {
 	char real[PATH_MAX], dir[PATH_MAX];
 	const char *p = realpath(path, real) ? real : path;
@@ -118,26 +104,16 @@ int resolve_on_path(const char *name, const char *path_env, char *out, size_t ou
 
 /* --- app dirs ------------------------------------------------------------------- */
 
-static int strv_push(char ***v, size_t *n, const char *s)
+/* Append a copy of s unless *v has it already. */
+static int push_unique(char ***v, size_t *n, const char *s)
 {
-	char **nv;
 	char *dup;
 
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*v)[i], s) == 0)
 			return 0;
 	dup = strdup(s);
-	if (!dup)
-		return -1;
-	nv = realloc(*v, (*n + 2) * sizeof(**v));
-	if (!nv) {
-		free(dup);
-		return -1;
-	}
-	*v = nv;
-	nv[(*n)++] = dup;
-	nv[*n] = NULL;
-	return 0;
+	return dup ? strv_push(v, n, dup) : -1;
 }
 
 /* Absolute, without trailing "/" or "/." (except "/"). */
@@ -150,7 +126,7 @@ static void absolutise(const char *dir, const char *cwd, char *out, size_t n)
 	else if (strcmp(dir, ".") == 0)
 		fmt_trunc(out, n, "%s", cwd);
 	else
-		join(out, n, cwd, dir);
+		path_join(out, n, cwd, dir);
 	len = strlen(out);
 	for (;;) {
 		if (len > 1 && out[len - 1] == '/')
@@ -176,24 +152,24 @@ int resolve_app_dirs(char *const *conf, char ***out, struct err *e)
 	if (conf) {
 		for (; *conf; conf++) {
 			absolutise(*conf, cwd, buf, sizeof(buf));
-			if (strv_push(&v, &n, buf))
+			if (push_unique(&v, &n, buf))
 				goto oom;
 		}
 	} else {
 		if ((s = env_nonempty("APP_DIR"))) {
 			absolutise(s, cwd, buf, sizeof(buf));
-			if (strv_push(&v, &n, buf))
+			if (push_unique(&v, &n, buf))
 				goto oom;
 		}
-		if (strv_push(&v, &n, "/app"))
+		if (push_unique(&v, &n, "/app"))
 			goto oom;
 		if ((s = env_nonempty("HOME"))) {
-			join(joined, sizeof(joined), s, "app");
+			path_join(joined, sizeof(joined), s, "app");
 			absolutise(joined, cwd, buf, sizeof(buf));
-			if (strv_push(&v, &n, buf))
+			if (push_unique(&v, &n, buf))
 				goto oom;
 		}
-		if (strv_push(&v, &n, cwd))
+		if (push_unique(&v, &n, cwd))
 			goto oom;
 	}
 	if (!v) {
@@ -204,7 +180,7 @@ int resolve_app_dirs(char *const *conf, char ***out, struct err *e)
 	*out = v;
 	return 0;
 oom:
-	resolve_strv_free(v);
+	strv_free(v);
 	return err_sys(e, "app dirs");
 }
 
@@ -271,7 +247,7 @@ static int script_try(struct script_plan *p, const char *path, const struct runa
 		char blocked[PATH_MAX + 64];
 
 		t->verdict = SV_NOT_READABLE;
-		if (blocked_dir(path, as, blocked, sizeof(blocked)))
+		if (path_blocked_dir(path, as, blocked, sizeof(blocked)))
 			fmt_trunc(t->detail, sizeof(t->detail), "%s", blocked);
 		else
 			fmt_trunc(t->detail, sizeof(t->detail), "mode %04o, owner uid %u%s",
@@ -302,7 +278,7 @@ int resolve_script(const char *script, char *const *app_dirs, const struct runas
 	for (char *const *d = app_dirs; d && *d && !p->found; d++) {
 		for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]) && !p->found; i++) {
 			fmt_trunc(sub, sizeof(sub), "%s%s", variants[i], script);
-			join(full, sizeof(full), *d, sub);
+			path_join(full, sizeof(full), *d, sub);
 			if (script_try(p, full, as, e))
 				goto fail;
 		}

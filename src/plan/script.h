@@ -7,6 +7,7 @@
 #define HFINIT_SCRIPT_H
 
 #include "base/err.h"
+#include "base/strv.h"
 #include "run/runcmd.h"
 
 #include <limits.h>
@@ -48,9 +49,11 @@ void script_plan_free(struct script_plan *plan);
  * match (or ""). */
 int resolve_on_path(const char *name, const char *path_env, char *out, size_t outsz);
 
-/* Path helpers shared with the Python walk. */
-const char *env_nonempty(const char *name);
-void join(char *out, size_t n, const char *dir, const char *rel);
-int blocked_dir(const char *path, const struct runas *as, char *buf, size_t n);
+/* Path helpers shared with the Python walk: dir/rel with one '/' (a "./"
+ * prefix of rel dropped); the first directory on the way to path (its real
+ * path when it resolves) that `as` cannot enter, described into buf (0 if
+ * none). */
+void path_join(char *out, size_t n, const char *dir, const char *rel);
+int path_blocked_dir(const char *path, const struct runas *as, char *buf, size_t n);
 
 #endif

@@ -687,7 +687,7 @@ static void test_app_dirs(void **state)
 	snprintf(want, sizeof(want), "%s/rel/dir", cwd);
 	assert_string_equal(v[2], want);
 	assert_null(v[3]);
-	resolve_strv_free(v);
+	strv_free(v);
 
 	setenv("APP_DIR", "/srv/app", 1);
 	setenv("HOME", "/home/u", 1);
@@ -697,7 +697,7 @@ static void test_app_dirs(void **state)
 	assert_string_equal(v[2], "/home/u/app");
 	assert_string_equal(v[3], cwd);
 	assert_null(v[4]);
-	resolve_strv_free(v);
+	strv_free(v);
 	unsetenv("APP_DIR");
 	assert_int_equal(resolve_wants_unbuffered(NULL), 1);
 	assert_int_equal(resolve_wants_unbuffered((char *[]){"A=1", "PYTHONUNBUFFERED=0", NULL}),
