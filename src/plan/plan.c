@@ -1,4 +1,5 @@
 #include "plan/plan.h"
+#include "plan/plan_make.h"
 
 #include "plan/envsane.h"
 #include "base/log.h"
@@ -25,57 +26,6 @@ static int base_env(char ***envp)
 		if (!env_is_own(*p) && strchr(*p, '=') && env_set_kv(envp, *p) < 0)
 			return -1;
 	return 0;
-}
-
-/* vsnprintf into a new allocation: messages are never cut. NULL on ENOMEM. */
-static char *vfmt_alloc(const char *fmt, va_list ap)
-{
-	va_list aq;
-	int n;
-	char *s;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0 || !(s = malloc((size_t)n + 1)))
-		return NULL;
-	(void)vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
-/* The first error of a service wins; -1 only when out of memory. */
-static int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (sp->error)
-		return 0;
-	va_start(ap, fmt);
-	sp->error = vfmt_alloc(fmt, ap);
-	va_end(ap);
-	if (hint)
-		sp->hint = strdup(hint);
-	return sp->error && (!hint || sp->hint) ? 0 : -1;
-}
-
-static int svc_warn(struct svc_plan *sp, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int svc_warn(struct svc_plan *sp, const char *fmt, ...)
-{
-	size_t n = strv_len(sp->warnings);
-	char **v = realloc(sp->warnings, (n + 2) * sizeof(*v));
-	va_list ap;
-
-	if (!v)
-		return -1;
-	sp->warnings = v;
-	va_start(ap, fmt);
-	v[n] = vfmt_alloc(fmt, ap);
-	va_end(ap);
-	v[n + 1] = NULL;
-	return v[n] ? 0 : -1;
 }
 
 /* 0, or the errno that creating dir (and the missing directories above it)
@@ -209,27 +159,6 @@ static int svc_env(const struct service_conf *sc, struct svc_plan *sp, enum plan
 	return 0;
 }
 
-static char **argv_build(const char *first, const char *second, char *const *rest)
-{
-	size_t n = (first ? 1 : 0) + (second ? 1 : 0) + strv_len(rest);
-	char **v = calloc(n + 1, sizeof(*v));
-	size_t i = 0;
-
-	if (!v)
-		return NULL;
-	if (first && !(v[i++] = strdup(first)))
-		goto fail;
-	if (second && !(v[i++] = strdup(second)))
-		goto fail;
-	for (; rest && *rest; rest++)
-		if (!(v[i++] = strdup(*rest)))
-			goto fail;
-	return v;
-fail:
-	strv_free(v);
-	return NULL;
-}
-
 /* The user a service runs as. As root: looked up, switched to. Not root:
  * fine when it is ourselves; another uid cannot be switched to, and the
  * service runs as ours, with a warning (the same in check and at start). */
@@ -288,36 +217,6 @@ static int svc_user(const struct config *cfg, const struct service_conf *sc, str
 	sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
 	memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));
 	return 0;
-}
-
-void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r)
-{
-	const struct service_conf *sc = sp->conf;
-
-	spawn_req_init(r);
-	r->envp = sp->envp;
-	r->path = sp->path;
-	r->workdir = sc->workdir;
-	r->set_ids = sp->set_ids;
-	r->uid = sp->uid;
-	r->gid = sp->gid;
-	r->groups = sp->groups;
-	r->ngroups = sp->ngroups;
-	r->umask = sc->has_umask ? (int)sc->umask : -1;
-	r->oom_score_adj = sc->has_oom_score_adj ? sc->oom_score_adj : SPAWN_NO_OOM_ADJ;
-	for (int i = 0; i < CRL_COUNT && r->nrlimits < SPAWN_MAX_RLIMITS; i++) {
-		const struct rlimit_conf *rc = &sc->rlimits[i];
-		struct spawn_rlimit *l = &r->rlimits[r->nrlimits];
-		if (!rc->set)
-			continue;
-		l->resource = rc->resource;
-		l->name = config_rlimit_name((enum config_rlimit)i);
-		l->lim.rlim_cur =
-		    rc->soft == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->soft;
-		l->lim.rlim_max =
-		    rc->hard == CONFIG_RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)rc->hard;
-		r->nrlimits++;
-	}
 }
 
 /* Every set-up step of spawn() (workdir, rlimits, oom_score_adj, the user
@@ -386,35 +285,6 @@ static void svc_exec_lookup(const struct service_conf *sc, struct svc_plan *sp)
 		argv0 = joined;
 	}
 	sp->exec_errno = resolve_on_path(argv0, sp->path, sp->exec_path, sizeof(sp->exec_path));
-}
-
-/* The distinct users the Python services run as (ourselves included when
- * some run as us and others as another user); none: as ourselves. */
-static size_t python_users(const struct plan *plan, struct resolve_user *users)
-{
-	size_t n = 0;
-	bool self = false;
-
-	for (size_t i = 0; i < plan->nsvcs; i++) {
-		const struct svc_plan *sp = &plan->svcs[i];
-		bool seen = false;
-		if (!sp->python || sp->error)
-			continue;
-		if (!sp->set_ids || (sp->uid == 0 && sp->gid == 0)) {
-			self = true;
-			continue;
-		}
-		for (size_t k = 0; k < n; k++)
-			seen |= users[k].as.uid == sp->uid && users[k].as.gid == sp->gid;
-		if (!seen) {
-			users[n] = sp->user;
-			users[n].as.groups = users[n].groups;
-			n++;
-		}
-	}
-	if (self && n > 0)
-		resolve_user_self(&users[n++]);
-	return n;
 }
 
 /* The first candidate that looks intended (a venv) rejected before the
@@ -508,36 +378,6 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 	return 0;
 }
 
-static int64_t ms_ns(uint64_t ms)
-{
-	return (int64_t)ms * NS_PER_MS;
-}
-
-/* The config values the supervisor acts on, durations in nanoseconds. */
-static void svc_policy_make(const struct service_conf *sc, struct svc_policy *po)
-{
-	memset(po, 0, sizeof(*po));
-	po->name = sc->name;
-	po->stage = sc->stage;
-	po->required = sc->required;
-	po->retries = sc->retries;
-	po->retry_delay_ns = ms_ns(sc->retry_delay_ms);
-	po->restart = sc->restart;
-	po->restart_delay_ns = ms_ns(sc->restart_delay_ms);
-	po->restart_max_delay_ns = ms_ns(sc->restart_max_delay_ms);
-	po->restart_burst = sc->restart_burst;
-	po->restart_window_ns = ms_ns(sc->restart_window_ms);
-	po->stop_signal = sc->stop_signal;
-	po->stop_timeout_ns = ms_ns(sc->stop_timeout_ms);
-	po->ready.spec = &sc->ready;
-	po->ready_timeout_ns = ms_ns(sc->ready_timeout_ms);
-	po->health.spec = &sc->health;
-	po->health_interval_ns = ms_ns(sc->health_interval_ms);
-	po->health_failures = sc->health_failures;
-	po->redact = sc->redact;
-	po->log_prefix = sc->log_prefix;
-}
-
 /* A tcp/http probe's address, looked up once (at start, before any fork). */
 static void probe_resolve(const char *name, struct plan_probe *pp)
 {
@@ -565,23 +405,6 @@ static void plan_sandbox(const struct config *cfg, struct plan *plan)
 	err_clear(&plan->sandbox_err);
 	for (size_t i = 0; i < plan->nsvcs; i++)
 		plan->svcs[i].seccomp = sandbox_find(&plan->sandbox, plan->svcs[i].seccomp_name);
-}
-
-/* The spawn request of the service and its exec probes, once, from the
- * finished plan (after its environment and sandbox). */
-static void svc_spawn_build(struct svc_plan *sp)
-{
-	struct spawn_req *r = &sp->spawn;
-
-	plan_spawn_setup(sp, r);
-	r->file = sp->file;
-	r->argv = sp->argv;
-	if (sp->seccomp) {
-		r->seccomp = &sp->seccomp->prog;
-		r->landlock_abi = landlock_abi(NULL);
-		/* The notify socket is abstract and hfinit's: see docs/sandbox.md. */
-		r->landlock_abstract = sp->policy.ready.spec->kind != PROBE_NOTIFY;
-	}
 }
 
 int plan_setenv(struct plan *plan, const char *name, const char *value)
