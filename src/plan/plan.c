@@ -20,14 +20,6 @@
 
 extern char **environ;
 
-static int base_env(char ***envp)
-{
-	for (char **p = environ; p && *p; p++)
-		if (!env_is_own(*p) && strchr(*p, '=') && env_set_kv(envp, *p) < 0)
-			return -1;
-	return 0;
-}
-
 /* 0, or the errno that creating dir (and the missing directories above it)
  * would fail with, as hfinit: the nearest existing ancestor must be writable. */
 static int create_errno(const char *dir)
@@ -92,13 +84,13 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 
 	if (envsane_plan(es, inherited, env_get(sp->envp, "HF_HOME"), pw_home,
 			 sp->set_ids ? &sp->user.as : &self, &e) < 0)
-		return svc_fail(sp, NULL, "HOME: %s", e.msg);
+		return plan_fail(sp, NULL, "HOME: %s", e.msg);
 	if (own) { /* the service's own choice: nothing replaced or created */
 		es->home_replaced = es->home_create = 0;
 		fmt_trunc(es->home, sizeof(es->home), "%s", own);
 		home_keep(es, NULL, NULL);
 	}
-	if (es->hf_home_warning[0] && svc_warn(sp, "%s", es->hf_home_warning) < 0)
+	if (es->hf_home_warning[0] && plan_warn(sp, "%s", es->hf_home_warning) < 0)
 		return -1;
 	if (es->home_create) {
 		if (mode == PLAN_START) {
@@ -117,8 +109,8 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 		fmt_trunc(es->home, sizeof(es->home), "/nonexistent");
 		sp->home_unusable = true;
 		home_keep(es, inherited, pw_home);
-		if (svc_warn(sp, "HOME: %s; it runs with HOME=%s, not writable (%s)", e.msg,
-			     es->home, HOME_RO_HINT) < 0)
+		if (plan_warn(sp, "HOME: %s; it runs with HOME=%s, not writable (%s)", e.msg,
+			      es->home, HOME_RO_HINT) < 0)
 			return -1;
 	}
 	if (env_set(&sp->envp, "HOME", es->home) < 0 ||
@@ -127,96 +119,42 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 	return 0;
 }
 
+/* The environment: inherited, HOME (decided and made here), then what
+ * plan_make_env adds (the env_file read here, `env =`, PATH). */
 static int svc_env(const struct service_conf *sc, struct svc_plan *sp, enum plan_mode mode)
 {
-	struct err e;
+	char **file_env = NULL;
+	struct err fe;
+	int rc;
 
-	if (base_env(&sp->envp) < 0 || svc_home(sp, mode) < 0)
+	if (plan_make_env_base(sp, environ) < 0 || svc_home(sp, mode) < 0)
 		return -1;
-	if (sp->python && resolve_wants_unbuffered(sc->env) &&
-	    env_set(&sp->envp, "PYTHONUNBUFFERED", "1") < 0)
+	err_clear(&fe);
+	if (sc->env_file && env_file_load(sc->env_file, &file_env, &fe) < 0 && fe.code == ENOMEM) {
+		strv_free(file_env);
 		return -1;
-	if (sc->env_file && env_file_load(sc->env_file, &sp->envp, &e) < 0) {
-		if (e.code == ENOMEM)
-			return -1;
-		char hint[PATH_MAX + 64];
-		if (e.code == ENOENT)
-			fmt_trunc(hint, sizeof(hint),
-				  "create %s in the image or fix `env_file =` (line %d)",
-				  sc->env_file, sc->env_file_line);
-		else
-			fmt_trunc(hint, sizeof(hint), "fix %s or `env_file =` (line %d)",
-				  sc->env_file, sc->env_file_line);
-		if (svc_fail(sp, hint, "%s", e.msg) < 0)
-			return -1;
 	}
-	for (char **kv = sc->env; kv && *kv; kv++)
-		if (env_set_kv(&sp->envp, *kv) < 0)
-			return -1;
-	if (!sp->envp && env_set(&sp->envp, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
-		return -1;
-	sp->path = (char *)env_get(sp->envp, "PATH");
-	return 0;
+	rc = plan_make_env(sc, file_env, fe.msg[0] ? &fe : NULL, sp);
+	strv_free(file_env);
+	return rc;
 }
 
-/* The user a service runs as. As root: looked up, switched to. Not root:
- * fine when it is ourselves; another uid cannot be switched to, and the
- * service runs as ours, with a warning (the same in check and at start). */
-static int svc_user(const struct config *cfg, const struct service_conf *sc, struct svc_plan *sp)
+/* What plan_make_user needs to know: who hfinit is, and the configured
+ * user looked up. */
+static void user_facts(const struct service_conf *sc, struct user_facts *f)
 {
-	struct err e;
-	int line = sc->user_line ? sc->user_line : sc->group_line;
-	const char *key = sc->user ? "user" : "group";
-	const char *val = sc->user ? sc->user : sc->group;
 	struct passwd *pw;
 
-	resolve_user_self(&sp->user);
+	memset(f, 0, sizeof(*f));
+	f->euid = geteuid();
+	f->egid = getegid();
+	resolve_user_self(&f->self);
 	pw = getpwuid(getuid());
 	if (pw && pw->pw_dir)
-		fmt_trunc(sp->user.home, sizeof(sp->user.home), "%s", pw->pw_dir);
-	if (!sc->user && !sc->group)
-		return 0;
-	sp->has_user = true;
-	struct resolve_user u;
-	if (resolve_user_lookup(sc->user ? sc->user : "0", sc->group, &u, &e) < 0) {
-		if (geteuid() != 0)
-			return svc_warn(
-			    sp, "%s = %s: %s; hfinit runs as uid %u, not root, and it runs as that",
-			    key, val, e.msg, (unsigned)geteuid());
-		char hint[160];
-		fmt_trunc(hint, sizeof(hint),
-			  "create the user in the image (useradd -m -u 1000 %.40s) or fix `%s =` "
-			  "(line %d)",
-			  sc->user ? sc->user : "NAME", key, line);
-		(void)cfg;
-		return svc_fail(sp, hint, "%s", e.msg);
-	}
-	if (!sc->user)
-		u.as.uid = geteuid(); /* group only: stay ourselves */
-	if (geteuid() != 0) {
-		if (u.as.uid != geteuid() || u.as.gid != getegid())
-			return svc_warn(
-			    sp,
-			    "%s = %s (uid %u gid %u): hfinit runs as uid %u gid %u, not root: "
-			    "it cannot switch, the service runs as uid %u",
-			    key, val, (unsigned)u.as.uid, (unsigned)u.as.gid, (unsigned)geteuid(),
-			    (unsigned)getegid(), (unsigned)geteuid());
-		u.as.switch_ids = 0;
-		sp->user = u;
-		sp->user.as.groups = sp->user.groups;
-		sp->user_ok = true;
-		return 0;
-	}
-	sp->user = u;
-	sp->user.as.switch_ids = 1;
-	sp->user.as.groups = sp->user.groups;
-	sp->user_ok = true;
-	sp->set_ids = true;
-	sp->uid = u.as.uid;
-	sp->gid = u.as.gid;
-	sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
-	memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));
-	return 0;
+		fmt_trunc(f->self.home, sizeof(f->self.home), "%s", pw->pw_dir);
+	if (sc->user || sc->group)
+		f->lookup = resolve_user_lookup(sc->user ? sc->user : "0", sc->group, &f->found,
+						&f->lookup_err);
 }
 
 /* Every set-up step of spawn() (workdir, rlimits, oom_score_adj, the user
@@ -237,38 +175,23 @@ static int svc_setup_probe(struct svc_plan *sp)
 		return 0;
 	if (hint != SPAWN_HINT_SETUP)
 		return 0; /* a transient failure (fork, pipe): the real start will tell */
-	return svc_fail(sp, NULL, "%s", e.msg);
+	return plan_fail(sp, NULL, "%s", e.msg);
 }
 
-static int svc_program(const struct plan *plan, const struct service_conf *sc, struct svc_plan *sp)
+/* A script service's script, looked up under the app dirs as its user: 0,
+ * 1 when the lookup could not run (the verdict says why; no program), -1
+ * when out of memory. */
+static int svc_script(const struct plan *plan, const struct service_conf *sc, struct svc_plan *sp)
 {
-	const char *py =
-	    plan->python.chosen >= 0 ? plan->python.cands[plan->python.chosen].path : "python3";
 	struct err e;
 
-	if (!sp->python) {
-		sp->file = strdup(sc->command[0]);
-		sp->argv = argv_build(NULL, NULL, sc->command);
-		return sp->file && sp->argv ? 0 : -1;
-	}
+	if (!sp->python)
+		return 0;
 	/* Resolved even when Python is missing: check shows every path. */
 	if (resolve_script(sc->script, plan->app_dirs, sp->set_ids ? &sp->user.as : NULL, &sp->spl,
 			   &e) < 0)
-		return svc_fail(sp, NULL, "script %s: %s", sc->script, e.msg);
-	if (sp->spl.ntried && !sp->spl.found) {
-		char hint[320];
-		fmt_trunc(hint, sizeof(hint),
-			  "set app_dirs in [hfinit] to the directory that holds it, or fix "
-			  "`script =` (line %d); `hfinit check` lists every path tried",
-			  sc->script_line);
-		if (svc_fail(sp, hint, "script %s not found (%zu paths tried)", sc->script,
-			     sp->spl.ntried) < 0)
-			return -1;
-	}
-	sp->script = strdup(sp->spl.found ? sp->spl.path : sc->script);
-	sp->file = strdup(py);
-	sp->argv = argv_build(py, sp->script, sc->args);
-	return sp->file && sp->argv && sp->script ? 0 : -1;
+		return plan_fail(sp, NULL, "script %s: %s", sc->script, e.msg) < 0 ? -1 : 1;
+	return 0;
 }
 
 /* A command service's program looked up on its PATH, as execvp will (a
@@ -334,6 +257,7 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 {
 	struct resolve_user *users = calloc(plan->nsvcs + 1, sizeof(*users));
 	struct python_opts po = {0};
+	struct resolve_user self;
 	bool required = false;
 	int rc;
 
@@ -343,7 +267,8 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 	po.timeout_ms = (int)cfg->python_timeout_ms;
 	po.app_dirs = plan->app_dirs;
 	po.users = users;
-	po.nusers = python_users(plan, users);
+	resolve_user_self(&self);
+	po.nusers = plan_python_users(plan, &self, users);
 	po.check_all = mode == PLAN_CHECK;
 	plan->py_users = users;
 	plan->npy_users = po.nusers;
@@ -357,12 +282,8 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 	if (plan->python.chosen < 0) {
 		if (mode == PLAN_START)
 			python_log(&plan->python, required);
-		for (size_t i = 0; i < plan->nsvcs; i++)
-			if (plan->svcs[i].python &&
-			    svc_fail(&plan->svcs[i],
-				     "see the Python candidates above, or run `hfinit check`",
-				     "no working Python to run it") < 0)
-				return err_set(e, ENOMEM, "out of memory");
+		if (plan_make_no_python(plan) < 0)
+			return err_set(e, ENOMEM, "out of memory");
 		return 0;
 	}
 	if (mode == PLAN_START) {
@@ -420,6 +341,12 @@ int plan_setenv(struct plan *plan, const char *name, const char *value)
 	return 0;
 }
 
+/* The chosen interpreter, or NULL. */
+static const char *plan_python_path(const struct plan *plan)
+{
+	return plan->python.chosen >= 0 ? plan->python.cands[plan->python.chosen].path : NULL;
+}
+
 static void svc_log_warnings(const struct svc_plan *sp)
 {
 	for (char **w = sp->warnings; w && *w; w++)
@@ -433,22 +360,14 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 	plan->svcs = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*plan->svcs));
 	if (!plan->svcs)
 		return err_set(e, ENOMEM, "out of memory");
-	plan->nsvcs = cfg->nservices;
-	plan->log_format = cfg->log_format;
-	plan->stop_timeout_ns = ms_ns(cfg->stop_timeout_ms);
-	plan->probe_interval_ns = ms_ns(cfg->probe_interval_ms);
-	plan->max_stage = config_max_stage(cfg);
+	plan_make_globals(cfg, plan);
 	if (resolve_app_dirs(cfg->app_dirs, &plan->app_dirs, e) < 0)
 		goto fail;
 	/* Users first: Python is verified as each user a Python service runs as. */
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		struct svc_plan *sp = &plan->svcs[i];
-		sp->conf = &cfg->services[i];
-		svc_policy_make(sp->conf, &sp->policy);
-		sp->seccomp_name = sp->conf->seccomp;
-		sp->python = sp->conf->script != NULL;
-		plan->python_needed |= sp->python;
-		if (svc_user(cfg, sp->conf, sp) < 0)
+		struct user_facts f;
+		user_facts(&cfg->services[i], &f);
+		if (plan_make_user(&cfg->services[i], &f, &plan->svcs[i]) < 0)
 			goto oom;
 	}
 	if (plan->python_needed && plan_python(cfg, plan, mode, e) < 0)
@@ -456,7 +375,9 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_conf *sc = &cfg->services[i];
 		struct svc_plan *sp = &plan->svcs[i];
-		if (svc_program(plan, sc, sp) < 0 || svc_env(sc, sp, mode) < 0)
+		int rc = svc_script(plan, sc, sp);
+		if (rc < 0 || (rc == 0 && plan_make_program(sc, plan_python_path(plan), sp) < 0) ||
+		    svc_env(sc, sp, mode) < 0)
 			goto oom;
 		svc_exec_lookup(sc, sp);
 		if (!sp->error && svc_setup_probe(sp) < 0)
@@ -471,7 +392,7 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 			probe_resolve(sp->policy.name, &sp->policy.ready);
 			probe_resolve(sp->policy.name, &sp->policy.health);
 		}
-		svc_spawn_build(sp);
+		plan_make_spawn(sp, sp->seccomp ? landlock_abi(NULL) : 0);
 	}
 	return 0;
 oom:

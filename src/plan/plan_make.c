@@ -1,9 +1,11 @@
 #include "plan/plan_make.h"
 
+#include "base/fmt.h"
 #include "base/strv.h"
-#include "run/landlock.h"
+#include "conf/parse.h"
 #include "run/loop.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ static char *vfmt_alloc(const char *fmt, va_list ap)
 }
 
 /* The first error of a service wins; -1 only when out of memory. */
-int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
+int plan_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,7 +42,7 @@ int svc_fail(struct svc_plan *sp, const char *hint, const char *fmt, ...)
 	return sp->error && (!hint || sp->hint) ? 0 : -1;
 }
 
-int svc_warn(struct svc_plan *sp, const char *fmt, ...)
+int plan_warn(struct svc_plan *sp, const char *fmt, ...)
 {
 	size_t n = strv_len(sp->warnings);
 	char **v = realloc(sp->warnings, (n + 2) * sizeof(*v));
@@ -56,7 +58,7 @@ int svc_warn(struct svc_plan *sp, const char *fmt, ...)
 	return v[n] ? 0 : -1;
 }
 
-char **argv_build(const char *first, const char *second, char *const *rest)
+static char **argv_build(const char *first, const char *second, char *const *rest)
 {
 	size_t n = (first ? 1 : 0) + (second ? 1 : 0) + strv_len(rest);
 	char **v = calloc(n + 1, sizeof(*v));
@@ -79,7 +81,8 @@ fail:
 
 /* The distinct users the Python services run as (ourselves included when
  * some run as us and others as another user); none: as ourselves. */
-size_t python_users(const struct plan *plan, struct resolve_user *users)
+size_t plan_python_users(const struct plan *plan, const struct resolve_user *myself,
+			 struct resolve_user *users)
 {
 	size_t n = 0;
 	bool self = false;
@@ -101,8 +104,11 @@ size_t python_users(const struct plan *plan, struct resolve_user *users)
 			n++;
 		}
 	}
-	if (self && n > 0)
-		resolve_user_self(&users[n++]);
+	if (self && n > 0) {
+		users[n] = *myself;
+		users[n].as.groups = users[n].groups;
+		n++;
+	}
 	return n;
 }
 
@@ -112,7 +118,7 @@ int64_t ms_ns(uint64_t ms)
 }
 
 /* The config values the supervisor acts on, durations in nanoseconds. */
-void svc_policy_make(const struct service_conf *sc, struct svc_policy *po)
+void plan_make_policy(const struct service_conf *sc, struct svc_policy *po)
 {
 	memset(po, 0, sizeof(*po));
 	po->name = sc->name;
@@ -166,9 +172,7 @@ void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r)
 	}
 }
 
-/* The spawn request of the service and its exec probes, once, from the
- * finished plan (after its environment and sandbox). */
-void svc_spawn_build(struct svc_plan *sp)
+void plan_make_spawn(struct svc_plan *sp, int landlock_abi)
 {
 	struct spawn_req *r = &sp->spawn;
 
@@ -177,8 +181,153 @@ void svc_spawn_build(struct svc_plan *sp)
 	r->argv = sp->argv;
 	if (sp->seccomp) {
 		r->seccomp = &sp->seccomp->prog;
-		r->landlock_abi = landlock_abi(NULL);
+		r->landlock_abi = landlock_abi;
 		/* The notify socket is abstract and hfinit's: see docs/sandbox.md. */
 		r->landlock_abstract = sp->policy.ready.spec->kind != PROBE_NOTIFY;
 	}
+}
+
+void plan_make_globals(const struct config *cfg, struct plan *plan)
+{
+	plan->nsvcs = cfg->nservices;
+	plan->log_format = cfg->log_format;
+	plan->stop_timeout_ns = ms_ns(cfg->stop_timeout_ms);
+	plan->probe_interval_ns = ms_ns(cfg->probe_interval_ms);
+	plan->max_stage = config_max_stage(cfg);
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct svc_plan *sp = &plan->svcs[i];
+		sp->conf = &cfg->services[i];
+		plan_make_policy(sp->conf, &sp->policy);
+		sp->seccomp_name = sp->conf->seccomp;
+		sp->python = sp->conf->script != NULL;
+		plan->python_needed |= sp->python;
+	}
+}
+
+/* The user a service runs as. As root: looked up, switched to. Not root:
+ * fine when it is ourselves; another uid cannot be switched to, and the
+ * service runs as ours, with a warning (the same in check and at start). */
+int plan_make_user(const struct service_conf *sc, const struct user_facts *f, struct svc_plan *sp)
+{
+	int line = sc->user_line ? sc->user_line : sc->group_line;
+	const char *key = sc->user ? "user" : "group";
+	const char *val = sc->user ? sc->user : sc->group;
+	struct resolve_user u = f->found;
+
+	sp->user = f->self;
+	if (!sc->user && !sc->group)
+		return 0;
+	sp->has_user = true;
+	if (f->lookup < 0) {
+		if (f->euid != 0)
+			return plan_warn(
+			    sp, "%s = %s: %s; hfinit runs as uid %u, not root, and it runs as that",
+			    key, val, f->lookup_err.msg, (unsigned)f->euid);
+		char hint[160];
+		fmt_trunc(hint, sizeof(hint),
+			  "create the user in the image (useradd -m -u 1000 %.40s) or fix `%s =` "
+			  "(line %d)",
+			  sc->user ? sc->user : "NAME", key, line);
+		return plan_fail(sp, hint, "%s", f->lookup_err.msg);
+	}
+	if (!sc->user)
+		u.as.uid = f->euid; /* group only: stay ourselves */
+	if (f->euid != 0) {
+		if (u.as.uid != f->euid || u.as.gid != f->egid)
+			return plan_warn(
+			    sp,
+			    "%s = %s (uid %u gid %u): hfinit runs as uid %u gid %u, not root: "
+			    "it cannot switch, the service runs as uid %u",
+			    key, val, (unsigned)u.as.uid, (unsigned)u.as.gid, (unsigned)f->euid,
+			    (unsigned)f->egid, (unsigned)f->euid);
+		u.as.switch_ids = 0;
+		sp->user = u;
+		sp->user.as.groups = sp->user.groups;
+		sp->user_ok = true;
+		return 0;
+	}
+	sp->user = u;
+	sp->user.as.switch_ids = 1;
+	sp->user.as.groups = sp->user.groups;
+	sp->user_ok = true;
+	sp->set_ids = true;
+	sp->uid = u.as.uid;
+	sp->gid = u.as.gid;
+	sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
+	memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));
+	return 0;
+}
+
+int plan_make_program(const struct service_conf *sc, const char *python, struct svc_plan *sp)
+{
+	const char *py = python ? python : "python3";
+
+	if (!sp->python) {
+		sp->file = strdup(sc->command[0]);
+		sp->argv = argv_build(NULL, NULL, sc->command);
+		return sp->file && sp->argv ? 0 : -1;
+	}
+	if (sp->spl.ntried && !sp->spl.found) {
+		char hint[320];
+		fmt_trunc(hint, sizeof(hint),
+			  "set app_dirs in [hfinit] to the directory that holds it, or fix "
+			  "`script =` (line %d); `hfinit check` lists every path tried",
+			  sc->script_line);
+		if (plan_fail(sp, hint, "script %s not found (%zu paths tried)", sc->script,
+			      sp->spl.ntried) < 0)
+			return -1;
+	}
+	sp->script = strdup(sp->spl.found ? sp->spl.path : sc->script);
+	sp->file = strdup(py);
+	sp->argv = argv_build(py, sp->script, sc->args);
+	return sp->file && sp->argv && sp->script ? 0 : -1;
+}
+
+int plan_make_env_base(struct svc_plan *sp, char *const *inherited)
+{
+	for (char *const *p = inherited; p && *p; p++)
+		if (!env_is_own(*p) && strchr(*p, '=') && env_set_kv(&sp->envp, *p) < 0)
+			return -1;
+	return 0;
+}
+
+int plan_make_env(const struct service_conf *sc, char *const *file_env, const struct err *file_err,
+		  struct svc_plan *sp)
+{
+	if (sp->python && resolve_wants_unbuffered(sc->env) &&
+	    env_set(&sp->envp, "PYTHONUNBUFFERED", "1") < 0)
+		return -1;
+	if (sc->env_file && file_err) {
+		char hint[PATH_MAX + 64];
+		if (file_err->code == ENOENT)
+			fmt_trunc(hint, sizeof(hint),
+				  "create %s in the image or fix `env_file =` (line %d)",
+				  sc->env_file, sc->env_file_line);
+		else
+			fmt_trunc(hint, sizeof(hint), "fix %s or `env_file =` (line %d)",
+				  sc->env_file, sc->env_file_line);
+		if (plan_fail(sp, hint, "%s", file_err->msg) < 0)
+			return -1;
+	}
+	for (char *const *kv = file_err ? NULL : file_env; kv && *kv; kv++)
+		if (env_set_kv(&sp->envp, *kv) < 0)
+			return -1;
+	for (char **kv = sc->env; kv && *kv; kv++)
+		if (env_set_kv(&sp->envp, *kv) < 0)
+			return -1;
+	if (!sp->envp && env_set(&sp->envp, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0)
+		return -1;
+	sp->path = (char *)env_get(sp->envp, "PATH");
+	return 0;
+}
+
+int plan_make_no_python(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nsvcs; i++)
+		if (plan->svcs[i].python &&
+		    plan_fail(&plan->svcs[i],
+			      "see the Python candidates above, or run `hfinit check`",
+			      "no working Python to run it") < 0)
+			return -1;
+	return 0;
 }
