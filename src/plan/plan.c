@@ -1,7 +1,7 @@
 #include "plan/plan.h"
 #include "plan/plan_make.h"
 
-#include "plan/envsane.h"
+#include "plan/env.h"
 #include "base/log.h"
 #include "conf/parse.h"
 #include "run/landlock.h"

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
-#include "plan/envsane.h"
+#include "plan/env.h"
 #include "base/err.h"
 #include "plan/resolve.h"
 #include "plan/sandbox.h"

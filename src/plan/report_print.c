@@ -3,7 +3,7 @@
 #include "plan/sandbox.h"
 
 #include "conf/config.h"
-#include "plan/envsane.h"
+#include "plan/env.h"
 #include "base/json.h"
 #include "plan/plan.h"
 #include "base/redact.h"

@@ -1,4 +1,4 @@
-#include "plan/envsane.h"
+#include "plan/env.h"
 #include "base/log.h"
 #include "plan/safedir.h"
 

@@ -3,8 +3,8 @@
  * secret-named variables (redact.h) are shown as `***`, and other values
  * are shown with anything shaped like a secret (a Hub token, a Bearer
  * token, a URL password) replaced by `***`. */
-#ifndef HFINIT_ENVSANE_H
-#define HFINIT_ENVSANE_H
+#ifndef HFINIT_ENV_H
+#define HFINIT_ENV_H
 
 #include "base/err.h"
 #include "run/runcmd.h"

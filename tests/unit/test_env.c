@@ -3,7 +3,7 @@
  * uid 1000. */
 #include "faketree.h"
 
-#include "plan/envsane.h"
+#include "plan/env.h"
 #include "plan/user.h"
 
 /* --- env sanity -------------------------------------------------------------- */
