@@ -10,6 +10,9 @@
 #include "run/runcmd.h"
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #define ENV_REDACTED "***"
 
@@ -47,5 +50,17 @@ int envsane_apply(struct envsane *p, uid_t uid, gid_t gid, struct err *e);
 /* 1 if dir exists as a directory the user can write into, or does not
  * exist and its nearest existing ancestor is such a directory. */
 int dir_writable_or_creatable(const char *dir, const struct runas *as, struct err *e);
+
+/* Append or replace NAME=VALUE in a NULL-terminated, malloc'd environment. */
+int env_set(char ***envp, const char *name, const char *value);
+/* The value of name in envp, or NULL. */
+const char *env_get(char *const *envp, const char *name);
+/* env_set with a "NAME=VALUE" string (copied). */
+int env_set_kv(char ***envp, const char *kv);
+/* A variable of hfinit's own that services do not inherit (HFINIT_CONFIG, NOTIFY_SOCKET, ...). */
+bool env_is_own(const char *kv);
+/* Add the K=V lines of file to envp: blank lines and # comments skipped, an
+ * "export " prefix allowed, values may be quoted. -1 with e naming file:line. */
+int env_file_load(const char *file, char ***envp, struct err *e);
 
 #endif

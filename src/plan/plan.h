@@ -144,16 +144,4 @@ bool plan_required_failed(const struct plan *plan);
 int plan_python_skipped(const struct python_plan *pp);
 void plan_python_skipped_text(const struct python_plan *pp, int i, char *buf, size_t n);
 
-/* Append or replace NAME=VALUE in a NULL-terminated, malloc'd environment. */
-int env_set(char ***envp, const char *name, const char *value);
-/* The value of name in envp, or NULL. */
-const char *env_get(char *const *envp, const char *name);
-/* env_set with a "NAME=VALUE" string (copied). */
-int env_set_kv(char ***envp, const char *kv);
-/* A variable of hfinit's own that services do not inherit (HFINIT_CONFIG, NOTIFY_SOCKET, ...). */
-bool env_is_own(const char *kv);
-/* Add the K=V lines of file to envp: blank lines and # comments skipped, an
- * "export " prefix allowed, values may be quoted. -1 with e naming file:line. */
-int env_file_load(const char *file, char ***envp, struct err *e);
-
 #endif
