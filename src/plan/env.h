@@ -1,5 +1,6 @@
-/* Environment sanity for services: a writable HOME and HF_HOME, and the one
- * rule for showing environment values in diagnostics: the values of
+/* The services' environment (docs/design.md, "Plan"): NAME=VALUE vectors,
+ * the env_file format, a writable HOME and HF_HOME, and the one rule for
+ * showing environment values in diagnostics: the values of
  * secret-named variables (redact.h) are shown as `***`, and other values
  * are shown with anything shaped like a secret (a Hub token, a Bearer
  * token, a URL password) replaced by `***`. */

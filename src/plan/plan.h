@@ -1,7 +1,13 @@
-/* The plan: what each service will run, decided once at start-up from the
- * config and the resolution (docs/supervise.md), and never changed after. The
- * supervisor only reads it. `hfinit check` builds the same plan in its
- * collect-every-verdict mode, so check and start cannot disagree. */
+/* The plan (docs/design.md, "Plan"): what each service will run and how it
+ * is supervised, decided once at start-up from the config and the machine
+ * (users, Python, scripts, files, the sandbox programs, probe addresses),
+ * and never changed after. It is the supervisor's input: every value the
+ * supervisor acts on is here, in the loop's unit. `hfinit check` builds the
+ * same plan in its collect-every-verdict mode, so check and start cannot
+ * disagree.
+ *
+ * plan.c does the resolving (the effects); plan_make.c turns the config and
+ * what was resolved into svc_plans and verdicts (pure, plan_make.h). */
 #ifndef HFINIT_PLAN_H
 #define HFINIT_PLAN_H
 

@@ -1,4 +1,4 @@
-/* Python resolution (DESIGN.md §3): computed once at start into a plan that
+/* Python resolution (docs/design.md, "Plan"): computed once at start into a plan that
  * does not change, with every candidate's verdict kept for `hfinit check`
  * and the status file.
  *

@@ -1,4 +1,4 @@
-/* Seccomp profiles (DESIGN.md §5, issue 6): the built-in `worker` deny list as
+/* Seccomp profiles (docs/design.md, "Sandbox"): the built-in `worker` deny list as
  * data, config profiles combined along their `extends` chain, each compiled
  * once with libseccomp and exported as a BPF program that spawn() loads in the
  * child. docs/sandbox.md explains every entry and every rule used here. */

@@ -1,4 +1,4 @@
-/* App dirs and scripts (DESIGN.md §3), and the on-PATH lookup.
+/* App dirs and scripts (docs/design.md, "Plan"), and the on-PATH lookup.
  *
  * Scripts: an absolute path as is; a relative one under each app dir D as
  * D/REL, D/dist/REL, D/src/REL (the "source tree" of D is D/src); the first
