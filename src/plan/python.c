@@ -450,11 +450,84 @@ static void explain_failure(struct python_plan *p, const struct python_opts *o)
 	(void)o;
 }
 
+/* 2. The config's `python =` (explicit when set): a path, or a name looked
+ * up on $PATH. */
+static int walk_config(struct walk *w)
+{
+	const char *v;
+	char buf[PATH_MAX];
+
+	v = w->o->conf_python && w->o->conf_python[0] && strcmp(w->o->conf_python, "auto") != 0
+		? w->o->conf_python
+		: NULL;
+	if (!v) {
+		if (add_unset(w, "config", "auto"))
+			return -1;
+	} else if (!strchr(v, '/')) {
+		int r = resolve_on_path(v, getenv("PATH"), buf, sizeof(buf));
+
+		if (r == 0 || buf[0]) {
+			if (try_path(w, "config", buf, 1))
+				return -1;
+		} else if (!w->done) {
+			struct py_candidate *c = add_cand(w->p, "config", v, w->e);
+
+			if (!c)
+				return -1;
+			c->verdict = PV_NOT_FOUND;
+			fmt_trunc(c->detail, sizeof(c->detail), "no %s in any $PATH directory", v);
+			if (w->p->chosen < 0) {
+				w->p->explicit_failed = (int)w->p->ncands;
+				w->done = !w->o->check_all;
+			}
+		}
+	} else if (try_path(w, "config", v, 1)) {
+		return -1;
+	}
+	return 0;
+}
+
+/* 3. Virtual environments and conda. */
+static int walk_venvs(struct walk *w)
+{
+	const char *v;
+	char buf[PATH_MAX];
+
+	v = env_nonempty("VIRTUAL_ENV");
+	if (!v ? add_unset(w, "VIRTUAL_ENV", "") : try_root(w, "VIRTUAL_ENV", v))
+		return -1;
+	v = env_nonempty("UV_PROJECT_ENVIRONMENT");
+	if (!v ? add_unset(w, "UV_PROJECT_ENVIRONMENT", "")
+	       : try_root(w, "UV_PROJECT_ENVIRONMENT", v))
+		return -1;
+	for (char *const *d = w->o->app_dirs; d && *d; d++) {
+		path_join(buf, sizeof(buf), *d, ".venv");
+		if (try_root(w, "venv", buf))
+			return -1;
+		path_join(buf, sizeof(buf), *d, "venv");
+		if (try_root(w, "venv", buf))
+			return -1;
+	}
+	v = env_nonempty("HOME");
+	if (v) {
+		path_join(buf, sizeof(buf), v, ".venv");
+		if (try_root(w, "venv", buf))
+			return -1;
+	}
+	if (try_root(w, "venv", "/opt/venv"))
+		return -1;
+	v = env_nonempty("CONDA_PREFIX");
+	if (!v ? add_unset(w, "CONDA_PREFIX", "") : try_root(w, "conda", v))
+		return -1;
+	if (try_root(w, "conda", "/opt/conda"))
+		return -1;
+	return 0;
+}
+
 int resolve_python(const struct python_opts *o, struct python_plan *p, struct err *e)
 {
 	struct walk w = {.o = o, .p = p, .e = e};
 	const char *v;
-	char buf[PATH_MAX];
 
 	memset(p, 0, sizeof(*p));
 	p->chosen = -1;
@@ -463,62 +536,7 @@ int resolve_python(const struct python_opts *o, struct python_plan *p, struct er
 	v = env_nonempty("PYTHON_PATH");
 	if (!v ? add_unset(&w, "PYTHON_PATH", "") : try_path(&w, "PYTHON_PATH", v, 1))
 		goto fail;
-	/* 2. config python: explicit when set */
-	v = o->conf_python && o->conf_python[0] && strcmp(o->conf_python, "auto") != 0
-		? o->conf_python
-		: NULL;
-	if (!v) {
-		if (add_unset(&w, "config", "auto"))
-			goto fail;
-	} else if (!strchr(v, '/')) {
-		int r = resolve_on_path(v, getenv("PATH"), buf, sizeof(buf));
-
-		if (r == 0 || buf[0]) {
-			if (try_path(&w, "config", buf, 1))
-				goto fail;
-		} else if (!w.done) {
-			struct py_candidate *c = add_cand(p, "config", v, e);
-
-			if (!c)
-				goto fail;
-			c->verdict = PV_NOT_FOUND;
-			fmt_trunc(c->detail, sizeof(c->detail), "no %s in any $PATH directory", v);
-			if (p->chosen < 0) {
-				p->explicit_failed = (int)p->ncands;
-				w.done = !o->check_all;
-			}
-		}
-	} else if (try_path(&w, "config", v, 1)) {
-		goto fail;
-	}
-	/* 3. virtual environments and conda */
-	v = env_nonempty("VIRTUAL_ENV");
-	if (!v ? add_unset(&w, "VIRTUAL_ENV", "") : try_root(&w, "VIRTUAL_ENV", v))
-		goto fail;
-	v = env_nonempty("UV_PROJECT_ENVIRONMENT");
-	if (!v ? add_unset(&w, "UV_PROJECT_ENVIRONMENT", "")
-	       : try_root(&w, "UV_PROJECT_ENVIRONMENT", v))
-		goto fail;
-	for (char *const *d = o->app_dirs; d && *d; d++) {
-		path_join(buf, sizeof(buf), *d, ".venv");
-		if (try_root(&w, "venv", buf))
-			goto fail;
-		path_join(buf, sizeof(buf), *d, "venv");
-		if (try_root(&w, "venv", buf))
-			goto fail;
-	}
-	v = env_nonempty("HOME");
-	if (v) {
-		path_join(buf, sizeof(buf), v, ".venv");
-		if (try_root(&w, "venv", buf))
-			goto fail;
-	}
-	if (try_root(&w, "venv", "/opt/venv"))
-		goto fail;
-	v = env_nonempty("CONDA_PREFIX");
-	if (!v ? add_unset(&w, "CONDA_PREFIX", "") : try_root(&w, "conda", v))
-		goto fail;
-	if (try_root(&w, "conda", "/opt/conda"))
+	if (walk_config(&w) || walk_venvs(&w))
 		goto fail;
 	/* 4. $PATH, 5. system locations */
 	if (try_on_path(&w, "python3") || try_on_path(&w, "python"))

@@ -107,6 +107,35 @@ static const char requires_code[] =
     "and (m == e.name or m.startswith(e.name + '.')) else 'broken'\n"
     "        sys.stdout.write('%s\\t%s\\t%s: %s\\n' % (m, kind, type(e).__name__, msg))\n";
 
+/* requires_code's output: one "MODULE\tKIND\tMESSAGE" line per module that
+ * failed, into c->missing (out is cut into pieces). */
+static void parse_failures(struct svc_check *c, char *out)
+{
+	for (char *p = out; *p;) {
+		char *nl = strchr(p, '\n'), *t1, *t2;
+		struct missing_mod *mm, *nm;
+
+		if (nl)
+			*nl = '\0';
+		t1 = strchr(p, '\t');
+		t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t1 && t2) {
+			nm = realloc(c->missing, (c->nmissing + 1) * sizeof(*c->missing));
+			if (!nm)
+				break;
+			c->missing = nm;
+			mm = &c->missing[c->nmissing++];
+			*t1 = *t2 = '\0';
+			fmt_trunc(mm->module, sizeof(mm->module), "%s", p);
+			mm->not_found = strcmp(t1 + 1, "missing") == 0;
+			fmt_trunc(mm->error, sizeof(mm->error), "%s", t2 + 1);
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
 static void check_requires(struct report *r, struct svc_check *c)
 {
 	const struct py_candidate *py = &r->plan.python.cands[r->plan.python.chosen];
@@ -165,29 +194,7 @@ static void check_requires(struct report *r, struct svc_check *c)
 		runcmd_result_free(&res);
 		goto out;
 	}
-	for (char *p = res.out; *p;) {
-		char *nl = strchr(p, '\n'), *t1, *t2;
-		struct missing_mod *mm, *nm;
-
-		if (nl)
-			*nl = '\0';
-		t1 = strchr(p, '\t');
-		t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-		if (t1 && t2) {
-			nm = realloc(c->missing, (c->nmissing + 1) * sizeof(*c->missing));
-			if (!nm)
-				break;
-			c->missing = nm;
-			mm = &c->missing[c->nmissing++];
-			*t1 = *t2 = '\0';
-			fmt_trunc(mm->module, sizeof(mm->module), "%s", p);
-			mm->not_found = strcmp(t1 + 1, "missing") == 0;
-			fmt_trunc(mm->error, sizeof(mm->error), "%s", t2 + 1);
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
+	parse_failures(c, res.out);
 	c->req_state = c->nmissing ? 2 : 1;
 	runcmd_result_free(&res);
 out:

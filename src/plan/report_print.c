@@ -132,21 +132,8 @@ static void print_landlock(FILE *f, const struct report *r)
 	free(v);
 }
 
-static void print_text(FILE *f, const struct report *r)
+static void print_status_dir(FILE *f, const struct report *r)
 {
-	char desc[1024];
-	int warnings = (r->sd_status == ST_WARN) + (r->py_status == ST_WARN), degraded = 0;
-
-	for (size_t i = 0; i < r->nsvcs; i++) {
-		warnings += r->svcs[i].status == ST_WARN;
-		degraded |= r->svcs[i].status == ST_WARN && r->svcs[i].p->error;
-	}
-
-	fprintf(f, "hfinit check: %s (%s)\n\n", r->cfg->file, config_source_name(r->loc.source));
-	row(f, ST_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
-	    r->cfg->nservices == 1 ? "" : "s", r->cfg->nprofiles,
-	    r->cfg->nprofiles == 1 ? "" : "s");
-
 	if (r->sd_status == ST_OK) {
 		const struct statusdir_try *t = &r->sd.tried[r->sd.chosen];
 
@@ -160,13 +147,21 @@ static void print_text(FILE *f, const struct report *r)
 				r->sd.tried[i].why);
 	if (r->sd_status != ST_OK)
 		fprintf(f, IND "hint: %s\n", r->sd_hint);
+}
 
+static void print_seccomp(FILE *f, const struct report *r)
+{
 	row(f, r->sc_status, "seccomp", "%s%s", r->sc_detail,
 	    r->sc_status == ST_WARN ? " (no service uses a profile)" : "");
 	if (r->sc_status == ST_FAIL)
 		fprintf(f, IND "hint: run the container without a seccomp profile that blocks "
 			       "seccomp(2)/prctl, or remove `seccomp =` from the services\n");
 	print_landlock(f, r);
+}
+
+static void print_python(FILE *f, const struct report *r)
+{
+	char desc[1024];
 
 	if (r->plan.python.chosen >= 0) {
 		const struct py_candidate *c = &r->plan.python.cands[r->plan.python.chosen];
@@ -199,7 +194,11 @@ static void print_text(FILE *f, const struct report *r)
 	}
 	if (r->plan.python.chosen < 0 && r->plan.python.hint[0])
 		fprintf(f, IND "hint: %s\n", r->plan.python.hint);
+}
 
+/* One row per user the services run as: its HOME and HF_HOME. */
+static void print_envs(FILE *f, const struct report *r)
+{
 	for (size_t i = 0; i < r->nenvs; i++) {
 		const struct env_check *ec = &r->envs[i];
 		char what[96];
@@ -218,7 +217,26 @@ static void print_text(FILE *f, const struct report *r)
 			if (strncmp(*w, "HOME: ", 6) == 0 || strncmp(*w, "HF_HOME", 7) == 0)
 				fprintf(f, IND "%s\n", *w);
 	}
+}
 
+static void print_text(FILE *f, const struct report *r)
+{
+	int warnings = (r->sd_status == ST_WARN) + (r->py_status == ST_WARN), degraded = 0;
+
+	for (size_t i = 0; i < r->nsvcs; i++) {
+		warnings += r->svcs[i].status == ST_WARN;
+		degraded |= r->svcs[i].status == ST_WARN && r->svcs[i].p->error;
+	}
+
+	fprintf(f, "hfinit check: %s (%s)\n\n", r->cfg->file, config_source_name(r->loc.source));
+	row(f, ST_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
+	    r->cfg->nservices == 1 ? "" : "s", r->cfg->nprofiles,
+	    r->cfg->nprofiles == 1 ? "" : "s");
+
+	print_status_dir(f, r);
+	print_seccomp(f, r);
+	print_python(f, r);
+	print_envs(f, r);
 	for (size_t i = 0; i < r->nsvcs; i++)
 		print_service(f, r, &r->svcs[i]);
 	fputc('\n', f);
@@ -288,13 +306,8 @@ static void json_python(struct json *j, const struct report *r)
 	json_obj_end(j);
 }
 
-static void json_service(struct json *j, const struct report *r, const struct svc_check *c)
+static void json_sandbox(struct json *j, const struct report *r, const struct svc_check *c)
 {
-	json_key(j, c->s->name);
-	json_obj_begin(j);
-	json_kstr(j, "status", status_word[c->status]);
-	json_kstr(j, "summary", c->summary);
-	json_kstr(j, "kind", c->s->script ? "script" : "command");
 	json_key(j, "sandbox");
 	if (c->s->seccomp) {
 		const struct sandbox_profile *p = c->p->seccomp;
@@ -315,6 +328,11 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	} else {
 		json_null(j);
 	}
+}
+
+/* The script and the paths tried, or the command and where it was found. */
+static void json_program(struct json *j, const struct report *r, const struct svc_check *c)
+{
 	if (c->s->script) {
 		json_kstr(j, "script", c->s->script);
 		json_kstr(j, "resolved", c->p->spl.found ? c->p->spl.path : NULL);
@@ -339,6 +357,10 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		json_kstr(j, "resolved",
 			  c->p->exec_errno == 0 && c->p->exec_path[0] ? c->p->exec_path : NULL);
 	}
+}
+
+static void json_user(struct json *j, const struct svc_check *c)
+{
 	json_key(j, "user");
 	if (!c->p->has_user) {
 		json_null(j);
@@ -355,19 +377,10 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		}
 		json_obj_end(j);
 	}
-	json_kstr(j, "setup_error", c->setup_msg);
-	json_kstr(j, "workdir_error", c->workdir_msg);
-	json_kstr(j, "env_file_error", c->envfile_msg);
-	json_kbool(j, "redact", c->s->redact);
-	json_key(j, "env");
-	json_arr_begin(j);
-	for (char **v = c->s->env; v && *v; v++) {
-		char shown[1024];
+}
 
-		env_redact_assignment(*v, shown, sizeof(shown));
-		json_str(j, shown);
-	}
-	json_arr_end(j);
+static void json_requires(struct json *j, const struct svc_check *c)
+{
 	json_key(j, "requires");
 	if (!c->s->requires) {
 		json_null(j);
@@ -391,6 +404,32 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 		json_arr_end(j);
 		json_obj_end(j);
 	}
+}
+
+static void json_service(struct json *j, const struct report *r, const struct svc_check *c)
+{
+	json_key(j, c->s->name);
+	json_obj_begin(j);
+	json_kstr(j, "status", status_word[c->status]);
+	json_kstr(j, "summary", c->summary);
+	json_kstr(j, "kind", c->s->script ? "script" : "command");
+	json_sandbox(j, r, c);
+	json_program(j, r, c);
+	json_user(j, c);
+	json_kstr(j, "setup_error", c->setup_msg);
+	json_kstr(j, "workdir_error", c->workdir_msg);
+	json_kstr(j, "env_file_error", c->envfile_msg);
+	json_kbool(j, "redact", c->s->redact);
+	json_key(j, "env");
+	json_arr_begin(j);
+	for (char **v = c->s->env; v && *v; v++) {
+		char shown[1024];
+
+		env_redact_assignment(*v, shown, sizeof(shown));
+		json_str(j, shown);
+	}
+	json_arr_end(j);
+	json_requires(j, c);
 	json_key(j, "hints");
 	json_arr_begin(j);
 	for (int k = 0; k < c->nhints; k++)
