@@ -56,18 +56,18 @@ static void add_hint(struct svc_check *c, const char *fmt, ...)
 
 /* Whether the kernel takes a filter: sandbox_kernel_check() loads one in a
  * forked child. */
-static enum status check_seccomp(char *detail, size_t n)
+static enum report_status check_seccomp(char *detail, size_t n)
 {
 	const struct scmp_version *v = seccomp_version();
 	struct err e;
 
 	if (sandbox_kernel_check(&e) < 0) {
 		fmt_trunc(detail, n, "%s", e.msg);
-		return ST_FAIL;
+		return RS_FAIL;
 	}
 	fmt_trunc(detail, n, "the kernel accepts seccomp filters (libseccomp %u.%u.%u)", v->major,
 		  v->minor, v->micro);
-	return ST_OK;
+	return RS_OK;
 }
 
 /* --- helpers ------------------------------------------------------------------- */
@@ -207,7 +207,7 @@ out:
  * optional one it is a warning: the start runs degraded without it. */
 static void svc_fail(struct svc_check *c)
 {
-	c->status = c->s->required ? ST_FAIL : ST_WARN;
+	c->status = c->s->required ? RS_FAIL : RS_WARN;
 }
 
 static void check_command(struct svc_check *c)
@@ -273,7 +273,7 @@ static void plan_verdict(struct report *r, struct svc_check *c)
 		c->user_msg = p->error ? p->error : p->warnings ? p->warnings[0] : "";
 	if (!p->error) {
 		if (p->warnings)
-			c->status = ST_WARN;
+			c->status = RS_WARN;
 		return;
 	}
 	svc_fail(c);
@@ -332,8 +332,8 @@ static void check_nproc(struct svc_check *c)
 		return;
 	add_hint(c, "rlimit_nproc does not bind a service that runs as root: the kernel does not "
 		    "count root's processes against it; set `user =` for it to apply");
-	if (c->status == ST_OK)
-		c->status = ST_WARN;
+	if (c->status == RS_OK)
+		c->status = RS_WARN;
 }
 
 static void check_service(struct report *r, struct svc_check *c)
@@ -390,11 +390,11 @@ static void check_status_dir(struct report *r)
 	struct err e;
 
 	if (statusdir_choose(&r->sd, r->cfg->status_dir, 0, &e) == 0) {
-		r->sd_status = ST_OK;
+		r->sd_status = RS_OK;
 		return;
 	}
 	/* The services run without status files (a warning at start). */
-	r->sd_status = ST_WARN;
+	r->sd_status = RS_WARN;
 	if (r->sd.explicit_choice)
 		fmt_trunc(
 		    r->sd_hint, sizeof(r->sd_hint),
@@ -419,8 +419,8 @@ static int run_checks(struct report *r, struct err *e)
 	for (size_t i = 0; i < r->cfg->nservices; i++)
 		r->sc_needed |= r->cfg->services[i].seccomp != NULL;
 	r->sc_status = check_seccomp(r->sc_detail, sizeof(r->sc_detail));
-	if (r->sc_status == ST_FAIL && !r->sc_needed)
-		r->sc_status = ST_WARN;
+	if (r->sc_status == RS_FAIL && !r->sc_needed)
+		r->sc_status = RS_WARN;
 
 	if (plan_build(r->cfg, &r->plan, PLAN_CHECK, e) < 0)
 		return -1;
@@ -429,9 +429,9 @@ static int run_checks(struct report *r, struct err *e)
 		py_required |= r->plan.svcs[i].python && r->cfg->services[i].required;
 	r->py_skipped = r->plan.python.chosen >= 0 ? plan_python_skipped(&r->plan.python) : -1;
 	if (r->plan.python.chosen >= 0)
-		r->py_status = r->py_skipped >= 0 ? ST_WARN : ST_OK;
+		r->py_status = r->py_skipped >= 0 ? RS_WARN : RS_OK;
 	else
-		r->py_status = py_required ? ST_FAIL : r->py_needed ? ST_WARN : ST_SKIP;
+		r->py_status = py_required ? RS_FAIL : r->py_needed ? RS_WARN : RS_SKIP;
 	for (size_t i = 0; i < r->nsvcs; i++) {
 		struct svc_check *c = &r->svcs[i];
 
@@ -441,11 +441,11 @@ static int run_checks(struct report *r, struct err *e)
 	}
 	check_env(r);
 
-	r->problems += r->sc_status == ST_FAIL;
+	r->problems += r->sc_status == RS_FAIL;
 	r->problems += r->plan.sandbox_err.msg[0] != '\0'; /* a profile cannot be built */
-	r->problems += r->py_status == ST_FAIL;
+	r->problems += r->py_status == RS_FAIL;
 	for (size_t i = 0; i < r->nsvcs; i++)
-		r->problems += r->svcs[i].status == ST_FAIL;
+		r->problems += r->svcs[i].status == RS_FAIL;
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 #include "plan/sandbox.h"
 #include "plan/statusdir.h"
 
-enum status { ST_OK, ST_WARN, ST_SKIP, ST_FAIL };
+enum report_status { RS_OK, RS_WARN, RS_SKIP, RS_FAIL };
 
 #define MAX_HINTS	4
 #define REQUIRES_MIN_MS 60000
@@ -29,7 +29,7 @@ struct missing_mod {
 struct svc_check {
 	const struct service_conf *s;
 	const struct svc_plan *p;
-	enum status status;
+	enum report_status status;
 	char summary[PATH_MAX + 256];
 	int is_python;
 	const char *user_msg;	 /* the user verdict, when not plainly ok */
@@ -57,14 +57,14 @@ struct report {
 	struct plan plan; /* built by the start's planner, in its check mode */
 
 	struct statusdir sd;
-	enum status sd_status;
+	enum report_status sd_status;
 	char sd_hint[512];
 
-	enum status sc_status;
+	enum report_status sc_status;
 	char sc_detail[512];
 	int sc_needed;
 
-	enum status py_status;
+	enum report_status py_status;
 	int py_needed;
 	int py_skipped; /* a venv rejected before the chosen Python, or -1 */
 

@@ -37,10 +37,10 @@ static const char *const status_word[] = {"ok", "warn", "skip", "FAIL"};
 
 /* --- text output ----------------------------------------------------------------- */
 
-static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
+static void row(FILE *f, enum report_status st, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void row(FILE *f, enum status st, const char *what, const char *fmt, ...)
+static void row(FILE *f, enum report_status st, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -134,26 +134,26 @@ static void print_landlock(FILE *f, const struct report *r)
 
 static void print_status_dir(FILE *f, const struct report *r)
 {
-	if (r->sd_status == ST_OK) {
+	if (r->sd_status == RS_OK) {
 		const struct statusdir_try *t = &r->sd.tried[r->sd.chosen];
 
-		row(f, ST_OK, "status dir", "%s%s", t->path, t->exists ? "" : " (will be created)");
+		row(f, RS_OK, "status dir", "%s%s", t->path, t->exists ? "" : " (will be created)");
 	} else {
-		row(f, ST_WARN, "status dir", "no usable status directory: no status files");
+		row(f, RS_WARN, "status dir", "no usable status directory: no status files");
 	}
 	for (int i = 0; i < r->sd.ntried; i++)
 		if (!r->sd.tried[i].usable)
 			fprintf(f, IND "%s (%s): %s\n", r->sd.tried[i].path, r->sd.tried[i].source,
 				r->sd.tried[i].why);
-	if (r->sd_status != ST_OK)
+	if (r->sd_status != RS_OK)
 		fprintf(f, IND "hint: %s\n", r->sd_hint);
 }
 
 static void print_seccomp(FILE *f, const struct report *r)
 {
 	row(f, r->sc_status, "seccomp", "%s%s", r->sc_detail,
-	    r->sc_status == ST_WARN ? " (no service uses a profile)" : "");
-	if (r->sc_status == ST_FAIL)
+	    r->sc_status == RS_WARN ? " (no service uses a profile)" : "");
+	if (r->sc_status == RS_FAIL)
 		fprintf(f, IND "hint: run the container without a seccomp profile that blocks "
 			       "seccomp(2)/prctl, or remove `seccomp =` from the services\n");
 	print_landlock(f, r);
@@ -206,7 +206,7 @@ static void print_envs(FILE *f, const struct report *r)
 		fmt_trunc(what, sizeof(what), "env (%s)", ec->user);
 		const struct envsane *es = &ec->sp->env;
 
-		row(f, es->hf_home_warning[0] || ec->sp->home_unusable ? ST_WARN : ST_OK, what,
+		row(f, es->hf_home_warning[0] || ec->sp->home_unusable ? RS_WARN : RS_OK, what,
 		    "HOME=%s%s, HF_HOME=%s%s", es->home,
 		    es->home_create && !ec->sp->home_unusable ? " (will be created)" : "",
 		    es->hf_home, es->hf_home_default ? " (default)" : "");
@@ -221,15 +221,15 @@ static void print_envs(FILE *f, const struct report *r)
 
 static void print_text(FILE *f, const struct report *r)
 {
-	int warnings = (r->sd_status == ST_WARN) + (r->py_status == ST_WARN), degraded = 0;
+	int warnings = (r->sd_status == RS_WARN) + (r->py_status == RS_WARN), degraded = 0;
 
 	for (size_t i = 0; i < r->nsvcs; i++) {
-		warnings += r->svcs[i].status == ST_WARN;
-		degraded |= r->svcs[i].status == ST_WARN && r->svcs[i].p->error;
+		warnings += r->svcs[i].status == RS_WARN;
+		degraded |= r->svcs[i].status == RS_WARN && r->svcs[i].p->error;
 	}
 
 	fprintf(f, "hfinit check: %s (%s)\n\n", r->cfg->file, config_source_name(r->loc.source));
-	row(f, ST_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
+	row(f, RS_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
 	    r->cfg->nservices == 1 ? "" : "s", r->cfg->nprofiles,
 	    r->cfg->nprofiles == 1 ? "" : "s");
 
