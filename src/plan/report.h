@@ -14,6 +14,8 @@
 #include "plan/statusdir.h"
 
 enum report_status { RS_OK, RS_WARN, RS_SKIP, RS_FAIL };
+/* "ok", "warn", "skip", "FAIL" */
+extern const char *const report_status_word[];
 
 #define MAX_HINTS	4
 #define REQUIRES_MIN_MS 60000
