@@ -7,12 +7,10 @@
 #include "base/redact.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -5,13 +5,11 @@
 #include "base/log.h"
 #include "conf/parse.h"
 #include "run/landlock.h"
-#include "run/loop.h"
 #include "run/netprobe.h"
 #include "run/spawn.h"
 
 #include <errno.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

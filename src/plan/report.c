@@ -1,35 +1,22 @@
 #include "plan/report.h"
-#include "run/landlock.h"
 #include "plan/sandbox.h"
 
 #include "conf/config.h"
-#include "plan/env.h"
-#include "base/json.h"
 #include "plan/plan.h"
+#include "plan/python.h"
+#include "plan/script.h"
 #include "base/redact.h"
-#include "plan/resolve.h"
 #include "run/runcmd.h"
 #include "plan/statusdir.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <seccomp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 
 static void add_hint(struct svc_check *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
