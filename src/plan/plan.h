@@ -21,7 +21,9 @@
 #include "conf/config.h"
 #include "plan/env.h"
 #include "base/err.h"
-#include "plan/resolve.h"
+#include "plan/python.h"
+#include "plan/script.h"
+#include "plan/user.h"
 #include "plan/sandbox.h"
 #include "run/spawn.h"
 
