@@ -87,6 +87,7 @@ struct svc_plan {
 	bool python;  /* a script service run by the resolved interpreter */
 	char *script; /* resolved script path (python services) */
 	bool set_ids;
+	uid_t run_uid; /* the uid it runs as: uid when set_ids, else hfinit's */
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[RESOLVE_MAX_GROUPS];

@@ -215,6 +215,7 @@ int plan_make_user(const struct service_conf *sc, const struct user_facts *f, st
 	struct resolve_user u = f->found;
 
 	sp->user = f->self;
+	sp->run_uid = f->euid;
 	if (!sc->user && !sc->group)
 		return 0;
 	sp->has_user = true;
@@ -251,7 +252,7 @@ int plan_make_user(const struct service_conf *sc, const struct user_facts *f, st
 	sp->user.as.groups = sp->user.groups;
 	sp->user_ok = true;
 	sp->set_ids = true;
-	sp->uid = u.as.uid;
+	sp->uid = sp->run_uid = u.as.uid;
 	sp->gid = u.as.gid;
 	sp->ngroups = u.as.ngroups < RESOLVE_MAX_GROUPS ? u.as.ngroups : RESOLVE_MAX_GROUPS;
 	memcpy(sp->groups, u.as.groups, sp->ngroups * sizeof(gid_t));

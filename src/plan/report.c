@@ -315,7 +315,7 @@ static void check_nproc(struct svc_check *c)
 {
 	const struct svc_plan *p = c->p;
 
-	if (!c->s->rlimits[CRL_NPROC].set || (p->set_ids ? p->uid : geteuid()) != 0)
+	if (!c->s->rlimits[CRL_NPROC].set || p->run_uid != 0)
 		return;
 	add_hint(c, "rlimit_nproc does not bind a service that runs as root: the kernel does not "
 		    "count root's processes against it; set `user =` for it to apply");
@@ -350,14 +350,14 @@ static void check_env(struct report *r)
 {
 	for (size_t i = 0; i < r->nsvcs && r->nenvs < sizeof(r->envs) / sizeof(r->envs[0]); i++) {
 		const struct svc_plan *sp = &r->plan.svcs[i];
-		uid_t uid = sp->set_ids ? sp->uid : geteuid();
+		uid_t uid = sp->run_uid;
 		struct env_check *ec = &r->envs[r->nenvs];
 		struct passwd *pw;
 		size_t k;
 
 		for (k = 0; k < r->nenvs; k++) {
 			const struct svc_plan *o = r->envs[k].sp;
-			if ((o->set_ids ? o->uid : geteuid()) == uid)
+			if (o->run_uid == uid)
 				break;
 		}
 		if (k < r->nenvs)

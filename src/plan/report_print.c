@@ -107,8 +107,7 @@ static void print_landlock(FILE *f, const struct report *r)
 		return;
 	for (size_t i = 0; i < r->nsvcs; i++) {
 		const struct svc_check *c = &r->svcs[i];
-		v[i] = (struct sandbox_svc){c->s->name, c->p->set_ids ? c->p->uid : geteuid(),
-					    c->s->seccomp != NULL};
+		v[i] = (struct sandbox_svc){c->s->name, c->p->run_uid, c->s->seccomp != NULL};
 	}
 	sandbox_landlock_check(f, IND, v, r->nsvcs);
 	free(v);

@@ -156,6 +156,7 @@ static void test_user_none_is_self(void **state)
 	assert_int_equal(plan_make_user(&fx.cfg->services[0], &f, sp), 0);
 	assert_false(sp->has_user);
 	assert_false(sp->set_ids);
+	assert_int_equal(sp->run_uid, 0);
 	assert_null(sp->error);
 	assert_null(sp->warnings);
 	assert_string_equal(sp->user.home, "/home/self");
@@ -177,6 +178,7 @@ static void test_user_as_root_switches(void **state)
 	assert_true(sp->user_ok);
 	assert_true(sp->set_ids);
 	assert_int_equal(sp->uid, 1000);
+	assert_int_equal(sp->run_uid, 1000);
 	assert_int_equal(sp->gid, 1001);
 	assert_int_equal(sp->ngroups, 2);
 	assert_int_equal(sp->groups[1], 27);
@@ -234,6 +236,7 @@ static void test_user_not_root_warns(void **state)
 	assert_int_equal(plan_make_user(&fx.cfg->services[1], &f, sp), 0);
 	assert_null(sp->error);
 	assert_false(sp->set_ids);
+	assert_int_equal(sp->run_uid, 1000); /* as hfinit, not as configured */
 	assert_false(sp->user_ok);
 	assert_string_equal(sp->warnings[0],
 			    "user = app (uid 0 gid 0): hfinit runs as uid 1000 gid 1000, not root: "
