@@ -70,9 +70,9 @@ static void home_keep(struct envsane *es, const char *inherited, const char *pw_
 /* HOME and HF_HOME that the service's user can write (docs/supervise.md):
  * a usable inherited HOME, else the passwd home of the uid it runs as, else
  * a fallback under /tmp. One that cannot be made is a warning, not a failure. */
-static int svc_home(struct svc_plan *sp, enum plan_mode mode)
+static int svc_home(const struct service_conf *sc, struct svc_plan *sp, enum plan_mode mode)
 {
-	const char *own = env_get(sp->conf->env, "HOME"); /* `env = HOME=...` wins */
+	const char *own = env_get(sc->env, "HOME"); /* `env = HOME=...` wins */
 	const char *inherited = own ? own : env_get(sp->envp, "HOME");
 	const char *pw_home = sp->user.home[0] ? sp->user.home : NULL;
 	struct runas self = {0};
@@ -100,7 +100,7 @@ static int svc_home(struct svc_plan *sp, enum plan_mode mode)
 		}
 	}
 	if (mode == PLAN_START && es->home_replaced && !err)
-		log_info("[%s] HOME=%s (%s)", sp->conf->name, es->home, es->home_reason);
+		log_info("[%s] HOME=%s (%s)", sp->policy.name, es->home, es->home_reason);
 	if (err) {
 		/* never the path that could not be made or was refused (another
 		 * uid may own it): an existing inherited or passwd HOME, else none */
@@ -125,7 +125,7 @@ static int svc_env(const struct service_conf *sc, struct svc_plan *sp, enum plan
 	struct err fe;
 	int rc;
 
-	if (plan_make_env_base(sp, environ) < 0 || svc_home(sp, mode) < 0)
+	if (plan_make_env_base(sp, environ) < 0 || svc_home(sc, sp, mode) < 0)
 		return -1;
 	err_clear(&fe);
 	if (sc->env_file && env_file_load(sc->env_file, &file_env, &fe) < 0 && fe.code == ENOMEM) {
@@ -158,14 +158,14 @@ static void user_facts(const struct service_conf *sc, struct user_facts *f)
 /* Every set-up step of spawn() (workdir, rlimits, oom_score_adj, the user
  * switch) run in a child that stops before exec: a step that cannot succeed
  * is known before anything starts, tested as the service's user. */
-static int svc_setup_probe(struct svc_plan *sp)
+static int svc_setup_probe(const struct service_conf *sc, struct svc_plan *sp)
 {
 	struct spawn_req r;
 	struct err e;
 	int hint;
 	pid_t pid;
 
-	plan_spawn_setup(sp, &r);
+	plan_make_spawn_setup(sc, sp, &r);
 	r.dry_run = true;
 	r.file = sp->file;
 	r.argv = sp->argv;
@@ -276,7 +276,7 @@ static int plan_python(const struct config *cfg, struct plan *plan, enum plan_mo
 	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < plan->nsvcs; i++)
-		required |= plan->svcs[i].python && plan->svcs[i].conf->required;
+		required |= plan->svcs[i].python && plan->svcs[i].policy.required;
 	if (plan->python.chosen < 0) {
 		if (mode == PLAN_START)
 			python_log(&plan->python, required);
@@ -348,7 +348,7 @@ static const char *plan_python_path(const struct plan *plan)
 static void svc_log_warnings(const struct svc_plan *sp)
 {
 	for (char **w = sp->warnings; w && *w; w++)
-		log_warn("[%s] %s", sp->conf->name, *w);
+		log_warn("[%s] %s", sp->policy.name, *w);
 }
 
 int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode, struct err *e)
@@ -378,7 +378,7 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 		    svc_env(sc, sp, mode) < 0)
 			goto oom;
 		svc_exec_lookup(sc, sp);
-		if (!sp->error && svc_setup_probe(sp) < 0)
+		if (!sp->error && svc_setup_probe(sc, sp) < 0)
 			goto oom;
 		if (mode == PLAN_START)
 			svc_log_warnings(sp);
@@ -390,7 +390,7 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 			probe_resolve(sp->policy.name, &sp->policy.ready);
 			probe_resolve(sp->policy.name, &sp->policy.health);
 		}
-		plan_make_spawn(sp, sp->seccomp ? landlock_abi(NULL) : 0);
+		plan_make_spawn(&cfg->services[i], sp, sp->seccomp ? landlock_abi(NULL) : 0);
 	}
 	return 0;
 oom:
@@ -402,12 +402,12 @@ fail:
 
 void plan_log_failure(const struct svc_plan *sp)
 {
-	log_error("[%s] cannot start: %s", sp->conf->name, sp->error);
+	log_error("[%s] cannot start: %s", sp->policy.name, sp->error);
 	for (size_t k = 0; sp->python && !sp->spl.found && k < sp->spl.ntried; k++)
-		log_error("[%s]   %s: %s", sp->conf->name, sp->spl.tried[k].path,
+		log_error("[%s]   %s: %s", sp->policy.name, sp->spl.tried[k].path,
 			  script_verdict_name(sp->spl.tried[k].verdict));
 	if (sp->hint)
-		log_info("[%s] hint: %s", sp->conf->name, sp->hint);
+		log_info("[%s] hint: %s", sp->policy.name, sp->hint);
 }
 
 void plan_free(struct plan *plan)
@@ -437,7 +437,7 @@ bool plan_required_failed(const struct plan *plan)
 	bool any = false;
 
 	for (size_t i = 0; i < plan->nsvcs; i++)
-		if (plan->svcs[i].error && plan->svcs[i].conf->required) {
+		if (plan->svcs[i].error && plan->svcs[i].policy.required) {
 			plan_log_failure(&plan->svcs[i]);
 			any = true;
 		}

@@ -143,6 +143,7 @@ int plan_setenv(struct plan *plan, const char *name, const char *value);
  * translation used by the start, its exec probes and the planner's dry run.
  * The caller adds file, argv, stdio and the sandbox. */
 void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r);
+/* (Kept while the supervisor calls it; svc_plan.spawn is the same, built once.) */
 /* Log why a service cannot be set up: its error, the script paths tried,
  * the hint. */
 void plan_log_failure(const struct svc_plan *sp);

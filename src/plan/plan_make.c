@@ -144,8 +144,12 @@ void plan_make_policy(const struct service_conf *sc, struct svc_policy *po)
 
 void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r)
 {
-	const struct service_conf *sc = sp->conf;
+	plan_make_spawn_setup(sp->conf, sp, r);
+}
 
+void plan_make_spawn_setup(const struct service_conf *sc, const struct svc_plan *sp,
+			   struct spawn_req *r)
+{
 	spawn_req_init(r);
 	r->envp = sp->envp;
 	r->path = sp->path;
@@ -172,11 +176,11 @@ void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r)
 	}
 }
 
-void plan_make_spawn(struct svc_plan *sp, int landlock_abi)
+void plan_make_spawn(const struct service_conf *sc, struct svc_plan *sp, int landlock_abi)
 {
 	struct spawn_req *r = &sp->spawn;
 
-	plan_spawn_setup(sp, r);
+	plan_make_spawn_setup(sc, sp, r);
 	r->file = sp->file;
 	r->argv = sp->argv;
 	if (sp->seccomp) {

@@ -54,8 +54,12 @@ int plan_make_env_base(struct svc_plan *sp, char *const *inherited);
  * PATH for an empty environment; sp->path. */
 int plan_make_env(const struct service_conf *sc, char *const *file_env, const struct err *file_err,
 		  struct svc_plan *sp);
+/* The child set-up of sc's plan sp into a fresh r (plan_spawn_setup, with
+ * the config passed in). */
+void plan_make_spawn_setup(const struct service_conf *sc, const struct svc_plan *sp,
+			   struct spawn_req *r);
 /* The spawn request of the service and its exec probes, from the finished
  * plan (environment and sandbox); landlock_abi: what the kernel offers. */
-void plan_make_spawn(struct svc_plan *sp, int landlock_abi);
+void plan_make_spawn(const struct service_conf *sc, struct svc_plan *sp, int landlock_abi);
 
 #endif

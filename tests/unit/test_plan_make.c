@@ -470,7 +470,7 @@ static void test_spawn_request(void **state)
 		assert_int_equal(plan_make_env(&fx.cfg->services[i], NULL, NULL, sp), 0);
 		if (sp->seccomp_name)
 			sp->seccomp = &prof;
-		plan_make_spawn(sp, 4);
+		plan_make_spawn(&fx.cfg->services[i], sp, 4);
 	}
 	sp = &fx.plan.svcs[0];
 	assert_ptr_equal(sp->spawn.file, sp->file);
