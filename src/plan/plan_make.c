@@ -11,20 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* vsnprintf into a new allocation: messages are never cut. NULL on ENOMEM. */
+/* vasprintf: messages are never cut. NULL on ENOMEM. */
 static char *vfmt_alloc(const char *fmt, va_list ap)
 {
-	va_list aq;
-	int n;
 	char *s;
 
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0 || !(s = malloc((size_t)n + 1)))
-		return NULL;
-	(void)vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
 }
 
 /* The first error of a service wins; -1 only when out of memory. */

@@ -23,19 +23,15 @@ static void add_hint(struct svc_check *c, const char *fmt, ...)
 
 static void add_hint(struct svc_check *c, const char *fmt, ...)
 {
-	va_list ap, aq;
-	int n;
+	va_list ap;
 
 	if (c->nhints >= MAX_HINTS)
 		return;
 	va_start(ap, fmt);
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n >= 0 && (c->hints[c->nhints] = malloc((size_t)n + 1)) != NULL) {
-		(void)vsnprintf(c->hints[c->nhints], (size_t)n + 1, fmt, ap);
+	if (vasprintf(&c->hints[c->nhints], fmt, ap) >= 0) /* never cut */
 		c->nhints++;
-	}
+	else
+		c->hints[c->nhints] = NULL;
 	va_end(ap);
 }
 
