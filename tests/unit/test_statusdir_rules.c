@@ -1,5 +1,6 @@
-/* Unit tests: the status dir choice (plan/statusdir.c) in a fake tree. Runs as
- * root. (They belong in tests/unit/test_statusdir.c with the module's owner.) */
+/* Unit tests: the status dir choice and the open rules (plan/statusdir.c) in a
+ * fake tree. Runs as root. (From test_resolve.c; test_statusdir.c holds the
+ * candidate table and the readers' search, with a fixture of its own.) */
 #include "faketree.h"
 
 #include "plan/statusdir.h"
