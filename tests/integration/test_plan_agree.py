@@ -67,6 +67,9 @@ CASES = {
     "rlimit-above-hard": ("rlimit_nofile = unlimited", {}, True, False, 1,
                           "hfinit: error: [web] cannot start: rlimit_nofile = unlimited: "
                           "Operation not permitted (above the hard limit hfinit has, "),
+    "seccomp-worker": ("seccomp = worker", {}, False, False, 0, "[web] HOME=/root"),
+    "seccomp-worker-as-user": ("seccomp = worker", {}, True, False, 0, "[web] HOME=/home/user"),
+    "group-only-as-root": ("group = user", {}, False, False, 0, "[web] HOME=/root"),
     "unknown-user-as-root": ("user = ghost", {}, False, False, 1,
                              "hfinit: error: [web] cannot start: user ghost does not exist "
                              "(not in /etc/passwd)"),
