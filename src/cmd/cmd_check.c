@@ -2,6 +2,7 @@
  * report. Every verdict comes from the report (plan/report.h). */
 #include "cmd/cmd_check.h"
 
+#include "cmd/cmd_version.h"
 #include "plan/report.h"
 
 #include <getopt.h>
@@ -15,10 +16,7 @@ struct check_opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hfinit check [-c FILE] [--json]\n"
-		   "  validate the config, resolve Python and every script, check the status\n"
-		   "  dir, seccomp, users and required Python modules; exit 0 when everything\n"
-		   "  would start, 1 when something would not, 2 on config errors\n");
+	(void)usage_print("check", f);
 }
 
 /* 0 with o filled; 1 when -h was given (usage printed); 2 on bad usage. */
