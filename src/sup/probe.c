@@ -1,0 +1,325 @@
+/* Readiness and health probes: tcp, http, file, exec, the notify socket and fd:N. */
+#include "sup/sv.h"
+
+#include "sup/classify.h"
+#include "base/json.h"
+#include "run/landlock.h"
+#include "run/leftover.h"
+#include "base/log.h"
+#include "run/loop.h"
+#include "sup/oom.h"
+#include "run/sink.h"
+#include "run/pid1.h"
+#include "sup/portown.h"
+#include "run/netprobe.h"
+#include "run/notify.h"
+#include "base/redact.h"
+#include "plan/sandbox.h"
+#include "base/signame.h"
+#include "run/spawn.h"
+#include "status/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------- */
+/* probes: tcp, http, file, exec (readiness while starting, health once ready) */
+
+static const struct probe *cur_probe(struct svc *s)
+{
+	return s->health_active ? &s->c->health : &s->c->ready;
+}
+
+void probe_stop(struct svc *s)
+{
+	loop_timer_cancel(&s->sv->loop, &s->t_probe);
+	if (s->w_np.fd >= 0)
+		(void)loop_watch_del(&s->sv->loop, &s->w_np);
+	netprobe_close(&s->np);
+	/* The probe runs in its own session: its whole group goes (a shell's
+	 * children too), reaped by the reaper, result ignored. */
+	if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
+		(void)kill(s->probe_pid, SIGKILL);
+	s->probe_pid = 0;
+	s->probing = false;
+}
+
+/* A tcp:/http: probe that connected counts only when the listener belongs to
+ * the service's session (portown.c; docs/supervise.md). false with
+ * s->port_msg set when another process holds it; true (warned once) when
+ * that cannot be told. */
+static bool port_owned(struct svc *s, const struct probe *p)
+{
+	const struct sockaddr_storage *sa = s->health_active ? &s->health_sa : &s->probe_sa;
+	struct portown po;
+	char port[80];
+
+	switch (portown_check("/proc", sa, s->pgid, &po)) {
+	case PORTOWN_OURS:
+		return true;
+	case PORTOWN_UNKNOWN:
+		if (!s->portown_warned)
+			log_warn("[%s] cannot tell whether %s reached the service's own listener "
+				 "(%s): the probe counts as it is (warned once)",
+				 s->name, p->spec, po.why);
+		s->portown_warned = true;
+		return true;
+	case PORTOWN_FOREIGN:
+		break;
+	}
+	if (p->host && strcmp(p->host, "127.0.0.1") != 0 && strcmp(p->host, "localhost") != 0)
+		snprintf(port, sizeof(port), "%s:%d", p->host, p->port);
+	else
+		snprintf(port, sizeof(port), "%d", p->port);
+	if (po.holder > 0 && po.cmd[0])
+		snprintf(s->port_msg, sizeof(s->port_msg), "port %s is in use by pid %d (%s)", port,
+			 (int)po.holder, po.cmd);
+	else if (po.holder > 0)
+		snprintf(s->port_msg, sizeof(s->port_msg), "port %s is in use by pid %d", port,
+			 (int)po.holder);
+	else
+		snprintf(s->port_msg, sizeof(s->port_msg),
+			 "port %s is in use by a process outside hfinit's view", port);
+	return false;
+}
+
+static void probe_result(struct svc *s, bool ok, const char *why)
+{
+	const struct probe *p = cur_probe(s);
+
+	if (ok && (p->kind == PROBE_TCP || p->kind == PROBE_HTTP) && !port_owned(s, p)) {
+		ok = false;
+		why = s->port_msg;
+		if (!s->health_active && s->state == ST_STARTING && !s->port_taken) {
+			log_warn("[%s] %s: not ready", s->name, s->port_msg);
+			set_error(s, "port-in-use", PORT_HINT, "%s", s->port_msg);
+			s->sv->dirty = true;
+		}
+		s->port_taken = !s->health_active;
+	}
+	if (s->w_np.fd >= 0)
+		(void)loop_watch_del(&s->sv->loop, &s->w_np);
+	netprobe_close(&s->np);
+	s->probing = false;
+	loop_timer_cancel(&s->sv->loop, &s->t_probe);
+	if (!s->health_active) {
+		if (s->state != ST_STARTING)
+			return;
+		if (ok) {
+			svc_ready(s, p->spec);
+			return;
+		}
+		probe_next(s, ms_ns(s->sv->cfg->probe_interval_ms));
+		return;
+	}
+	if (s->state != ST_READY)
+		return;
+	if (ok) {
+		s->health_fail = 0;
+		probe_next(s, ms_ns(s->c->health_interval_ms));
+		return;
+	}
+	s->health_fail++;
+	log_warn("[%s] health check %s failed (%u of %u in a row)%s%s", s->name, p->spec,
+		 s->health_fail, s->c->health_failures, why ? ": " : "", why ? why : "");
+	if (s->health_fail >= s->c->health_failures) {
+		set_error(s, "unhealthy", "the health probe failed repeatedly",
+			  "health check %s failed %u times in a row", p->spec, s->health_fail);
+		s->health_fail = 0;
+		s->health_active = false;
+		/* Treated as a crash: restarted under the restart limits. */
+		restart_after_failure(s);
+		return;
+	}
+	probe_next(s, ms_ns(s->c->health_interval_ms));
+}
+
+static void on_np(struct loop_watch *w, uint32_t ev)
+{
+	struct svc *s = w->data;
+	int r = netprobe_step(&s->np, ev);
+
+	if (r == NETPROBE_PENDING) {
+		if (s->np.want != w->events)
+			(void)loop_watch_mod(&s->sv->loop, w, s->np.want);
+		return;
+	}
+	probe_result(s, r == NETPROBE_OK, s->np.why);
+}
+
+void probe_begin(struct svc *s)
+{
+	const struct probe *p = cur_probe(s);
+	struct stat st;
+	int r;
+
+	s->probing = true;
+	switch (p->kind) {
+	case PROBE_FILE:
+		probe_result(s, stat(p->text, &st) == 0, "missing");
+		return;
+	case PROBE_TCP:
+	case PROBE_HTTP:
+		r = s->health_active ? netprobe_start(&s->np, p, &s->health_sa, s->health_salen)
+				     : netprobe_start(&s->np, p, &s->probe_sa, s->probe_salen);
+		if (r != NETPROBE_PENDING) {
+			probe_result(s, r == NETPROBE_OK, s->np.why);
+			return;
+		}
+		if (loop_watch_add(&s->sv->loop, &s->w_np, s->np.fd, s->np.want, on_np, s) < 0) {
+			probe_result(s, false, "epoll");
+			return;
+		}
+		break;
+	case PROBE_EXEC: {
+		struct spawn_req r2;
+		struct err e;
+		int hint, devnull;
+		/* Run on the service's behalf: the service's whole sandbox. */
+		if (svc_spawn_req(s, &r2, &e) < 0) {
+			probe_result(s, false, e.msg);
+			return;
+		}
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		r2.file = p->argv[0];
+		r2.argv = p->argv;
+		r2.stdout_fd = devnull;
+		r2.stderr_fd = devnull;
+		if (spawn(&r2, &s->probe_pid, &hint, &e) < 0) {
+			if (devnull >= 0)
+				(void)close(devnull);
+			s->probe_pid = 0;
+			probe_result(s, false, e.msg);
+			return;
+		}
+		if (devnull >= 0)
+			(void)close(devnull);
+		break;
+	}
+	default:
+		s->probing = false;
+		return;
+	}
+	/* The attempt's deadline. */
+	loop_timer_arm_in(&s->sv->loop, &s->t_probe, PROBE_TIMEOUT_NS);
+}
+
+void on_probe_timer(struct loop_timer *t, void *data)
+{
+	struct svc *s = data;
+	(void)t;
+	if (s->probing) {
+		if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
+			(void)kill(s->probe_pid, SIGKILL);
+		s->probe_pid = 0;
+		probe_result(s, false, "timed out");
+		return;
+	}
+	probe_begin(s);
+}
+
+void probe_next(struct svc *s, int64_t delay_ns)
+{
+	loop_timer_arm_in(&s->sv->loop, &s->t_probe, delay_ns);
+}
+
+void on_probe_exit(struct svc *s, int status)
+{
+	char why[64];
+	s->probe_pid = 0;
+	if (!s->probing)
+		return;
+	snprintf(why, sizeof(why), "exited %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	probe_result(s, WIFEXITED(status) && WEXITSTATUS(status) == 0, why);
+}
+
+/* ------------------------------------------------------------------------- */
+/* notify socket and fd:N */
+
+/* The warning for an ignored datagram, at most one per NOTIFY_WARN_NS per
+ * service; the count held back goes into the next one, or the last line. */
+static void notify_ignored(struct svc *s, const struct notify_sender *who, enum notify_origin o)
+{
+	static const char *const why[] = {
+	    [NOTIFY_FOREIGN] = "is not one of the service's processes",
+	    [NOTIFY_GONE] = "exited before it could be checked (a sender must live until the "
+			    "message is read, or wait for BARRIER=1)",
+	    [NOTIFY_ANON] = "came without sender credentials",
+	};
+	unsigned long long held;
+	char more[64] = "";
+
+	if (!notify_gate_pass(&s->notify_gate, mono_now_ns(), &held))
+		return;
+	if (held)
+		snprintf(more, sizeof(more), "; %llu more ignored since the last warning", held);
+	log_warn("[%s] notify message ignored: pid %d %s%s (at most one warning per 10 s)", s->name,
+		 (int)who->pid, why[o], more);
+}
+
+void notify_flush(struct svc *s)
+{
+	if (s->notify_gate.held)
+		log_warn("[%s] %llu more notify messages ignored since the last warning", s->name,
+			 s->notify_gate.held);
+	s->notify_gate.held = 0;
+}
+
+void on_notify(struct loop_watch *w, uint32_t ev)
+{
+	struct svc *s = w->data;
+	struct notify_msg m;
+	struct notify_sender who;
+	(void)ev;
+
+	while (notify_recv(s->notify_fd, &m, &who) > 0) {
+		/* Only the service's own processes speak for it, checked while
+		 * the sender lives (docs/supervise.md, "Who may send readiness"). */
+		enum notify_origin o = notify_sender_origin(&who, s->pgid);
+		notify_sender_close(&who); /* after the check: barrier waiters go on */
+		if (o != NOTIFY_OURS) {
+			notify_ignored(s, &who, o);
+			continue;
+		}
+		if (m.has_status) {
+			snprintf(s->notify_status, sizeof(s->notify_status), "%s", m.status);
+			s->sv->dirty = true;
+		}
+		if (m.has_errno)
+			set_error(s, "notify-errno", NULL, "service reported ERRNO=%d (%s)",
+				  m.errnum, strerror(m.errnum));
+		if (m.stopping)
+			log_info("[%s] STOPPING=1", s->name);
+		if (m.ready && s->state == ST_STARTING)
+			svc_ready(s, "READY=1");
+	}
+}
+
+void on_fdready(struct loop_watch *w, uint32_t ev)
+{
+	struct svc *s = w->data;
+	char buf[256];
+	ssize_t n;
+	(void)ev;
+
+	n = read(s->fdready_rd, buf, sizeof(buf));
+	if (n > 0 && memchr(buf, '\n', (size_t)n) && s->state == ST_STARTING)
+		svc_ready(s, s->c->ready.spec);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		(void)loop_watch_del(&s->sv->loop, w);
+		(void)close(s->fdready_rd);
+		s->fdready_rd = -1;
+	}
+}

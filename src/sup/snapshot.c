@@ -1,0 +1,178 @@
+/* The status snapshot: every service's state, published to the status files. */
+#include "sup/sv.h"
+
+#include "sup/classify.h"
+#include "base/json.h"
+#include "run/landlock.h"
+#include "run/leftover.h"
+#include "base/log.h"
+#include "run/loop.h"
+#include "sup/oom.h"
+#include "run/sink.h"
+#include "run/pid1.h"
+#include "sup/portown.h"
+#include "run/netprobe.h"
+#include "run/notify.h"
+#include "base/redact.h"
+#include "plan/sandbox.h"
+#include "base/signame.h"
+#include "run/spawn.h"
+#include "status/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const state_names[] = {"pending",	"starting", "ready",   "retrying",
+					  "restarting", "failed",   "stopped", "disabled"};
+
+/* What to do once a service's processes are gone. */
+/* ------------------------------------------------------------------------- */
+/* status */
+
+static bool svc_finished_clean(const struct svc *s)
+{
+	return s->state == ST_STOPPED && s->has_exit && WIFEXITED(s->last_status) &&
+	       WEXITSTATUS(s->last_status) == 0;
+}
+
+static const char *overall_state(struct sv *sv, bool *all_required_ready)
+{
+	bool req_ready = true, opt_failed = false, any_required = false;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		struct svc *s = &sv->svcs[i];
+		any_required |= s->c->required;
+		if (s->c->required && s->state != ST_READY && !svc_finished_clean(s))
+			req_ready = false;
+		if (!s->c->required && s->state == ST_FAILED)
+			opt_failed = true;
+	}
+	/* Not gated on the later stages: an optional stage-2 pool still loading
+	 * leaves the state `starting`, but the required services are serving.
+	 * With no required service at all, ready once every stage started. */
+	*all_required_ready = req_ready && (any_required || sv->all_started) && !sv->shutting_down;
+	if (sv->shutting_down)
+		return "stopping";
+	if (!sv->all_started)
+		return "starting";
+	return req_ready && !opt_failed ? "ready" : "degraded";
+}
+
+void publish(struct sv *sv, const char *final_state)
+{
+	struct status_snapshot snap;
+
+	if (!sv->status)
+		return;
+	memset(&snap, 0, sizeof(snap));
+	for (size_t i = 0; i < sv->n; i++) {
+		struct svc *s = &sv->svcs[i];
+		struct status_service *o = &sv->ss[i];
+		memset(o, 0, sizeof(*o));
+		o->name = s->name;
+		o->state = state_names[s->state];
+		o->stage = s->c->stage;
+		o->required = s->c->required;
+		o->pid = s->running ? s->pid : 0;
+		o->attempt = s->attempt;
+		o->attempts = s->c->retries;
+		o->restarts = s->restarts;
+		o->started_at = s->started_wall;
+		o->ready_at = s->state == ST_READY ? s->ready_wall : (struct timespec){0, 0};
+		o->ready_ms = s->ready_ns ? s->ready_ms : -1;
+		o->has_exit = s->has_exit;
+		o->exit_code =
+		    s->has_exit && WIFEXITED(s->last_status) ? WEXITSTATUS(s->last_status) : -1;
+		o->exit_signal =
+		    s->has_exit && WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) : 0;
+		o->last_error = s->last_error[0] ? s->last_error : NULL;
+		o->error_category = s->err_category;
+		o->error_hint = s->err_hint[0] ? s->err_hint : NULL;
+		o->errors = s->errors;
+		o->warnings = s->warnings;
+		o->script = s->p->script;
+		o->command = sv->commands ? sv->commands[i] : NULL;
+		o->sandbox = s->c->seccomp;
+		if (s->c->seccomp) {
+			const struct sandbox_profile *sp = sandbox_find(sv->sandbox, s->c->seccomp);
+			o->sandbox_rules = sp ? sp->rules : 0;
+			o->sandbox_landlock = landlock_abi(NULL);
+		}
+		o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
+		o->ready_spec = s->c->ready.spec;
+	}
+	snap.state = overall_state(sv, &snap.all_required_ready);
+	if (final_state) {
+		snap.state = final_state;
+		snap.all_required_ready = false;
+	}
+	snap.stage = sv->stage;
+	snap.started_at = sv->started_wall;
+	snap.exit_code = final_state ? sv->exit_code : -1;
+	snap.python = sv->plan->python_needed ? &sv->plan->python : NULL;
+	snap.services = sv->ss;
+	snap.nservices = sv->n;
+	snap.stages = sv->stages;
+	snap.nstages = sv->nstages;
+	const struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
+	for (int i = 0; i < 2; i++) {
+		snap.output[i].dropped_lines = k[i]->dropped_lines;
+		snap.output[i].dropped_bytes = k[i]->dropped_total;
+		snap.output[i].reason = k[i]->why;
+	}
+	status_publish(sv->status, &snap);
+	sv->dirty = false;
+}
+
+static void on_status_dir(struct loop_watch *w, uint32_t ev)
+{
+	(void)ev;
+	status_watch_event(((struct sv *)w->data)->status);
+}
+
+int status_setup(struct sv *sv)
+{
+	unsigned st = 0;
+
+	sv->ss = calloc(sv->n ? sv->n : 1, sizeof(*sv->ss));
+	sv->stages = calloc(sv->n ? sv->n : 1, sizeof(*sv->stages));
+	sv->commands = calloc(sv->n ? sv->n : 1, sizeof(*sv->commands));
+	if (!sv->ss || !sv->stages || !sv->commands)
+		return -1;
+	while ((st = next_stage(sv, st)) != 0) {
+		sv->stages[sv->nstages].stage = st;
+		sv->stages[sv->nstages].ready_ms = -1;
+		sv->nstages++;
+	}
+	for (size_t i = 0; i < sv->n; i++) {
+		sv->commands[i] = strv_join(sv->svcs[i].p->argv);
+		if (sv->commands[i])
+			redact_str(sv->commands[i], strlen(sv->commands[i]) + 1);
+	}
+	if (status_watch_fd(sv->status) >= 0 &&
+	    loop_watch_add(&sv->loop, &sv->w_status, status_watch_fd(sv->status), EPOLLIN,
+			   on_status_dir, sv) < 0)
+		log_errno(LOG_LVL_WARN, errno, "status: a removed status dir will not be seen");
+	return 0;
+}
+
+void status_teardown(struct sv *sv)
+{
+	for (size_t i = 0; sv->commands && i < sv->n; i++)
+		free(sv->commands[i]);
+	free(sv->commands);
+	free(sv->ss);
+	free(sv->stages);
+}

@@ -1,0 +1,191 @@
+/* The supervisor's own declarations, shared by its files (not a public interface). */
+#ifndef HFINIT_SUP_SV_H
+#define HFINIT_SUP_SV_H
+
+#include "sup/supervise.h"
+
+#include "sup/classify.h"
+#include "run/loop.h"
+#include "run/sink.h"
+#include "run/netprobe.h"
+#include "run/notify.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SINK_CAP	 (1u << 20)	/* bytes buffered per output stream */
+#define SINK_HIGH	 (SINK_CAP / 2) /* stop reading services' pipes above this */
+#define SINK_MAX	 (16u << 20) /* a burst (exit drains) may grow a stream's buffer to this */
+#define DRAIN_MS	 5000	     /* at exit, output still buffered gets this long */
+#define READ_CHUNK	 65536
+#define PROBE_TIMEOUT_NS (2 * NS_PER_SEC) /* one tcp/http/exec probe attempt at most */
+
+enum svc_state {
+	ST_PENDING,
+	ST_STARTING,
+	ST_READY,
+	ST_RETRYING,
+	ST_RESTARTING,
+	ST_FAILED,
+	ST_STOPPED,
+	ST_DISABLED,
+};
+
+enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP };
+
+struct svc;
+
+struct pipe_in {
+	struct svc *s;
+	int fd;
+	bool is_stderr;
+	struct loop_watch w;
+	struct linebuf lb;
+	struct line_classifier cls;
+	size_t rmax; /* bytes per read at run time */
+};
+
+struct svc {
+	struct sv *sv;
+	const struct service_conf *c;
+	const struct svc_plan *p;
+	const char *name;
+	char prefix[CONFIG_PREFIX_MAX + 1]; /* also holds "[NAME] " */
+
+	enum svc_state state;
+	enum after after; /* set while a teardown is under way */
+	bool running;	  /* the main process has not been reaped */
+	pid_t pid;	  /* main process, 0 when none */
+	pid_t pgid;	  /* its process group (== pid), kept until the group is empty */
+	unsigned attempt, restarts;
+	int64_t started_ns, ready_ns;
+	int64_t ready_ms;
+	struct timespec started_wall, ready_wall;
+
+	bool has_exit;
+	int last_status;
+	char last_error[512];
+	bool error_line; /* last_error holds a stderr line of the current attempt */
+	const char *err_category;
+	char err_hint[256];
+	unsigned errors, warnings;
+	char notify_status[256];
+
+	struct pipe_in out, err;
+
+	struct loop_timer t_ready, t_delay, t_kill, t_probe;
+	bool killed;	     /* SIGKILL sent in this teardown */
+	bool setup_failed;   /* a set-up step that fails the same way every time: no retry */
+	bool started_before; /* a later start looks for what the earlier runs left */
+
+	/* readiness / health */
+	int notify_fd;
+	char notify_addr[108];
+	struct loop_watch w_notify;
+	struct notify_gate notify_gate; /* warnings about ignored datagrams */
+	int fdready_rd;			/* read end of the fd:N pipe */
+	struct loop_watch w_fdready;
+	struct sockaddr_storage probe_sa, health_sa; /* tcp/http addresses of ready, health */
+	socklen_t probe_salen, health_salen;
+	struct netprobe np;
+	struct loop_watch w_np;
+	pid_t probe_pid;
+	bool probing;	    /* an attempt is in flight */
+	bool health_active; /* probing for health (after ready), not readiness */
+	unsigned health_fail;
+	bool port_taken;     /* this attempt's probe reached another process's listener */
+	bool portown_warned; /* "cannot tell who listens" was said */
+	char port_msg[224];  /* "port 7860 is in use by pid 12 (python3 -m http.server)" */
+
+	/* restarts */
+	int64_t *restart_times; /* restart_burst entries: the restarts within the window */
+	unsigned nrestart_times;
+	uint64_t backoff_ms;
+};
+
+struct sv {
+	long long oom_kills; /* the cgroup's OOM kill count when last read; -1: unknown */
+	const struct config *cfg;
+	struct loop loop;
+	struct svc *svcs;
+	size_t n;
+	const sigset_t *orig_mask;
+	const struct sandbox_set *sandbox;
+	unsigned stage; /* highest stage started */
+	bool all_started;
+	bool shutting_down;
+	bool final_phase;
+	bool final_killed; /* the grace period is over: every child left gets SIGKILL */
+	int exit_code;
+	bool pid1;
+	int64_t t0;
+	struct sink out_sink, err_sink;
+	struct loop_watch w_out, w_err;
+	bool paused[2]; /* reading the services' stdout [0] / stderr [1] pipes is held */
+	bool told[2];	/* the stream's write error was logged */
+	struct loop_timer t_final;
+	char *readbuf;
+	/* status files */
+	struct status_writer *status;
+	struct loop_watch w_status; /* removals in the status dir */
+	const struct plan *plan;
+	bool dirty;
+	struct timespec started_wall;
+	struct status_service *ss;
+	struct status_stage *stages;
+	size_t nstages;
+	char **commands; /* each service's argv joined, for status */
+};
+
+#define PORT_HINT                                                                                  \
+	"another process holds the port (a leftover server, or another service on the same "       \
+	"port): stop it, or give this service a port of its own"
+
+/* svc_io.c: output */
+void pipe_watch(struct sv *sv, struct pipe_in *pi);
+void sinks_changed(struct sv *sv);
+void report_dropped(struct sv *sv);
+void on_sink_writable(struct loop_watch *w, uint32_t ev);
+bool pipe_drain(struct pipe_in *pi);
+void pipe_close_all(struct svc *s);
+
+/* probe.c: probes, notify socket, fd:N */
+void probe_stop(struct svc *s);
+void probe_begin(struct svc *s);
+void on_probe_timer(struct loop_timer *t, void *data);
+void probe_next(struct svc *s, int64_t delay_ns);
+void on_probe_exit(struct svc *s, int status);
+void notify_flush(struct svc *s);
+void on_notify(struct loop_watch *w, uint32_t ev);
+void on_fdready(struct loop_watch *w, uint32_t ev);
+
+/* svc.c: the life cycle */
+int64_t ms_ns(uint64_t ms);
+bool svc_up(struct svc *s);
+void set_error(struct svc *s, const char *category, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e);
+void svc_set_state(struct svc *s, enum svc_state st);
+void svc_ready(struct svc *s, const char *how);
+void on_ready_timeout(struct loop_timer *t, void *data);
+void svc_start(struct svc *s);
+void on_delay(struct loop_timer *t, void *data);
+void on_kill(struct loop_timer *t, void *data);
+void check_down(struct svc *s);
+void teardown(struct svc *s, enum after after);
+void restart_after_failure(struct svc *s);
+void on_main_exit(struct svc *s, int status);
+
+/* snapshot.c: status */
+void publish(struct sv *sv, const char *final_state);
+int status_setup(struct sv *sv);
+void status_teardown(struct sv *sv);
+
+/* supervise.c: stages and shutdown */
+unsigned next_stage(struct sv *sv, unsigned after);
+void sv_progress(struct sv *sv);
+void sv_check_final(struct sv *sv);
+void sv_shutdown(struct sv *sv, const char *why);
+
+#endif

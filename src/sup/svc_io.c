@@ -1,0 +1,285 @@
+/* A service's output: pipes -> line buffer -> classifier -> sink, with
+ * back-pressure per stream, and JSON log lines. */
+#include "sup/sv.h"
+
+#include "sup/classify.h"
+#include "base/json.h"
+#include "run/landlock.h"
+#include "run/leftover.h"
+#include "base/log.h"
+#include "run/loop.h"
+#include "sup/oom.h"
+#include "run/sink.h"
+#include "run/pid1.h"
+#include "sup/portown.h"
+#include "run/netprobe.h"
+#include "run/notify.h"
+#include "base/redact.h"
+#include "plan/sandbox.h"
+#include "base/signame.h"
+#include "run/spawn.h"
+#include "status/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void on_pipe(struct loop_watch *w, uint32_t ev);
+
+/* ------------------------------------------------------------------------- */
+/* output */
+
+static void update_sink_watch(struct sv *sv, struct sink *k, struct loop_watch *w)
+{
+	if (k->blocking_fd)
+		return;
+	if (sink_pending(k) > 0 && w->fd < 0)
+		(void)loop_watch_add(&sv->loop, w, k->fd, EPOLLOUT, w->fn, sv);
+	else if (sink_pending(k) == 0 && w->fd >= 0)
+		(void)loop_watch_del(&sv->loop, w);
+}
+
+/* Backpressure, per stream: while hfinit's stdout (stderr) is behind, the
+ * services' stdout (stderr) pipes are not read. They leave the epoll set
+ * (which also voids their events in the batch being dispatched): a pipe whose
+ * writers closed it reports EPOLLHUP whatever the events asked for. */
+void pipe_watch(struct sv *sv, struct pipe_in *pi)
+{
+	if (pi->fd >= 0 && pi->w.fd < 0 && !sv->paused[pi->is_stderr])
+		(void)loop_watch_add(&sv->loop, &pi->w, pi->fd, EPOLLIN, on_pipe, pi);
+}
+
+static void set_paused(struct sv *sv, int stream, bool pause)
+{
+	if (sv->paused[stream] == pause)
+		return;
+	sv->paused[stream] = pause;
+	for (size_t i = 0; i < sv->n; i++) {
+		struct pipe_in *pi = stream ? &sv->svcs[i].err : &sv->svcs[i].out;
+		if (pause)
+			(void)loop_watch_del(&sv->loop, &pi->w);
+		else
+			pipe_watch(sv, pi);
+	}
+}
+
+void sinks_changed(struct sv *sv)
+{
+	struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
+	for (int i = 0; i < 2; i++)
+		if (k[i]->broken && !sv->told[i]) {
+			sv->told[i] = true;
+			log_warn("%s: %s: output to it is dropped", i ? "stderr" : "stdout",
+				 k[i]->why);
+		}
+	update_sink_watch(sv, &sv->out_sink, &sv->w_out);
+	update_sink_watch(sv, &sv->err_sink, &sv->w_err);
+	set_paused(sv, 0, sink_pending(&sv->out_sink) > SINK_HIGH);
+	set_paused(sv, 1, sink_pending(&sv->err_sink) > SINK_HIGH);
+}
+
+/* At exit: what each stream lost, and why. */
+void report_dropped(struct sv *sv)
+{
+	struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
+	for (int i = 0; i < 2; i++)
+		if (k[i]->dropped_total > 0)
+			log_warn("%s: %llu lines (%llu bytes) dropped: %s", i ? "stderr" : "stdout",
+				 (unsigned long long)k[i]->dropped_lines,
+				 (unsigned long long)k[i]->dropped_total, k[i]->why);
+}
+
+void on_sink_writable(struct loop_watch *w, uint32_t ev)
+{
+	struct sv *sv = w->data;
+	(void)ev;
+	if (sink_flush(&sv->out_sink) < 0 && w == &sv->w_out)
+		(void)loop_watch_del(&sv->loop, w);
+	if (sink_flush(&sv->err_sink) < 0 && w == &sv->w_err)
+		(void)loop_watch_del(&sv->loop, w);
+	sinks_changed(sv);
+}
+
+static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t len,
+		      enum line_class cls)
+{
+	struct sink *k = is_stderr ? &s->sv->err_sink : &s->sv->out_sink;
+
+	if (s->sv->cfg->log_format == LOG_FMT_JSON) {
+		static const char *const lv[] = {"info", "warning", "error"};
+		struct json j;
+		char *txt;
+		size_t tl;
+		json_init(&j, 0);
+		json_obj_begin(&j);
+		json_kstr(&j, "svc", s->name);
+		json_kstr(&j, "stream", is_stderr ? "stderr" : "stdout");
+		json_kstr(&j, "level", lv[cls]);
+		json_key(&j, "msg");
+		json_strn(&j, line, len);
+		json_obj_end(&j);
+		if (json_finish(&j, &txt, &tl) == 0) {
+			char *nl = realloc(txt, tl + 1);
+			if (nl) {
+				nl[tl] = '\n';
+				(void)sink_put(k, nl, tl + 1);
+				txt = nl;
+			}
+			free(txt);
+		}
+		json_free(&j);
+		return;
+	}
+	size_t pl = strlen(s->prefix);
+	char stackbuf[LINEBUF_MAX + 128];
+	if (pl + len + 1 <= sizeof(stackbuf)) {
+		memcpy(stackbuf, s->prefix, pl);
+		memcpy(stackbuf + pl, line, len);
+		stackbuf[pl + len] = '\n';
+		(void)sink_put(k, stackbuf, pl + len + 1);
+	}
+}
+
+static bool line_matches_ready(struct svc *s, const char *line, size_t len)
+{
+	const struct probe *p = &s->c->ready;
+
+	if (s->state != ST_STARTING)
+		return false;
+	if (p->kind == PROBE_LINE) {
+		size_t tl = strlen(p->text);
+		if (tl == 0)
+			return true;
+		for (size_t i = 0; i + tl <= len; i++)
+			if (memcmp(line + i, p->text, tl) == 0)
+				return true;
+		return false;
+	}
+	if (p->kind == PROBE_REGEX && p->has_re) {
+		char buf[LINEBUF_MAX + 1];
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		return regexec(&p->re, buf, 0, NULL, 0) == 0;
+	}
+	return false;
+}
+
+static void on_line(void *arg, const char *line, size_t len, unsigned flags)
+{
+	struct pipe_in *pi = arg;
+	struct svc *s = pi->s;
+	struct line_verdict v = {LINE_INFO, false, false};
+	struct diagnosis d;
+	char red[LINEBUF_MAX + 1]; /* the line with secrets as *** (docs/config.md) */
+	const char *raw = line;
+	size_t rawlen = len, rl = redact_to(line, len, red, sizeof(red));
+
+	(void)flags;
+	if (rl != (size_t)-1) {
+		line = red;
+		len = rl;
+	}
+	if (pi->is_stderr) {
+		v = classify_line(&pi->cls, line, len);
+		if (v.counts && v.cls == LINE_ERROR)
+			s->errors++;
+		else if (v.counts && v.cls == LINE_WARNING)
+			s->warnings++;
+		if (v.counts || v.is_detail)
+			s->sv->dirty = true;
+		if (v.is_detail) {
+			size_t n =
+			    len < sizeof(s->last_error) - 1 ? len : sizeof(s->last_error) - 1;
+			memcpy(s->last_error, line, n);
+			s->last_error[n] = '\0';
+			s->error_line = true;
+		}
+	}
+	if ((pi->is_stderr || v.cls != LINE_INFO) && diagnose_line(line, len, &d)) {
+		if (!s->err_category || strcmp(s->err_category, d.category) != 0 ||
+		    strcmp(s->err_hint, d.hint) != 0) {
+			s->err_category = d.category;
+			snprintf(s->err_hint, sizeof(s->err_hint), "%s", d.hint);
+			log_warn("[%s] %s: %s", s->name, d.category, d.hint);
+		}
+	}
+	if (s->c->redact)
+		emit_line(s, pi->is_stderr, line, len, v.cls);
+	else
+		emit_line(s, pi->is_stderr, raw, rawlen, v.cls);
+	if (line_matches_ready(s, raw, rawlen))
+		svc_ready(s, pi->is_stderr ? "ready line on stderr" : "ready line on stdout");
+}
+
+static void pipe_eof(struct pipe_in *pi)
+{
+	linebuf_finish(&pi->lb, on_line, pi);
+	(void)loop_watch_del(&pi->s->sv->loop, &pi->w);
+	(void)close(pi->fd);
+	pi->fd = -1;
+	pi->cls.in_traceback = false;
+}
+
+/* Read what the pipe holds now (at most its size: a writer that goes on cannot
+ * keep hfinit here), whether or not the stream is held: a process has exited
+ * and its last lines come now. The sink grows for them (SINK_MAX). On EOF close
+ * it. Returns false at EOF. */
+bool pipe_drain(struct pipe_in *pi)
+{
+	struct sv *sv = pi->s->sv;
+	int left = fcntl(pi->fd, F_GETPIPE_SZ);
+
+	if (left <= 0)
+		left = READ_CHUNK;
+	while (pi->fd >= 0 && left > 0) {
+		ssize_t n = read(pi->fd, sv->readbuf, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (n <= 0) {
+			pipe_eof(pi);
+			return false;
+		}
+		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
+		left -= (int)n;
+	}
+	return pi->fd >= 0;
+}
+
+static void on_pipe(struct loop_watch *w, uint32_t ev)
+{
+	struct pipe_in *pi = w->data;
+	struct sv *sv = pi->s->sv;
+	(void)ev;
+	/* One chunk per event keeps one chatty service from starving the others;
+	 * at most what, formatted, fits between SINK_HIGH and SINK_MAX. */
+	ssize_t n = read(pi->fd, sv->readbuf, pi->rmax);
+	if (n > 0)
+		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		pipe_eof(pi);
+	sinks_changed(sv);
+}
+
+void pipe_close_all(struct svc *s)
+{
+	/* Everything the writers left in the pipe is read first; when writers
+	 * still hold it (a process escaped the group): keep what is here, stop
+	 * listening. */
+	struct pipe_in *ps[2] = {&s->out, &s->err};
+	for (int k = 0; k < 2; k++)
+		if (ps[k]->fd >= 0 && pipe_drain(ps[k]))
+			pipe_eof(ps[k]);
+}
