@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+static void probe_next(struct svc *s, int64_t delay_ns);
+
 /* ------------------------------------------------------------------------- */
 /* probes: tcp, http, file, exec (readiness while starting, health once ready) */
 
@@ -102,7 +104,7 @@ static void probe_result(struct svc *s, bool ok, const char *why)
 	if (ok && (p->kind == PROBE_TCP || p->kind == PROBE_HTTP) && !port_owned(s, p)) {
 		ok = false;
 		why = s->port_msg;
-		if (!s->health_active && s->state == ST_STARTING && !s->port_taken) {
+		if (!s->health_active && s->state == S_STARTING && !s->port_taken) {
 			log_warn("[%s] %s: not ready", s->name, s->port_msg);
 			set_error(s, "port-in-use", PORT_HINT, "%s", s->port_msg);
 			s->sv->dirty = true;
@@ -115,7 +117,7 @@ static void probe_result(struct svc *s, bool ok, const char *why)
 	s->probing = false;
 	loop_timer_cancel(&s->sv->loop, &s->t_probe);
 	if (!s->health_active) {
-		if (s->state != ST_STARTING)
+		if (s->state != S_STARTING)
 			return;
 		if (ok) {
 			svc_ready(s, p->spec);
@@ -124,7 +126,7 @@ static void probe_result(struct svc *s, bool ok, const char *why)
 		probe_next(s, ms_ns(s->sv->cfg->probe_interval_ms));
 		return;
 	}
-	if (s->state != ST_READY)
+	if (s->state != S_READY)
 		return;
 	if (ok) {
 		s->health_fail = 0;
@@ -137,10 +139,7 @@ static void probe_result(struct svc *s, bool ok, const char *why)
 	if (s->health_fail >= s->c->health_failures) {
 		set_error(s, "unhealthy", "the health probe failed repeatedly",
 			  "health check %s failed %u times in a row", p->spec, s->health_fail);
-		s->health_fail = 0;
-		s->health_active = false;
-		/* Treated as a crash: restarted under the restart limits. */
-		restart_after_failure(s);
+		svc_event(s, E_UNHEALTHY);
 		return;
 	}
 	probe_next(s, ms_ns(s->c->health_interval_ms));
@@ -159,7 +158,7 @@ static void on_np(struct loop_watch *w, uint32_t ev)
 	probe_result(s, r == NETPROBE_OK, s->np.why);
 }
 
-void probe_begin(struct svc *s)
+static void probe_begin(struct svc *s)
 {
 	const struct probe *p = cur_probe(s);
 	struct stat st;
@@ -230,7 +229,7 @@ void on_probe_timer(struct loop_timer *t, void *data)
 	probe_begin(s);
 }
 
-void probe_next(struct svc *s, int64_t delay_ns)
+static void probe_next(struct svc *s, int64_t delay_ns)
 {
 	loop_timer_arm_in(&s->sv->loop, &s->t_probe, delay_ns);
 }
@@ -302,7 +301,7 @@ void on_notify(struct loop_watch *w, uint32_t ev)
 				  m.errnum, strerror(m.errnum));
 		if (m.stopping)
 			log_info("[%s] STOPPING=1", s->name);
-		if (m.ready && s->state == ST_STARTING)
+		if (m.ready && s->state == S_STARTING)
 			svc_ready(s, "READY=1");
 	}
 }
@@ -315,7 +314,7 @@ void on_fdready(struct loop_watch *w, uint32_t ev)
 	(void)ev;
 
 	n = read(s->fdready_rd, buf, sizeof(buf));
-	if (n > 0 && memchr(buf, '\n', (size_t)n) && s->state == ST_STARTING)
+	if (n > 0 && memchr(buf, '\n', (size_t)n) && s->state == S_STARTING)
 		svc_ready(s, s->c->ready.spec);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		(void)loop_watch_del(&s->sv->loop, w);

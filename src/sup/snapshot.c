@@ -34,41 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const state_names[] = {"pending",	"starting", "ready",   "retrying",
-					  "restarting", "failed",   "stopped", "disabled"};
-
-/* What to do once a service's processes are gone. */
 /* ------------------------------------------------------------------------- */
 /* status */
-
-static bool svc_finished_clean(const struct svc *s)
-{
-	return s->state == ST_STOPPED && s->has_exit && WIFEXITED(s->last_status) &&
-	       WEXITSTATUS(s->last_status) == 0;
-}
-
-static const char *overall_state(struct sv *sv, bool *all_required_ready)
-{
-	bool req_ready = true, opt_failed = false, any_required = false;
-
-	for (size_t i = 0; i < sv->n; i++) {
-		struct svc *s = &sv->svcs[i];
-		any_required |= s->c->required;
-		if (s->c->required && s->state != ST_READY && !svc_finished_clean(s))
-			req_ready = false;
-		if (!s->c->required && s->state == ST_FAILED)
-			opt_failed = true;
-	}
-	/* Not gated on the later stages: an optional stage-2 pool still loading
-	 * leaves the state `starting`, but the required services are serving.
-	 * With no required service at all, ready once every stage started. */
-	*all_required_ready = req_ready && (any_required || sv->all_started) && !sv->shutting_down;
-	if (sv->shutting_down)
-		return "stopping";
-	if (!sv->all_started)
-		return "starting";
-	return req_ready && !opt_failed ? "ready" : "degraded";
-}
 
 void publish(struct sv *sv, const char *final_state)
 {
@@ -82,7 +49,7 @@ void publish(struct sv *sv, const char *final_state)
 		struct status_service *o = &sv->ss[i];
 		memset(o, 0, sizeof(*o));
 		o->name = s->name;
-		o->state = state_names[s->state];
+		o->state = svc_state_name(svc_public_state(s));
 		o->stage = s->c->stage;
 		o->required = s->c->required;
 		o->pid = s->running ? s->pid : 0;
@@ -90,7 +57,8 @@ void publish(struct sv *sv, const char *final_state)
 		o->attempts = s->c->retries;
 		o->restarts = s->restarts;
 		o->started_at = s->started_wall;
-		o->ready_at = s->state == ST_READY ? s->ready_wall : (struct timespec){0, 0};
+		o->ready_at =
+		    svc_public_state(s) == S_READY ? s->ready_wall : (struct timespec){0, 0};
 		o->ready_ms = s->ready_ns ? s->ready_ms : -1;
 		o->has_exit = s->has_exit;
 		o->exit_code =
@@ -113,7 +81,8 @@ void publish(struct sv *sv, const char *final_state)
 		o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
 		o->ready_spec = s->c->ready.spec;
 	}
-	snap.state = overall_state(sv, &snap.all_required_ready);
+	snap.state = overall_state(sv->svcs, sv->n, sv->all_started, sv->shutting_down,
+				   &snap.all_required_ready);
 	if (final_state) {
 		snap.state = final_state;
 		snap.all_required_ready = false;
@@ -151,7 +120,7 @@ int status_setup(struct sv *sv)
 	sv->commands = calloc(sv->n ? sv->n : 1, sizeof(*sv->commands));
 	if (!sv->ss || !sv->stages || !sv->commands)
 		return -1;
-	while ((st = next_stage(sv, st)) != 0) {
+	while ((st = next_stage(sv->svcs, sv->n, st)) != 0) {
 		sv->stages[sv->nstages].stage = st;
 		sv->stages[sv->nstages].ready_ms = -1;
 		sv->nstages++;

@@ -1,50 +1,28 @@
-/* The supervisor: one state machine per service, driven by the event loop.
- *
- * A service moves through these states (status.json names them):
- *
- *   pending --start--> starting --ready--> ready --exit--> restarting --delay--> starting
- *                        |  exit / timeout                 | no restart, clean exit: stopped
- *                        v                                 | burst exceeded: failed
- *                     retrying --delay--> starting         | no restart, failure: failed
- *                        | last attempt
- *                        v
- *                      failed (required: the container stops with 1; optional: degraded)
- *
- * Every transition that ends a process goes through teardown(): the service's
- * process group gets its stop_signal, then SIGKILL after stop_timeout, and the
- * next step (retry, restart, fail, stop) runs once the main process is reaped
- * and the group is empty. */
+/* The supervisor: one state machine per service (fsm.c), driven by the
+ * event loop. The loop's callbacks turn signals, reaped children, timers and
+ * I/O into events; at the end of every turn sv_settle() takes what they asked
+ * for: a shutdown, the stage gate, the next shutdown step; then one status
+ * write. No function here is called back by what it calls.
+ */
 #include "sup/sv.h"
 
-#include "sup/classify.h"
-#include "base/json.h"
-#include "run/landlock.h"
-#include "run/leftover.h"
 #include "base/log.h"
+#include "base/redact.h"
+#include "base/signame.h"
+#include "base/strv.h"
 #include "run/loop.h"
-#include "sup/oom.h"
 #include "run/sink.h"
 #include "run/pid1.h"
-#include "sup/portown.h"
 #include "run/netprobe.h"
 #include "run/notify.h"
-#include "base/redact.h"
-#include "plan/sandbox.h"
-#include "base/signame.h"
-#include "run/spawn.h"
-#include "status/status.h"
+#include "sup/oom.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <regex.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,56 +38,24 @@ static void log_to_sink(const char *line, size_t len)
 /* ------------------------------------------------------------------------- */
 /* stages */
 
-static bool stage_done(struct sv *sv, unsigned stage)
-{
-	for (size_t i = 0; i < sv->n; i++) {
-		struct svc *s = &sv->svcs[i];
-		if (s->c->stage != stage)
-			continue;
-		bool finished = s->state == ST_STOPPED && s->has_exit &&
-				WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0;
-		if (s->state == ST_READY || finished)
-			continue;
-		if (!s->c->required && (s->state == ST_FAILED || s->state == ST_STOPPED))
-			continue;
-		return false;
-	}
-	return true;
-}
-
-unsigned next_stage(struct sv *sv, unsigned after)
-{
-	unsigned best = 0;
-	for (size_t i = 0; i < sv->n; i++) {
-		unsigned st = sv->svcs[i].c->stage;
-		if (st > after && (best == 0 || st < best))
-			best = st;
-	}
-	return best;
-}
-
 static bool anything_left(struct sv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++) {
 		struct svc *s = &sv->svcs[i];
-		if (s->state != ST_STOPPED && s->state != ST_FAILED && s->state != ST_DISABLED)
+		if (s->state != S_STOPPED && s->state != S_FAILED)
 			return true;
-		if (svc_up(s))
+		if (sv->ops->up(s))
 			return true;
 	}
 	return false;
 }
 
-void sv_progress(struct sv *sv)
+/* The stage gate: while the current stage is done, start the next one. */
+static void sv_progress(struct sv *sv)
 {
-	static bool busy;
-
-	if (busy || sv->shutting_down)
-		return;
-	busy = true;
-	while (!sv->all_started && stage_done(sv, sv->stage)) {
-		unsigned next = next_stage(sv, sv->stage);
-		int64_t el = (mono_now_ns() - sv->t0) / NS_PER_MS;
+	while (!sv->all_started && stage_done(sv->svcs, sv->n, sv->stage)) {
+		unsigned next = next_stage(sv->svcs, sv->n, sv->stage);
+		int64_t el = (sv->ops->now() - sv->t0) / NS_PER_MS;
 		if (sv->stage)
 			log_info("stage %u done after %" PRId64 " ms", sv->stage, el);
 		for (size_t k = 0; k < sv->nstages; k++)
@@ -120,7 +66,7 @@ void sv_progress(struct sv *sv)
 			sv->all_started = true;
 			bool degraded = false;
 			for (size_t i = 0; i < sv->n; i++)
-				degraded |= sv->svcs[i].state == ST_FAILED;
+				degraded |= sv->svcs[i].state == S_FAILED;
 			log_info("all stages up after %" PRId64 " ms%s", el,
 				 degraded ? " (degraded: an optional service failed)" : "");
 			break;
@@ -128,20 +74,28 @@ void sv_progress(struct sv *sv)
 		sv->stage = next;
 		log_info("stage %u: starting", next);
 		for (size_t i = 0; i < sv->n; i++)
-			if (sv->svcs[i].c->stage == next && sv->svcs[i].state == ST_PENDING)
-				svc_start(&sv->svcs[i]);
-		if (sv->shutting_down)
+			if (sv->svcs[i].rules.stage == next && sv->svcs[i].state == S_PENDING)
+				svc_event(&sv->svcs[i], E_START);
+		if (sv->shutdown_why)
 			break;
 	}
-	busy = false;
-	if (!sv->shutting_down && !anything_left(sv)) {
+	for (size_t i = 0; i < sv->n; i++)
+		sv->svcs[i].became_ready = false;
+	if (!sv->shutdown_why && !anything_left(sv)) {
 		log_info("every service has ended");
-		sv_shutdown(sv, "every service has ended");
+		sv_request_shutdown(sv, "every service has ended");
 	}
 }
 
 /* ------------------------------------------------------------------------- */
 /* shutdown */
+
+void sv_request_shutdown(struct sv *sv, const char *why)
+{
+	if (!sv->shutdown_why)
+		sv->shutdown_why = why;
+	sv->progress_due = true;
+}
 
 /* Signal what is left: as PID 1 every process, else our children (the
  * reparented orphans included). */
@@ -161,6 +115,13 @@ static void on_final_timer(struct loop_timer *t, void *data)
 	kill_children(sv, SIGKILL);
 }
 
+static bool have_children(void)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	return !(waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD);
+}
+
 static void shutdown_step(struct sv *sv)
 {
 	/* The highest stage that still has processes goes first (stages[] holds
@@ -170,11 +131,11 @@ static void shutdown_step(struct sv *sv)
 		bool any = false;
 		for (size_t i = 0; i < sv->n; i++) {
 			struct svc *s = &sv->svcs[i];
-			if (s->c->stage != stage || !svc_up(s))
+			if (s->rules.stage != stage || !sv->ops->up(s))
 				continue;
 			any = true;
 			if (s->after != AFTER_STOP && s->after != AFTER_FAIL)
-				teardown(s, AFTER_STOP);
+				svc_event(s, E_STOP);
 		}
 		if (any)
 			return;
@@ -188,21 +149,17 @@ static void shutdown_step(struct sv *sv)
 	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
 		kill_children(sv, SIGTERM);
 		kill_children(sv, SIGCONT);
-		loop_timer_arm_in(&sv->loop, &sv->t_final, ms_ns(sv->cfg->stop_timeout_ms));
+		loop_timer_arm_in(&sv->loop, &sv->t_final, sv->stop_timeout_ns);
 	}
 }
 
-void sv_check_final(struct sv *sv)
+static void sv_check_final(struct sv *sv)
 {
-	if (!sv->shutting_down)
-		return;
 	shutdown_step(sv);
 	if (!sv->final_phase)
 		return;
 	/* Done when no child of ours is left. */
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) {
+	if (!have_children()) {
 		loop_stop(&sv->loop);
 		return;
 	}
@@ -213,23 +170,28 @@ void sv_check_final(struct sv *sv)
 		kill_children(sv, SIGKILL);
 }
 
-void sv_shutdown(struct sv *sv, const char *why)
+static void sv_shutdown(struct sv *sv, const char *why)
 {
-	if (sv->shutting_down)
-		return;
 	sv->shutting_down = true;
 	sv->dirty = true;
 	log_info("stopping: %s", why);
-	for (size_t i = 0; i < sv->n; i++) {
-		struct svc *s = &sv->svcs[i];
-		loop_timer_cancel(&sv->loop, &s->t_delay);
-		loop_timer_cancel(&sv->loop, &s->t_ready);
-		probe_stop(s);
-		if (s->state == ST_PENDING || s->state == ST_RETRYING || s->state == ST_RESTARTING)
-			if (!svc_up(s))
-				svc_set_state(s, ST_STOPPED);
+	for (size_t i = 0; i < sv->n; i++)
+		svc_event(&sv->svcs[i], E_SHUTDOWN);
+}
+
+/* The end of a loop turn: what its events asked for, until nothing more is
+ * asked (a start may fail at once, a stop may find nothing to wait for). */
+void sv_settle(struct sv *sv)
+{
+	while (sv->progress_due) {
+		sv->progress_due = false;
+		if (sv->shutdown_why && !sv->shutting_down)
+			sv_shutdown(sv, sv->shutdown_why);
+		if (sv->shutting_down)
+			sv_check_final(sv);
+		else
+			sv_progress(sv);
 	}
-	sv_check_final(sv);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -250,24 +212,25 @@ static struct svc *svc_by_pid(struct sv *sv, pid_t pid, bool *probe)
 	return NULL;
 }
 
+static void on_reaped(pid_t pid, int status, void *data)
+{
+	bool probe;
+	struct svc *s = svc_by_pid(data, pid, &probe);
+
+	if (!s)
+		return; /* an orphan: reaped, nothing else to do */
+	if (probe)
+		on_probe_exit(s, status);
+	else
+		svc_exited(s, status);
+}
+
 static void reap(struct sv *sv)
 {
-	int status;
-	pid_t pid;
-	bool probe;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct svc *s = svc_by_pid(sv, pid, &probe);
-		if (!s)
-			continue; /* an orphan: reaped, nothing else to do */
-		if (probe)
-			on_probe_exit(s, status);
-		else
-			on_main_exit(s, status);
-	}
+	(void)pid1_reap(on_reaped, sv);
 	for (size_t i = 0; i < sv->n; i++)
-		check_down(&sv->svcs[i]);
-	sv_check_final(sv);
+		svc_event(&sv->svcs[i], E_GONE);
+	sv->progress_due = true; /* the last child may be gone */
 }
 
 static void on_signal(const struct signalfd_siginfo *si, void *data)
@@ -288,15 +251,12 @@ static void on_signal(const struct signalfd_siginfo *si, void *data)
 	case SIGTERM:
 	case SIGINT:
 	case SIGQUIT:
-		if (sv->shutting_down) {
+		if (sv->shutting_down || sv->shutdown_why) {
 			log_info("SIG%s: already stopping", signame(sig));
 			break;
 		}
-		{
-			char why[32];
-			snprintf(why, sizeof(why), "SIG%s", signame(sig));
-			sv_shutdown(sv, why);
-		}
+		snprintf(sv->why, sizeof(sv->why), "SIG%s", signame(sig));
+		sv_request_shutdown(sv, sv->why);
 		break;
 	case SIGHUP:
 	case SIGUSR1:
@@ -313,6 +273,28 @@ static void on_signal(const struct signalfd_siginfo *si, void *data)
 }
 
 /* ------------------------------------------------------------------------- */
+/* set-up and the loop */
+
+static void rules_of(const struct service_conf *c, struct svc_rules *r)
+{
+	r->stage = c->stage;
+	r->required = c->required;
+	r->retries = c->retries;
+	r->retry_delay_ns = ms_ns(c->retry_delay_ms);
+	r->ready_timeout_ns = ms_ns(c->ready_timeout_ms);
+	r->restart = c->restart;
+	r->restart_delay_ns = ms_ns(c->restart_delay_ms);
+	r->restart_max_delay_ns = ms_ns(c->restart_max_delay_ms);
+	r->restart_window_ns = ms_ns(c->restart_window_ms);
+	r->restart_burst = c->restart_burst;
+	r->health_interval_ns = ms_ns(c->health_interval_ms);
+	r->health_failures = c->health_failures;
+	r->stop_signal = c->stop_signal;
+	r->stop_timeout_ns = ms_ns(c->stop_timeout_ms);
+	r->ready_kind = c->ready.kind;
+	r->health_kind = c->health.kind;
+	r->ready_spec = c->ready.spec;
+}
 
 static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 		    const struct svc_plan *p, struct err *e)
@@ -322,6 +304,7 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 	s->c = c;
 	s->p = p;
 	s->name = c->name;
+	rules_of(c, &s->rules);
 	s->out.s = s->err.s = s;
 	s->out.fd = s->err.fd = -1;
 	s->err.is_stderr = true;
@@ -379,6 +362,8 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 
 	memset(&sv, 0, sizeof(sv));
 	sv.cfg = cfg;
+	sv.ops = &svc_world_ops;
+	sv.stop_timeout_ns = ms_ns(cfg->stop_timeout_ms);
 	sv.oom_kills = oom_kills();
 	sv.plan = plan;
 	sv.status = status;
@@ -419,14 +404,16 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 	log_info("supervising %zu service(s) in %u stage(s)%s", sv.n, config_max_stage(cfg),
 		 sv.pid1 ? " as PID 1" : "");
 
-	sv_progress(&sv);
-	/* What sv_progress() queued (stage 1 starting) must not wait for the first event. */
+	sv.progress_due = true;
+	sv_settle(&sv);
+	/* What the first stage queued must not wait for the first event. */
 	sinks_changed(&sv);
 	while (!loop_stopped(&sv.loop)) {
 		if (loop_run_once(&sv.loop) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERROR, errno, "event loop");
 			break;
 		}
+		sv_settle(&sv);
 		sinks_changed(&sv);
 		/* One status write per turn, after the turn's last change. */
 		if (sv.dirty)

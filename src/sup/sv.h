@@ -5,6 +5,7 @@
 #include "sup/supervise.h"
 
 #include "sup/classify.h"
+#include "sup/fsm.h"
 #include "run/loop.h"
 #include "run/sink.h"
 #include "run/netprobe.h"
@@ -20,19 +21,6 @@
 #define DRAIN_MS	 5000	     /* at exit, output still buffered gets this long */
 #define READ_CHUNK	 65536
 #define PROBE_TIMEOUT_NS (2 * NS_PER_SEC) /* one tcp/http/exec probe attempt at most */
-
-enum svc_state {
-	ST_PENDING,
-	ST_STARTING,
-	ST_READY,
-	ST_RETRYING,
-	ST_RESTARTING,
-	ST_FAILED,
-	ST_STOPPED,
-	ST_DISABLED,
-};
-
-enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP };
 
 struct svc;
 
@@ -53,11 +41,13 @@ struct svc {
 	const char *name;
 	char prefix[CONFIG_PREFIX_MAX + 1]; /* also holds "[NAME] " */
 
+	struct svc_rules rules;
 	enum svc_state state;
-	enum after after; /* set while a teardown is under way */
-	bool running;	  /* the main process has not been reaped */
-	pid_t pid;	  /* main process, 0 when none */
-	pid_t pgid;	  /* its process group (== pid), kept until the group is empty */
+	enum svc_state shown; /* S_STOPPING: the state status.json reports */
+	enum after after;     /* set while a teardown is under way */
+	bool running;	      /* the main process has not been reaped */
+	pid_t pid;	      /* main process, 0 when none */
+	pid_t pgid;	      /* its process group (== pid), kept until the group is empty */
 	unsigned attempt, restarts;
 	int64_t started_ns, ready_ns;
 	int64_t ready_ms;
@@ -101,7 +91,14 @@ struct svc {
 	/* restarts */
 	int64_t *restart_times; /* restart_burst entries: the restarts within the window */
 	unsigned nrestart_times;
-	uint64_t backoff_ms;
+	int64_t backoff_ns;
+
+	/* what an event carries */
+	const char *ready_how; /* E_READY: what made it ready */
+	bool became_ready;     /* ready in this loop turn (the stage gate sees it) */
+	char exit_text[64];    /* E_EXIT: "exited 1", "killed by SIGSEGV" */
+	struct diagnosis exit_diag;
+	bool exit_has_diag;
 };
 
 struct sv {
@@ -136,6 +133,12 @@ struct sv {
 	struct status_stage *stages;
 	size_t nstages;
 	char **commands; /* each service's argv joined, for status */
+	/* the end of the loop turn */
+	const struct svc_ops *ops;
+	bool progress_due;	  /* an event acted: the stage gate and the shutdown look again */
+	const char *shutdown_why; /* a shutdown was asked for in this turn */
+	char why[32];		  /* "SIGTERM" */
+	int64_t stop_timeout_ns;  /* [hfinit] stop_timeout: the grace period of the leftovers */
 };
 
 #define PORT_HINT                                                                                  \
@@ -152,40 +155,34 @@ void pipe_close_all(struct svc *s);
 
 /* probe.c: probes, notify socket, fd:N */
 void probe_stop(struct svc *s);
-void probe_begin(struct svc *s);
 void on_probe_timer(struct loop_timer *t, void *data);
-void probe_next(struct svc *s, int64_t delay_ns);
 void on_probe_exit(struct svc *s, int status);
 void notify_flush(struct svc *s);
 void on_notify(struct loop_watch *w, uint32_t ev);
 void on_fdready(struct loop_watch *w, uint32_t ev);
 
-/* svc.c: the life cycle */
+/* svc.c: the world side of the life cycle */
+extern const struct svc_ops svc_world_ops;
 int64_t ms_ns(uint64_t ms);
 bool svc_up(struct svc *s);
 void set_error(struct svc *s, const char *category, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e);
-void svc_set_state(struct svc *s, enum svc_state st);
-void svc_ready(struct svc *s, const char *how);
+void svc_ready(struct svc *s, const char *how); /* E_READY */
+void svc_exited(struct svc *s, int status);	/* E_EXIT */
 void on_ready_timeout(struct loop_timer *t, void *data);
-void svc_start(struct svc *s);
 void on_delay(struct loop_timer *t, void *data);
 void on_kill(struct loop_timer *t, void *data);
-void check_down(struct svc *s);
-void teardown(struct svc *s, enum after after);
-void restart_after_failure(struct svc *s);
-void on_main_exit(struct svc *s, int status);
 
 /* snapshot.c: status */
 void publish(struct sv *sv, const char *final_state);
 int status_setup(struct sv *sv);
 void status_teardown(struct sv *sv);
 
-/* supervise.c: stages and shutdown */
-unsigned next_stage(struct sv *sv, unsigned after);
-void sv_progress(struct sv *sv);
-void sv_check_final(struct sv *sv);
-void sv_shutdown(struct sv *sv, const char *why);
+/* supervise.c */
+/* Stop everything at the end of this loop turn (the first reason counts). */
+void sv_request_shutdown(struct sv *sv, const char *why);
+/* The end of a loop turn: the shutdown, the stage gate, the shutdown steps. */
+void sv_settle(struct sv *sv);
 
 #endif

@@ -155,7 +155,7 @@ static bool line_matches_ready(struct svc *s, const char *line, size_t len)
 {
 	const struct probe *p = &s->c->ready;
 
-	if (s->state != ST_STARTING)
+	if (s->state != S_STARTING)
 		return false;
 	if (p->kind == PROBE_LINE) {
 		size_t tl = strlen(p->text);

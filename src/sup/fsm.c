@@ -1,0 +1,542 @@
+/* The service life cycle as a [state][event] action table (fsm.h).
+ *
+ *   pending --start--> starting --ready--> ready --exit--> restarting --delay--> starting
+ *                        |  exit / timeout                 | no restart, clean exit: stopped
+ *                        v                                 | burst exceeded: failed
+ *                     retrying --delay--> starting         | no restart, failure: failed
+ *                        | last attempt
+ *                        v
+ *                      failed (required: the container stops with 1; optional: degraded)
+ *
+ * Every transition that ends a process goes through teardown() and the
+ * internal state stopping: the service's process group gets its stop_signal,
+ * then SIGKILL after stop_timeout, and the step s->after names (retry,
+ * restart, fail, stop) is taken in down() once the main process is reaped and
+ * the group is empty. An action never dispatches another event and never
+ * calls back into the supervisor: what follows from it (the stage gate, the
+ * shutdown, the status files) runs at the end of the loop turn. */
+#include "sup/sv.h"
+
+#include "base/log.h"
+#include "base/signame.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+typedef void svc_action(struct svc *s);
+
+static const char *const state_names[S_NSTATES] = {
+    [S_PENDING] = "pending",   [S_STARTING] = "starting", [S_READY] = "ready",
+    [S_STOPPING] = "stopping", [S_RETRYING] = "retrying", [S_RESTARTING] = "restarting",
+    [S_FAILED] = "failed",     [S_STOPPED] = "stopped",
+};
+
+const char *svc_state_name(enum svc_state st)
+{
+	return st < S_NSTATES ? state_names[st] : "?";
+}
+
+enum svc_state svc_public_state(const struct svc *s)
+{
+	return s->state == S_STOPPING ? s->shown : s->state;
+}
+
+/* ------------------------------------------------------------------------- */
+/* pure policy */
+
+bool restart_burst_hit(int64_t *times, unsigned *n, unsigned burst, int64_t window, int64_t now)
+{
+	unsigned k = 0;
+
+	/* Restarts within the window, oldest dropped. */
+	for (unsigned i = 0; i < *n; i++)
+		if (now - times[i] < window)
+			times[k++] = times[i];
+	*n = k;
+	return burst == 0 || k >= burst;
+}
+
+int64_t backoff_next(int64_t cur, int64_t first, int64_t max, bool stayed_up)
+{
+	if (cur == 0 || stayed_up)
+		return first;
+	if (cur * 2 <= max)
+		return cur * 2;
+	return max;
+}
+
+bool restart_wanted(enum restart_policy p, bool clean)
+{
+	return p == RESTART_ALWAYS || (p == RESTART_ON_FAILURE && !clean);
+}
+
+static bool finished_clean(const struct svc *s)
+{
+	return s->state == S_STOPPED && s->has_exit && WIFEXITED(s->last_status) &&
+	       WEXITSTATUS(s->last_status) == 0;
+}
+
+bool stage_done(const struct svc *v, size_t n, unsigned stage)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct svc *s = &v[i];
+		enum svc_state st = svc_public_state(s);
+		if (s->rules.stage != stage)
+			continue;
+		/* became_ready: ready earlier in this turn, gone again by its end. */
+		if (st == S_READY || s->became_ready || finished_clean(s))
+			continue;
+		if (!s->rules.required && (st == S_FAILED || st == S_STOPPED))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+unsigned next_stage(const struct svc *v, size_t n, unsigned after)
+{
+	unsigned best = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned st = v[i].rules.stage;
+		if (st > after && (best == 0 || st < best))
+			best = st;
+	}
+	return best;
+}
+
+const char *overall_state(const struct svc *v, size_t n, bool all_started, bool shutting_down,
+			  bool *all_required_ready)
+{
+	bool req_ready = true, opt_failed = false, any_required = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct svc *s = &v[i];
+		enum svc_state st = svc_public_state(s);
+		any_required |= s->rules.required;
+		if (s->rules.required && st != S_READY && !finished_clean(s))
+			req_ready = false;
+		if (!s->rules.required && st == S_FAILED)
+			opt_failed = true;
+	}
+	/* Not gated on the later stages: an optional stage-2 pool still loading
+	 * leaves the state `starting`, but the required services are serving.
+	 * With no required service at all, ready once every stage started. */
+	*all_required_ready = req_ready && (any_required || all_started) && !shutting_down;
+	if (shutting_down)
+		return "stopping";
+	if (!all_started)
+		return "starting";
+	return req_ready && !opt_failed ? "ready" : "degraded";
+}
+
+/* ------------------------------------------------------------------------- */
+/* helpers of the actions */
+
+static void fmt_ns(char *buf, size_t n, int64_t ns)
+{
+	uint64_t ms = (uint64_t)(ns / NS_PER_MS);
+	if (ms % 60000 == 0 && ms >= 60000)
+		snprintf(buf, n, "%" PRIu64 "m", ms / 60000);
+	else if (ms % 1000 == 0 && ms >= 1000)
+		snprintf(buf, n, "%" PRIu64 "s", ms / 1000);
+	else
+		snprintf(buf, n, "%" PRIu64 "ms", ms);
+}
+
+static void set_state(struct svc *s, enum svc_state st)
+{
+	s->state = st;
+	s->sv->dirty = true;
+}
+
+/* The processes are gone: take the step the teardown was for. */
+static void down(struct svc *s)
+{
+	struct sv *sv = s->sv;
+	const struct svc_ops *o = sv->ops;
+	enum after a = s->after;
+	char d[32];
+
+	o->cancel(s, T_KILL);
+	o->probe_stop(s);
+	o->release(s);
+	s->pgid = 0;
+	s->after = AFTER_NONE;
+	if ((a == AFTER_RETRY || a == AFTER_RESTART) && sv->shutting_down)
+		a = AFTER_STOP;
+	switch (a) {
+	case AFTER_RETRY:
+		o->leftovers(s, s->rules.stop_signal);
+		set_state(s, S_RETRYING);
+		o->arm(s, T_DELAY, s->rules.retry_delay_ns);
+		break;
+	case AFTER_RESTART:
+		o->leftovers(s, s->rules.stop_signal);
+		set_state(s, S_RESTARTING);
+		fmt_ns(d, sizeof(d), s->backoff_ns);
+		log_info("[%s] restarting in %s (restart %u)", s->name, d, s->restarts);
+		o->arm(s, T_DELAY, s->backoff_ns);
+		break;
+	case AFTER_FAIL:
+		set_state(s, S_FAILED);
+		if (sv->shutting_down)
+			break;
+		if (s->rules.required) {
+			log_error("[%s] required service failed: stopping everything", s->name);
+			sv->exit_code = 1;
+			sv_request_shutdown(sv, "a required service failed");
+		} else {
+			log_warn("[%s] optional service failed: continuing degraded", s->name);
+		}
+		break;
+	case AFTER_STOP:
+	case AFTER_NONE:
+		set_state(s, S_STOPPED);
+		break;
+	}
+}
+
+/* End the service's processes, then take step `after` (down()). Only from
+ * starting and ready. */
+static void teardown(struct svc *s, enum after after)
+{
+	const struct svc_ops *o = s->sv->ops;
+
+	o->cancel(s, T_READY);
+	o->probe_stop(s);
+	s->health_active = false;
+	s->shown = s->state;
+	s->state = S_STOPPING;
+	s->after = after;
+	if (!o->up(s)) {
+		down(s);
+		return;
+	}
+	o->signal(s, s->rules.stop_signal);
+	/* A stopped process would never see the signal. */
+	o->signal(s, SIGCONT);
+	o->arm(s, T_KILL, s->rules.stop_timeout_ns);
+}
+
+static void attempt_failed(struct svc *s)
+{
+	char delay[32];
+
+	if (s->setup_failed) {
+		log_error(
+		    "[%s] attempt %u of %u failed: %s; not retried (it would fail the same way)",
+		    s->name, s->attempt, s->rules.retries, s->last_error);
+		teardown(s, AFTER_FAIL);
+		return;
+	}
+	if (s->attempt < s->rules.retries) {
+		fmt_ns(delay, sizeof(delay), s->rules.retry_delay_ns);
+		log_warn("[%s] attempt %u of %u failed: %s; next attempt in %s", s->name,
+			 s->attempt, s->rules.retries, s->last_error, delay);
+		teardown(s, AFTER_RETRY);
+		return;
+	}
+	log_error("[%s] attempt %u of %u failed: %s; no attempts left", s->name, s->attempt,
+		  s->rules.retries, s->last_error);
+	teardown(s, AFTER_FAIL);
+}
+
+static void restart_after_failure(struct svc *s)
+{
+	const struct svc_rules *r = &s->rules;
+	int64_t now = s->sv->ops->now();
+	unsigned burst = s->restart_times ? r->restart_burst : 0;
+	char d[32];
+
+	if (restart_burst_hit(s->restart_times, &s->nrestart_times, burst, r->restart_window_ns,
+			      now)) {
+		fmt_ns(d, sizeof(d), r->restart_window_ns);
+		log_error("[%s] restarted %u times within %s: giving up", s->name,
+			  s->nrestart_times, d);
+		char keep[sizeof(s->last_error)];
+		snprintf(keep, sizeof(keep), "%s", s->last_error); /* also the destination */
+		set_error(s, "crash-loop", "the service keeps failing: see its log above",
+			  "gave up after %u restarts within %s; last: %.400s", s->nrestart_times, d,
+			  keep);
+		teardown(s, AFTER_FAIL);
+		return;
+	}
+	s->restart_times[s->nrestart_times++] = now;
+	s->restarts++;
+	/* Back-off: doubles per restart; starts again once the service stayed up for
+	 * a whole window. */
+	s->backoff_ns = backoff_next(s->backoff_ns, r->restart_delay_ns, r->restart_max_delay_ns,
+				     s->ready_ns && now - s->ready_ns >= r->restart_window_ns);
+	s->attempt = 0;
+	teardown(s, AFTER_RESTART);
+}
+
+/* last_error for an exit: what happened, then this attempt's own error line
+ * (an earlier attempt's must not pile up); the category and hint stay. */
+static void exit_error(struct svc *s, const char *when)
+{
+	char keep[sizeof(s->last_error)];
+
+	snprintf(keep, sizeof(keep), "%s", s->error_line ? s->last_error : ""); /* also the dest */
+	set_error(s, NULL, NULL, "%s%s%s%.400s", s->exit_text, when, keep[0] ? ": " : "", keep);
+}
+
+/* The exit's diagnosis becomes the error's category, unless a better one
+ * (from an error line) is there already and this is a mere signal. */
+static void exit_diagnosis(struct svc *s)
+{
+	if (!s->exit_has_diag)
+		return;
+	if (!s->err_category || strcmp(s->exit_diag.category, "signal") != 0) {
+		s->err_category = s->exit_diag.category;
+		snprintf(s->err_hint, sizeof(s->err_hint), "%s", s->exit_diag.hint);
+	}
+	log_warn("[%s] %s: %s", s->name, s->exit_diag.category, s->exit_diag.hint);
+}
+
+static void become_ready(struct svc *s, const char *how)
+{
+	const struct svc_ops *o = s->sv->ops;
+	int64_t now = o->now();
+
+	o->cancel(s, T_READY);
+	o->probe_stop(s);
+	set_state(s, S_READY);
+	s->became_ready = true;
+	s->ready_ns = now;
+	s->ready_ms = (now - s->started_ns) / NS_PER_MS;
+	clock_gettime(CLOCK_REALTIME, &s->ready_wall);
+	log_info("[%s] ready in %" PRId64 " ms (%s), attempt %u", s->name, s->ready_ms, how,
+		 s->attempt);
+	if (s->rules.health_kind != PROBE_NONE) {
+		s->health_active = true;
+		s->health_fail = 0;
+		o->arm(s, T_PROBE, s->rules.health_interval_ns);
+	}
+}
+
+/* ------------------------------------------------------------------------- */
+/* the actions */
+
+static void nop(struct svc *s)
+{
+	(void)s;
+}
+
+static void act_start(struct svc *s)
+{
+	const struct svc_ops *o = s->sv->ops;
+
+	if (s->sv->shutting_down)
+		return;
+	if (s->started_before)
+		o->leftovers(s, SIGKILL);
+	s->started_before = true;
+	s->attempt++;
+	set_state(s, S_STARTING);
+	s->has_exit = false;
+	s->error_line = false;
+	s->port_taken = false;
+	s->started_ns = o->now();
+	s->ready_ns = 0;
+	s->killed = false;
+	s->setup_failed = false;
+	s->after = AFTER_NONE;
+	if (s->p->error) { /* found by the planner: cannot be set up */
+		set_error(s, "setup", s->p->hint, "%s", s->p->error);
+		s->setup_failed = true;
+	}
+	if (s->setup_failed || o->spawn(s) < 0) {
+		log_error("[%s] cannot start: %s", s->name, s->last_error);
+		if (s->err_hint[0])
+			log_info("[%s] hint: %s", s->name, s->err_hint);
+		attempt_failed(s);
+		return;
+	}
+	log_info("[%s] started pid %d (attempt %u of %u)", s->name, (int)s->pid, s->attempt,
+		 s->rules.retries);
+	o->arm(s, T_READY, s->rules.ready_timeout_ns);
+	switch (s->rules.ready_kind) {
+	case PROBE_STARTED:
+		become_ready(s, "started");
+		break;
+	case PROBE_TCP:
+	case PROBE_HTTP:
+	case PROBE_FILE:
+	case PROBE_EXEC:
+		/* The first attempt runs from the loop, like every later one. */
+		s->health_active = false;
+		o->arm(s, T_PROBE, 0);
+		break;
+	default:
+		break; /* line, regex, notify, fd: event-driven */
+	}
+}
+
+static void act_ready(struct svc *s)
+{
+	become_ready(s, s->ready_how ? s->ready_how : "ready");
+}
+
+static void act_timeout(struct svc *s)
+{
+	char d[32];
+
+	fmt_ns(d, sizeof(d), s->rules.ready_timeout_ns);
+	s->sv->ops->probe_stop(s);
+	if (s->port_taken) {
+		set_error(s, "port-in-use", PORT_HINT, "not ready within %s: %s", d, s->port_msg);
+		attempt_failed(s);
+		return;
+	}
+	set_error(s, "ready-timeout",
+		  "the service did not signal readiness in time: check its ready = setting and "
+		  "its log, or raise ready_timeout",
+		  "not ready within %s (ready = %s)", d, s->rules.ready_spec);
+	attempt_failed(s);
+}
+
+/* Exit while starting: the attempt failed. */
+static void act_attempt_exit(struct svc *s)
+{
+	if (s->sv->shutting_down) {
+		log_info("[%s] %s", s->name, s->exit_text);
+		teardown(s, AFTER_STOP);
+		return;
+	}
+	exit_diagnosis(s);
+	exit_error(s, " before it was ready");
+	attempt_failed(s);
+}
+
+/* Exit once ready: restart, done, or failed. */
+static void act_exited(struct svc *s)
+{
+	bool clean = WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0;
+
+	if (s->sv->shutting_down) {
+		log_info("[%s] %s", s->name, s->exit_text);
+		teardown(s, AFTER_STOP);
+		return;
+	}
+	exit_diagnosis(s);
+	if (restart_wanted(s->rules.restart, clean)) {
+		if (clean)
+			log_info("[%s] %s", s->name, s->exit_text);
+		else
+			log_warn("[%s] %s", s->name, s->exit_text);
+		if (!clean)
+			exit_error(s, "");
+		restart_after_failure(s);
+		return;
+	}
+	if (clean) {
+		log_info("[%s] %s: done (restart = %s)", s->name, s->exit_text,
+			 restart_policy_name(s->rules.restart));
+		/* A finished service keeps what it left behind (a daemon): no kill,
+		 * and its pipes stay open until the last writer closes them (closing
+		 * the read ends would kill a daemon with SIGPIPE at its next log
+		 * line). A stopped service is never started again. */
+		set_state(s, S_STOPPED);
+		s->pgid = 0;
+		return;
+	}
+	log_error("[%s] %s (restart = no)", s->name, s->exit_text);
+	exit_error(s, "");
+	teardown(s, AFTER_FAIL);
+}
+
+static void act_unhealthy(struct svc *s)
+{
+	s->health_fail = 0;
+	s->health_active = false;
+	/* Treated as a crash: restarted under the restart limits. */
+	restart_after_failure(s);
+}
+
+/* Stopping on purpose: the exit is expected. */
+static void act_note_exit(struct svc *s)
+{
+	log_info("[%s] %s", s->name, s->exit_text);
+	if (!s->sv->ops->up(s))
+		down(s);
+}
+
+static void act_gone(struct svc *s)
+{
+	if (!s->sv->ops->up(s))
+		down(s);
+}
+
+static void act_kill(struct svc *s)
+{
+	const struct svc_ops *o = s->sv->ops;
+	char d[32];
+
+	if (!o->up(s))
+		return;
+	fmt_ns(d, sizeof(d), s->rules.stop_timeout_ns);
+	log_warn("[%s] still running %s after SIG%s: sending SIGKILL", s->name, d,
+		 signame(s->rules.stop_signal) ? signame(s->rules.stop_signal) : "?");
+	s->killed = true;
+	o->signal(s, SIGKILL);
+}
+
+static void act_stop(struct svc *s)
+{
+	teardown(s, AFTER_STOP);
+}
+
+/* Already on the way down: a shutdown overrides a retry or restart. */
+static void act_restop(struct svc *s)
+{
+	if (s->after != AFTER_FAIL)
+		s->after = AFTER_STOP;
+}
+
+/* hfinit is stopping: no timer starts anything again, no probe runs. */
+static void act_quiet(struct svc *s)
+{
+	const struct svc_ops *o = s->sv->ops;
+
+	o->cancel(s, T_DELAY);
+	o->cancel(s, T_READY);
+	o->probe_stop(s);
+}
+
+/* Not running: it never starts again. */
+static void act_stopped(struct svc *s)
+{
+	act_quiet(s);
+	if (!s->sv->ops->up(s))
+		set_state(s, S_STOPPED);
+}
+
+/* clang-format off */
+static svc_action *const fsm[S_NSTATES][E_NEVENTS] = {
+/*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN */
+[S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped },
+[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet   },
+[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet   },
+[S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet   },
+[S_RETRYING]   = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped },
+[S_RESTARTING] = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped },
+[S_FAILED]     = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop         },
+[S_STOPPED]    = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop         },
+};
+/* clang-format on */
+
+void svc_event(struct svc *s, enum svc_event ev)
+{
+	svc_action *a;
+
+	if (s->state >= S_NSTATES || ev >= E_NEVENTS)
+		return;
+	a = fsm[s->state][ev];
+	if (a == nop)
+		return;
+	a(s);
+	s->sv->progress_due = true;
+}

@@ -1,0 +1,104 @@
+/* The service life cycle as a [state][event] action table (docs/design.md,
+ * "Supervisor"), s6-supervise style. Pure: an action changes the service's
+ * fields and reaches the world only through the ops vector (spawn, signal,
+ * timers, probes), so tests/unit/test_fsm.c runs it with a recorder and no
+ * fork. Callbacks of the event loop only turn I/O into events; stage progress,
+ * shutdown steps and status publication run once at the end of each loop
+ * turn (sv->progress_due, sv->dirty). */
+#ifndef HFINIT_SUP_FSM_H
+#define HFINIT_SUP_FSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan/plan.h"
+
+/* The public names (status.json) are those of svc_state_name(); S_STOPPING is
+ * internal: it reports the state the teardown started from. */
+enum svc_state {
+	S_PENDING,
+	S_STARTING,
+	S_READY,
+	S_STOPPING, /* a teardown is under way; s->after says what comes next */
+	S_RETRYING,
+	S_RESTARTING,
+	S_FAILED,
+	S_STOPPED,
+	S_NSTATES,
+};
+
+enum svc_event {
+	E_START,     /* the stage gate opened, or the retry/restart delay expired */
+	E_READY,     /* ready line, READY=1, fd:N newline, probe ok (s->ready_how) */
+	E_EXIT,	     /* the main process was reaped (s->last_status, s->exit_text) */
+	E_TIMEOUT,   /* ready_timeout expired */
+	E_UNHEALTHY, /* health_failures probes in a row failed (s->last_error says so) */
+	E_GONE,	     /* something was reaped: the process group may be empty */
+	E_KILLTIME,  /* stop_timeout after stop_signal */
+	E_STOP,	     /* shutdown, in stage order: stop this service */
+	E_SHUTDOWN,  /* hfinit is stopping: nothing starts again */
+	E_NEVENTS,
+};
+
+/* What to do once a service's processes are gone. */
+enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP };
+
+enum svc_timer { T_READY, T_DELAY, T_KILL, T_PROBE };
+
+/* What the life cycle reads of a service's configuration, durations in the
+ * loop's unit (ns). */
+struct svc_rules {
+	unsigned stage;
+	bool required;
+	unsigned retries; /* attempts in all */
+	int64_t retry_delay_ns;
+	int64_t ready_timeout_ns;
+	enum restart_policy restart;
+	int64_t restart_delay_ns, restart_max_delay_ns, restart_window_ns;
+	unsigned restart_burst;
+	int64_t health_interval_ns;
+	unsigned health_failures;
+	int stop_signal;
+	int64_t stop_timeout_ns;
+	enum probe_kind ready_kind, health_kind;
+	const char *ready_spec;
+};
+
+struct svc;
+struct svc_ops {
+	int64_t (*now)(void);			/* CLOCK_MONOTONIC, ns */
+	int (*spawn)(struct svc *s);		/* main process and its pipes; -1: last_error set */
+	bool (*up)(struct svc *s);		/* main process or its group still there */
+	void (*signal)(struct svc *s, int sig); /* the process group (and the main pid) */
+	void (*leftovers)(struct svc *s, int sig); /* what earlier runs left outside the group */
+	void (*arm)(struct svc *s, enum svc_timer t, int64_t delay_ns);
+	void (*cancel)(struct svc *s, enum svc_timer t);
+	void (*probe_stop)(struct svc *s);
+	void (*release)(struct svc *s); /* the processes are gone: read and close the pipes */
+};
+
+/* Dispatch ev through the table; sets s->sv->progress_due when it acted. */
+void svc_event(struct svc *s, enum svc_event ev);
+const char *svc_state_name(enum svc_state st);
+/* The state status.json reports (S_STOPPING: the one it came from). */
+enum svc_state svc_public_state(const struct svc *s);
+
+/* Pure policy. */
+/* Drop the restart times older than the window; true when another restart
+ * would exceed burst (burst 0: never restart). */
+bool restart_burst_hit(int64_t *times, unsigned *n, unsigned burst, int64_t window, int64_t now);
+/* The next restart delay: first at the start or after a whole window up,
+ * then doubled up to max. */
+int64_t backoff_next(int64_t cur, int64_t first, int64_t max, bool stayed_up);
+/* Restart after an exit once ready? */
+bool restart_wanted(enum restart_policy p, bool clean);
+/* Every service of stage is ready, finished cleanly, or optional and over. */
+bool stage_done(const struct svc *v, size_t n, unsigned stage);
+/* The lowest stage above after, 0 when none. */
+unsigned next_stage(const struct svc *v, size_t n, unsigned after);
+/* The overall state of status.json. */
+const char *overall_state(const struct svc *v, size_t n, bool all_started, bool shutting_down,
+			  bool *all_required_ready);
+
+#endif

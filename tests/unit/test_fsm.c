@@ -1,0 +1,568 @@
+/* Unit tests: the service life cycle table (sup/fsm.c) run with a recorder in
+ * place of spawn, signals and timers (no fork), and its pure policy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "base/log.h"
+#include "sup/sv.h"
+
+#define SEC NS_PER_SEC
+
+/* ------------------------------------------------------------------------- */
+/* the recorder */
+
+static struct rec {
+	int64_t now;
+	bool up;	 /* the service's processes are there */
+	bool dies;	 /* the stop signal ends them */
+	int spawn_rc;	 /* what spawn returns */
+	unsigned spawns; /* spawn calls */
+	int sigs[32];
+	unsigned nsig;
+	int leftover_sigs[8];
+	unsigned nleftover;
+	bool armed[4];
+	int64_t delay[4];
+	unsigned releases;
+} rec;
+
+static int64_t r_now(void)
+{
+	return rec.now;
+}
+
+static int r_spawn(struct svc *s)
+{
+	rec.spawns++;
+	if (rec.spawn_rc < 0) {
+		set_error(s, "spawn", NULL, "exec: No such file or directory");
+		return -1;
+	}
+	s->running = true;
+	s->pid = s->pgid = (pid_t)(100 + rec.spawns);
+	rec.up = true;
+	return 0;
+}
+
+static bool r_up(struct svc *s)
+{
+	(void)s;
+	return rec.up;
+}
+
+static void r_signal(struct svc *s, int sig)
+{
+	if (rec.nsig < 32)
+		rec.sigs[rec.nsig++] = sig;
+	if ((rec.dies && sig == s->rules.stop_signal) || sig == SIGKILL)
+		rec.up = false;
+}
+
+static void r_leftovers(struct svc *s, int sig)
+{
+	(void)s;
+	if (rec.nleftover < 8)
+		rec.leftover_sigs[rec.nleftover++] = sig;
+}
+
+static void r_arm(struct svc *s, enum svc_timer t, int64_t d)
+{
+	(void)s;
+	rec.armed[t] = true;
+	rec.delay[t] = d;
+}
+
+static void r_cancel(struct svc *s, enum svc_timer t)
+{
+	(void)s;
+	rec.armed[t] = false;
+}
+
+static void r_probe_stop(struct svc *s)
+{
+	(void)s;
+}
+
+static void r_release(struct svc *s)
+{
+	(void)s;
+	rec.releases++;
+}
+
+static const struct svc_ops rec_ops = {
+    .now = r_now,
+    .spawn = r_spawn,
+    .up = r_up,
+    .signal = r_signal,
+    .leftovers = r_leftovers,
+    .arm = r_arm,
+    .cancel = r_cancel,
+    .probe_stop = r_probe_stop,
+    .release = r_release,
+};
+
+static bool sent(int sig)
+{
+	for (unsigned i = 0; i < rec.nsig; i++)
+		if (rec.sigs[i] == sig)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------------- */
+/* a supervisor of one service, no loop */
+
+static struct sv sv;
+static struct svc svcs[3];
+static struct svc_plan plans[3];
+static int64_t times[3][8];
+static struct status_stage stages[2];
+
+static void setup_n(size_t n)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.now = 1000 * SEC;
+	memset(&sv, 0, sizeof(sv));
+	memset(svcs, 0, sizeof(svcs));
+	memset(plans, 0, sizeof(plans));
+	sv.ops = &rec_ops;
+	sv.svcs = svcs;
+	sv.n = n;
+	sv.stop_timeout_ns = 10 * SEC;
+	stages[0] = (struct status_stage){.stage = 1, .ready_ms = -1};
+	stages[1] = (struct status_stage){.stage = 2, .ready_ms = -1};
+	sv.stages = stages;
+	sv.nstages = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct svc *s = &svcs[i];
+		s->sv = &sv;
+		s->p = &plans[i];
+		s->name = "web";
+		s->restart_times = times[i];
+		s->rules = (struct svc_rules){
+		    .stage = 1,
+		    .required = true,
+		    .retries = 3,
+		    .retry_delay_ns = 15 * SEC,
+		    .ready_timeout_ns = 30 * SEC,
+		    .restart = RESTART_ON_FAILURE,
+		    .restart_delay_ns = 1 * SEC,
+		    .restart_max_delay_ns = 60 * SEC,
+		    .restart_window_ns = 60 * SEC,
+		    .restart_burst = 5,
+		    .health_interval_ns = 10 * SEC,
+		    .health_failures = 3,
+		    .stop_signal = SIGTERM,
+		    .stop_timeout_ns = 10 * SEC,
+		    .ready_kind = PROBE_LINE,
+		    .health_kind = PROBE_NONE,
+		    .ready_spec = "line:up",
+		};
+	}
+}
+
+static struct svc *setup(void)
+{
+	setup_n(1);
+	return &svcs[0];
+}
+
+/* The main process ends with status; its group with it. */
+static void exit_with(struct svc *s, int status)
+{
+	s->running = false;
+	s->pid = 0;
+	s->has_exit = true;
+	s->last_status = status;
+	snprintf(s->exit_text, sizeof(s->exit_text), "exited %d", WEXITSTATUS(status));
+	s->exit_has_diag = false;
+	rec.up = false;
+	svc_event(s, E_EXIT);
+}
+
+static void ready(struct svc *s)
+{
+	s->ready_how = "ready line on stdout";
+	svc_event(s, E_READY);
+}
+
+/* ------------------------------------------------------------------------- */
+
+static void test_start_then_ready(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(rec.spawns, 1);
+	assert_int_equal(s->attempt, 1);
+	assert_true(rec.armed[T_READY]);
+	assert_true(rec.delay[T_READY] == 30 * SEC);
+	assert_true(sv.progress_due);
+	rec.now += 2 * SEC;
+	ready(s);
+	assert_int_equal(s->state, S_READY);
+	assert_false(rec.armed[T_READY]);
+	assert_true(s->became_ready);
+	assert_int_equal(s->ready_ms, 2000);
+	/* A second start is not an event of a ready service. */
+	sv.progress_due = false;
+	svc_event(s, E_START);
+	assert_int_equal(rec.spawns, 1);
+	assert_false(sv.progress_due);
+}
+
+static void test_ready_started(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	s->rules.ready_kind = PROBE_STARTED;
+	s->rules.health_kind = PROBE_TCP;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_READY);
+	assert_true(s->health_active);
+	assert_true(rec.armed[T_PROBE]);
+	assert_true(rec.delay[T_PROBE] == 10 * SEC);
+}
+
+static void test_polled_probe_starts_from_the_loop(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	s->rules.ready_kind = PROBE_FILE;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_STARTING);
+	assert_true(rec.armed[T_PROBE]);
+	assert_true(rec.delay[T_PROBE] == 0);
+}
+
+static void test_ready_line_during_stopping_is_ignored(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(s->after, AFTER_RETRY);
+	assert_int_equal(svc_public_state(s), S_STARTING); /* status.json: as today */
+	assert_true(sent(SIGTERM));
+	assert_true(sent(SIGCONT));
+	assert_true(rec.armed[T_KILL]);
+	assert_string_equal(s->err_category, "ready-timeout");
+	ready(s);
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(s->ready_ns, 0);
+	exit_with(s, 15); /* killed by SIGTERM */
+	assert_int_equal(s->state, S_RETRYING);
+	assert_false(rec.armed[T_KILL]);
+	assert_true(rec.armed[T_DELAY]);
+	assert_true(rec.delay[T_DELAY] == 15 * SEC);
+	assert_int_equal(rec.releases, 1);
+	assert_int_equal(rec.leftover_sigs[0], SIGTERM);
+}
+
+static void test_timeout_retries_then_fails(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	s->rules.retries = 2;
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	/* It ignores SIGTERM: SIGKILL after stop_timeout. */
+	assert_true(rec.up);
+	svc_event(s, E_KILLTIME);
+	assert_true(sent(SIGKILL));
+	assert_true(s->killed);
+	svc_event(s, E_GONE);
+	assert_int_equal(s->state, S_RETRYING);
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(s->attempt, 2);
+	assert_int_equal(rec.leftover_sigs[1], SIGKILL); /* what run 1 left */
+	rec.dies = true;
+	svc_event(s, E_TIMEOUT);
+	svc_event(s, E_GONE);
+	assert_int_equal(s->state, S_FAILED);
+	assert_int_equal(sv.exit_code, 1);
+	assert_string_equal(sv.shutdown_why, "a required service failed");
+	/* Failed is final. */
+	svc_event(s, E_START);
+	assert_int_equal(rec.spawns, 2);
+}
+
+static void test_optional_failure_degrades(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	s->rules.required = false;
+	s->rules.retries = 1;
+	svc_event(s, E_START);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_FAILED);
+	assert_int_equal(sv.exit_code, 0);
+	assert_null(sv.shutdown_why);
+	assert_string_equal(s->last_error, "exited 1 before it was ready");
+}
+
+static void test_spawn_failure_counts_as_an_attempt(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	rec.spawn_rc = -1;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_RETRYING);
+	assert_true(rec.armed[T_DELAY]);
+	assert_int_equal(rec.nsig, 0);
+	/* A planner error fails at once, without retries and without a spawn. */
+	s = setup();
+	plans[0].error = "user nobody2 does not exist";
+	svc_event(s, E_START);
+	assert_int_equal(rec.spawns, 0);
+	assert_int_equal(s->state, S_FAILED);
+	assert_string_equal(s->err_category, "setup");
+}
+
+static void test_exit_of_a_ready_service_on_failure(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	/* Clean: done, never started again. */
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 0);
+	assert_int_equal(s->state, S_STOPPED);
+	assert_int_equal(s->restarts, 0);
+	assert_false(rec.armed[T_DELAY]);
+	/* Failure: restarted after restart_delay. */
+	s = setup();
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_RESTARTING);
+	assert_int_equal(s->restarts, 1);
+	assert_true(rec.delay[T_DELAY] == 1 * SEC);
+	assert_string_equal(s->last_error, "exited 1");
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(s->attempt, 1);
+	/* restart = no: failed. */
+	s = setup();
+	s->rules.restart = RESTART_NO;
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 2 << 8);
+	assert_int_equal(s->state, S_FAILED);
+}
+
+static void test_burst_in_the_window_fails(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	for (unsigned i = 0; i < 5; i++) {
+		ready(s);
+		rec.now += SEC;
+		exit_with(s, 1 << 8);
+		assert_int_equal(s->state, S_RESTARTING);
+		/* 1 s, then doubled: 2, 4, 8, 16 */
+		assert_true(rec.delay[T_DELAY] == ((int64_t)1 << i) * SEC);
+		svc_event(s, E_START);
+	}
+	ready(s);
+	rec.now += SEC;
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_FAILED);
+	assert_string_equal(s->err_category, "crash-loop");
+	assert_non_null(strstr(s->last_error, "gave up after 5 restarts within 1m"));
+	assert_int_equal(sv.exit_code, 1);
+}
+
+static void test_restarts_outside_the_window_go_on(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	for (unsigned i = 0; i < 8; i++) {
+		ready(s);
+		rec.now += 61 * SEC; /* up for more than the window each time */
+		exit_with(s, 1 << 8);
+		assert_int_equal(s->state, S_RESTARTING);
+		assert_true(rec.delay[T_DELAY] == 1 * SEC); /* back-off starts again */
+		svc_event(s, E_START);
+	}
+}
+
+static void test_unhealthy_restarts(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	s->rules.health_kind = PROBE_TCP;
+	rec.dies = true;
+	svc_event(s, E_START);
+	ready(s);
+	assert_true(s->health_active);
+	svc_event(s, E_UNHEALTHY);
+	assert_false(s->health_active);
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(s->after, AFTER_RESTART);
+	assert_true(sent(SIGTERM));
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_RESTARTING);
+}
+
+static void test_shutdown_during_restarting_stops(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_RESTARTING);
+	assert_true(rec.armed[T_DELAY]);
+	sv.shutting_down = true;
+	svc_event(s, E_SHUTDOWN);
+	assert_int_equal(s->state, S_STOPPED);
+	assert_false(rec.armed[T_DELAY]);
+	svc_event(s, E_START);
+	assert_int_equal(rec.spawns, 1);
+}
+
+static void test_shutdown_while_stopping_for_a_retry(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	assert_int_equal(s->after, AFTER_RETRY);
+	sv.shutting_down = true;
+	svc_event(s, E_SHUTDOWN);
+	svc_event(s, E_STOP);
+	assert_int_equal(s->after, AFTER_STOP);
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_STOPPED);
+	assert_false(rec.armed[T_DELAY]);
+}
+
+static void test_exit_during_shutdown_stops(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	ready(s);
+	sv.shutting_down = true;
+	svc_event(s, E_SHUTDOWN);
+	exit_with(s, 1 << 8); /* not restarted, not failed */
+	assert_int_equal(s->state, S_STOPPED);
+	assert_int_equal(s->restarts, 0);
+	/* A stop of a ready service: stop_signal to the group, kill timer. */
+	s = setup();
+	svc_event(s, E_START);
+	ready(s);
+	svc_event(s, E_STOP);
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(svc_public_state(s), S_READY);
+	assert_true(sent(SIGTERM));
+	assert_true(rec.delay[T_KILL] == 10 * SEC);
+}
+
+static void test_pure_policy(void **state)
+{
+	int64_t t[5] = {1 * SEC, 2 * SEC, 50 * SEC, 59 * SEC};
+	unsigned n = 4;
+	(void)state;
+	/* at 62 s the first two are out of the 60 s window */
+	assert_false(restart_burst_hit(t, &n, 5, 60 * SEC, 62 * SEC));
+	assert_int_equal(n, 2);
+	assert_true(t[0] == 50 * SEC);
+	n = 2;
+	assert_true(restart_burst_hit(t, &n, 2, 60 * SEC, 61 * SEC));
+	n = 0;
+	assert_true(restart_burst_hit(t, &n, 0, 60 * SEC, 61 * SEC));
+	assert_true(backoff_next(0, SEC, 60 * SEC, false) == SEC);
+	assert_true(backoff_next(SEC, SEC, 60 * SEC, false) == 2 * SEC);
+	assert_true(backoff_next(32 * SEC, SEC, 60 * SEC, false) == 60 * SEC);
+	assert_true(backoff_next(60 * SEC, SEC, 60 * SEC, false) == 60 * SEC);
+	assert_true(backoff_next(16 * SEC, SEC, 60 * SEC, true) == SEC);
+	assert_true(restart_wanted(RESTART_ALWAYS, true));
+	assert_true(restart_wanted(RESTART_ON_FAILURE, false));
+	assert_false(restart_wanted(RESTART_ON_FAILURE, true));
+	assert_false(restart_wanted(RESTART_NO, false));
+	assert_string_equal(svc_state_name(S_RESTARTING), "restarting");
+}
+
+static void test_stage_gate(void **state)
+{
+	bool rr;
+	(void)state;
+	setup_n(3);
+	svcs[2].rules.stage = 2;
+	svcs[1].rules.required = false;
+	assert_int_equal(next_stage(svcs, 3, 0), 1);
+	assert_int_equal(next_stage(svcs, 3, 1), 2);
+	assert_int_equal(next_stage(svcs, 3, 2), 0);
+	svc_event(&svcs[0], E_START);
+	svc_event(&svcs[1], E_START);
+	assert_false(stage_done(svcs, 3, 1));
+	ready(&svcs[0]);
+	assert_false(stage_done(svcs, 3, 1));
+	/* an optional service that failed does not hold the gate */
+	svcs[1].state = S_FAILED;
+	assert_true(stage_done(svcs, 3, 1));
+	assert_false(stage_done(svcs, 3, 2));
+	/* ready in this turn, restarting by its end: the gate saw it ready */
+	svcs[0].state = S_RESTARTING;
+	assert_true(stage_done(svcs, 3, 1));
+	svcs[0].became_ready = false;
+	assert_false(stage_done(svcs, 3, 1));
+	/* a required one-shot that finished cleanly passes; one that failed not */
+	svcs[0].state = S_STOPPED;
+	svcs[0].has_exit = true;
+	svcs[0].last_status = 0;
+	assert_true(stage_done(svcs, 3, 1));
+	svcs[0].last_status = 1 << 8;
+	assert_false(stage_done(svcs, 3, 1));
+	/* overall state */
+	svcs[0].state = S_READY;
+	svcs[2].state = S_PENDING;
+	assert_string_equal(overall_state(svcs, 3, false, false, &rr), "starting");
+	assert_false(rr); /* the stage-2 service is required too */
+	svcs[2].state = S_READY;
+	assert_string_equal(overall_state(svcs, 3, true, false, &rr), "degraded");
+	assert_true(rr);
+	svcs[1].state = S_READY;
+	assert_string_equal(overall_state(svcs, 3, true, false, &rr), "ready");
+	assert_string_equal(overall_state(svcs, 3, true, true, &rr), "stopping");
+	assert_false(rr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_start_then_ready),
+	    cmocka_unit_test(test_ready_started),
+	    cmocka_unit_test(test_polled_probe_starts_from_the_loop),
+	    cmocka_unit_test(test_ready_line_during_stopping_is_ignored),
+	    cmocka_unit_test(test_timeout_retries_then_fails),
+	    cmocka_unit_test(test_optional_failure_degrades),
+	    cmocka_unit_test(test_spawn_failure_counts_as_an_attempt),
+	    cmocka_unit_test(test_exit_of_a_ready_service_on_failure),
+	    cmocka_unit_test(test_burst_in_the_window_fails),
+	    cmocka_unit_test(test_restarts_outside_the_window_go_on),
+	    cmocka_unit_test(test_unhealthy_restarts),
+	    cmocka_unit_test(test_shutdown_during_restarting_stops),
+	    cmocka_unit_test(test_shutdown_while_stopping_for_a_retry),
+	    cmocka_unit_test(test_exit_during_shutdown_stops),
+	    cmocka_unit_test(test_pure_policy),
+	    cmocka_unit_test(test_stage_gate),
+	};
+	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
