@@ -13,11 +13,13 @@
 static enum log_level min_level = LOG_LVL_INFO;
 static enum log_format format = LOG_FMT_TEXT;
 
-static void (*writer)(const char *line, size_t len);
+static log_writer_fn *writer;
+static void *writer_data;
 
-void log_set_writer(void (*fn)(const char *line, size_t len))
+void log_set_writer(log_writer_fn *fn, void *data)
 {
 	writer = fn;
+	writer_data = data;
 }
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -48,7 +50,7 @@ static void emit(enum log_level lvl, const char *text)
 	}
 	line[n++] = '\n';
 	if (writer) {
-		writer(line, n);
+		writer(line, n, writer_data);
 		return;
 	}
 	if (write_full(STDERR_FILENO, line, n) < 0)

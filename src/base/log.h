@@ -20,8 +20,9 @@ void log_errno(enum log_level lvl, int errnum, const char *fmt, ...)
 
 /* Route formatted lines (each ending in '\n') to fn instead of write(2) on
  * stderr, e.g. into the supervisor's non-blocking stderr buffer; NULL: back
- * to stderr. */
-void log_set_writer(void (*fn)(const char *line, size_t len));
+ * to stderr. data is passed to fn. */
+typedef void log_writer_fn(const char *line, size_t len, void *data);
+void log_set_writer(log_writer_fn *fn, void *data);
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -27,12 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct sv *the_sv; /* for the log hook */
-
-static void log_to_sink(const char *line, size_t len)
+/* hfinit's own lines go through the stderr sink, in order with the services'. */
+static void log_to_sink(const char *line, size_t len, void *data)
 {
-	if (the_sv)
-		(void)sink_put(&the_sv->err_sink, line, len);
+	struct sv *sv = data;
+	(void)sink_put(&sv->err_sink, line, len);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -399,8 +398,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up status");
 		return 1;
 	}
-	the_sv = &sv;
-	log_set_writer(log_to_sink);
+	log_set_writer(log_to_sink, &sv);
 	log_info("supervising %zu service(s) in %u stage(s)%s", sv.n, config_max_stage(cfg),
 		 sv.pid1 ? " as PID 1" : "");
 
@@ -434,8 +432,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 	status_teardown(&sv);
 	log_info("stopped, exit %d", code);
 	sink_drain(&sv.err_sink, end, "not written within 5 s at exit");
-	log_set_writer(NULL);
-	the_sv = NULL;
+	log_set_writer(NULL, NULL);
 	for (size_t i = 0; i < sv.n; i++) {
 		struct svc *s = &sv.svcs[i];
 		if (s->notify_fd >= 0)

@@ -189,8 +189,9 @@ static void test_json_flag(void **state)
 
 static char logged[4096];
 
-static void capture(const char *line, size_t len)
+static void capture(const char *line, size_t len, void *data)
 {
+	(void)data;
 	snprintf(logged, sizeof(logged), "%.*s", (int)len, line);
 }
 
@@ -199,9 +200,9 @@ static void test_log_lines(void **state)
 {
 	(void)state;
 	assert_int_equal(redact_add("dbpass123", 9), 0);
-	log_set_writer(capture);
+	log_set_writer(capture, NULL);
 	log_error("[svc] exited 1: login failed for %s at redis://u:dbpass123@h", TOK);
-	log_set_writer(NULL);
+	log_set_writer(NULL, NULL);
 	assert_string_equal(
 	    logged, "hfinit: error: [svc] exited 1: login failed for *** at redis://u:***@h\n");
 }
