@@ -17,6 +17,7 @@
  * shutdown, the status files) runs at the end of the loop turn. */
 #include "sup/sv.h"
 
+#include "base/fmt.h"
 #include "base/log.h"
 #include "base/signame.h"
 
@@ -134,15 +135,10 @@ const char *overall_state(const struct svc *v, size_t n, bool all_started, bool 
 /* ------------------------------------------------------------------------- */
 /* helpers of the actions */
 
-static void fmt_ns(char *buf, size_t n, int64_t ns)
+/* The config's format ("1h", "90s", "1500ms"). */
+static const char *fmt_ns(char *buf, size_t n, int64_t ns)
 {
-	uint64_t ms = (uint64_t)(ns / NS_PER_MS);
-	if (ms % 60000 == 0 && ms >= 60000)
-		snprintf(buf, n, "%" PRIu64 "m", ms / 60000);
-	else if (ms % 1000 == 0 && ms >= 1000)
-		snprintf(buf, n, "%" PRIu64 "s", ms / 1000);
-	else
-		snprintf(buf, n, "%" PRIu64 "ms", ms);
+	return fmt_duration((uint64_t)(ns / NS_PER_MS), buf, n);
 }
 
 static void set_state(struct svc *s, enum svc_state st)

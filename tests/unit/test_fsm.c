@@ -385,6 +385,24 @@ static void test_burst_in_the_window_fails(void **state)
 	assert_int_equal(sv.exit_code, 1);
 }
 
+/* Durations in messages are written as in the config: 1h, not 60m. */
+static void test_durations_in_the_config_format(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	s->rules.restart_burst = 1;
+	s->rules.restart_window_ns = 3600 * SEC;
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_FAILED);
+	assert_non_null(
+	    strstr(s->last_error, "gave up after 1 restarts within 1h; last: exited 1"));
+}
+
 static void test_restarts_outside_the_window_go_on(void **state)
 {
 	struct svc *s = setup();
@@ -555,6 +573,7 @@ int main(void)
 	    cmocka_unit_test(test_spawn_failure_counts_as_an_attempt),
 	    cmocka_unit_test(test_exit_of_a_ready_service_on_failure),
 	    cmocka_unit_test(test_burst_in_the_window_fails),
+	    cmocka_unit_test(test_durations_in_the_config_format),
 	    cmocka_unit_test(test_restarts_outside_the_window_go_on),
 	    cmocka_unit_test(test_unhealthy_restarts),
 	    cmocka_unit_test(test_shutdown_during_restarting_stops),
