@@ -22,9 +22,11 @@
 #include "base/signame.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 typedef void svc_action(struct svc *s);
 

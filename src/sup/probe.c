@@ -1,37 +1,18 @@
 /* Readiness and health probes: tcp, http, file, exec, the notify socket and fd:N. */
 #include "sup/sv.h"
 
-#include "sup/classify.h"
-#include "base/json.h"
-#include "run/landlock.h"
-#include "run/leftover.h"
 #include "base/log.h"
-#include "run/loop.h"
-#include "sup/oom.h"
-#include "run/sink.h"
-#include "run/pid1.h"
-#include "sup/portown.h"
-#include "run/netprobe.h"
-#include "run/notify.h"
-#include "base/redact.h"
-#include "plan/sandbox.h"
-#include "base/signame.h"
 #include "run/spawn.h"
-#include "status/status.h"
+#include "sup/portown.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <regex.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static void probe_next(struct svc *s, int64_t delay_ns);

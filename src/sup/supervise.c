@@ -3,18 +3,17 @@
  * I/O into events; at the end of every turn sv_settle() takes what they asked
  * for: a shutdown, the stage gate, the next shutdown step; then one status
  * write. No function here is called back by what it calls.
- */
+ *
+ * The PID-1 rule (docs/design.md, "PID-1 rules"): once a service was
+ * spawned, hfinit leaves only through the shutdown path. When the loop
+ * itself fails, the shutdown runs without it (sv_loop_failed), and the exit
+ * code is 1. */
 #include "sup/sv.h"
 
 #include "base/log.h"
 #include "base/redact.h"
 #include "base/signame.h"
-#include "base/strv.h"
-#include "run/loop.h"
-#include "run/sink.h"
 #include "run/pid1.h"
-#include "run/netprobe.h"
-#include "run/notify.h"
 #include "sup/oom.h"
 
 #include <errno.h>
@@ -271,6 +270,33 @@ static void on_signal(const struct signalfd_siginfo *si, void *data)
 	sinks_changed(sv);
 }
 
+/* The PID-1 rule when the event loop fails: the shutdown runs without it.
+ * Each turn reaps and settles; every stop_timeout what is still up gets
+ * SIGKILL. Returns once no child is left; the exit code is 1. */
+void sv_loop_failed(struct sv *sv)
+{
+	int64_t deadline = sv->ops->now() + sv->stop_timeout_ns;
+	const struct timespec tick = {0, 20 * NS_PER_MS};
+
+	sv->exit_code = 1;
+	sv_request_shutdown(sv, "the event loop failed");
+	sv_settle(sv);
+	while (!loop_stopped(&sv->loop)) {
+		if (sv->ops->now() >= deadline) {
+			for (size_t i = 0; i < sv->n; i++)
+				svc_event(&sv->svcs[i], E_KILLTIME);
+			if (sv->final_phase) {
+				sv->final_killed = true;
+				kill_children(sv, SIGKILL);
+			}
+			deadline = sv->ops->now() + sv->stop_timeout_ns;
+		}
+		(void)nanosleep(&tick, NULL);
+		reap(sv);
+		sv_settle(sv);
+	}
+}
+
 /* ------------------------------------------------------------------------- */
 /* set-up and the loop */
 
@@ -409,6 +435,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 	while (!loop_stopped(&sv.loop)) {
 		if (loop_run_once(&sv.loop) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERROR, errno, "event loop");
+			sv_loop_failed(&sv);
 			break;
 		}
 		sv_settle(&sv);

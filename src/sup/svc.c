@@ -10,13 +10,13 @@
 #include "plan/sandbox.h"
 #include "run/landlock.h"
 #include "run/leftover.h"
-#include "run/loop.h"
 #include "run/spawn.h"
 #include "sup/classify.h"
 #include "sup/oom.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,37 +2,15 @@
  * back-pressure per stream, and JSON log lines. */
 #include "sup/sv.h"
 
-#include "sup/classify.h"
 #include "base/json.h"
-#include "run/landlock.h"
-#include "run/leftover.h"
 #include "base/log.h"
-#include "run/loop.h"
-#include "sup/oom.h"
-#include "run/sink.h"
-#include "run/pid1.h"
-#include "sup/portown.h"
-#include "run/netprobe.h"
-#include "run/notify.h"
 #include "base/redact.h"
-#include "plan/sandbox.h"
-#include "base/signame.h"
-#include "run/spawn.h"
-#include "status/status.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static void on_pipe(struct loop_watch *w, uint32_t ev);
