@@ -1,4 +1,4 @@
-/* Classification of service output lines and exits (DESIGN.md §7).
+/* Classification of service output lines and exits (docs/design.md, "Logs").
  * Pure functions: no I/O, no allocation. */
 #ifndef HFINIT_CLASSIFY_H
 #define HFINIT_CLASSIFY_H

@@ -1,4 +1,4 @@
-/* Supervision of the configured services (DESIGN.md §4, §7): stages gated on
+/* Supervision of the configured services (docs/design.md, "Supervisor" and "Logs"): stages gated on
  * readiness, attempts with timeouts and delays, degradation of optional
  * services, restarts with back-off and a burst limit, health probes, ordered
  * shutdown, signal forwarding, and the services' output, line by line. */
