@@ -184,6 +184,6 @@ int cmd_supervise(int argc, char **argv)
 		return 1;
 	}
 	/* The last bail is above: supervise() starts the first service. */
-	code = supervise(cfg, &plan, status, &sigs.blocked, &sigs.orig_mask, &plan.sandbox);
+	code = supervise(&plan, status, &sigs);
 	return code;
 }

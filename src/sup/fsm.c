@@ -86,12 +86,12 @@ bool stage_done(const struct svc *v, size_t n, unsigned stage)
 	for (size_t i = 0; i < n; i++) {
 		const struct svc *s = &v[i];
 		enum svc_state st = svc_public_state(s);
-		if (s->rules.stage != stage)
+		if (s->pol->stage != stage)
 			continue;
 		/* became_ready: ready earlier in this turn, gone again by its end. */
 		if (st == S_READY || s->became_ready || finished_clean(s))
 			continue;
-		if (!s->rules.required && (st == S_FAILED || st == S_STOPPED))
+		if (!s->pol->required && (st == S_FAILED || st == S_STOPPED))
 			continue;
 		return false;
 	}
@@ -102,7 +102,7 @@ unsigned next_stage(const struct svc *v, size_t n, unsigned after)
 {
 	unsigned best = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned st = v[i].rules.stage;
+		unsigned st = v[i].pol->stage;
 		if (st > after && (best == 0 || st < best))
 			best = st;
 	}
@@ -117,10 +117,10 @@ const char *overall_state(const struct svc *v, size_t n, bool all_started, bool 
 	for (size_t i = 0; i < n; i++) {
 		const struct svc *s = &v[i];
 		enum svc_state st = svc_public_state(s);
-		any_required |= s->rules.required;
-		if (s->rules.required && st != S_READY && !finished_clean(s))
+		any_required |= s->pol->required;
+		if (s->pol->required && st != S_READY && !finished_clean(s))
 			req_ready = false;
-		if (!s->rules.required && st == S_FAILED)
+		if (!s->pol->required && st == S_FAILED)
 			opt_failed = true;
 	}
 	/* Not gated on the later stages: an optional stage-2 pool still loading
@@ -166,12 +166,12 @@ static void down(struct svc *s)
 		a = AFTER_STOP;
 	switch (a) {
 	case AFTER_RETRY:
-		o->leftovers(s, s->rules.stop_signal);
+		o->leftovers(s, s->pol->stop_signal);
 		set_state(s, S_RETRYING);
-		o->arm(s, T_DELAY, s->rules.retry_delay_ns);
+		o->arm(s, T_DELAY, s->pol->retry_delay_ns);
 		break;
 	case AFTER_RESTART:
-		o->leftovers(s, s->rules.stop_signal);
+		o->leftovers(s, s->pol->stop_signal);
 		set_state(s, S_RESTARTING);
 		fmt_ns(d, sizeof(d), s->backoff_ns);
 		log_info("[%s] restarting in %s (restart %u)", s->name, d, s->restarts);
@@ -181,7 +181,7 @@ static void down(struct svc *s)
 		set_state(s, S_FAILED);
 		if (sv->shutting_down)
 			break;
-		if (s->rules.required) {
+		if (s->pol->required) {
 			log_error("[%s] required service failed: stopping everything", s->name);
 			sv->exit_code = 1;
 			sv_request_shutdown(sv, "a required service failed");
@@ -212,10 +212,10 @@ static void teardown(struct svc *s, enum after after)
 		down(s);
 		return;
 	}
-	o->signal(s, s->rules.stop_signal);
+	o->signal(s, s->pol->stop_signal);
 	/* A stopped process would never see the signal. */
 	o->signal(s, SIGCONT);
-	o->arm(s, T_KILL, s->rules.stop_timeout_ns);
+	o->arm(s, T_KILL, s->pol->stop_timeout_ns);
 }
 
 static void attempt_failed(struct svc *s)
@@ -225,25 +225,25 @@ static void attempt_failed(struct svc *s)
 	if (s->setup_failed) {
 		log_error(
 		    "[%s] attempt %u of %u failed: %s; not retried (it would fail the same way)",
-		    s->name, s->attempt, s->rules.retries, s->last_error);
+		    s->name, s->attempt, s->pol->retries, s->last_error);
 		teardown(s, AFTER_FAIL);
 		return;
 	}
-	if (s->attempt < s->rules.retries) {
-		fmt_ns(delay, sizeof(delay), s->rules.retry_delay_ns);
+	if (s->attempt < s->pol->retries) {
+		fmt_ns(delay, sizeof(delay), s->pol->retry_delay_ns);
 		log_warn("[%s] attempt %u of %u failed: %s; next attempt in %s", s->name,
-			 s->attempt, s->rules.retries, s->last_error, delay);
+			 s->attempt, s->pol->retries, s->last_error, delay);
 		teardown(s, AFTER_RETRY);
 		return;
 	}
 	log_error("[%s] attempt %u of %u failed: %s; no attempts left", s->name, s->attempt,
-		  s->rules.retries, s->last_error);
+		  s->pol->retries, s->last_error);
 	teardown(s, AFTER_FAIL);
 }
 
 static void restart_after_failure(struct svc *s)
 {
-	const struct svc_rules *r = &s->rules;
+	const struct svc_policy *r = s->pol;
 	int64_t now = s->sv->ops->now();
 	unsigned burst = s->restart_times ? r->restart_burst : 0;
 	char d[32];
@@ -308,10 +308,10 @@ static void become_ready(struct svc *s, const char *how)
 	clock_gettime(CLOCK_REALTIME, &s->ready_wall);
 	log_info("[%s] ready in %" PRId64 " ms (%s), attempt %u", s->name, s->ready_ms, how,
 		 s->attempt);
-	if (s->rules.health_kind != PROBE_NONE) {
+	if (s->pol->health.spec->kind != PROBE_NONE) {
 		s->health_active = true;
 		s->health_fail = 0;
-		o->arm(s, T_PROBE, s->rules.health_interval_ns);
+		o->arm(s, T_PROBE, s->pol->health_interval_ns);
 	}
 }
 
@@ -354,9 +354,9 @@ static void act_start(struct svc *s)
 		return;
 	}
 	log_info("[%s] started pid %d (attempt %u of %u)", s->name, (int)s->pid, s->attempt,
-		 s->rules.retries);
-	o->arm(s, T_READY, s->rules.ready_timeout_ns);
-	switch (s->rules.ready_kind) {
+		 s->pol->retries);
+	o->arm(s, T_READY, s->pol->ready_timeout_ns);
+	switch (s->pol->ready.spec->kind) {
 	case PROBE_STARTED:
 		become_ready(s, "started");
 		break;
@@ -382,7 +382,7 @@ static void act_timeout(struct svc *s)
 {
 	char d[32];
 
-	fmt_ns(d, sizeof(d), s->rules.ready_timeout_ns);
+	fmt_ns(d, sizeof(d), s->pol->ready_timeout_ns);
 	s->sv->ops->probe_stop(s);
 	if (s->port_taken) {
 		set_error(s, "port-in-use", PORT_HINT, "not ready within %s: %s", d, s->port_msg);
@@ -392,7 +392,7 @@ static void act_timeout(struct svc *s)
 	set_error(s, "ready-timeout",
 		  "the service did not signal readiness in time: check its ready = setting and "
 		  "its log, or raise ready_timeout",
-		  "not ready within %s (ready = %s)", d, s->rules.ready_spec);
+		  "not ready within %s (ready = %s)", d, s->pol->ready.spec->spec);
 	attempt_failed(s);
 }
 
@@ -420,7 +420,7 @@ static void act_exited(struct svc *s)
 		return;
 	}
 	exit_diagnosis(s);
-	if (restart_wanted(s->rules.restart, clean)) {
+	if (restart_wanted(s->pol->restart, clean)) {
 		if (clean)
 			log_info("[%s] %s", s->name, s->exit_text);
 		else
@@ -432,7 +432,7 @@ static void act_exited(struct svc *s)
 	}
 	if (clean) {
 		log_info("[%s] %s: done (restart = %s)", s->name, s->exit_text,
-			 restart_policy_name(s->rules.restart));
+			 restart_policy_name(s->pol->restart));
 		/* A finished service keeps what it left behind (a daemon): no kill,
 		 * and its pipes stay open until the last writer closes them (closing
 		 * the read ends would kill a daemon with SIGPIPE at its next log
@@ -475,9 +475,9 @@ static void act_kill(struct svc *s)
 
 	if (!o->up(s))
 		return;
-	fmt_ns(d, sizeof(d), s->rules.stop_timeout_ns);
+	fmt_ns(d, sizeof(d), s->pol->stop_timeout_ns);
 	log_warn("[%s] still running %s after SIG%s: sending SIGKILL", s->name, d,
-		 signame(s->rules.stop_signal) ? signame(s->rules.stop_signal) : "?");
+		 signame(s->pol->stop_signal) ? signame(s->pol->stop_signal) : "?");
 	s->killed = true;
 	o->signal(s, SIGKILL);
 }

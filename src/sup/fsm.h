@@ -2,7 +2,8 @@
  * "Supervisor"), s6-supervise style. Pure: an action changes the service's
  * fields and reaches the world only through the ops vector (spawn, signal,
  * timers, probes), so tests/unit/test_fsm.c runs it with a recorder and no
- * fork. Callbacks of the event loop only turn I/O into events; stage progress,
+ * fork. It reads the service's plan (struct svc_policy) and nothing else of
+ * the config. Callbacks of the event loop only turn I/O into events; stage progress,
  * shutdown steps and status publication run once at the end of each loop
  * turn (sv->progress_due, sv->dirty). */
 #ifndef HFINIT_SUP_FSM_H
@@ -45,25 +46,6 @@ enum svc_event {
 enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP };
 
 enum svc_timer { T_READY, T_DELAY, T_KILL, T_PROBE };
-
-/* What the life cycle reads of a service's configuration, durations in the
- * loop's unit (ns). */
-struct svc_rules {
-	unsigned stage;
-	bool required;
-	unsigned retries; /* attempts in all */
-	int64_t retry_delay_ns;
-	int64_t ready_timeout_ns;
-	enum restart_policy restart;
-	int64_t restart_delay_ns, restart_max_delay_ns, restart_window_ns;
-	unsigned restart_burst;
-	int64_t health_interval_ns;
-	unsigned health_failures;
-	int stop_signal;
-	int64_t stop_timeout_ns;
-	enum probe_kind ready_kind, health_kind;
-	const char *ready_spec;
-};
 
 struct svc;
 struct svc_ops {

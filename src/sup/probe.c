@@ -20,9 +20,15 @@ static void probe_next(struct svc *s, int64_t delay_ns);
 /* ------------------------------------------------------------------------- */
 /* probes: tcp, http, file, exec (readiness while starting, health once ready) */
 
+/* The probe running now: health once ready, else readiness. */
+static const struct plan_probe *cur_plan_probe(struct svc *s)
+{
+	return s->health_active ? &s->pol->health : &s->pol->ready;
+}
+
 static const struct probe *cur_probe(struct svc *s)
 {
-	return s->health_active ? &s->c->health : &s->c->ready;
+	return cur_plan_probe(s)->spec;
 }
 
 void probe_stop(struct svc *s)
@@ -45,7 +51,7 @@ void probe_stop(struct svc *s)
  * that cannot be told. */
 static bool port_owned(struct svc *s, const struct probe *p)
 {
-	const struct sockaddr_storage *sa = s->health_active ? &s->health_sa : &s->probe_sa;
+	const struct sockaddr_storage *sa = &cur_plan_probe(s)->sa;
 	struct portown po;
 	char port[80];
 
@@ -104,26 +110,26 @@ static void probe_result(struct svc *s, bool ok, const char *why)
 			svc_ready(s, p->spec);
 			return;
 		}
-		probe_next(s, ms_ns(s->sv->cfg->probe_interval_ms));
+		probe_next(s, s->sv->plan->probe_interval_ns);
 		return;
 	}
 	if (s->state != S_READY)
 		return;
 	if (ok) {
 		s->health_fail = 0;
-		probe_next(s, ms_ns(s->c->health_interval_ms));
+		probe_next(s, s->pol->health_interval_ns);
 		return;
 	}
 	s->health_fail++;
 	log_warn("[%s] health check %s failed (%u of %u in a row)%s%s", s->name, p->spec,
-		 s->health_fail, s->c->health_failures, why ? ": " : "", why ? why : "");
-	if (s->health_fail >= s->c->health_failures) {
+		 s->health_fail, s->pol->health_failures, why ? ": " : "", why ? why : "");
+	if (s->health_fail >= s->pol->health_failures) {
 		set_error(s, "unhealthy", "the health probe failed repeatedly",
 			  "health check %s failed %u times in a row", p->spec, s->health_fail);
 		svc_event(s, E_UNHEALTHY);
 		return;
 	}
-	probe_next(s, ms_ns(s->c->health_interval_ms));
+	probe_next(s, s->pol->health_interval_ns);
 }
 
 static void on_np(struct loop_watch *w, uint32_t ev)
@@ -152,8 +158,7 @@ static void probe_begin(struct svc *s)
 		return;
 	case PROBE_TCP:
 	case PROBE_HTTP:
-		r = s->health_active ? netprobe_start(&s->np, p, &s->health_sa, s->health_salen)
-				     : netprobe_start(&s->np, p, &s->probe_sa, s->probe_salen);
+		r = netprobe_start(&s->np, p, &cur_plan_probe(s)->sa, cur_plan_probe(s)->salen);
 		if (r != NETPROBE_PENDING) {
 			probe_result(s, r == NETPROBE_OK, s->np.why);
 			return;
@@ -296,7 +301,7 @@ void on_fdready(struct loop_watch *w, uint32_t ev)
 
 	n = read(s->fdready_rd, buf, sizeof(buf));
 	if (n > 0 && memchr(buf, '\n', (size_t)n) && s->state == S_STARTING)
-		svc_ready(s, s->c->ready.spec);
+		svc_ready(s, s->pol->ready.spec->spec);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		(void)loop_watch_del(&s->sv->loop, w);
 		(void)close(s->fdready_rd);

@@ -4,7 +4,6 @@
 #include "base/log.h"
 #include "base/redact.h"
 #include "base/strv.h"
-#include "plan/sandbox.h"
 #include "run/landlock.h"
 #include "status/status.h"
 
@@ -29,11 +28,11 @@ void publish(struct sv *sv, const char *final_state)
 		memset(o, 0, sizeof(*o));
 		o->name = s->name;
 		o->state = svc_state_name(svc_public_state(s));
-		o->stage = s->c->stage;
-		o->required = s->c->required;
+		o->stage = s->pol->stage;
+		o->required = s->pol->required;
 		o->pid = s->running ? s->pid : 0;
 		o->attempt = s->attempt;
-		o->attempts = s->c->retries;
+		o->attempts = s->pol->retries;
 		o->restarts = s->restarts;
 		o->started_at = s->started_wall;
 		o->ready_at =
@@ -51,14 +50,13 @@ void publish(struct sv *sv, const char *final_state)
 		o->warnings = s->warnings;
 		o->script = s->p->script;
 		o->command = sv->commands ? sv->commands[i] : NULL;
-		o->sandbox = s->c->seccomp;
-		if (s->c->seccomp) {
-			const struct sandbox_profile *sp = sandbox_find(sv->sandbox, s->c->seccomp);
-			o->sandbox_rules = sp ? sp->rules : 0;
+		o->sandbox = s->p->seccomp_name;
+		if (s->p->seccomp_name) {
+			o->sandbox_rules = s->p->seccomp ? s->p->seccomp->rules : 0;
 			o->sandbox_landlock = landlock_abi(NULL);
 		}
 		o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
-		o->ready_spec = s->c->ready.spec;
+		o->ready_spec = s->pol->ready.spec->spec;
 	}
 	snap.state = overall_state(sv->svcs, sv->n, sv->all_started, sv->shutting_down,
 				   &snap.all_required_ready);

@@ -72,7 +72,7 @@ static void sv_progress(struct sv *sv)
 		sv->stage = next;
 		log_info("stage %u: starting", next);
 		for (size_t i = 0; i < sv->n; i++)
-			if (sv->svcs[i].rules.stage == next && sv->svcs[i].state == S_PENDING)
+			if (sv->svcs[i].pol->stage == next && sv->svcs[i].state == S_PENDING)
 				svc_event(&sv->svcs[i], E_START);
 		if (sv->shutdown_why)
 			break;
@@ -129,7 +129,7 @@ static void shutdown_step(struct sv *sv)
 		bool any = false;
 		for (size_t i = 0; i < sv->n; i++) {
 			struct svc *s = &sv->svcs[i];
-			if (s->rules.stage != stage || !sv->ops->up(s))
+			if (s->pol->stage != stage || !sv->ops->up(s))
 				continue;
 			any = true;
 			if (s->after != AFTER_STOP && s->after != AFTER_FAIL)
@@ -300,36 +300,27 @@ void sv_loop_failed(struct sv *sv)
 /* ------------------------------------------------------------------------- */
 /* set-up and the loop */
 
-static void rules_of(const struct service_conf *c, struct svc_rules *r)
+/* A tcp/http probe whose address the planner could not resolve: nothing
+ * starts (the error names the service). */
+static int probe_unresolved(const struct plan_probe *pp, struct err *e)
 {
-	r->stage = c->stage;
-	r->required = c->required;
-	r->retries = c->retries;
-	r->retry_delay_ns = ms_ns(c->retry_delay_ms);
-	r->ready_timeout_ns = ms_ns(c->ready_timeout_ms);
-	r->restart = c->restart;
-	r->restart_delay_ns = ms_ns(c->restart_delay_ms);
-	r->restart_max_delay_ns = ms_ns(c->restart_max_delay_ms);
-	r->restart_window_ns = ms_ns(c->restart_window_ms);
-	r->restart_burst = c->restart_burst;
-	r->health_interval_ns = ms_ns(c->health_interval_ms);
-	r->health_failures = c->health_failures;
-	r->stop_signal = c->stop_signal;
-	r->stop_timeout_ns = ms_ns(c->stop_timeout_ms);
-	r->ready_kind = c->ready.kind;
-	r->health_kind = c->health.kind;
-	r->ready_spec = c->ready.spec;
+	enum probe_kind k = pp->spec->kind;
+
+	if ((k != PROBE_TCP && k != PROBE_HTTP) || pp->resolved)
+		return 0;
+	*e = pp->err;
+	return -1;
 }
 
-static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
-		    const struct svc_plan *p, struct err *e)
+static int svc_init(struct sv *sv, struct svc *s, const struct svc_plan *p, struct err *e)
 {
+	const struct svc_policy *pol = &p->policy;
+
 	memset(s, 0, sizeof(*s));
 	s->sv = sv;
-	s->c = c;
 	s->p = p;
-	s->name = c->name;
-	rules_of(c, &s->rules);
+	s->pol = pol;
+	s->name = pol->name;
 	s->out.s = s->err.s = s;
 	s->out.fd = s->err.fd = -1;
 	s->err.is_stderr = true;
@@ -339,29 +330,29 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 	netprobe_init(&s->np);
 	/* the exact values redacted from every line, status field and message */
 	if (redact_add_env(p->envp) < 0)
-		return err_set(e, ENOMEM, "service %s: out of memory", c->name);
-	if (c->log_prefix)
-		snprintf(s->prefix, sizeof(s->prefix), "%s", c->log_prefix);
+		return err_set(e, ENOMEM, "service %s: out of memory", s->name);
+	if (pol->log_prefix)
+		snprintf(s->prefix, sizeof(s->prefix), "%s", pol->log_prefix);
 	else
-		snprintf(s->prefix, sizeof(s->prefix), "[%s] ", c->name);
+		snprintf(s->prefix, sizeof(s->prefix), "[%s] ", s->name);
 	/* Bytes out per byte in, at most (an empty line): the prefix and newline,
 	 * or the JSON frame with the escaped name. */
 	size_t f =
-	    sv->cfg->log_format == LOG_FMT_JSON ? 56 + 6 * strlen(c->name) : strlen(s->prefix) + 1;
+	    sv->plan->log_format == LOG_FMT_JSON ? 56 + 6 * strlen(s->name) : strlen(s->prefix) + 1;
 	s->out.rmax = s->err.rmax =
 	    (SINK_MAX - SINK_HIGH) / f < READ_CHUNK ? (SINK_MAX - SINK_HIGH) / f : READ_CHUNK;
 	loop_timer_init(&s->t_ready, on_ready_timeout, s);
 	loop_timer_init(&s->t_delay, on_delay, s);
 	loop_timer_init(&s->t_kill, on_kill, s);
 	loop_timer_init(&s->t_probe, on_probe_timer, s);
-	if (c->restart_burst > 0) { /* health restarts count even with restart = no */
-		s->restart_times = calloc(c->restart_burst, sizeof(*s->restart_times));
+	if (pol->restart_burst > 0) { /* health restarts count even with restart = no */
+		s->restart_times = calloc(pol->restart_burst, sizeof(*s->restart_times));
 		if (!s->restart_times)
-			return err_set(e, ENOMEM, "service %s: out of memory", c->name);
+			return err_set(e, ENOMEM, "service %s: out of memory", s->name);
 	}
-	if (c->ready.kind == PROBE_NOTIFY) {
+	if (pol->ready.spec->kind == PROBE_NOTIFY) {
 		s->notify_fd =
-		    notify_socket_open(c->name, s->notify_addr, sizeof(s->notify_addr), e);
+		    notify_socket_open(s->name, s->notify_addr, sizeof(s->notify_addr), e);
 		if (s->notify_fd < 0)
 			return -1;
 		if (loop_watch_add(&sv->loop, &s->w_notify, s->notify_fd, EPOLLIN, on_notify, s) <
@@ -369,54 +360,48 @@ static int svc_init(struct sv *sv, struct svc *s, const struct service_conf *c,
 			return err_sys(e, "epoll");
 	}
 	/* Each probe has its own address: health may watch another port. */
-	if ((c->ready.kind == PROBE_TCP || c->ready.kind == PROBE_HTTP) &&
-	    probe_addr(&c->ready, &s->probe_sa, &s->probe_salen, e) < 0)
-		return err_wrap(e, "service %s", c->name);
-	if ((c->health.kind == PROBE_TCP || c->health.kind == PROBE_HTTP) &&
-	    probe_addr(&c->health, &s->health_sa, &s->health_salen, e) < 0)
-		return err_wrap(e, "service %s", c->name);
+	if (probe_unresolved(&pol->ready, e) < 0 || probe_unresolved(&pol->health, e) < 0)
+		return -1;
 	return 0;
 }
 
-int supervise(const struct config *cfg, const struct plan *plan, struct status_writer *status,
-	      const sigset_t *mask, const sigset_t *orig_mask, const struct sandbox_set *sandbox)
+int supervise(const struct plan *plan, struct status_writer *status,
+	      const struct pid1_signals *sigs)
 {
 	struct sv sv;
 	struct err e;
 	int code;
 
 	memset(&sv, 0, sizeof(sv));
-	sv.cfg = cfg;
 	sv.ops = &svc_world_ops;
-	sv.stop_timeout_ns = ms_ns(cfg->stop_timeout_ms);
+	sv.stop_timeout_ns = plan->stop_timeout_ns;
 	sv.oom_kills = oom_kills();
 	sv.plan = plan;
 	sv.status = status;
 	clock_gettime(CLOCK_REALTIME, &sv.started_wall);
-	sv.orig_mask = orig_mask;
-	sv.sandbox = sandbox;
+	sv.orig_mask = &sigs->orig_mask;
 	sv.pid1 = getpid() == 1;
 	sv.t0 = mono_now_ns();
 	sv.w_out.fd = sv.w_err.fd = -1;
 	sv.w_out.fn = sv.w_err.fn = on_sink_writable;
 	sv.w_out.data = sv.w_err.data = &sv;
 	loop_timer_init(&sv.t_final, on_final_timer, &sv);
-	if (loop_init(&sv.loop, mask, on_signal, &sv, &e) < 0) {
+	if (loop_init(&sv.loop, &sigs->blocked, on_signal, &sv, &e) < 0) {
 		log_error("%s", e.msg);
 		return 1;
 	}
 	sv.readbuf = malloc(READ_CHUNK);
-	sv.svcs = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*sv.svcs));
+	sv.svcs = calloc(plan->nsvcs ? plan->nsvcs : 1, sizeof(*sv.svcs));
 	if (!sv.readbuf || !sv.svcs || sink_init(&sv.out_sink, STDOUT_FILENO, SINK_CAP) < 0 ||
 	    sink_init(&sv.err_sink, STDERR_FILENO, SINK_CAP) < 0) {
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up output");
 		return 1;
 	}
 	sv.out_sink.max = sv.err_sink.max = SINK_MAX;
-	sv.out_sink.json = sv.err_sink.json = cfg->log_format == LOG_FMT_JSON;
-	sv.n = cfg->nservices;
+	sv.out_sink.json = sv.err_sink.json = plan->log_format == LOG_FMT_JSON;
+	sv.n = plan->nsvcs;
 	for (size_t i = 0; i < sv.n; i++)
-		if (svc_init(&sv, &sv.svcs[i], &cfg->services[i], &plan->svcs[i], &e) < 0) {
+		if (svc_init(&sv, &sv.svcs[i], &plan->svcs[i], &e) < 0) {
 			log_error("%s", e.msg);
 			return 1;
 		}
@@ -425,7 +410,7 @@ int supervise(const struct config *cfg, const struct plan *plan, struct status_w
 		return 1;
 	}
 	log_set_writer(log_to_sink, &sv);
-	log_info("supervising %zu service(s) in %u stage(s)%s", sv.n, config_max_stage(cfg),
+	log_info("supervising %zu service(s) in %u stage(s)%s", sv.n, plan->max_stage,
 		 sv.pid1 ? " as PID 1" : "");
 
 	sv.progress_due = true;

@@ -36,12 +36,11 @@ struct pipe_in {
 
 struct svc {
 	struct sv *sv;
-	const struct service_conf *c;
+	const struct svc_policy *pol; /* &p->policy */
 	const struct svc_plan *p;
 	const char *name;
 	char prefix[CONFIG_PREFIX_MAX + 1]; /* also holds "[NAME] " */
 
-	struct svc_rules rules;
 	enum svc_state state;
 	enum svc_state shown; /* S_STOPPING: the state status.json reports */
 	enum after after;     /* set while a teardown is under way */
@@ -76,8 +75,6 @@ struct svc {
 	struct notify_gate notify_gate; /* warnings about ignored datagrams */
 	int fdready_rd;			/* read end of the fd:N pipe */
 	struct loop_watch w_fdready;
-	struct sockaddr_storage probe_sa, health_sa; /* tcp/http addresses of ready, health */
-	socklen_t probe_salen, health_salen;
 	struct netprobe np;
 	struct loop_watch w_np;
 	pid_t probe_pid;
@@ -103,12 +100,10 @@ struct svc {
 
 struct sv {
 	long long oom_kills; /* the cgroup's OOM kill count when last read; -1: unknown */
-	const struct config *cfg;
 	struct loop loop;
 	struct svc *svcs;
 	size_t n;
 	const sigset_t *orig_mask;
-	const struct sandbox_set *sandbox;
 	unsigned stage; /* highest stage started */
 	bool all_started;
 	bool shutting_down;
@@ -163,7 +158,6 @@ void on_fdready(struct loop_watch *w, uint32_t ev);
 
 /* svc.c: the world side of the life cycle */
 extern const struct svc_ops svc_world_ops;
-int64_t ms_ns(uint64_t ms);
 bool svc_up(struct svc *s);
 void set_error(struct svc *s, const char *category, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -7,8 +7,6 @@
 #include "base/log.h"
 #include "base/redact.h"
 #include "base/signame.h"
-#include "plan/sandbox.h"
-#include "run/landlock.h"
 #include "run/leftover.h"
 #include "run/spawn.h"
 #include "sup/classify.h"
@@ -27,11 +25,6 @@
 
 /* ------------------------------------------------------------------------- */
 /* helpers */
-
-int64_t ms_ns(uint64_t ms)
-{
-	return (int64_t)ms * NS_PER_MS;
-}
 
 static bool group_alive(struct svc *s)
 {
@@ -61,24 +54,15 @@ void set_error(struct svc *s, const char *category, const char *hint, const char
 }
 
 /* The child set-up of everything run on the service's behalf (the service
- * itself and its exec probes): environment, workdir, signal mask, user and
- * groups, umask, rlimits, oom_score_adj, and for a filtered service
- * no_new_privs, a Landlock domain of its own and the seccomp filter
- * (docs/sandbox.md). The caller sets file, argv and stdio. */
+ * itself and its exec probes), built by the planner (docs/sandbox.md): the
+ * caller adds stdio, and the service its environment and fd:N pipe. */
 int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e)
 {
-	plan_spawn_setup(s->p, r);
-	if (s->c->seccomp) {
-		/* Compiled at start-up (sandbox_compile): never start without it. */
-		const struct sandbox_profile *sp = sandbox_find(s->sv->sandbox, s->c->seccomp);
-		if (!sp)
-			return err_set(e, ENOENT, "seccomp profile %s was not compiled",
-				       s->c->seccomp);
-		r->seccomp = &sp->prog;
-		r->landlock_abi = landlock_abi(NULL);
-		/* The notify socket is abstract and hfinit's: see docs/sandbox.md. */
-		r->landlock_abstract = s->c->ready.kind != PROBE_NOTIFY;
-	}
+	*r = s->p->spawn;
+	/* Compiled at start-up by the planner: never start without it. */
+	if (s->p->seccomp_name && !s->p->seccomp)
+		return err_set(e, ENOENT, "seccomp profile %s was not compiled",
+			       s->p->seccomp_name);
 	r->sigmask = s->sv->orig_mask;
 	return 0;
 }
@@ -114,7 +98,7 @@ static char **svc_environment(struct svc *s, char *const *envp, char extra[2][16
 	for (size_t i = 0; i < n; i++)
 		if (!(strncmp(envp[i], LEFTOVER_VAR, vl) == 0 && envp[i][vl] == '='))
 			v[k++] = envp[i];
-	if (s->c->ready.kind == PROBE_NOTIFY) {
+	if (s->pol->ready.spec->kind == PROBE_NOTIFY) {
 		snprintf(extra[1], sizeof(extra[1]), "NOTIFY_SOCKET=%s", s->notify_addr);
 		v[k++] = extra[1];
 	}
@@ -192,16 +176,14 @@ static int op_spawn(struct svc *s)
 		set_error(s, "spawn", NULL, "out of memory");
 		goto out;
 	}
-	if (s->c->ready.kind == PROBE_FD) {
+	if (s->pol->ready.spec->kind == PROBE_FD) {
 		if (make_pipe(pf) < 0) {
 			set_error(s, "spawn", NULL, "pipe: %s", strerror(errno));
 			goto out;
 		}
 		r.extra_fd = pf[1];
-		r.extra_fd_num = s->c->ready.fd;
+		r.extra_fd_num = s->pol->ready.spec->fd;
 	}
-	r.file = s->p->file;
-	r.argv = s->p->argv;
 	r.envp = envcopy;
 	r.stdout_fd = po[1];
 	r.stderr_fd = pe[1];
@@ -349,7 +331,7 @@ void svc_exited(struct svc *s, int status)
 		oom = now >= 0 && sv->oom_kills >= 0 && now > sv->oom_kills;
 		sv->oom_kills = now;
 	}
-	s->exit_has_diag = describe_exit(status, oom, s->c->seccomp, s->exit_text,
+	s->exit_has_diag = describe_exit(status, oom, s->p->seccomp_name, s->exit_text,
 					 sizeof(s->exit_text), &s->exit_diag);
 	svc_event(s, E_EXIT);
 }

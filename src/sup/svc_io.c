@@ -94,7 +94,7 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 {
 	struct sink *k = is_stderr ? &s->sv->err_sink : &s->sv->out_sink;
 
-	if (s->sv->cfg->log_format == LOG_FMT_JSON) {
+	if (s->sv->plan->log_format == LOG_FMT_JSON) {
 		static const char *const lv[] = {"info", "warning", "error"};
 		struct json j;
 		char *txt;
@@ -131,7 +131,7 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 
 static bool line_matches_ready(struct svc *s, const char *line, size_t len)
 {
-	const struct probe *p = &s->c->ready;
+	const struct probe *p = s->pol->ready.spec;
 
 	if (s->state != S_STARTING)
 		return false;
@@ -192,7 +192,7 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 			log_warn("[%s] %s: %s", s->name, d.category, d.hint);
 		}
 	}
-	if (s->c->redact)
+	if (s->pol->redact)
 		emit_line(s, pi->is_stderr, line, len, v.cls);
 	else
 		emit_line(s, pi->is_stderr, raw, rawlen, v.cls);

@@ -62,7 +62,7 @@ static void r_signal(struct svc *s, int sig)
 {
 	if (rec.nsig < 32)
 		rec.sigs[rec.nsig++] = sig;
-	if ((rec.dies && sig == s->rules.stop_signal) || sig == SIGKILL)
+	if ((rec.dies && sig == s->pol->stop_signal) || sig == SIGKILL)
 		rec.up = false;
 }
 
@@ -125,6 +125,18 @@ static struct svc svcs[3];
 static struct svc_plan plans[3];
 static int64_t times[3][8];
 static struct status_stage stages[2];
+static struct svc_policy pols[3];
+static struct probe probe_line = {.kind = PROBE_LINE, .spec = "line:up", .text = "up"};
+static struct probe probe_none = {.kind = PROBE_NONE};
+static struct probe probe_started = {.kind = PROBE_STARTED, .spec = "started"};
+static struct probe probe_file = {.kind = PROBE_FILE, .spec = "file:/x", .text = "/x"};
+static struct probe probe_tcp = {.kind = PROBE_TCP, .spec = "tcp:7860", .port = 7860};
+
+/* The policy of s, writable. */
+static struct svc_policy *pol(struct svc *s)
+{
+	return &pols[s - svcs];
+}
 
 static void setup_n(size_t n)
 {
@@ -133,6 +145,7 @@ static void setup_n(size_t n)
 	memset(&sv, 0, sizeof(sv));
 	memset(svcs, 0, sizeof(svcs));
 	memset(plans, 0, sizeof(plans));
+	memset(pols, 0, sizeof(pols));
 	sv.ops = &rec_ops;
 	sv.svcs = svcs;
 	sv.n = n;
@@ -147,7 +160,8 @@ static void setup_n(size_t n)
 		s->p = &plans[i];
 		s->name = "web";
 		s->restart_times = times[i];
-		s->rules = (struct svc_rules){
+		pols[i] = (struct svc_policy){
+		    .name = "web",
 		    .stage = 1,
 		    .required = true,
 		    .retries = 3,
@@ -162,10 +176,10 @@ static void setup_n(size_t n)
 		    .health_failures = 3,
 		    .stop_signal = SIGTERM,
 		    .stop_timeout_ns = 10 * SEC,
-		    .ready_kind = PROBE_LINE,
-		    .health_kind = PROBE_NONE,
-		    .ready_spec = "line:up",
+		    .ready = {.spec = &probe_line},
+		    .health = {.spec = &probe_none},
 		};
+		s->pol = &pols[i];
 	}
 }
 
@@ -224,8 +238,8 @@ static void test_ready_started(void **state)
 {
 	struct svc *s = setup();
 	(void)state;
-	s->rules.ready_kind = PROBE_STARTED;
-	s->rules.health_kind = PROBE_TCP;
+	pol(s)->ready.spec = &probe_started;
+	pol(s)->health.spec = &probe_tcp;
 	svc_event(s, E_START);
 	assert_int_equal(s->state, S_READY);
 	assert_true(s->health_active);
@@ -237,7 +251,7 @@ static void test_polled_probe_starts_from_the_loop(void **state)
 {
 	struct svc *s = setup();
 	(void)state;
-	s->rules.ready_kind = PROBE_FILE;
+	pol(s)->ready.spec = &probe_file;
 	svc_event(s, E_START);
 	assert_int_equal(s->state, S_STARTING);
 	assert_true(rec.armed[T_PROBE]);
@@ -273,7 +287,7 @@ static void test_timeout_retries_then_fails(void **state)
 {
 	struct svc *s = setup();
 	(void)state;
-	s->rules.retries = 2;
+	pol(s)->retries = 2;
 	svc_event(s, E_START);
 	svc_event(s, E_TIMEOUT);
 	/* It ignores SIGTERM: SIGKILL after stop_timeout. */
@@ -302,8 +316,8 @@ static void test_optional_failure_degrades(void **state)
 {
 	struct svc *s = setup();
 	(void)state;
-	s->rules.required = false;
-	s->rules.retries = 1;
+	pol(s)->required = false;
+	pol(s)->retries = 1;
 	svc_event(s, E_START);
 	exit_with(s, 1 << 8);
 	assert_int_equal(s->state, S_FAILED);
@@ -355,7 +369,7 @@ static void test_exit_of_a_ready_service_on_failure(void **state)
 	assert_int_equal(s->attempt, 1);
 	/* restart = no: failed. */
 	s = setup();
-	s->rules.restart = RESTART_NO;
+	pol(s)->restart = RESTART_NO;
 	svc_event(s, E_START);
 	ready(s);
 	exit_with(s, 2 << 8);
@@ -390,8 +404,8 @@ static void test_durations_in_the_config_format(void **state)
 {
 	struct svc *s = setup();
 	(void)state;
-	s->rules.restart_burst = 1;
-	s->rules.restart_window_ns = 3600 * SEC;
+	pol(s)->restart_burst = 1;
+	pol(s)->restart_window_ns = 3600 * SEC;
 	svc_event(s, E_START);
 	ready(s);
 	exit_with(s, 1 << 8);
@@ -422,7 +436,7 @@ static void test_unhealthy_restarts(void **state)
 {
 	struct svc *s = setup();
 	(void)state;
-	s->rules.health_kind = PROBE_TCP;
+	pol(s)->health.spec = &probe_tcp;
 	rec.dies = true;
 	svc_event(s, E_START);
 	ready(s);
@@ -521,8 +535,8 @@ static void test_stage_gate(void **state)
 	bool rr;
 	(void)state;
 	setup_n(3);
-	svcs[2].rules.stage = 2;
-	svcs[1].rules.required = false;
+	pols[2].stage = 2;
+	pols[1].required = false;
 	assert_int_equal(next_stage(svcs, 3, 0), 1);
 	assert_int_equal(next_stage(svcs, 3, 1), 2);
 	assert_int_equal(next_stage(svcs, 3, 2), 0);
