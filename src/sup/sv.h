@@ -178,5 +178,7 @@ void status_teardown(struct sv *sv);
 void sv_request_shutdown(struct sv *sv, const char *why);
 /* The end of a loop turn: the shutdown, the stage gate, the shutdown steps. */
 void sv_settle(struct sv *sv);
+/* The event loop failed: shut down without it; exit code 1. */
+void sv_loop_failed(struct sv *sv);
 
 #endif

@@ -1,5 +1,6 @@
 /* Unit tests: the service life cycle table (sup/fsm.c) run with a recorder in
- * place of spawn, signals and timers (no fork), and its pure policy. */
+ * place of spawn, signals and timers (no fork), its pure policy, and the
+ * PID-1 rule of a failed event loop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -575,6 +576,43 @@ static void test_stage_gate(void **state)
 	assert_false(rr);
 }
 
+/* PID-1 rule: the loop fails with a service up; the shutdown runs without the
+ * loop, the service gets its stop signal, and the exit code is 1. */
+static void test_loop_failure_shuts_down_with_1(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	ready(s);
+	rec.dies = true;
+	sv.progress_due = false;
+	sv_loop_failed(&sv);
+	assert_int_equal(sv.exit_code, 1);
+	assert_true(sv.shutting_down);
+	assert_true(sent(SIGTERM));
+	assert_false(sent(SIGKILL));
+	/* no child left (the recorder has none): done; the reap ends the stop */
+	assert_true(loop_stopped(&sv.loop));
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(s->after, AFTER_STOP);
+	svc_event(s, E_GONE);
+	assert_int_equal(s->state, S_STOPPED);
+}
+
+static void test_loop_failure_kills_what_ignores_term(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	ready(s);
+	sv.stop_timeout_ns = 0; /* the deadline is over at once */
+	sv_loop_failed(&sv);
+	assert_int_equal(sv.exit_code, 1);
+	assert_true(sent(SIGTERM));
+	assert_true(sent(SIGKILL));
+	assert_int_equal(s->state, S_STOPPED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +633,8 @@ int main(void)
 	    cmocka_unit_test(test_exit_during_shutdown_stops),
 	    cmocka_unit_test(test_pure_policy),
 	    cmocka_unit_test(test_stage_gate),
+	    cmocka_unit_test(test_loop_failure_shuts_down_with_1),
+	    cmocka_unit_test(test_loop_failure_kills_what_ignores_term),
 	};
 	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
 	return cmocka_run_group_tests(tests, NULL, NULL);
