@@ -237,28 +237,29 @@ bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
 	return false;
 }
 
+/* Exit codes with a meaning of their own (the shell's). */
+static const struct {
+	int code;
+	const char *category, *hint;
+} exit_codes[] = {
+    {126, "not-executable",
+     "exit 126: the command is not executable (chmod +x, or a script without a valid #! line)"},
+    {127, "not-found",
+     "exit 127: the command or its interpreter was not found (check PATH and the #! line)"},
+};
+
 bool describe_exit(int wstatus, bool oom_killed, const char *sandbox, char *text, size_t textlen,
 		   struct diagnosis *d)
 {
 	if (WIFEXITED(wstatus)) {
 		int code = WEXITSTATUS(wstatus);
 		snprintf(text, textlen, "exited %d", code);
-		if (code == 126) {
-			d->category = "not-executable";
-			snprintf(d->hint, sizeof(d->hint),
-				 "exit 126: the command is not executable (chmod +x, or a script "
-				 "without "
-				 "a valid #! line)");
-			return true;
-		}
-		if (code == 127) {
-			d->category = "not-found";
-			snprintf(d->hint, sizeof(d->hint),
-				 "exit 127: the command or its interpreter was not found (check "
-				 "PATH and "
-				 "the #! line)");
-			return true;
-		}
+		for (size_t i = 0; i < sizeof(exit_codes) / sizeof(exit_codes[0]); i++)
+			if (exit_codes[i].code == code) {
+				d->category = exit_codes[i].category;
+				snprintf(d->hint, sizeof(d->hint), "%s", exit_codes[i].hint);
+				return true;
+			}
 		if (code > 128 && code <= 128 + 64) {
 			const char *n = signame(code - 128);
 			d->category = "signal";

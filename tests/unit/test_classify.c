@@ -123,6 +123,23 @@ static void test_signatures(void **state)
 	assert_false(diagnose_line("all good", 8, &d));
 }
 
+/* The exit-code table: the hints, word for word. */
+static void test_exit_code_hints(void **state)
+{
+	struct diagnosis d = {0};
+	char text[64];
+	(void)state;
+
+	assert_true(describe_exit(126 << 8, false, NULL, text, sizeof(text), &d));
+	assert_string_equal(text, "exited 126");
+	assert_string_equal(d.hint, "exit 126: the command is not executable (chmod +x, or a "
+				    "script without a valid #! line)");
+	assert_true(describe_exit(127 << 8, false, NULL, text, sizeof(text), &d));
+	assert_string_equal(d.hint, "exit 127: the command or its interpreter was not found "
+				    "(check PATH and the #! line)");
+	assert_false(describe_exit(128 << 8, false, NULL, text, sizeof(text), &d));
+}
+
 static void test_describe_exit(void **state)
 {
 	struct diagnosis d = {0};
@@ -173,7 +190,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_lines),	      cmocka_unit_test(test_traceback_is_one_error),
 	    cmocka_unit_test(test_chained_traceback), cmocka_unit_test(test_signatures),
-	    cmocka_unit_test(test_describe_exit),     cmocka_unit_test(test_signame),
+	    cmocka_unit_test(test_describe_exit),     cmocka_unit_test(test_exit_code_hints),
+	    cmocka_unit_test(test_signame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
