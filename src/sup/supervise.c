@@ -365,101 +365,123 @@ static int svc_init(struct sv *sv, struct svc *s, const struct svc_plan *p, stru
 	return 0;
 }
 
-int supervise(const struct plan *plan, struct status_writer *status,
-	      const struct pid1_signals *sigs)
+/* Everything before the first spawn: the loop, the sinks, the services'
+ * sockets and timers, the status set-up. -1 (logged): hfinit may still bail. */
+static int sv_setup(struct sv *sv, const struct plan *plan, struct status_writer *status,
+		    const struct pid1_signals *sigs)
 {
-	struct sv sv;
 	struct err e;
-	int code;
 
-	memset(&sv, 0, sizeof(sv));
-	sv.ops = &svc_world_ops;
-	sv.stop_timeout_ns = plan->stop_timeout_ns;
-	sv.oom_kills = oom_kills();
-	sv.plan = plan;
-	sv.status = status;
-	clock_gettime(CLOCK_REALTIME, &sv.started_wall);
-	sv.orig_mask = &sigs->orig_mask;
-	sv.pid1 = getpid() == 1;
-	sv.t0 = mono_now_ns();
-	sv.w_out.fd = sv.w_err.fd = -1;
-	sv.w_out.fn = sv.w_err.fn = on_sink_writable;
-	sv.w_out.data = sv.w_err.data = &sv;
-	loop_timer_init(&sv.t_final, on_final_timer, &sv);
-	if (loop_init(&sv.loop, &sigs->blocked, on_signal, &sv, &e) < 0) {
+	memset(sv, 0, sizeof(*sv));
+	sv->ops = &svc_world_ops;
+	sv->stop_timeout_ns = plan->stop_timeout_ns;
+	sv->oom_kills = oom_kills();
+	sv->plan = plan;
+	sv->status = status;
+	clock_gettime(CLOCK_REALTIME, &sv->started_wall);
+	sv->orig_mask = &sigs->orig_mask;
+	sv->pid1 = getpid() == 1;
+	sv->t0 = mono_now_ns();
+	sv->w_out.fd = sv->w_err.fd = -1;
+	sv->w_out.fn = sv->w_err.fn = on_sink_writable;
+	sv->w_out.data = sv->w_err.data = sv;
+	loop_timer_init(&sv->t_final, on_final_timer, sv);
+	if (loop_init(&sv->loop, &sigs->blocked, on_signal, sv, &e) < 0) {
 		log_error("%s", e.msg);
-		return 1;
+		return -1;
 	}
-	sv.readbuf = malloc(READ_CHUNK);
-	sv.svcs = calloc(plan->nsvcs ? plan->nsvcs : 1, sizeof(*sv.svcs));
-	if (!sv.readbuf || !sv.svcs || sink_init(&sv.out_sink, STDOUT_FILENO, SINK_CAP) < 0 ||
-	    sink_init(&sv.err_sink, STDERR_FILENO, SINK_CAP) < 0) {
+	sv->readbuf = malloc(READ_CHUNK);
+	sv->svcs = calloc(plan->nsvcs ? plan->nsvcs : 1, sizeof(*sv->svcs));
+	if (!sv->readbuf || !sv->svcs || sink_init(&sv->out_sink, STDOUT_FILENO, SINK_CAP) < 0 ||
+	    sink_init(&sv->err_sink, STDERR_FILENO, SINK_CAP) < 0) {
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up output");
-		return 1;
+		return -1;
 	}
-	sv.out_sink.max = sv.err_sink.max = SINK_MAX;
-	sv.out_sink.json = sv.err_sink.json = plan->log_format == LOG_FMT_JSON;
-	sv.n = plan->nsvcs;
-	for (size_t i = 0; i < sv.n; i++)
-		if (svc_init(&sv, &sv.svcs[i], &plan->svcs[i], &e) < 0) {
+	sv->out_sink.max = sv->err_sink.max = SINK_MAX;
+	sv->out_sink.json = sv->err_sink.json = plan->log_format == LOG_FMT_JSON;
+	sv->n = plan->nsvcs;
+	for (size_t i = 0; i < sv->n; i++)
+		if (svc_init(sv, &sv->svcs[i], &plan->svcs[i], &e) < 0) {
 			log_error("%s", e.msg);
-			return 1;
+			return -1;
 		}
-	if (status_setup(&sv) < 0) {
+	if (status_setup(sv) < 0) {
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up status");
-		return 1;
+		return -1;
 	}
-	log_set_writer(log_to_sink, &sv);
-	log_info("supervising %zu service(s) in %u stage(s)%s", sv.n, plan->max_stage,
-		 sv.pid1 ? " as PID 1" : "");
+	return 0;
+}
 
-	sv.progress_due = true;
-	sv_settle(&sv);
+/* The loop: one turn, then what it asked for, then one status write. */
+static void sv_run(struct sv *sv)
+{
+	sv->progress_due = true;
+	sv_settle(sv);
 	/* What the first stage queued must not wait for the first event. */
-	sinks_changed(&sv);
-	while (!loop_stopped(&sv.loop)) {
-		if (loop_run_once(&sv.loop) < 0 && errno != EINTR) {
+	sinks_changed(sv);
+	while (!loop_stopped(&sv->loop)) {
+		if (loop_run_once(&sv->loop) < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERROR, errno, "event loop");
-			sv_loop_failed(&sv);
+			sv_loop_failed(sv);
 			break;
 		}
-		sv_settle(&sv);
-		sinks_changed(&sv);
+		sv_settle(sv);
+		sinks_changed(sv);
 		/* One status write per turn, after the turn's last change. */
-		if (sv.dirty)
-			publish(&sv, NULL);
+		if (sv->dirty)
+			publish(sv, NULL);
 	}
+}
 
-	for (size_t i = 0; i < sv.n; i++)
-		notify_flush(&sv.svcs[i]);
-	code = sv.exit_code;
+/* The last lines, the final status, and everything freed. */
+static void sv_finish(struct sv *sv)
+{
+	int code = sv->exit_code;
+
+	for (size_t i = 0; i < sv->n; i++)
+		notify_flush(&sv->svcs[i]);
 	/* What is still buffered gets DRAIN_MS in all (fd 2 itself may block: the
 	 * last lines go through the sink too); what is cut is counted and
 	 * reported, before the final status. */
 	long long end = sink_now_ms() + DRAIN_MS;
-	sink_drain(&sv.out_sink, end - 200, "not written within 5 s at exit");
-	sink_drain(&sv.err_sink, end - 200, "not written within 5 s at exit");
-	report_dropped(&sv);
-	publish(&sv, code == 0 ? "stopped" : "failed");
-	status_teardown(&sv);
+	sink_drain(&sv->out_sink, end - 200, "not written within 5 s at exit");
+	sink_drain(&sv->err_sink, end - 200, "not written within 5 s at exit");
+	report_dropped(sv);
+	publish(sv, code == 0 ? "stopped" : "failed");
+	status_teardown(sv);
 	log_info("stopped, exit %d", code);
-	sink_drain(&sv.err_sink, end, "not written within 5 s at exit");
+	sink_drain(&sv->err_sink, end, "not written within 5 s at exit");
 	log_set_writer(NULL, NULL);
-	for (size_t i = 0; i < sv.n; i++) {
-		struct svc *s = &sv.svcs[i];
-		if (s->notify_fd >= 0)
-			(void)close(s->notify_fd);
-	}
-	loop_fini(&sv.loop);
-	if (sv.out_sink.fd != STDOUT_FILENO)
-		(void)close(sv.out_sink.fd);
-	if (sv.err_sink.fd != STDERR_FILENO)
-		(void)close(sv.err_sink.fd);
-	sink_free(&sv.out_sink);
-	sink_free(&sv.err_sink);
-	free(sv.readbuf);
-	for (size_t i = 0; i < sv.n; i++)
-		free(sv.svcs[i].restart_times);
-	free(sv.svcs);
+	for (size_t i = 0; i < sv->n; i++)
+		if (sv->svcs[i].notify_fd >= 0)
+			(void)close(sv->svcs[i].notify_fd);
+	loop_fini(&sv->loop);
+	if (sv->out_sink.fd != STDOUT_FILENO)
+		(void)close(sv->out_sink.fd);
+	if (sv->err_sink.fd != STDERR_FILENO)
+		(void)close(sv->err_sink.fd);
+	sink_free(&sv->out_sink);
+	sink_free(&sv->err_sink);
+	free(sv->readbuf);
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->svcs[i].restart_times);
+	free(sv->svcs);
+}
+
+int supervise(const struct plan *plan, struct status_writer *status,
+	      const struct pid1_signals *sigs)
+{
+	struct sv sv;
+	int code;
+
+	if (sv_setup(&sv, plan, status, sigs) < 0)
+		return 1;
+	log_set_writer(log_to_sink, &sv);
+	log_info("supervising %zu service(s) in %u stage(s)%s", sv.n, plan->max_stage,
+		 sv.pid1 ? " as PID 1" : "");
+	/* From the first spawn on, hfinit leaves only through the shutdown. */
+	sv_run(&sv);
+	code = sv.exit_code;
+	sv_finish(&sv);
 	return code;
 }
