@@ -595,3 +595,29 @@ def test_setsid_daemons_do_not_pile_up_across_restarts(tmp_path, start_hfinit, m
     h.signal(signal.SIGTERM)
     assert h.wait_exit() == 0, h.dump()
     assert daemons(tag + "-daemon") == []
+
+
+def test_ready_line_while_stopping_is_ignored(tmp_path, start_hfinit):  # noqa: F811
+    # The attempt timed out and is being stopped; the ready line its SIGTERM
+    # handler prints then does not make it ready (nor open stage 2): the
+    # teardown goes on to the step it was for.
+    script = ("trap 'echo svc-is-up; sleep 0.3; exit 1' TERM; "
+              "while :; do sleep 0.05; done")
+    cfg = write_config(tmp_path, """
+        [service:s]
+        command = /bin/sh -c %s
+        ready = line:svc-is-up
+        ready_timeout = 500ms
+        retries = 1
+        stop_timeout = 3s
+        [service:next]
+        stage = 2
+        command = %s
+        """ % (q(script), svc("--name", "next")))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^hfinit: error: \[s\] attempt 1 of 1 failed: not ready within 500ms")
+    h.wait_line(r"^\[s\] svc-is-up$", stream="out")
+    h.wait_line(r"^hfinit: error: \[s\] required service failed: stopping everything$")
+    assert h.wait_exit() == 1, h.dump()
+    assert not h.find(r"\[s\] ready in"), h.dump()
+    assert not h.find(r"stage 2: starting"), h.dump()
