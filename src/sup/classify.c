@@ -166,7 +166,7 @@ static const struct signature signatures[] = {
      "ENOSPC"},
 };
 
-bool diagnose_line(const char *line, size_t len, struct diagnosis *d)
+bool diagnose_line(const char *line, size_t len, struct err *d)
 {
 	char tok[96];
 
@@ -249,7 +249,7 @@ static const struct {
 };
 
 bool describe_exit(int wstatus, bool oom_killed, const char *sandbox, char *text, size_t textlen,
-		   struct diagnosis *d)
+		   struct err *d)
 {
 	if (WIFEXITED(wstatus)) {
 		int code = WEXITSTATUS(wstatus);

@@ -6,13 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum line_class { LINE_INFO, LINE_WARNING, LINE_ERROR };
+#include "base/err.h"
 
-/* Known failure signatures: a category and a one-line hint. */
-struct diagnosis {
-	const char *category; /* stable identifier, e.g. "missing-dependency" */
-	char hint[256];	      /* one line for a person; may name a module, port or path */
-};
+enum line_class { LINE_INFO, LINE_WARNING, LINE_ERROR };
 
 /* Per-stream state: a Python traceback spans many lines but is one error. */
 struct line_classifier {
@@ -28,8 +24,9 @@ struct line_verdict {
 /* Classify one complete line (without its newline) of a service's stderr. */
 struct line_verdict classify_line(struct line_classifier *st, const char *line, size_t len);
 
-/* Match a line against the known failure signatures; true and d filled on a match. */
-bool diagnose_line(const char *line, size_t len, struct diagnosis *d);
+/* Match a line against the known failure signatures; true and d's category
+ * and hint filled on a match (its code and message are not touched). */
+bool diagnose_line(const char *line, size_t len, struct err *d);
 
 /* Describe how a process ended, from a wait status. `oom_killed` says the cgroup's
  * oom_kill counter rose; `sandbox` names the seccomp profile (or NULL).
@@ -37,6 +34,6 @@ bool diagnose_line(const char *line, size_t len, struct diagnosis *d);
  * notable cases (126, 127, SIGSYS, OOM, 128+N codes), a diagnosis; returns true
  * when d was filled. */
 bool describe_exit(int wstatus, bool oom_killed, const char *sandbox, char *text, size_t textlen,
-		   struct diagnosis *d);
+		   struct err *d);
 
 #endif

@@ -225,19 +225,19 @@ static void attempt_failed(struct svc *s)
 	if (s->setup_failed) {
 		log_error(
 		    "[%s] attempt %u of %u failed: %s; not retried (it would fail the same way)",
-		    s->name, s->attempt, s->pol->retries, s->last_error);
+		    s->name, s->attempt, s->pol->retries, s->error.msg);
 		teardown(s, AFTER_FAIL);
 		return;
 	}
 	if (s->attempt < s->pol->retries) {
 		fmt_ns(delay, sizeof(delay), s->pol->retry_delay_ns);
 		log_warn("[%s] attempt %u of %u failed: %s; next attempt in %s", s->name,
-			 s->attempt, s->pol->retries, s->last_error, delay);
+			 s->attempt, s->pol->retries, s->error.msg, delay);
 		teardown(s, AFTER_RETRY);
 		return;
 	}
 	log_error("[%s] attempt %u of %u failed: %s; no attempts left", s->name, s->attempt,
-		  s->pol->retries, s->last_error);
+		  s->pol->retries, s->error.msg);
 	teardown(s, AFTER_FAIL);
 }
 
@@ -253,8 +253,8 @@ static void restart_after_failure(struct svc *s)
 		fmt_ns(d, sizeof(d), r->restart_window_ns);
 		log_error("[%s] restarted %u times within %s: giving up", s->name,
 			  s->nrestart_times, d);
-		char keep[sizeof(s->last_error)];
-		snprintf(keep, sizeof(keep), "%s", s->last_error); /* also the destination */
+		char keep[sizeof(s->error.msg)];
+		snprintf(keep, sizeof(keep), "%s", s->error.msg); /* also the destination */
 		set_error(s, "crash-loop", "the service keeps failing: see its log above",
 			  "gave up after %u restarts within %s; last: %.400s", s->nrestart_times, d,
 			  keep);
@@ -275,9 +275,9 @@ static void restart_after_failure(struct svc *s)
  * (an earlier attempt's must not pile up); the category and hint stay. */
 static void exit_error(struct svc *s, const char *when)
 {
-	char keep[sizeof(s->last_error)];
+	char keep[sizeof(s->error.msg)];
 
-	snprintf(keep, sizeof(keep), "%s", s->error_line ? s->last_error : ""); /* also the dest */
+	snprintf(keep, sizeof(keep), "%s", s->error_line ? s->error.msg : ""); /* also the dest */
 	set_error(s, NULL, NULL, "%s%s%s%.400s", s->exit_text, when, keep[0] ? ": " : "", keep);
 }
 
@@ -287,9 +287,9 @@ static void exit_diagnosis(struct svc *s)
 {
 	if (!s->exit_has_diag)
 		return;
-	if (!s->err_category || strcmp(s->exit_diag.category, "signal") != 0) {
-		s->err_category = s->exit_diag.category;
-		snprintf(s->err_hint, sizeof(s->err_hint), "%s", s->exit_diag.hint);
+	if (!s->error.category || strcmp(s->exit_diag.category, "signal") != 0) {
+		s->error.category = s->exit_diag.category;
+		snprintf(s->error.hint, sizeof(s->error.hint), "%s", s->exit_diag.hint);
 	}
 	log_warn("[%s] %s: %s", s->name, s->exit_diag.category, s->exit_diag.hint);
 }
@@ -347,9 +347,9 @@ static void act_start(struct svc *s)
 		s->setup_failed = true;
 	}
 	if (s->setup_failed || o->spawn(s) < 0) {
-		log_error("[%s] cannot start: %s", s->name, s->last_error);
-		if (s->err_hint[0])
-			log_info("[%s] hint: %s", s->name, s->err_hint);
+		log_error("[%s] cannot start: %s", s->name, s->error.msg);
+		if (s->error.hint[0])
+			log_info("[%s] hint: %s", s->name, s->error.hint);
 		attempt_failed(s);
 		return;
 	}

@@ -34,7 +34,7 @@ enum svc_event {
 	E_READY,     /* ready line, READY=1, fd:N newline, probe ok (s->ready_how) */
 	E_EXIT,	     /* the main process was reaped (s->last_status, s->exit_text) */
 	E_TIMEOUT,   /* ready_timeout expired */
-	E_UNHEALTHY, /* health_failures probes in a row failed (s->last_error says so) */
+	E_UNHEALTHY, /* health_failures probes in a row failed (s->error.msg says so) */
 	E_GONE,	     /* something was reaped: the process group may be empty */
 	E_KILLTIME,  /* stop_timeout after stop_signal */
 	E_STOP,	     /* shutdown, in stage order: stop this service */

@@ -43,9 +43,9 @@ void publish(struct sv *sv, const char *final_state)
 		    s->has_exit && WIFEXITED(s->last_status) ? WEXITSTATUS(s->last_status) : -1;
 		o->exit_signal =
 		    s->has_exit && WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) : 0;
-		o->last_error = s->last_error[0] ? s->last_error : NULL;
-		o->error_category = s->err_category;
-		o->error_hint = s->err_hint[0] ? s->err_hint : NULL;
+		o->last_error = s->error.msg[0] ? s->error.msg : NULL;
+		o->error_category = s->error.category;
+		o->error_hint = s->error.hint[0] ? s->error.hint : NULL;
 		o->errors = s->errors;
 		o->warnings = s->warnings;
 		o->script = s->p->script;

@@ -19,6 +19,7 @@
 #define SINK_HIGH	 (SINK_CAP / 2) /* stop reading services' pipes above this */
 #define SINK_MAX	 (16u << 20) /* a burst (exit drains) may grow a stream's buffer to this */
 #define DRAIN_MS	 5000	     /* at exit, output still buffered gets this long */
+#define SVC_ERROR_MAX	 512	     /* bytes of a service's last_error */
 #define READ_CHUNK	 65536
 #define PROBE_TIMEOUT_NS (2 * NS_PER_SEC) /* one tcp/http/exec probe attempt at most */
 
@@ -54,10 +55,10 @@ struct svc {
 
 	bool has_exit;
 	int last_status;
-	char last_error[512];
-	bool error_line; /* last_error holds a stderr line of the current attempt */
-	const char *err_category;
-	char err_hint[256];
+	/* last_error, its category and hint in status.json; the message is kept
+	 * to SVC_ERROR_MAX bytes */
+	struct err error;
+	bool error_line; /* error.msg holds a stderr line of the current attempt */
 	unsigned errors, warnings;
 	char notify_status[256];
 
@@ -94,7 +95,7 @@ struct svc {
 	const char *ready_how; /* E_READY: what made it ready */
 	bool became_ready;     /* ready in this loop turn (the stage gate sees it) */
 	char exit_text[64];    /* E_EXIT: "exited 1", "killed by SIGSEGV" */
-	struct diagnosis exit_diag;
+	struct err exit_diag;
 	bool exit_has_diag;
 };
 

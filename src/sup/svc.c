@@ -44,12 +44,12 @@ void set_error(struct svc *s, const char *category, const char *hint, const char
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(s->last_error, sizeof(s->last_error), fmt, ap);
+	vsnprintf(s->error.msg, SVC_ERROR_MAX, fmt, ap);
 	va_end(ap);
-	redact_str(s->last_error, sizeof(s->last_error));
+	redact_str(s->error.msg, SVC_ERROR_MAX);
 	if (category) {
-		s->err_category = category;
-		snprintf(s->err_hint, sizeof(s->err_hint), "%s", hint ? hint : "");
+		s->error.category = category;
+		snprintf(s->error.hint, sizeof(s->error.hint), "%s", hint ? hint : "");
 	}
 }
 
@@ -136,7 +136,7 @@ static void close_pair(int p[2])
  * a shell would report. */
 static void spawn_failed(struct svc *s, int hint, const struct err *e)
 {
-	struct diagnosis d;
+	struct err d;
 	char text[64];
 
 	if (hint == SPAWN_HINT_SETUP) {

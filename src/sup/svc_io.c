@@ -158,7 +158,7 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 	struct pipe_in *pi = arg;
 	struct svc *s = pi->s;
 	struct line_verdict v = {LINE_INFO, false, false};
-	struct diagnosis d;
+	struct err d;
 	char red[LINEBUF_MAX + 1]; /* the line with secrets as *** (docs/config.md) */
 	const char *raw = line;
 	size_t rawlen = len, rl = redact_to(line, len, red, sizeof(red));
@@ -177,18 +177,17 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 		if (v.counts || v.is_detail)
 			s->sv->dirty = true;
 		if (v.is_detail) {
-			size_t n =
-			    len < sizeof(s->last_error) - 1 ? len : sizeof(s->last_error) - 1;
-			memcpy(s->last_error, line, n);
-			s->last_error[n] = '\0';
+			size_t n = len < SVC_ERROR_MAX - 1 ? len : SVC_ERROR_MAX - 1;
+			memcpy(s->error.msg, line, n);
+			s->error.msg[n] = '\0';
 			s->error_line = true;
 		}
 	}
 	if ((pi->is_stderr || v.cls != LINE_INFO) && diagnose_line(line, len, &d)) {
-		if (!s->err_category || strcmp(s->err_category, d.category) != 0 ||
-		    strcmp(s->err_hint, d.hint) != 0) {
-			s->err_category = d.category;
-			snprintf(s->err_hint, sizeof(s->err_hint), "%s", d.hint);
+		if (!s->error.category || strcmp(s->error.category, d.category) != 0 ||
+		    strcmp(s->error.hint, d.hint) != 0) {
+			s->error.category = d.category;
+			snprintf(s->error.hint, sizeof(s->error.hint), "%s", d.hint);
 			log_warn("[%s] %s: %s", s->name, d.category, d.hint);
 		}
 	}

@@ -81,7 +81,7 @@ static void test_chained_traceback(void **state)
 
 static void expect_diag(const char *line, const char *category, const char *hint_part)
 {
-	struct diagnosis d = {0};
+	struct err d = {0};
 	assert_true(diagnose_line(line, strlen(line), &d));
 	assert_string_equal(d.category, category);
 	if (hint_part && !strstr(d.hint, hint_part))
@@ -90,7 +90,7 @@ static void expect_diag(const char *line, const char *category, const char *hint
 
 static void test_signatures(void **state)
 {
-	struct diagnosis d;
+	struct err d;
 	(void)state;
 	expect_diag("ModuleNotFoundError: No module named 'torch'", "missing-dependency",
 		    "pip install torch");
@@ -126,7 +126,7 @@ static void test_signatures(void **state)
 /* The exit-code table: the hints, word for word. */
 static void test_exit_code_hints(void **state)
 {
-	struct diagnosis d = {0};
+	struct err d = {0};
 	char text[64];
 	(void)state;
 
@@ -142,7 +142,7 @@ static void test_exit_code_hints(void **state)
 
 static void test_describe_exit(void **state)
 {
-	struct diagnosis d = {0};
+	struct err d = {0};
 	char text[64];
 	(void)state;
 

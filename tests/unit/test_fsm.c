@@ -271,7 +271,7 @@ static void test_ready_line_during_stopping_is_ignored(void **state)
 	assert_true(sent(SIGTERM));
 	assert_true(sent(SIGCONT));
 	assert_true(rec.armed[T_KILL]);
-	assert_string_equal(s->err_category, "ready-timeout");
+	assert_string_equal(s->error.category, "ready-timeout");
 	ready(s);
 	assert_int_equal(s->state, S_STOPPING);
 	assert_int_equal(s->ready_ns, 0);
@@ -324,7 +324,7 @@ static void test_optional_failure_degrades(void **state)
 	assert_int_equal(s->state, S_FAILED);
 	assert_int_equal(sv.exit_code, 0);
 	assert_null(sv.shutdown_why);
-	assert_string_equal(s->last_error, "exited 1 before it was ready");
+	assert_string_equal(s->error.msg, "exited 1 before it was ready");
 }
 
 static void test_spawn_failure_counts_as_an_attempt(void **state)
@@ -342,7 +342,7 @@ static void test_spawn_failure_counts_as_an_attempt(void **state)
 	svc_event(s, E_START);
 	assert_int_equal(rec.spawns, 0);
 	assert_int_equal(s->state, S_FAILED);
-	assert_string_equal(s->err_category, "setup");
+	assert_string_equal(s->error.category, "setup");
 }
 
 static void test_exit_of_a_ready_service_on_failure(void **state)
@@ -364,7 +364,7 @@ static void test_exit_of_a_ready_service_on_failure(void **state)
 	assert_int_equal(s->state, S_RESTARTING);
 	assert_int_equal(s->restarts, 1);
 	assert_true(rec.delay[T_DELAY] == 1 * SEC);
-	assert_string_equal(s->last_error, "exited 1");
+	assert_string_equal(s->error.msg, "exited 1");
 	svc_event(s, E_START);
 	assert_int_equal(s->state, S_STARTING);
 	assert_int_equal(s->attempt, 1);
@@ -395,8 +395,8 @@ static void test_burst_in_the_window_fails(void **state)
 	rec.now += SEC;
 	exit_with(s, 1 << 8);
 	assert_int_equal(s->state, S_FAILED);
-	assert_string_equal(s->err_category, "crash-loop");
-	assert_non_null(strstr(s->last_error, "gave up after 5 restarts within 1m"));
+	assert_string_equal(s->error.category, "crash-loop");
+	assert_non_null(strstr(s->error.msg, "gave up after 5 restarts within 1m"));
 	assert_int_equal(sv.exit_code, 1);
 }
 
@@ -414,8 +414,7 @@ static void test_durations_in_the_config_format(void **state)
 	ready(s);
 	exit_with(s, 1 << 8);
 	assert_int_equal(s->state, S_FAILED);
-	assert_non_null(
-	    strstr(s->last_error, "gave up after 1 restarts within 1h; last: exited 1"));
+	assert_non_null(strstr(s->error.msg, "gave up after 1 restarts within 1h; last: exited 1"));
 }
 
 static void test_restarts_outside_the_window_go_on(void **state)
