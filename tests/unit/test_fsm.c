@@ -22,11 +22,12 @@
 
 static struct rec {
 	int64_t now;
-	bool up;	 /* the service's processes are there */
+	bool up[3];	 /* each service's processes are there */
 	bool dies;	 /* the stop signal ends them */
 	int spawn_rc;	 /* what spawn returns */
 	unsigned spawns; /* spawn calls */
 	int sigs[32];
+	int sig_to[32]; /* which service */
 	unsigned nsig;
 	int leftover_sigs[8];
 	unsigned nleftover;
@@ -34,6 +35,8 @@ static struct rec {
 	int64_t delay[4];
 	unsigned releases;
 } rec;
+
+static struct svc svcs[3]; /* the services under test */
 
 static int64_t r_now(void)
 {
@@ -49,22 +52,23 @@ static int r_spawn(struct svc *s)
 	}
 	s->running = true;
 	s->pid = s->pgid = (pid_t)(100 + rec.spawns);
-	rec.up = true;
+	rec.up[s - svcs] = true;
 	return 0;
 }
 
 static bool r_up(struct svc *s)
 {
-	(void)s;
-	return rec.up;
+	return rec.up[s - svcs];
 }
 
 static void r_signal(struct svc *s, int sig)
 {
-	if (rec.nsig < 32)
+	if (rec.nsig < 32) {
+		rec.sig_to[rec.nsig] = (int)(s - svcs);
 		rec.sigs[rec.nsig++] = sig;
+	}
 	if ((rec.dies && sig == s->pol->stop_signal) || sig == SIGKILL)
-		rec.up = false;
+		rec.up[s - svcs] = false;
 }
 
 static void r_leftovers(struct svc *s, int sig)
@@ -122,7 +126,6 @@ static bool sent(int sig)
 /* a supervisor of one service, no loop */
 
 static struct sv sv;
-static struct svc svcs[3];
 static struct svc_plan plans[3];
 static int64_t times[3][8];
 static struct status_stage stages[2];
@@ -199,7 +202,7 @@ static void exit_with(struct svc *s, int status)
 	s->last_status = status;
 	snprintf(s->exit_text, sizeof(s->exit_text), "exited %d", WEXITSTATUS(status));
 	s->exit_has_diag = false;
-	rec.up = false;
+	rec.up[s - svcs] = false;
 	svc_event(s, E_EXIT);
 }
 
@@ -292,7 +295,7 @@ static void test_timeout_retries_then_fails(void **state)
 	svc_event(s, E_START);
 	svc_event(s, E_TIMEOUT);
 	/* It ignores SIGTERM: SIGKILL after stop_timeout. */
-	assert_true(rec.up);
+	assert_true(rec.up[0]);
 	svc_event(s, E_KILLTIME);
 	assert_true(sent(SIGKILL));
 	assert_true(s->killed);
@@ -575,6 +578,73 @@ static void test_stage_gate(void **state)
 	assert_false(rr);
 }
 
+/* The stage gate runs at the end of the turn, not inside the ready event:
+ * nothing is spawned from a callback. */
+static void test_stage_gate_opens_at_the_end_of_the_turn(void **state)
+{
+	(void)state;
+	setup_n(2);
+	pols[1].stage = 2;
+	sv.nstages = 2;
+	sv.progress_due = true;
+	sv_settle(&sv);
+	assert_int_equal(rec.spawns, 1);
+	assert_int_equal(sv.stage, 1);
+	assert_int_equal(svcs[1].state, S_PENDING);
+	ready(&svcs[0]);
+	assert_int_equal(rec.spawns, 1); /* not from inside the event */
+	assert_true(sv.progress_due);
+	sv_settle(&sv);
+	assert_int_equal(rec.spawns, 2);
+	assert_int_equal(svcs[1].state, S_STARTING);
+	assert_int_equal(sv.stage, 2);
+	assert_true(stages[0].ready_ms >= 0);
+	assert_false(sv.progress_due);
+	assert_false(svcs[0].became_ready); /* the gate saw it; cleared */
+	ready(&svcs[1]);
+	sv_settle(&sv);
+	assert_true(sv.all_started);
+	/* Both end cleanly: every service has ended, hfinit stops. */
+	exit_with(&svcs[1], 0);
+	assert_null(sv.shutdown_why);
+	exit_with(&svcs[0], 0);
+	sv_settle(&sv);
+	assert_true(sv.shutting_down);
+	assert_string_equal(sv.shutdown_why, "every service has ended");
+	assert_true(loop_stopped(&sv.loop)); /* no child left */
+}
+
+/* A shutdown stops the highest stage first; the next one once it is gone. */
+static void test_shutdown_stops_stage_by_stage(void **state)
+{
+	(void)state;
+	setup_n(2);
+	pols[1].stage = 2;
+	sv.nstages = 2;
+	sv.progress_due = true;
+	sv_settle(&sv);
+	ready(&svcs[0]);
+	sv_settle(&sv);
+	ready(&svcs[1]);
+	sv_settle(&sv);
+	sv_request_shutdown(&sv, "SIGTERM");
+	sv_settle(&sv);
+	assert_true(sv.shutting_down);
+	assert_int_equal(svcs[1].state, S_STOPPING);
+	assert_int_equal(svcs[0].state, S_READY); /* still serving */
+	assert_int_equal(rec.sig_to[0], 1);
+	assert_int_equal(rec.sigs[0], SIGTERM);
+	exit_with(&svcs[1], 15);
+	assert_int_equal(svcs[1].state, S_STOPPED);
+	sv_settle(&sv);
+	assert_int_equal(svcs[0].state, S_STOPPING);
+	exit_with(&svcs[0], 15);
+	sv_settle(&sv);
+	assert_int_equal(svcs[0].state, S_STOPPED);
+	assert_int_equal(sv.exit_code, 0);
+	assert_true(loop_stopped(&sv.loop));
+}
+
 /* PID-1 rule: the loop fails with a service up; the shutdown runs without the
  * loop, the service gets its stop signal, and the exit code is 1. */
 static void test_loop_failure_shuts_down_with_1(void **state)
@@ -632,6 +702,8 @@ int main(void)
 	    cmocka_unit_test(test_exit_during_shutdown_stops),
 	    cmocka_unit_test(test_pure_policy),
 	    cmocka_unit_test(test_stage_gate),
+	    cmocka_unit_test(test_stage_gate_opens_at_the_end_of_the_turn),
+	    cmocka_unit_test(test_shutdown_stops_stage_by_stage),
 	    cmocka_unit_test(test_loop_failure_shuts_down_with_1),
 	    cmocka_unit_test(test_loop_failure_kills_what_ignores_term),
 	};
