@@ -64,13 +64,13 @@ struct svc_policy {
 };
 
 struct svc_plan {
-	const struct service_conf *conf; /* going away: read policy instead */
 	struct svc_policy policy;
 	/* seccomp = NAME: the compiled profile (owned by the plan), NULL when the
 	 * service has none or it could not be built (plan.sandbox_err says why). */
 	const char *seccomp_name; /* NULL = no sandbox */
 	const struct sandbox_profile *seccomp;
-	/* The child set-up, built once: plan_spawn_setup + file, argv, the seccomp
+	/* The child set-up, built once: the environment, PATH, workdir, ids, umask,
+	 * oom_score_adj, rlimits (plan_make_spawn_setup), file, argv, the seccomp
 	 * program and Landlock. The supervisor adds at spawn time only stdio, the
 	 * signal mask, the fd:N pipe and the environment with NOTIFY_SOCKET. */
 	struct spawn_req spawn;
@@ -138,12 +138,6 @@ void plan_free(struct plan *plan);
 /* Set NAME=VALUE in every service's environment (HFINIT_STATUS_DIR), keeping
  * the prebuilt spawn requests pointing at it. -1 when out of memory. */
 int plan_setenv(struct plan *plan, const char *name, const char *value);
-/* The child set-up a service's plan asks for (environment, PATH, workdir,
- * user and groups, umask, oom_score_adj, rlimits), into a fresh r: the one
- * translation used by the start, its exec probes and the planner's dry run.
- * The caller adds file, argv, stdio and the sandbox. */
-void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r);
-/* (Kept while the supervisor calls it; svc_plan.spawn is the same, built once.) */
 /* Log why a service cannot be set up: its error, the script paths tried,
  * the hint. */
 void plan_log_failure(const struct svc_plan *sp);

@@ -134,11 +134,6 @@ void plan_make_policy(const struct service_conf *sc, struct svc_policy *po)
 	po->log_prefix = sc->log_prefix;
 }
 
-void plan_spawn_setup(const struct svc_plan *sp, struct spawn_req *r)
-{
-	plan_make_spawn_setup(sp->conf, sp, r);
-}
-
 void plan_make_spawn_setup(const struct service_conf *sc, const struct svc_plan *sp,
 			   struct spawn_req *r)
 {
@@ -192,10 +187,10 @@ void plan_make_globals(const struct config *cfg, struct plan *plan)
 	plan->max_stage = config_max_stage(cfg);
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		struct svc_plan *sp = &plan->svcs[i];
-		sp->conf = &cfg->services[i];
-		plan_make_policy(sp->conf, &sp->policy);
-		sp->seccomp_name = sp->conf->seccomp;
-		sp->python = sp->conf->script != NULL;
+		const struct service_conf *sc = &cfg->services[i];
+		plan_make_policy(sc, &sp->policy);
+		sp->seccomp_name = sc->seccomp;
+		sp->python = sc->script != NULL;
 		plan->python_needed |= sp->python;
 	}
 }

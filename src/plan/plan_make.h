@@ -54,8 +54,9 @@ int plan_make_env_base(struct svc_plan *sp, char *const *inherited);
  * PATH for an empty environment; sp->path. */
 int plan_make_env(const struct service_conf *sc, char *const *file_env, const struct err *file_err,
 		  struct svc_plan *sp);
-/* The child set-up of sc's plan sp into a fresh r (plan_spawn_setup, with
- * the config passed in). */
+/* The child set-up a service's plan asks for (environment, PATH, workdir,
+ * user and groups, umask, oom_score_adj, rlimits), into a fresh r: the one
+ * translation behind svc_plan.spawn and the planner's dry run. */
 void plan_make_spawn_setup(const struct service_conf *sc, const struct svc_plan *sp,
 			   struct spawn_req *r);
 /* The spawn request of the service and its exec probes, from the finished

@@ -1,4 +1,5 @@
 #include "plan/statusdir.h"
+#include "base/strv.h"
 #include "base/fmt.h"
 #include "plan/safedir.h"
 
@@ -133,13 +134,6 @@ static void consider(struct statusdir *sd, const char *path, const char *source,
 		return;
 	}
 	t->usable = 1;
-}
-
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : NULL;
 }
 
 /* The automatic candidates, in order: the one table of the writer (the first

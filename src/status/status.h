@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "base/err.h"
-#include "plan/resolve.h"
+#include "plan/python.h"
 
 #define STATUS_SCHEMA 1
 

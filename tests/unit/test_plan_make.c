@@ -93,7 +93,7 @@ static void test_globals_and_default_policy(void **state)
 	assert_true(fx.plan.python_needed);
 
 	const struct svc_plan *sp = &fx.plan.svcs[0];
-	assert_ptr_equal(sp->conf, &fx.cfg->services[0]);
+	assert_ptr_equal(sp->policy.name, fx.cfg->services[0].name);
 	assert_false(sp->python);
 	assert_null(sp->seccomp_name);
 	assert_string_equal(sp->policy.name, "web");
