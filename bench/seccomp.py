@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The seccomp filter's cost (issue 6, docs/sandbox.md "Cost").
+"""The seccomp filter's cost (docs/sandbox.md "Cost").
 
 bench-getpid (a static helper) times getpid(2) in a tight loop. It runs as the
 only service of hfinit, once without a profile and once under the built-in

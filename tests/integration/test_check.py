@@ -1,4 +1,4 @@
-"""`hfinit check` on broken images: each case of issue 3's "Done when" is named
+"""`hfinit check` on broken images: each broken-image case is named
 with a fix, the text report is compared with a golden file (tests/golden/check/),
 and --json carries the same verdicts. Set HFINIT_UPDATE_GOLDEN=1 to rewrite the
 golden files after an intended change (then review the diff)."""
@@ -88,7 +88,7 @@ def test_secret_values_never_printed(img):
         "HF_TOKEN=***", "NODE_ENV=production"]
 
 
-# --- the eight broken images of issue 3 -------------------------------------------------
+# --- the eight broken images -------------------------------------------------------------
 
 def test_no_python_at_all(img):
     text, doc = run_both(img, "no-python", 1)

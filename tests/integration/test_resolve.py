@@ -62,7 +62,7 @@ def test_order_and_every_verdict(img):
     assert (c["verdict"], c["detail"]) == ("exited", "1: Fatal Python error: init_fs_encoding")
     c = verdict_of(doc, "/app/venv/bin/python")
     assert (c["verdict"], c["detail"]) == ("timed out", "no answer after 500 ms")
-    # the order of DESIGN.md §3, with the PATH hit (/usr/bin/python3) listed once
+    # the order of docs/design.md "Plan", with the PATH hit (/usr/bin/python3) listed once
     assert [s for s, _, _ in candidates(doc)] == [
         "PYTHON_PATH", "config", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT",
         "venv", "venv", "venv", "venv", "venv", "venv", "venv", "CONDA_PREFIX", "conda",

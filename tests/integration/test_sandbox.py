@@ -1,4 +1,4 @@
-"""Seccomp sandbox (issue 6, docs/sandbox.md): real filters on real processes.
+"""Seccomp sandbox (docs/sandbox.md): real filters on real processes.
 
 The static helper try-syscall runs as a service of hfinit and makes each named
 call with harmless arguments, printing "NAME ok" or "NAME errno=E". Every run

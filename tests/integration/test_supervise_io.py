@@ -249,7 +249,7 @@ def test_python_script_service(tmp_path, start_hfinit):  # noqa: F811
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="user = needs root")
 def test_command_service_as_other_user_gets_writable_home(tmp_path, start_hfinit):  # noqa: F811
-    """DESIGN.md §3: a service whose HOME it cannot write gets a writable one."""
+    """docs/design.md "Plan": a service whose HOME it cannot write gets a writable one."""
     shared = tempfile.mkdtemp(prefix="hfinit-test-")  # reachable for uid 65534
     os.chmod(shared, 0o777)
     dump = os.path.join(shared, "dump.json")

@@ -1,5 +1,5 @@
 """Supervision mode: attempts, required vs optional, stages, restarts with
-back-off and a burst limit, health probes (DESIGN.md §4, docs/supervise.md).
+back-off and a burst limit, health probes (docs/design.md "Supervisor", docs/supervise.md).
 
 Delays are shortened through the config; timing bounds are loose (a lower
 bound from the configured delay, an upper bound with generous slack for

@@ -1,5 +1,5 @@
 """A service killed by the kernel's OOM killer is reported as out of memory
-(DESIGN.md §7): SIGKILL that hfinit did not send, while the oom_kill count of
+(docs/design.md "Logs"): SIGKILL that hfinit did not send, while the oom_kill count of
 its memory cgroup rose. The test makes a memory cgroup with a small limit,
 puts hfinit in it, and runs a real python3 that allocates past the limit."""
 

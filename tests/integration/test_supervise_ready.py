@@ -1,4 +1,4 @@
-"""Supervision mode: every readiness kind (DESIGN.md §4, docs/supervise.md
+"""Supervision mode: every readiness kind (docs/design.md "Supervisor", docs/supervise.md
 "Readiness"): success, timeout, exit before ready.
 
 Each config has the service under test in stage 1 and a marker service in
@@ -313,7 +313,7 @@ def test_probe_interval_paces_polling(tmp_path, start_hfinit):  # noqa: F811
 
 @pytest.mark.parametrize("mode", MODES)
 def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F811
-    """DESIGN.md §8: with only event-driven readiness and no health probes, an
+    """docs/design.md "Supervisor": with only event-driven readiness and no health probes, an
     idle hfinit does not wake up (its context-switch counters stay put)."""
     cfg = write_config(tmp_path, """
         [service:a]
