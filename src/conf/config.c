@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf/parse.h"
+#include "conf/value.h"
 #include "base/redact.h"
 
 /* --- key tables ---------------------------------------------------------------- */

@@ -26,7 +26,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "conf/parse.h"
+#include "conf/value.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hfinit/hfinit.ini"
 #define CONFIG_ENV_VAR	    "HFINIT_CONFIG"

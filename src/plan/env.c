@@ -1,6 +1,6 @@
 #include "plan/env.h"
 
-#include "conf/parse.h"
+#include "conf/value.h"
 #include "base/log.h"
 #include "plan/safedir.h"
 

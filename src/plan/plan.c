@@ -3,7 +3,7 @@
 
 #include "plan/env.h"
 #include "base/log.h"
-#include "conf/parse.h"
+#include "conf/value.h"
 #include "run/landlock.h"
 #include "run/netprobe.h"
 #include "run/spawn.h"

@@ -2,7 +2,7 @@
 
 #include "base/fmt.h"
 #include "base/strv.h"
-#include "conf/parse.h"
+#include "conf/value.h"
 #include "run/loop.h"
 
 #include <errno.h>

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
-#include "conf/parse.h"
+#include "conf/value.h"
 
 /* --- TCP and HTTP probes --------------------------------------------------- */
 

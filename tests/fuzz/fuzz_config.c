@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "conf/config.h"
-#include "conf/parse.h"
+#include "conf/value.h"
 #include "base/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

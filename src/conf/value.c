@@ -1,4 +1,4 @@
-#include "conf/parse.h"
+#include "conf/value.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -2,8 +2,8 @@
  * syntax, e.g. `hfinit notify`). Pure: no I/O. Each returns 0, or -1 with e
  * filled with "what is wrong; expected ..." (no file/line: the caller adds
  * those). Strings in messages are quoted and truncated to stay readable. */
-#ifndef HFINIT_PARSE_H
-#define HFINIT_PARSE_H
+#ifndef HFINIT_VALUE_H
+#define HFINIT_VALUE_H
 
 #include <regex.h>
 #include <stdbool.h>

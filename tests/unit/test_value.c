@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/parse.h"
+#include "conf/value.h"
 
 static uint64_t dur(const char *s)
 {
