@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/words.h"
+#include "conf/probe_spec.h"
 #include "conf/value.h"
 #include "base/redact.h"
 

@@ -26,7 +26,8 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "conf/value.h"
+#include "base/strv.h"
+#include "conf/probe_spec.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hfinit/hfinit.ini"
 #define CONFIG_ENV_VAR	    "HFINIT_CONFIG"

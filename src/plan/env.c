@@ -1,6 +1,6 @@
 #include "plan/env.h"
 
-#include "conf/value.h"
+#include "base/words.h"
 #include "base/log.h"
 #include "plan/safedir.h"
 

@@ -3,7 +3,8 @@
 
 #include "plan/env.h"
 #include "base/log.h"
-#include "conf/value.h"
+#include "base/strv.h"
+#include "conf/probe_spec.h"
 #include "run/landlock.h"
 #include "run/netprobe.h"
 #include "run/spawn.h"

@@ -2,7 +2,7 @@
 
 #include "base/fmt.h"
 #include "base/strv.h"
-#include "conf/value.h"
+#include "conf/probe_spec.h"
 #include "run/loop.h"
 
 #include <errno.h>

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
-#include "conf/value.h"
+#include "conf/probe_spec.h"
 
 /* --- TCP and HTTP probes --------------------------------------------------- */
 

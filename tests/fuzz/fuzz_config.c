@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "conf/config.h"
+#include "base/strv.h"
+#include "base/words.h"
+#include "conf/probe_spec.h"
 #include "conf/value.h"
 #include "base/redact.h"
 
