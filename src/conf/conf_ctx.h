@@ -60,7 +60,7 @@ struct rlimit_def {
 	int resource;
 	bool is_size;
 };
-extern const struct rlimit_def rlimits[CRL_COUNT];
+extern const struct rlimit_def conf_rlimits[CRL_COUNT];
 
 struct section {
 	int line;
@@ -87,26 +87,26 @@ struct ctx {
 };
 
 /* config.c */
-char *xstrdup(struct ctx *c, const char *s);
-void diag(struct ctx *c, int line, const char *section, const char *key, const char *fmt, ...)
+char *conf_strdup(struct ctx *c, const char *s);
+void conf_diag(struct ctx *c, int line, const char *section, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-void diag_free(struct config_diag *d);
+void conf_diag_free(struct config_diag *d);
 
 /* conf_keys.c */
-void service_defaults(struct service_conf *s);
-void profile_defaults(struct seccomp_conf *p);
-void config_defaults(struct config *cfg);
-const struct keydef *keys_of(enum sec_kind kind, size_t *n);
-ssize_t key_index(const struct keydef *keys, size_t n, const char *name);
+void conf_service_defaults(struct service_conf *s);
+void conf_profile_defaults(struct seccomp_conf *p);
+void conf_defaults(struct config *cfg);
+const struct keydef *conf_keys_of(enum sec_kind kind, size_t *n);
+ssize_t conf_key_index(const struct keydef *keys, size_t n, const char *name);
 
 /* conf_scan.c */
-bool name_ok(const char *n);
-void prescan(struct ctx *c, char *buf, size_t len);
+bool conf_name_ok(const char *n);
+void conf_scan(struct ctx *c, char *buf, size_t len);
 
 /* conf_set.c */
-int set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e);
+int conf_set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e);
 
 /* conf_rules.c */
-void finish(struct ctx *c);
+void conf_rules_check(struct ctx *c);
 
 #endif

@@ -84,7 +84,7 @@ static const struct keydef seccomp_keys[] = {
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
-const struct rlimit_def rlimits[CRL_COUNT] = {
+const struct rlimit_def conf_rlimits[CRL_COUNT] = {
     [CRL_AS] = {"as", RLIMIT_AS, true},
     [CRL_CORE] = {"core", RLIMIT_CORE, true},
     [CRL_CPU] = {"cpu", RLIMIT_CPU, false},
@@ -105,12 +105,12 @@ const struct rlimit_def rlimits[CRL_COUNT] = {
 
 const char *config_rlimit_name(enum config_rlimit r)
 {
-	return (unsigned)r < CRL_COUNT ? rlimits[r].name : NULL;
+	return (unsigned)r < CRL_COUNT ? conf_rlimits[r].name : NULL;
 }
 
 int config_rlimit_resource(enum config_rlimit r)
 {
-	return (unsigned)r < CRL_COUNT ? rlimits[r].resource : -1;
+	return (unsigned)r < CRL_COUNT ? conf_rlimits[r].resource : -1;
 }
 
 const char *restart_policy_name(enum restart_policy p)
@@ -143,7 +143,7 @@ const char *seccomp_action_name(enum seccomp_action a)
 
 /* --- defaults ---------------------------------------------------------------------- */
 
-void service_defaults(struct service_conf *s)
+void conf_service_defaults(struct service_conf *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->stage = 1;
@@ -164,10 +164,10 @@ void service_defaults(struct service_conf *s)
 	s->stop_signal = SIGTERM;
 	s->stop_timeout_ms = UINT64_MAX; /* inherit: filled in at the end */
 	for (int r = 0; r < CRL_COUNT; r++)
-		s->rlimits[r].resource = rlimits[r].resource;
+		s->rlimits[r].resource = conf_rlimits[r].resource;
 }
 
-void profile_defaults(struct seccomp_conf *p)
+void conf_profile_defaults(struct seccomp_conf *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->def.action = SECCOMP_ACT_ALLOW;
@@ -175,14 +175,14 @@ void profile_defaults(struct seccomp_conf *p)
 	p->deny_action.errnum = EPERM;
 }
 
-void config_defaults(struct config *cfg)
+void conf_defaults(struct config *cfg)
 {
 	cfg->python_timeout_ms = 10000;
 	cfg->stop_timeout_ms = 8000;
 	cfg->log_format = LOG_FMT_TEXT;
 	cfg->probe_interval_ms = 100;
 }
-const struct keydef *keys_of(enum sec_kind kind, size_t *n)
+const struct keydef *conf_keys_of(enum sec_kind kind, size_t *n)
 {
 	switch (kind) {
 	case SEC_HFINIT:
@@ -201,7 +201,7 @@ const struct keydef *keys_of(enum sec_kind kind, size_t *n)
 	return NULL;
 }
 
-ssize_t key_index(const struct keydef *keys, size_t n, const char *name)
+ssize_t conf_key_index(const struct keydef *keys, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(keys[i].name, name) == 0)

@@ -73,9 +73,9 @@ static void check_env_dups(struct ctx *c, struct section *sec, char *const *env)
 		size_t nl = (size_t)(strchr(env[i], '=') - env[i]);
 		if (first[i] == i)
 			continue;
-		diag(c, sec->env_lines[i], sec->label, "env",
-		     "%.*s is set twice (first at line %d); expected each variable once",
-		     (int)(nl > 60 ? 60 : nl), env[i], sec->env_lines[first[i]]);
+		conf_diag(c, sec->env_lines[i], sec->label, "env",
+			  "%.*s is set twice (first at line %d); expected each variable once",
+			  (int)(nl > 60 ? 60 : nl), env[i], sec->env_lines[first[i]]);
 	}
 	free(first);
 }
@@ -84,8 +84,8 @@ static void check_env_dups(struct ctx *c, struct section *sec, char *const *env)
 static int seen_line(const struct section *sec, const char *key)
 {
 	size_t n;
-	const struct keydef *keys = keys_of(sec->kind, &n);
-	ssize_t i = key_index(keys, n, key);
+	const struct keydef *keys = conf_keys_of(sec->kind, &n);
+	ssize_t i = conf_key_index(keys, n, key);
 
 	return i >= 0 ? sec->seen[i] : 0;
 }
@@ -99,21 +99,22 @@ static void check_service(struct ctx *c, struct section *sec)
 
 	check_env_dups(c, sec, s->env);
 	if (!s->command && !s->script && !seen_line(sec, "command") && !seen_line(sec, "script"))
-		diag(c, sec->line, sec->label, NULL,
-		     "no command or script; expected command = PROGRAM ARGS... or script = "
-		     "PATH.py (run with the resolved Python)");
+		conf_diag(c, sec->line, sec->label, NULL,
+			  "no command or script; expected command = PROGRAM ARGS... or script = "
+			  "PATH.py (run with the resolved Python)");
 	if (seen_line(sec, "command") && seen_line(sec, "script")) {
 		int a = seen_line(sec, "command"), b = seen_line(sec, "script");
-		diag(c, a > b ? a : b, sec->label, a > b ? "command" : "script",
-		     "both command (line %d) and script (line %d) are set; expected exactly one", a,
-		     b);
+		conf_diag(
+		    c, a > b ? a : b, sec->label, a > b ? "command" : "script",
+		    "both command (line %d) and script (line %d) are set; expected exactly one", a,
+		    b);
 	}
 	if ((l = seen_line(sec, "args")) && seen_line(sec, "command") && !seen_line(sec, "script"))
-		diag(c, l, sec->label, "args",
-		     "args only goes with script; expected the arguments in command = ...");
+		conf_diag(c, l, sec->label, "args",
+			  "args only goes with script; expected the arguments in command = ...");
 	if (s->restart_max_delay_ms < s->restart_delay_ms) {
 		int lm = seen_line(sec, "restart_max_delay"), ld = seen_line(sec, "restart_delay");
-		diag(
+		conf_diag(
 		    c, lm ? lm : ld, sec->label, lm ? "restart_max_delay" : "restart_delay",
 		    "restart_max_delay (%s) is below restart_delay (%s); expected the cap to be at "
 		    "least the first delay",
@@ -124,9 +125,10 @@ static void check_service(struct ctx *c, struct section *sec)
 		static const char *const hk[] = {"health_interval", "health_failures"};
 		for (int i = 0; i < 2; i++)
 			if ((l = seen_line(sec, hk[i])))
-				diag(c, l, sec->label, hk[i],
-				     "has no effect without a health probe; expected health = ... "
-				     "in this section, or remove the key");
+				conf_diag(
+				    c, l, sec->label, hk[i],
+				    "has no effect without a health probe; expected health = ... "
+				    "in this section, or remove the key");
 	}
 	if (s->seccomp && strcmp(s->seccomp, SECCOMP_BUILTIN_WORKER) != 0 &&
 	    !config_profile(cfg, s->seccomp)) {
@@ -141,15 +143,16 @@ static void check_service(struct ctx *c, struct section *sec)
 			c->oom = true;
 		}
 		if (near)
-			diag(c, s->seccomp_line, sec->label, "seccomp",
-			     "unknown profile \"%s\" (did you mean %s?); expected worker or a "
-			     "[seccomp:NAME] defined in this file",
-			     s->seccomp, near);
+			conf_diag(c, s->seccomp_line, sec->label, "seccomp",
+				  "unknown profile \"%s\" (did you mean %s?); expected worker or a "
+				  "[seccomp:NAME] defined in this file",
+				  s->seccomp, near);
 		else
-			diag(c, s->seccomp_line, sec->label, "seccomp",
-			     "unknown profile \"%s\"; expected worker or a [seccomp:NAME] defined "
-			     "in this file",
-			     s->seccomp);
+			conf_diag(
+			    c, s->seccomp_line, sec->label, "seccomp",
+			    "unknown profile \"%s\"; expected worker or a [seccomp:NAME] defined "
+			    "in this file",
+			    s->seccomp);
 		free(names);
 	}
 	if (s->stop_timeout_ms == UINT64_MAX)
@@ -189,15 +192,16 @@ static void check_execve(struct ctx *c, struct section *sec, const struct seccom
 	if (allowed)
 		return;
 	if (strv_has(p->deny, "execve"))
-		diag(c, seen_line(sec, "deny"), sec->label, "deny",
-		     "execve is denied, but hfinit starts the service with execve after loading "
-		     "the filter; expected execve not in deny");
+		conf_diag(
+		    c, seen_line(sec, "deny"), sec->label, "deny",
+		    "execve is denied, but hfinit starts the service with execve after loading "
+		    "the filter; expected execve not in deny");
 	else if (!denied && p->has_default && def != SECCOMP_ACT_ALLOW && def != SECCOMP_ACT_LOG)
-		diag(c, seen_line(sec, "default") ? seen_line(sec, "default") : sec->line,
-		     sec->label, "default",
-		     "%s by default also stops the execve that starts the service; expected "
-		     "allow = execve (plus what the program needs)",
-		     def == SECCOMP_ACT_KILL ? "killing" : "failing calls");
+		conf_diag(c, seen_line(sec, "default") ? seen_line(sec, "default") : sec->line,
+			  sec->label, "default",
+			  "%s by default also stops the execve that starts the service; expected "
+			  "allow = execve (plus what the program needs)",
+			  def == SECCOMP_ACT_KILL ? "killing" : "failing calls");
 }
 
 static void check_profile(struct ctx *c, struct section *sec)
@@ -208,19 +212,20 @@ static void check_profile(struct ctx *c, struct section *sec)
 	for (size_t i = 0; p->deny && p->deny[i]; i++)
 		for (size_t j = 0; p->allow && p->allow[j]; j++)
 			if (strcmp(p->deny[i], p->allow[j]) == 0) {
-				diag(c, seen_line(sec, "allow"), sec->label, "allow",
-				     "%s is in both deny and allow; expected it in one list",
-				     p->deny[i]);
+				conf_diag(c, seen_line(sec, "allow"), sec->label, "allow",
+					  "%s is in both deny and allow; expected it in one list",
+					  p->deny[i]);
 				break;
 			}
 	check_execve(c, sec, p);
 	if (!p->extends || strcmp(p->extends, SECCOMP_BUILTIN_WORKER) == 0)
 		return;
 	if (!config_profile(cfg, p->extends)) {
-		diag(c, p->extends_line, sec->label, "extends",
-		     "unknown profile \"%s\"; expected worker or a [seccomp:NAME] defined in this "
-		     "file",
-		     p->extends);
+		conf_diag(
+		    c, p->extends_line, sec->label, "extends",
+		    "unknown profile \"%s\"; expected worker or a [seccomp:NAME] defined in this "
+		    "file",
+		    p->extends);
 		return;
 	}
 	/* Follow the chain: at most nprofiles steps without meeting p again. */
@@ -230,10 +235,11 @@ static void check_profile(struct ctx *c, struct section *sec)
 			return;
 		q = config_profile(cfg, q->extends);
 		if (q == p) {
-			diag(c, p->extends_line, sec->label, "extends",
-			     "\"%s\" leads back to %s (a cycle); expected a chain that ends at "
-			     "worker or at a profile without extends",
-			     p->extends, p->name);
+			conf_diag(
+			    c, p->extends_line, sec->label, "extends",
+			    "\"%s\" leads back to %s (a cycle); expected a chain that ends at "
+			    "worker or at a profile without extends",
+			    p->extends, p->name);
 			return;
 		}
 	}
@@ -248,7 +254,7 @@ static int diag_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void finish(struct ctx *c)
+void conf_rules_check(struct ctx *c)
 {
 	struct config *cfg = c->cfg;
 	size_t stored = c->nsecs < MAXSECS ? c->nsecs : MAXSECS;
@@ -263,19 +269,21 @@ void finish(struct ctx *c)
 		if (cfg->services[i].stop_timeout_ms == UINT64_MAX)
 			cfg->services[i].stop_timeout_ms = cfg->stop_timeout_ms;
 	if (cfg->nservices == 0 && cfg->ndiags == 0)
-		diag(c, 0, NULL, NULL,
-		     "no services; expected at least one [service:NAME] section with a command or "
-		     "script");
+		conf_diag(
+		    c, 0, NULL, NULL,
+		    "no services; expected at least one [service:NAME] section with a command or "
+		    "script");
 
 	if (cfg->ndiags > 1)
 		qsort(cfg->diags, cfg->ndiags, sizeof(*cfg->diags), diag_cmp);
 	if (c->ndiag_all > CONFIG_MAX_DIAGS) {
 		size_t more = c->ndiag_all - (CONFIG_MAX_DIAGS - 1);
 		for (size_t i = CONFIG_MAX_DIAGS - 1; i < cfg->ndiags; i++)
-			diag_free(&cfg->diags[i]);
+			conf_diag_free(&cfg->diags[i]);
 		cfg->ndiags = CONFIG_MAX_DIAGS - 1;
 		c->ndiag_all = 0;
-		diag(c, 0, NULL, NULL, "%zu more errors not shown; expected fewer errors", more);
+		conf_diag(c, 0, NULL, NULL, "%zu more errors not shown; expected fewer errors",
+			  more);
 	}
 	for (size_t i = 0; i < cfg->ndiags; i++)
 		cfg->diags[i].seq = i;

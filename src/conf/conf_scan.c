@@ -18,7 +18,7 @@
 
 /* --- pre-scan ---------------------------------------------------------------------- */
 
-bool name_ok(const char *n)
+bool conf_name_ok(const char *n)
 {
 	size_t len = strlen(n);
 
@@ -54,11 +54,12 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 		len--;
 	if (c->nsecs >= MAXSECS) {
 		if (c->nsecs == MAXSECS) {
-			diag(c, line, NULL, NULL,
-			     "too many sections: this is section %d, expected at most %d per file "
-			     "([hfinit], [service:NAME] and [seccomp:NAME] together); it and "
-			     "everything below it are ignored",
-			     MAXSECS + 1, MAXSECS);
+			conf_diag(
+			    c, line, NULL, NULL,
+			    "too many sections: this is section %d, expected at most %d per file "
+			    "([hfinit], [service:NAME] and [seccomp:NAME] together); it and "
+			    "everything below it are ignored",
+			    MAXSECS + 1, MAXSECS);
 			c->over_line = line;
 		}
 		c->nsecs++; /* counted, not stored; their keys are not looked at */
@@ -86,10 +87,10 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 	if (strcmp(label, "hfinit") == 0) {
 		sec->kind = SEC_HFINIT;
 		if (c->hfinit_line)
-			diag(c, line, label, NULL,
-			     "section appears twice (first at line %d); expected one [hfinit] "
-			     "section",
-			     c->hfinit_line);
+			conf_diag(c, line, label, NULL,
+				  "section appears twice (first at line %d); expected one [hfinit] "
+				  "section",
+				  c->hfinit_line);
 		else
 			c->hfinit_line = line;
 		return;
@@ -101,29 +102,31 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 		enum sec_kind kind = svc ? SEC_SERVICE : SEC_SECCOMP;
 
 		if (!*name) {
-			diag(c, line, label, NULL, "no name; expected [%s:NAME]",
-			     svc ? "service" : "seccomp");
+			conf_diag(c, line, label, NULL, "no name; expected [%s:NAME]",
+				  svc ? "service" : "seccomp");
 			return;
 		}
-		if (!name_ok(name)) {
-			diag(c, line, label, NULL,
-			     "bad name \"%.64s\"; expected 1 to %d letters, digits, '_', '.' or "
-			     "'-', "
-			     "not starting with '.' or '-'",
-			     name, CONFIG_NAME_MAX);
+		if (!conf_name_ok(name)) {
+			conf_diag(
+			    c, line, label, NULL,
+			    "bad name \"%.64s\"; expected 1 to %d letters, digits, '_', '.' or "
+			    "'-', "
+			    "not starting with '.' or '-'",
+			    name, CONFIG_NAME_MAX);
 			return;
 		}
 		if (!svc && strcmp(name, SECCOMP_BUILTIN_WORKER) == 0) {
-			diag(c, line, label, NULL,
-			     "\"worker\" is the built-in profile; expected another name (use "
-			     "extends = worker to build on it)");
+			conf_diag(c, line, label, NULL,
+				  "\"worker\" is the built-in profile; expected another name (use "
+				  "extends = worker to build on it)");
 			return;
 		}
 		prev = find_section(c, kind, label, c->nsecs - 1);
 		if (prev >= 0)
-			diag(c, line, label, NULL,
-			     "%s \"%s\" is defined twice (first at line %d); expected unique names",
-			     svc ? "service" : "seccomp profile", name, c->secs[prev].line);
+			conf_diag(
+			    c, line, label, NULL,
+			    "%s \"%s\" is defined twice (first at line %d); expected unique names",
+			    svc ? "service" : "seccomp profile", name, c->secs[prev].line);
 		sec->kind = kind;
 		if (svc) {
 			struct service_conf *v =
@@ -134,9 +137,9 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 				return;
 			}
 			cfg->services = v;
-			service_defaults(&v[cfg->nservices]);
+			conf_service_defaults(&v[cfg->nservices]);
 			v[cfg->nservices].line = line;
-			v[cfg->nservices].name = xstrdup(c, name);
+			v[cfg->nservices].name = conf_strdup(c, name);
 			sec->idx = cfg->nservices++;
 		} else {
 			struct seccomp_conf *v =
@@ -147,15 +150,15 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 				return;
 			}
 			cfg->profiles = v;
-			profile_defaults(&v[cfg->nprofiles]);
+			conf_profile_defaults(&v[cfg->nprofiles]);
 			v[cfg->nprofiles].line = line;
-			v[cfg->nprofiles].name = xstrdup(c, name);
+			v[cfg->nprofiles].name = conf_strdup(c, name);
 			sec->idx = cfg->nprofiles++;
 		}
 		return;
 	}
 	if (strcmp(label, "service") == 0 || strcmp(label, "seccomp") == 0) {
-		diag(c, line, label, NULL, "no name; expected [%s:NAME]", label);
+		conf_diag(c, line, label, NULL, "no name; expected [%s:NAME]", label);
 		return;
 	}
 	{
@@ -171,18 +174,18 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 			near = nearest(word, kinds, 3);
 		}
 		if (near && strcmp(near, "hfinit") == 0)
-			diag(c, line, label, NULL,
-			     "unknown section (did you mean [hfinit]?); expected [hfinit], "
-			     "[service:NAME] or [seccomp:NAME]");
+			conf_diag(c, line, label, NULL,
+				  "unknown section (did you mean [hfinit]?); expected [hfinit], "
+				  "[service:NAME] or [seccomp:NAME]");
 		else if (near)
-			diag(c, line, label, NULL,
-			     "unknown section (did you mean [%s:%.64s]?); expected [hfinit], "
-			     "[service:NAME] or [seccomp:NAME]",
-			     near, colon ? colon + 1 : "NAME");
+			conf_diag(c, line, label, NULL,
+				  "unknown section (did you mean [%s:%.64s]?); expected [hfinit], "
+				  "[service:NAME] or [seccomp:NAME]",
+				  near, colon ? colon + 1 : "NAME");
 		else
-			diag(c, line, label, NULL,
-			     "unknown section; expected [hfinit], [service:NAME] or "
-			     "[seccomp:NAME]");
+			conf_diag(c, line, label, NULL,
+				  "unknown section; expected [hfinit], [service:NAME] or "
+				  "[seccomp:NAME]");
 	}
 }
 
@@ -219,7 +222,7 @@ static int quotable(const char *s, const char *e)
 	return (int)(e - s > 60 ? 60 : e - s);
 }
 
-void prescan(struct ctx *c, char *buf, size_t len)
+void conf_scan(struct ctx *c, char *buf, size_t len)
 {
 	char *p = buf, *end = buf + len;
 	int lineno = 0;
@@ -233,12 +236,13 @@ void prescan(struct ctx *c, char *buf, size_t len)
 		lineno++;
 		if ((size_t)(le - p) >
 		    (size_t)CONFIG_MAX_LINE + (le > p && le[-1] == '\r' ? 1 : 0)) {
-			diag(c, lineno, NULL, NULL,
-			     "line is too long (%zu bytes); expected at most %d", (size_t)(le - p),
-			     CONFIG_MAX_LINE);
+			conf_diag(c, lineno, NULL, NULL,
+				  "line is too long (%zu bytes); expected at most %d",
+				  (size_t)(le - p), CONFIG_MAX_LINE);
 			bad = true;
 		} else if (memchr(p, '\0', (size_t)(le - p))) {
-			diag(c, lineno, NULL, NULL, "the line contains a NUL byte; expected text");
+			conf_diag(c, lineno, NULL, NULL,
+				  "the line contains a NUL byte; expected text");
 			bad = true;
 		}
 		if (bad) {
@@ -263,7 +267,7 @@ void prescan(struct ctx *c, char *buf, size_t len)
 			} else if (*s == '[') {
 				const char *rb = find_chars_or_comment(s + 1, e, "]");
 				if (rb == e || *rb != ']') {
-					diag(
+					conf_diag(
 					    c, lineno, NULL, NULL,
 					    "unterminated section header \"%.*s\"; expected [NAME]",
 					    (int)(e - s > 60 ? 60 : e - s), s);
@@ -274,9 +278,10 @@ void prescan(struct ctx *c, char *buf, size_t len)
 					while (after < e && isspace((unsigned char)*after))
 						after++;
 					if (after < e && *after != ';') {
-						diag(c, lineno, NULL, NULL,
-						     "text after the section header; expected only "
-						     "[NAME] on the line");
+						conf_diag(
+						    c, lineno, NULL, NULL,
+						    "text after the section header; expected only "
+						    "[NAME] on the line");
 						bad = true;
 					}
 					add_section(c, lineno, s + 1, (size_t)(rb - s - 1), false);
@@ -286,19 +291,21 @@ void prescan(struct ctx *c, char *buf, size_t len)
 				int q = quotable(s, e);
 				const char *more = q < e - s && q < 60 ? " ..." : "";
 				if (sep == e || *sep == ';') {
-					diag(c, lineno, NULL, NULL,
-					     "\"%.*s%s\" is not a setting; expected KEY = VALUE", q,
-					     s, more);
+					conf_diag(
+					    c, lineno, NULL, NULL,
+					    "\"%.*s%s\" is not a setting; expected KEY = VALUE", q,
+					    s, more);
 					bad = true;
 				} else if (*sep == ':') {
-					diag(c, lineno, NULL, NULL,
-					     "\"%.*s%s\" uses ':' as separator; expected KEY = "
-					     "VALUE",
-					     q, s, more);
+					conf_diag(
+					    c, lineno, NULL, NULL,
+					    "\"%.*s%s\" uses ':' as separator; expected KEY = "
+					    "VALUE",
+					    q, s, more);
 					bad = true;
 				} else if (sep == s) {
-					diag(c, lineno, NULL, NULL,
-					     "no key before '='; expected KEY = VALUE");
+					conf_diag(c, lineno, NULL, NULL,
+						  "no key before '='; expected KEY = VALUE");
 					bad = true;
 				}
 			}

@@ -188,7 +188,7 @@ static int set_rlimit(struct rlimit_conf *rl, enum config_rlimit which, const ch
 			if (parse_duration_ms(s, &ms, e) < 0)
 				return -1;
 			vals[i] = (ms + 999) / 1000;
-		} else if (rlimits[which].is_size) {
+		} else if (conf_rlimits[which].is_size) {
 			if (parse_size(s, &vals[i], NULL) < 0)
 				return err_set(e, 0,
 					       "\"%.60s\" is not a limit; expected a size such as "
@@ -238,7 +238,7 @@ static int env_reserve(struct section *sec, char ***vp, size_t n)
 	return 0;
 }
 
-int set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e)
+int conf_set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e)
 {
 	void *f = (char *)base + k->off;
 	char b1[32], b2[32];
@@ -317,7 +317,7 @@ int set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, 
 		if (v[0] != '/')
 			return err_set(
 			    e, 0, "\"%.60s\" is relative; expected auto or an absolute path", v);
-		*sp = xstrdup(c, v);
+		*sp = conf_strdup(c, v);
 		return 0;
 	}
 	case V_ARGV:
@@ -461,13 +461,13 @@ int set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, 
 		return 0;
 	case V_PROFILE: {
 		char **sp = f;
-		if (!name_ok(v))
+		if (!conf_name_ok(v))
 			return err_set(e, 0,
 				       "\"%.60s\" is not a profile name; expected worker or the "
 				       "NAME of a [seccomp:NAME] section",
 				       v);
 		free(*sp);
-		*sp = xstrdup(c, v);
+		*sp = conf_strdup(c, v);
 		return 0;
 	}
 	case V_ACTION:

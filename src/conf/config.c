@@ -20,7 +20,7 @@
 
 #define HARD_DIAG 10000 /* diagnostics collected before sorting and trimming */
 
-char *xstrdup(struct ctx *c, const char *s)
+char *conf_strdup(struct ctx *c, const char *s)
 {
 	char *d = strdup(s);
 
@@ -37,7 +37,7 @@ static void printable(char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
 }
-void diag(struct ctx *c, int line, const char *section, const char *key, const char *fmt, ...)
+void conf_diag(struct ctx *c, int line, const char *section, const char *key, const char *fmt, ...)
 {
 	struct config *cfg = c->cfg;
 	struct config_diag *d, *nv;
@@ -92,7 +92,7 @@ void diag(struct ctx *c, int line, const char *section, const char *key, const c
 	printable(d->text);
 }
 
-void diag_free(struct config_diag *d)
+void conf_diag_free(struct config_diag *d)
 {
 	free(d->section);
 	free(d->key);
@@ -110,31 +110,31 @@ static void unknown_key(struct ctx *c, struct section *sec, const char *name, in
 {
 	const char *names[MAXKEYS];
 	size_t n;
-	const struct keydef *keys = keys_of(sec->kind, &n);
+	const struct keydef *keys = conf_keys_of(sec->kind, &n);
 	const char *near;
 
 	for (size_t i = 0; i < n; i++)
 		names[i] = keys[i].name;
 	near = nearest(name, names, n);
 	if (near) {
-		diag(c, line, sec->label, name,
-		     "unknown key (did you mean %s?); expected a key of %s", near,
-		     kind_label(sec->kind));
+		conf_diag(c, line, sec->label, name,
+			  "unknown key (did you mean %s?); expected a key of %s", near,
+			  kind_label(sec->kind));
 		return;
 	}
 	/* A key of another kind of section? */
 	for (int k = SEC_HFINIT; k <= SEC_SECCOMP; k++) {
 		size_t m;
-		const struct keydef *other = keys_of((enum sec_kind)k, &m);
-		if (k != (int)sec->kind && key_index(other, m, name) >= 0) {
-			diag(c, line, sec->label, name,
-			     "this key belongs in a %s section; expected a key of %s",
-			     kind_label((enum sec_kind)k), kind_label(sec->kind));
+		const struct keydef *other = conf_keys_of((enum sec_kind)k, &m);
+		if (k != (int)sec->kind && conf_key_index(other, m, name) >= 0) {
+			conf_diag(c, line, sec->label, name,
+				  "this key belongs in a %s section; expected a key of %s",
+				  kind_label((enum sec_kind)k), kind_label(sec->kind));
 			return;
 		}
 	}
-	diag(c, line, sec->label, name, "unknown key; expected a key of %s (see docs/config.md)",
-	     kind_label(sec->kind));
+	conf_diag(c, line, sec->label, name,
+		  "unknown key; expected a key of %s (see docs/config.md)", kind_label(sec->kind));
 }
 static int handler(void *user, const char *section, const char *name, const char *value, int lineno)
 {
@@ -167,23 +167,23 @@ static int handler(void *user, const char *section, const char *name, const char
 			sec = &c->secs[lo - 1];
 	}
 	if (!sec) {
-		diag(c, lineno, NULL, name,
-		     "set outside any section; expected it under [hfinit], [service:NAME] or "
-		     "[seccomp:NAME]");
+		conf_diag(c, lineno, NULL, name,
+			  "set outside any section; expected it under [hfinit], [service:NAME] or "
+			  "[seccomp:NAME]");
 		return 1;
 	}
 	if (sec->kind == SEC_BAD)
 		return 1; /* the section header was reported */
-	keys = keys_of(sec->kind, &n);
-	ki = key_index(keys, n, name);
+	keys = conf_keys_of(sec->kind, &n);
+	ki = conf_key_index(keys, n, name);
 	if (ki < 0) {
 		unknown_key(c, sec, name, lineno);
 		return 1;
 	}
 	if (sec->seen[ki] && !keys[ki].repeat) {
-		diag(c, lineno, sec->label, name,
-		     "set twice (first at line %d); expected each key once per section",
-		     sec->seen[ki]);
+		conf_diag(c, lineno, sec->label, name,
+			  "set twice (first at line %d); expected each key once per section",
+			  sec->seen[ki]);
 		return 1;
 	}
 	if (!sec->seen[ki])
@@ -196,11 +196,11 @@ static int handler(void *user, const char *section, const char *name, const char
 	err_clear(&e);
 	c->cur_sec = sec;
 	c->cur_line = lineno;
-	if (set_value(c, &keys[ki], base, value, &e) < 0) {
+	if (conf_set_value(c, &keys[ki], base, value, &e) < 0) {
 		if (e.code == ENOMEM)
 			c->oom = true;
 		else
-			diag(c, lineno, sec->label, name, "%s", e.msg);
+			conf_diag(c, lineno, sec->label, name, "%s", e.msg);
 	}
 	return 1;
 }
@@ -215,7 +215,7 @@ struct config *config_parse(const char *file, const char *text, size_t len, stru
 
 	if (!cfg)
 		goto nomem;
-	config_defaults(cfg);
+	conf_defaults(cfg);
 	c.cfg = cfg;
 	cfg->file = strdup(file ? file : "(config)");
 	buf = malloc(len + 1);
@@ -230,10 +230,11 @@ struct config *config_parse(const char *file, const char *text, size_t len, stru
 	buf[len] = '\0';
 
 	if (len > CONFIG_MAX_FILE) {
-		diag(&c, 0, NULL, NULL, "the file is too large (%zu bytes); expected at most %d",
-		     len, CONFIG_MAX_FILE);
+		conf_diag(&c, 0, NULL, NULL,
+			  "the file is too large (%zu bytes); expected at most %d", len,
+			  CONFIG_MAX_FILE);
 	} else {
-		prescan(&c, buf, len);
+		conf_scan(&c, buf, len);
 		/* This Debian inih build reads lines into a 200-byte buffer unless
 		 * told it may grow it (up to INI_MAX_LINE = 16384). */
 		ini_allow_realloc = true;
@@ -242,7 +243,7 @@ struct config *config_parse(const char *file, const char *text, size_t len, stru
 		rc = ini_parse_string(buf, handler, &c);
 		if (rc == -2)
 			c.oom = true;
-		finish(&c);
+		conf_rules_check(&c);
 	}
 	if (c.oom)
 		goto nomem;
@@ -416,7 +417,7 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->profiles);
 	for (size_t i = 0; i < cfg->ndiags; i++)
-		diag_free(&cfg->diags[i]);
+		conf_diag_free(&cfg->diags[i]);
 	free(cfg->diags);
 	free(cfg);
 }
