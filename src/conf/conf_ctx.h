@@ -39,6 +39,7 @@ enum vtype {
 	V_ACTION,    /* struct seccomp_action_conf (+ has_default) */
 	V_DENY_ACT,  /* struct seccomp_action_conf, not allow */
 	V_RLIMIT,    /* struct rlimit_conf rlimits[min] */
+	V_COUNT
 };
 
 #define NOLINE ((size_t)-1)

@@ -18,58 +18,37 @@
 #include "conf/value.h"
 
 /* --- value setters ------------------------------------------------------------------- */
+/* What each value type expects, for "no value; expected ..." and the like. */
+static const char *const expects[V_COUNT] = {
+    [V_DURATION] = "a duration such as 500ms, 30s, 2m or 1h",
+    [V_UINT] = "a whole number",
+    [V_BOOL] = "yes or no",
+    [V_STRING] = "a value",
+    [V_PREFIX] = "a value",
+    [V_SCRIPT] = "the path of a Python script",
+    [V_IDENT] = "a user or group name or number",
+    [V_AUTO_PATH] = "auto or an absolute path",
+    [V_ARGV] = "a command line such as node server.js --port 7860",
+    [V_ENV] = "NAME=VALUE pairs",
+    [V_DIRS] = "directories separated by spaces",
+    [V_MODULES] = "Python module names such as torch transformers",
+    [V_SIGNAL] = "a signal such as TERM or INT",
+    [V_UMASK] = "an octal umask such as 022",
+    [V_OOM] = "a number from -1000 to 1000",
+    [V_PROBE] = "a probe such as started, line:ready, tcp:7860 or notify",
+    [V_HEALTH] = "a probe such as tcp:7860 or http://127.0.0.1:7860/health",
+    [V_RESTART] = "no, on-failure or always",
+    [V_LOGFMT] = "text or json",
+    [V_PROFILE] = "a seccomp profile name",
+    [V_SYSCALLS] = "syscall names separated by spaces",
+    [V_ACTION] = "allow, errno, errno:ENAME, kill or log",
+    [V_DENY_ACT] = "allow, errno, errno:ENAME, kill or log",
+    [V_RLIMIT] = "a number, a size such as 64M, unlimited, or SOFT:HARD",
+};
 
 static const char *expect_of(enum vtype t)
 {
-	switch (t) {
-	case V_DURATION:
-		return "a duration such as 500ms, 30s, 2m or 1h";
-	case V_UINT:
-		return "a whole number";
-	case V_BOOL:
-		return "yes or no";
-	case V_STRING:
-	case V_PREFIX:
-		return "a value";
-	case V_SCRIPT:
-		return "the path of a Python script";
-	case V_IDENT:
-		return "a user or group name or number";
-	case V_AUTO_PATH:
-		return "auto or an absolute path";
-	case V_ARGV:
-		return "a command line such as node server.js --port 7860";
-	case V_ENV:
-		return "NAME=VALUE pairs";
-	case V_DIRS:
-		return "directories separated by spaces";
-	case V_MODULES:
-		return "Python module names such as torch transformers";
-	case V_SIGNAL:
-		return "a signal such as TERM or INT";
-	case V_UMASK:
-		return "an octal umask such as 022";
-	case V_OOM:
-		return "a number from -1000 to 1000";
-	case V_PROBE:
-		return "a probe such as started, line:ready, tcp:7860 or notify";
-	case V_HEALTH:
-		return "a probe such as tcp:7860 or http://127.0.0.1:7860/health";
-	case V_RESTART:
-		return "no, on-failure or always";
-	case V_LOGFMT:
-		return "text or json";
-	case V_PROFILE:
-		return "a seccomp profile name";
-	case V_SYSCALLS:
-		return "syscall names separated by spaces";
-	case V_ACTION:
-	case V_DENY_ACT:
-		return "allow, errno, errno:ENAME, kill or log";
-	case V_RLIMIT:
-		return "a number, a size such as 64M, unlimited, or SOFT:HARD";
-	}
-	return "a value";
+	return (unsigned)t < V_COUNT && expects[t] ? expects[t] : "a value";
 }
 
 static bool ident_ok(const char *s)
@@ -214,7 +193,6 @@ static int set_rlimit(struct rlimit_conf *rl, enum config_rlimit which, const ch
 	return 0;
 }
 
-/* Set one value; on error fill e with "what; expected ...". */
 /* Room for n env words (and the NULL) in *vp, and n lines; doubles. */
 static int env_reserve(struct section *sec, char ***vp, size_t n)
 {
@@ -238,252 +216,370 @@ static int env_reserve(struct section *sec, char ***vp, size_t n)
 	return 0;
 }
 
+/* One key being set: its text v, for the field f of the section's struct base. */
+struct setting {
+	struct ctx *c;
+	const struct keydef *k;
+	void *base;
+	void *f;
+	const char *v;
+};
+
+static int set_duration(const struct setting *s, struct err *e)
+{
+	const struct keydef *k = s->k;
+	char b1[32], b2[32];
+	uint64_t ms;
+
+	if (parse_duration_ms(s->v, &ms, e) < 0)
+		return -1;
+	if ((long long)ms < k->min || (long long)ms > k->max)
+		return err_set(e, 0, "%s is out of range; expected %s to %s", s->v,
+			       fmt_duration((uint64_t)k->min, b1, sizeof(b1)),
+			       fmt_duration((uint64_t)k->max, b2, sizeof(b2)));
+	*(uint64_t *)s->f = ms;
+	return 0;
+}
+
+static int set_uint(const struct setting *s, struct err *e)
+{
+	long long n;
+
+	if (parse_int(s->v, s->k->min, s->k->max, &n, e) < 0)
+		return -1;
+	*(unsigned *)s->f = (unsigned)n;
+	return 0;
+}
+
+static int set_bool(const struct setting *s, struct err *e)
+{
+	return parse_bool(s->v, (bool *)s->f, e);
+}
+
+/* The string field gets len bytes of v (a copy). */
+static int store_string(const struct setting *s, const char *v, size_t len)
+{
+	char **sp = s->f;
+
+	free(*sp);
+	*sp = strndup(v, len);
+	if (!*sp)
+		s->c->oom = true;
+	return 0;
+}
+
+static int set_string(const struct setting *s, struct err *e)
+{
+	(void)e;
+	return store_string(s, s->v, strlen(s->v));
+}
+
+static int set_script(const struct setting *s, struct err *e)
+{
+	const char *v = s->v, *blank = strpbrk(v, " \t");
+
+	/* "app.py --port 1": arguments in the path (a path with a blank in
+	 * it stays possible as long as it does not look like that). */
+	if (blank && (blank[1 + strspn(blank + 1, " \t")] == '-' ||
+		      (blank - v >= 3 && strncmp(blank - 3, ".py", 3) == 0)))
+		return err_set(e, 0,
+			       "\"%.60s\" has arguments; expected only the script path "
+			       "here and the arguments in args = %.60s",
+			       v, blank + strspn(blank, " \t"));
+	return store_string(s, v, strlen(v));
+}
+
+static int set_ident(const struct setting *s, struct err *e)
+{
+	if (!ident_ok(s->v))
+		return err_set(e, 0,
+			       "\"%.60s\" is not a valid name; expected a user or group name "
+			       "(letters, digits, '_', '.', '-') or a number",
+			       s->v);
+	return store_string(s, s->v, strlen(s->v));
+}
+
+static int set_prefix(const struct setting *s, struct err *e)
+{
+	const char *v = s->v;
+	size_t len = strlen(v);
+
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v++;
+		len -= 2;
+	}
+	if (len > CONFIG_PREFIX_MAX)
+		return err_set(e, 0, "the prefix is %zu bytes; expected at most %d", len,
+			       CONFIG_PREFIX_MAX);
+	return store_string(s, v, len);
+}
+
+static int set_auto_path(const struct setting *s, struct err *e)
+{
+	char **sp = s->f;
+
+	free(*sp);
+	*sp = NULL;
+	if (strcmp(s->v, "auto") == 0)
+		return 0;
+	if (s->v[0] != '/')
+		return err_set(e, 0, "\"%.60s\" is relative; expected auto or an absolute path",
+			       s->v);
+	*sp = conf_strdup(s->c, s->v);
+	return 0;
+}
+
+/* V_ARGV (shell operators refused) and V_DIRS: the words replace the list. */
+static int set_words(const struct setting *s, struct err *e)
+{
+	char ***vp = s->f, **words;
+
+	if (split_words(s->v, s->k->type == V_ARGV, &words, e) < 0)
+		return -1;
+	if (!words[0]) {
+		strv_free(words);
+		return err_set(e, 0, "no value; expected %s", expect_of(s->k->type));
+	}
+	strv_free(*vp);
+	*vp = words;
+	return 0;
+}
+
+static int set_env(const struct setting *s, struct err *e)
+{
+	/* Appended in amortised O(1) per word; duplicates are found once the
+	 * whole file is read (check_env_dups). */
+	char ***vp = s->f, **words;
+	struct section *sec = s->c->cur_sec;
+	size_t add;
+
+	if (parse_env_list(s->v, &words, e) < 0)
+		return -1;
+	add = strv_len(words);
+	if (env_reserve(sec, vp, sec->nenv + add) < 0) {
+		strv_free(words);
+		s->c->oom = true;
+		return 0;
+	}
+	for (size_t i = 0; i < add; i++) {
+		(*vp)[sec->nenv] = words[i]; /* moved, not copied */
+		sec->env_lines[sec->nenv++] = s->c->cur_line;
+	}
+	(*vp)[sec->nenv] = NULL;
+	free(words);
+	return 0;
+}
+
+/* A list of names separated by blanks or commas; at least one. */
+static int split_names(const struct setting *s, char ***words, struct err *e)
+{
+	char tmp[CONFIG_MAX_LINE + 1];
+	size_t n = strlen(s->v);
+
+	if (n > CONFIG_MAX_LINE)
+		n = CONFIG_MAX_LINE;
+	/* commas separate too */
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = s->v[i] == ',' ? ' ' : s->v[i];
+	tmp[n] = '\0';
+	if (split_words(tmp, false, words, e) < 0)
+		return -1;
+	if (!(*words)[0]) {
+		strv_free(*words);
+		return err_set(e, 0, "no value; expected %s", expect_of(s->k->type));
+	}
+	return 0;
+}
+
+/* The names are appended to the list (the key may repeat). */
+static int append_names(const struct setting *s, char **words)
+{
+	if (strv_extend((char ***)s->f, words) < 0)
+		s->c->oom = true;
+	strv_free(words);
+	return 0;
+}
+
+static int set_modules(const struct setting *s, struct err *e)
+{
+	char **words;
+
+	if (split_names(s, &words, e) < 0)
+		return -1;
+	for (size_t i = 0; words[i]; i++)
+		if (!module_ok(words[i])) {
+			err_set(e, 0,
+				"\"%.60s\" is not a Python module name; expected import names "
+				"such as torch transformers (not pip names like "
+				"scikit-learn)",
+				words[i]);
+			strv_free(words);
+			return -1;
+		}
+	return append_names(s, words);
+}
+
+static int set_syscalls(const struct setting *s, struct err *e)
+{
+	char **words;
+
+	if (split_names(s, &words, e) < 0)
+		return -1;
+	for (size_t i = 0; words[i]; i++)
+		if (seccomp_syscall_resolve_name(words[i]) == __NR_SCMP_ERROR) {
+			char near[64];
+			if (syscall_near(words[i], near, sizeof(near)))
+				err_set(e, 0,
+					"unknown syscall \"%.60s\" (did you mean %s?); "
+					"expected syscall names of this architecture",
+					words[i], near);
+			else
+				err_set(e, 0,
+					"unknown syscall \"%.60s\"; expected syscall names "
+					"of this architecture",
+					words[i]);
+			strv_free(words);
+			return -1;
+		}
+	return append_names(s, words);
+}
+
+static int set_signal(const struct setting *s, struct err *e)
+{
+	return parse_signal(s->v, (int *)s->f, e);
+}
+
+static int set_umask(const struct setting *s, struct err *e)
+{
+	struct service_conf *sc = s->base;
+
+	if (parse_umask(s->v, &sc->umask, e) < 0)
+		return -1;
+	sc->has_umask = true;
+	return 0;
+}
+
+static int set_oom(const struct setting *s, struct err *e)
+{
+	struct service_conf *sc = s->base;
+	long long n;
+
+	if (parse_int(s->v, -1000, 1000, &n, e) < 0)
+		return -1;
+	sc->oom_score_adj = (int)n;
+	sc->has_oom_score_adj = true;
+	return 0;
+}
+
+/* V_PROBE and V_HEALTH (polled kinds only). */
+static int set_probe(const struct setting *s, struct err *e)
+{
+	struct probe p;
+
+	if (parse_probe(s->v, s->k->type == V_HEALTH, &p, e) < 0)
+		return -1; /* ENOMEM is noticed by the caller through e->code */
+	probe_free((struct probe *)s->f);
+	*(struct probe *)s->f = p;
+	return 0;
+}
+
+static int set_restart(const struct setting *s, struct err *e)
+{
+	static const char *const names[] = {"no", "on-failure", "always"};
+	const char *near;
+
+	for (int i = 0; i < 3; i++)
+		if (strcasecmp(s->v, names[i]) == 0) {
+			*(enum restart_policy *)s->f = (enum restart_policy)i;
+			return 0;
+		}
+	near = nearest(s->v, names, 3);
+	if (near)
+		return err_set(e, 0,
+			       "\"%.60s\" is not a restart policy (did you mean %s?); "
+			       "expected no, on-failure or always",
+			       s->v, near);
+	return err_set(e, 0, "\"%.60s\" is not a restart policy; expected no, on-failure or always",
+		       s->v);
+}
+
+static int set_logfmt(const struct setting *s, struct err *e)
+{
+	if (strcasecmp(s->v, "text") == 0)
+		*(enum log_format *)s->f = LOG_FMT_TEXT;
+	else if (strcasecmp(s->v, "json") == 0)
+		*(enum log_format *)s->f = LOG_FMT_JSON;
+	else
+		return err_set(e, 0, "\"%.60s\" is not a log format; expected text or json", s->v);
+	return 0;
+}
+
+static int set_profile(const struct setting *s, struct err *e)
+{
+	char **sp = s->f;
+
+	if (!conf_name_ok(s->v))
+		return err_set(e, 0,
+			       "\"%.60s\" is not a profile name; expected worker or the "
+			       "NAME of a [seccomp:NAME] section",
+			       s->v);
+	free(*sp);
+	*sp = conf_strdup(s->c, s->v);
+	return 0;
+}
+
+/* V_ACTION (sets has_default too) and V_DENY_ACT (not allow). */
+static int set_action(const struct setting *s, struct err *e)
+{
+	struct seccomp_action_conf a = {0};
+
+	if (parse_action(s->v, s->k->type == V_DENY_ACT, &a, e) < 0)
+		return -1;
+	*(struct seccomp_action_conf *)s->f = a;
+	if (s->k->type == V_ACTION)
+		((struct seccomp_conf *)s->base)->has_default = true;
+	return 0;
+}
+
+static int set_rlimit_key(const struct setting *s, struct err *e)
+{
+	struct rlimit_conf *rl = (struct rlimit_conf *)s->f + s->k->min;
+
+	return set_rlimit(rl, (enum config_rlimit)s->k->min, s->v, e);
+}
+
+typedef int setter_fn(const struct setting *s, struct err *e);
+
+/* One setter per value type. list: the value may be longer than
+ * CONFIG_MAX_VALUE (a list, up to a line); empty_ok: "" is a value. */
+static const struct {
+	setter_fn *set;
+	bool list, empty_ok;
+} setters[V_COUNT] = {
+    [V_DURATION] = {set_duration, false, false}, [V_UINT] = {set_uint, false, false},
+    [V_BOOL] = {set_bool, false, false},	 [V_STRING] = {set_string, false, false},
+    [V_SCRIPT] = {set_script, false, false},	 [V_PREFIX] = {set_prefix, false, true},
+    [V_IDENT] = {set_ident, false, false},	 [V_AUTO_PATH] = {set_auto_path, false, false},
+    [V_ARGV] = {set_words, true, false},	 [V_ENV] = {set_env, true, false},
+    [V_DIRS] = {set_words, true, false},	 [V_MODULES] = {set_modules, true, false},
+    [V_SIGNAL] = {set_signal, false, false},	 [V_UMASK] = {set_umask, false, false},
+    [V_OOM] = {set_oom, false, false},		 [V_PROBE] = {set_probe, false, false},
+    [V_HEALTH] = {set_probe, false, false},	 [V_RESTART] = {set_restart, false, false},
+    [V_LOGFMT] = {set_logfmt, false, false},	 [V_PROFILE] = {set_profile, false, false},
+    [V_SYSCALLS] = {set_syscalls, true, false},	 [V_ACTION] = {set_action, false, false},
+    [V_DENY_ACT] = {set_action, false, false},	 [V_RLIMIT] = {set_rlimit_key, false, false},
+};
+
 int conf_set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e)
 {
-	void *f = (char *)base + k->off;
-	char b1[32], b2[32];
+	const struct setting s = {c, k, base, (char *)base + k->off, v};
 
-	if (!*v && k->type != V_PREFIX)
+	if ((unsigned)k->type >= V_COUNT || !setters[k->type].set)
+		return err_set(e, 0, "internal: unhandled key type");
+	if (!*v && !setters[k->type].empty_ok)
 		return err_set(e, 0, "no value; expected %s", expect_of(k->type));
-	if (strlen(v) > CONFIG_MAX_VALUE &&
-	    !(k->type == V_ARGV || k->type == V_ENV || k->type == V_DIRS || k->type == V_MODULES ||
-	      k->type == V_SYSCALLS))
+	if (strlen(v) > CONFIG_MAX_VALUE && !setters[k->type].list)
 		return err_set(e, 0, "value is too long (%zu bytes); expected at most %d",
 			       strlen(v), CONFIG_MAX_VALUE);
-
-	switch (k->type) {
-	case V_DURATION: {
-		uint64_t ms;
-		if (parse_duration_ms(v, &ms, e) < 0)
-			return -1;
-		if ((long long)ms < k->min || (long long)ms > k->max)
-			return err_set(e, 0, "%s is out of range; expected %s to %s", v,
-				       fmt_duration((uint64_t)k->min, b1, sizeof(b1)),
-				       fmt_duration((uint64_t)k->max, b2, sizeof(b2)));
-		*(uint64_t *)f = ms;
-		return 0;
-	}
-	case V_UINT: {
-		long long n;
-		if (parse_int(v, k->min, k->max, &n, e) < 0)
-			return -1;
-		*(unsigned *)f = (unsigned)n;
-		return 0;
-	}
-	case V_BOOL:
-		return parse_bool(v, (bool *)f, e);
-	case V_STRING:
-	case V_SCRIPT:
-	case V_IDENT:
-	case V_PREFIX: {
-		char **sp = f;
-		size_t len = strlen(v);
-		const char *blank = strpbrk(v, " \t");
-
-		/* "app.py --port 1": arguments in the path (a path with a blank in
-		 * it stays possible as long as it does not look like that). */
-		if (k->type == V_SCRIPT && blank &&
-		    (blank[1 + strspn(blank + 1, " \t")] == '-' ||
-		     (blank - v >= 3 && strncmp(blank - 3, ".py", 3) == 0)))
-			return err_set(e, 0,
-				       "\"%.60s\" has arguments; expected only the script path "
-				       "here and the arguments in args = %.60s",
-				       v, blank + strspn(blank, " \t"));
-		if (k->type == V_IDENT && !ident_ok(v))
-			return err_set(
-			    e, 0,
-			    "\"%.60s\" is not a valid name; expected a user or group name "
-			    "(letters, digits, '_', '.', '-') or a number",
-			    v);
-		if (k->type == V_PREFIX && len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v++;
-			len -= 2;
-		}
-		if (k->type == V_PREFIX && len > CONFIG_PREFIX_MAX)
-			return err_set(e, 0, "the prefix is %zu bytes; expected at most %d", len,
-				       CONFIG_PREFIX_MAX);
-		free(*sp);
-		*sp = strndup(v, len);
-		if (!*sp)
-			c->oom = true;
-		return 0;
-	}
-	case V_AUTO_PATH: {
-		char **sp = f;
-		free(*sp);
-		*sp = NULL;
-		if (strcmp(v, "auto") == 0)
-			return 0;
-		if (v[0] != '/')
-			return err_set(
-			    e, 0, "\"%.60s\" is relative; expected auto or an absolute path", v);
-		*sp = conf_strdup(c, v);
-		return 0;
-	}
-	case V_ARGV:
-	case V_DIRS: {
-		char ***vp = f, **words;
-		if (split_words(v, k->type == V_ARGV, &words, e) < 0)
-			return -1;
-		if (!words[0]) {
-			strv_free(words);
-			return err_set(e, 0, "no value; expected %s", expect_of(k->type));
-		}
-		strv_free(*vp);
-		*vp = words;
-		return 0;
-	}
-	case V_ENV: {
-		/* Appended in amortised O(1) per word; duplicates are found once the
-		 * whole file is read (check_env_dups). */
-		char ***vp = f, **words;
-		struct section *sec = c->cur_sec;
-		size_t add;
-		if (parse_env_list(v, &words, e) < 0)
-			return -1;
-		add = strv_len(words);
-		if (env_reserve(sec, vp, sec->nenv + add) < 0) {
-			strv_free(words);
-			c->oom = true;
-			return 0;
-		}
-		for (size_t i = 0; i < add; i++) {
-			(*vp)[sec->nenv] = words[i]; /* moved, not copied */
-			sec->env_lines[sec->nenv++] = c->cur_line;
-		}
-		(*vp)[sec->nenv] = NULL;
-		free(words);
-		return 0;
-	}
-	case V_MODULES:
-	case V_SYSCALLS: {
-		char ***vp = f, **words;
-		char tmp[CONFIG_MAX_LINE + 1];
-		size_t n = strlen(v);
-
-		if (n > CONFIG_MAX_LINE)
-			n = CONFIG_MAX_LINE;
-		/* commas separate too */
-		for (size_t i = 0; i < n; i++)
-			tmp[i] = v[i] == ',' ? ' ' : v[i];
-		tmp[n] = '\0';
-		if (split_words(tmp, false, &words, e) < 0)
-			return -1;
-		if (!words[0]) {
-			strv_free(words);
-			return err_set(e, 0, "no value; expected %s", expect_of(k->type));
-		}
-		for (size_t i = 0; words[i]; i++) {
-			if (k->type == V_MODULES && !module_ok(words[i])) {
-				err_set(
-				    e, 0,
-				    "\"%.60s\" is not a Python module name; expected import names "
-				    "such as torch transformers (not pip names like "
-				    "scikit-learn)",
-				    words[i]);
-				strv_free(words);
-				return -1;
-			}
-			if (k->type == V_SYSCALLS &&
-			    seccomp_syscall_resolve_name(words[i]) == __NR_SCMP_ERROR) {
-				char near[64];
-				if (syscall_near(words[i], near, sizeof(near)))
-					err_set(e, 0,
-						"unknown syscall \"%.60s\" (did you mean %s?); "
-						"expected syscall names of this architecture",
-						words[i], near);
-				else
-					err_set(e, 0,
-						"unknown syscall \"%.60s\"; expected syscall names "
-						"of this architecture",
-						words[i]);
-				strv_free(words);
-				return -1;
-			}
-		}
-		if (strv_extend(vp, words) < 0)
-			c->oom = true;
-		strv_free(words);
-		return 0;
-	}
-	case V_SIGNAL:
-		return parse_signal(v, (int *)f, e);
-	case V_UMASK: {
-		struct service_conf *s = base;
-		if (parse_umask(v, &s->umask, e) < 0)
-			return -1;
-		s->has_umask = true;
-		return 0;
-	}
-	case V_OOM: {
-		struct service_conf *s = base;
-		long long n;
-		if (parse_int(v, -1000, 1000, &n, e) < 0)
-			return -1;
-		s->oom_score_adj = (int)n;
-		s->has_oom_score_adj = true;
-		return 0;
-	}
-	case V_PROBE:
-	case V_HEALTH: {
-		struct probe p;
-		if (parse_probe(v, k->type == V_HEALTH, &p, e) < 0)
-			return -1; /* ENOMEM is noticed by the caller through e->code */
-		probe_free((struct probe *)f);
-		*(struct probe *)f = p;
-		return 0;
-	}
-	case V_RESTART: {
-		static const char *const names[] = {"no", "on-failure", "always"};
-		for (int i = 0; i < 3; i++)
-			if (strcasecmp(v, names[i]) == 0) {
-				*(enum restart_policy *)f = (enum restart_policy)i;
-				return 0;
-			}
-		const char *near = nearest(v, names, 3);
-		if (near)
-			return err_set(e, 0,
-				       "\"%.60s\" is not a restart policy (did you mean %s?); "
-				       "expected no, on-failure or always",
-				       v, near);
-		return err_set(
-		    e, 0, "\"%.60s\" is not a restart policy; expected no, on-failure or always",
-		    v);
-	}
-	case V_LOGFMT:
-		if (strcasecmp(v, "text") == 0)
-			*(enum log_format *)f = LOG_FMT_TEXT;
-		else if (strcasecmp(v, "json") == 0)
-			*(enum log_format *)f = LOG_FMT_JSON;
-		else
-			return err_set(e, 0, "\"%.60s\" is not a log format; expected text or json",
-				       v);
-		return 0;
-	case V_PROFILE: {
-		char **sp = f;
-		if (!conf_name_ok(v))
-			return err_set(e, 0,
-				       "\"%.60s\" is not a profile name; expected worker or the "
-				       "NAME of a [seccomp:NAME] section",
-				       v);
-		free(*sp);
-		*sp = conf_strdup(c, v);
-		return 0;
-	}
-	case V_ACTION:
-	case V_DENY_ACT: {
-		struct seccomp_action_conf a = {0};
-		if (parse_action(v, k->type == V_DENY_ACT, &a, e) < 0)
-			return -1;
-		*(struct seccomp_action_conf *)f = a;
-		if (k->type == V_ACTION)
-			((struct seccomp_conf *)base)->has_default = true;
-		return 0;
-	}
-	case V_RLIMIT: {
-		struct rlimit_conf *rl = (struct rlimit_conf *)f + k->min;
-		return set_rlimit(rl, (enum config_rlimit)k->min, v, e);
-	}
-	}
-	return err_set(e, 0, "internal: unhandled key type");
+	return setters[k->type].set(&s, e);
 }
