@@ -39,31 +39,123 @@ static ssize_t find_section(struct ctx *c, enum sec_kind kind, const char *label
 	return -1;
 }
 
-/* broken: an unterminated header (already reported): keys below it are ignored. */
-static void add_section(struct ctx *c, int line, const char *inside, size_t len, bool broken)
+/* A new service or profile struct for sec (SEC_SERVICE or SEC_SECCOMP), with
+ * its defaults, line and name; false when out of memory. */
+static bool new_entry(struct ctx *c, struct section *sec, int line, const char *name)
 {
 	struct config *cfg = c->cfg;
-	struct section *sec, *nv;
-	const char *colon;
-	char *label;
+	char **namep;
+	int *linep;
+
+	if (sec->kind == SEC_SERVICE) {
+		struct service_conf *v = realloc(cfg->services, (cfg->nservices + 1) * sizeof(*v));
+		if (!v)
+			return false;
+		cfg->services = v;
+		conf_service_defaults(&v[cfg->nservices]);
+		namep = &v[cfg->nservices].name;
+		linep = &v[cfg->nservices].line;
+		sec->idx = cfg->nservices++;
+	} else {
+		struct seccomp_conf *v = realloc(cfg->profiles, (cfg->nprofiles + 1) * sizeof(*v));
+		if (!v)
+			return false;
+		cfg->profiles = v;
+		conf_profile_defaults(&v[cfg->nprofiles]);
+		namep = &v[cfg->nprofiles].name;
+		linep = &v[cfg->nprofiles].line;
+		sec->idx = cfg->nprofiles++;
+	}
+	*linep = line;
+	*namep = conf_strdup(c, name);
+	return true;
+}
+
+/* [service:NAME] or [seccomp:NAME]: name is what follows the ':'. */
+static void named_section(struct ctx *c, struct section *sec, const char *name)
+{
+	bool svc = strncmp(sec->label, "service", 7) == 0;
+	enum sec_kind kind = svc ? SEC_SERVICE : SEC_SECCOMP;
 	ssize_t prev;
 
-	while (len && isspace((unsigned char)*inside))
-		inside++, len--;
-	while (len && isspace((unsigned char)inside[len - 1]))
-		len--;
+	if (!*name) {
+		conf_diag(c, sec->line, sec->label, NULL, "no name; expected [%s:NAME]",
+			  svc ? "service" : "seccomp");
+		return;
+	}
+	if (!conf_name_ok(name)) {
+		conf_diag(c, sec->line, sec->label, NULL,
+			  "bad name \"%.64s\"; expected 1 to %d letters, digits, '_', '.' or "
+			  "'-', "
+			  "not starting with '.' or '-'",
+			  name, CONFIG_NAME_MAX);
+		return;
+	}
+	if (!svc && strcmp(name, SECCOMP_BUILTIN_WORKER) == 0) {
+		conf_diag(c, sec->line, sec->label, NULL,
+			  "\"worker\" is the built-in profile; expected another name (use "
+			  "extends = worker to build on it)");
+		return;
+	}
+	prev = find_section(c, kind, sec->label, c->nsecs - 1);
+	if (prev >= 0)
+		conf_diag(c, sec->line, sec->label, NULL,
+			  "%s \"%s\" is defined twice (first at line %d); expected unique names",
+			  svc ? "service" : "seccomp profile", name, c->secs[prev].line);
+	sec->kind = kind;
+	if (!new_entry(c, sec, sec->line, name)) {
+		c->oom = true;
+		sec->kind = SEC_BAD;
+	}
+}
+
+/* Unknown: suggest the kind the person probably meant. */
+static void unknown_section(struct ctx *c, int line, const char *label, const char *colon)
+{
+	static const char *const kinds[] = {"hfinit", "service", "seccomp"};
+	size_t wl = colon ? (size_t)(colon - label) : strlen(label);
+	char word[32];
+	const char *near = NULL;
+
+	if (wl < sizeof(word)) {
+		memcpy(word, label, wl);
+		word[wl] = '\0';
+		near = nearest(word, kinds, 3);
+	}
+	if (near && strcmp(near, "hfinit") == 0)
+		conf_diag(c, line, label, NULL,
+			  "unknown section (did you mean [hfinit]?); expected [hfinit], "
+			  "[service:NAME] or [seccomp:NAME]");
+	else if (near)
+		conf_diag(c, line, label, NULL,
+			  "unknown section (did you mean [%s:%.64s]?); expected [hfinit], "
+			  "[service:NAME] or [seccomp:NAME]",
+			  near, colon ? colon + 1 : "NAME");
+	else
+		conf_diag(c, line, label, NULL,
+			  "unknown section; expected [hfinit], [service:NAME] or "
+			  "[seccomp:NAME]");
+}
+
+/* The next section, header at line: NULL past MAXSECS (reported once) or out
+ * of memory; else stored, kind SEC_BAD until its header is understood. */
+static struct section *store_section(struct ctx *c, int line, const char *inside, size_t len)
+{
+	struct section *sec, *nv;
+	char *label;
+
 	if (c->nsecs >= MAXSECS) {
 		if (c->nsecs == MAXSECS) {
-			conf_diag(
-			    c, line, NULL, NULL,
-			    "too many sections: this is section %d, expected at most %d per file "
-			    "([hfinit], [service:NAME] and [seccomp:NAME] together); it and "
-			    "everything below it are ignored",
-			    MAXSECS + 1, MAXSECS);
+			conf_diag(c, line, NULL, NULL,
+				  "too many sections: this is section %d, expected at most %d per "
+				  "file "
+				  "([hfinit], [service:NAME] and [seccomp:NAME] together); it and "
+				  "everything below it are ignored",
+				  MAXSECS + 1, MAXSECS);
 			c->over_line = line;
 		}
 		c->nsecs++; /* counted, not stored; their keys are not looked at */
-		return;
+		return NULL;
 	}
 	label = strndup(inside, len);
 	nv = realloc(c->secs, (c->nsecs + 1) * sizeof(*nv));
@@ -72,7 +164,7 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 		if (nv)
 			c->secs = nv;
 		c->oom = true;
-		return;
+		return NULL;
 	}
 	c->secs = nv;
 	sec = &c->secs[c->nsecs++];
@@ -80,9 +172,23 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 	sec->line = line;
 	sec->label = label;
 	sec->kind = SEC_BAD;
-	if (broken)
-		return;
+	return sec;
+}
 
+/* broken: an unterminated header (already reported): keys below it are ignored. */
+static void add_section(struct ctx *c, int line, const char *inside, size_t len, bool broken)
+{
+	struct section *sec;
+	const char *colon, *label;
+
+	while (len && isspace((unsigned char)*inside))
+		inside++, len--;
+	while (len && isspace((unsigned char)inside[len - 1]))
+		len--;
+	sec = store_section(c, line, inside, len);
+	if (!sec || broken)
+		return;
+	label = sec->label;
 	colon = strchr(label, ':');
 	if (strcmp(label, "hfinit") == 0) {
 		sec->kind = SEC_HFINIT;
@@ -93,99 +199,13 @@ static void add_section(struct ctx *c, int line, const char *inside, size_t len,
 				  c->hfinit_line);
 		else
 			c->hfinit_line = line;
-		return;
-	}
-	if ((colon && (size_t)(colon - label) == 7 && strncmp(label, "service", 7) == 0) ||
-	    (colon && (size_t)(colon - label) == 7 && strncmp(label, "seccomp", 7) == 0)) {
-		const char *name = colon + 1;
-		bool svc = strncmp(label, "service", 7) == 0;
-		enum sec_kind kind = svc ? SEC_SERVICE : SEC_SECCOMP;
-
-		if (!*name) {
-			conf_diag(c, line, label, NULL, "no name; expected [%s:NAME]",
-				  svc ? "service" : "seccomp");
-			return;
-		}
-		if (!conf_name_ok(name)) {
-			conf_diag(
-			    c, line, label, NULL,
-			    "bad name \"%.64s\"; expected 1 to %d letters, digits, '_', '.' or "
-			    "'-', "
-			    "not starting with '.' or '-'",
-			    name, CONFIG_NAME_MAX);
-			return;
-		}
-		if (!svc && strcmp(name, SECCOMP_BUILTIN_WORKER) == 0) {
-			conf_diag(c, line, label, NULL,
-				  "\"worker\" is the built-in profile; expected another name (use "
-				  "extends = worker to build on it)");
-			return;
-		}
-		prev = find_section(c, kind, label, c->nsecs - 1);
-		if (prev >= 0)
-			conf_diag(
-			    c, line, label, NULL,
-			    "%s \"%s\" is defined twice (first at line %d); expected unique names",
-			    svc ? "service" : "seccomp profile", name, c->secs[prev].line);
-		sec->kind = kind;
-		if (svc) {
-			struct service_conf *v =
-			    realloc(cfg->services, (cfg->nservices + 1) * sizeof(*v));
-			if (!v) {
-				c->oom = true;
-				sec->kind = SEC_BAD;
-				return;
-			}
-			cfg->services = v;
-			conf_service_defaults(&v[cfg->nservices]);
-			v[cfg->nservices].line = line;
-			v[cfg->nservices].name = conf_strdup(c, name);
-			sec->idx = cfg->nservices++;
-		} else {
-			struct seccomp_conf *v =
-			    realloc(cfg->profiles, (cfg->nprofiles + 1) * sizeof(*v));
-			if (!v) {
-				c->oom = true;
-				sec->kind = SEC_BAD;
-				return;
-			}
-			cfg->profiles = v;
-			conf_profile_defaults(&v[cfg->nprofiles]);
-			v[cfg->nprofiles].line = line;
-			v[cfg->nprofiles].name = conf_strdup(c, name);
-			sec->idx = cfg->nprofiles++;
-		}
-		return;
-	}
-	if (strcmp(label, "service") == 0 || strcmp(label, "seccomp") == 0) {
+	} else if (colon && (size_t)(colon - label) == 7 &&
+		   (strncmp(label, "service", 7) == 0 || strncmp(label, "seccomp", 7) == 0)) {
+		named_section(c, sec, colon + 1);
+	} else if (strcmp(label, "service") == 0 || strcmp(label, "seccomp") == 0) {
 		conf_diag(c, line, label, NULL, "no name; expected [%s:NAME]", label);
-		return;
-	}
-	{
-		/* Unknown: suggest the kind the person probably meant. */
-		static const char *const kinds[] = {"hfinit", "service", "seccomp"};
-		size_t wl = colon ? (size_t)(colon - label) : strlen(label);
-		char word[32];
-		const char *near = NULL;
-
-		if (wl < sizeof(word)) {
-			memcpy(word, label, wl);
-			word[wl] = '\0';
-			near = nearest(word, kinds, 3);
-		}
-		if (near && strcmp(near, "hfinit") == 0)
-			conf_diag(c, line, label, NULL,
-				  "unknown section (did you mean [hfinit]?); expected [hfinit], "
-				  "[service:NAME] or [seccomp:NAME]");
-		else if (near)
-			conf_diag(c, line, label, NULL,
-				  "unknown section (did you mean [%s:%.64s]?); expected [hfinit], "
-				  "[service:NAME] or [seccomp:NAME]",
-				  near, colon ? colon + 1 : "NAME");
-		else
-			conf_diag(c, line, label, NULL,
-				  "unknown section; expected [hfinit], [service:NAME] or "
-				  "[seccomp:NAME]");
+	} else {
+		unknown_section(c, line, label, colon);
 	}
 }
 
