@@ -1,3 +1,4 @@
+/* ready = and health = values -> struct probe, through one table of kinds. */
 #include "conf/probe_spec.h"
 
 #include <ctype.h>
@@ -11,35 +12,6 @@
 #include "base/strv.h"
 #include "base/words.h"
 #include "conf/value.h"
-
-/* --- probes ------------------------------------------------------------------ */
-
-const char *probe_kind_name(enum probe_kind k)
-{
-	switch (k) {
-	case PROBE_NONE:
-		return "none";
-	case PROBE_STARTED:
-		return "started";
-	case PROBE_LINE:
-		return "line";
-	case PROBE_REGEX:
-		return "regex";
-	case PROBE_NOTIFY:
-		return "notify";
-	case PROBE_FD:
-		return "fd";
-	case PROBE_TCP:
-		return "tcp";
-	case PROBE_HTTP:
-		return "http";
-	case PROBE_FILE:
-		return "file";
-	case PROBE_EXEC:
-		return "exec";
-	}
-	return "?";
-}
 
 void probe_free(struct probe *p)
 {
@@ -155,151 +127,182 @@ static int parse_http(struct probe *p, const char *v, const char *spec, struct e
 	return 0;
 }
 
+/* The text of line:TEXT and file:PATH. */
+static int parse_text(struct probe *p, const char *v, const char *spec, struct err *e)
+{
+	(void)spec;
+	p->text = strdup(v);
+	return p->text ? 0 : err_set(e, ENOMEM, "out of memory");
+}
+
+static int parse_regex(struct probe *p, const char *v, const char *spec, struct err *e)
+{
+	char buf[160];
+	int r;
+
+	(void)spec;
+	p->text = strdup(v);
+	if (!p->text)
+		return err_set(e, ENOMEM, "out of memory");
+	r = regcomp(&p->re, v, REG_EXTENDED | REG_NOSUB);
+	if (r != 0) {
+		regerror(r, &p->re, buf, sizeof(buf));
+		return err_set(e, 0,
+			       "bad regular expression \"%.*s%s\": %s; expected a POSIX extended "
+			       "regex",
+			       Q(v), buf);
+	}
+	p->has_re = true;
+	return 0;
+}
+
+static int parse_fd(struct probe *p, const char *v, const char *spec, struct err *e)
+{
+	long long n;
+
+	if (!isdigit((unsigned char)*v) || parse_int(v, 0, INT_MAX, &n, NULL) < 0)
+		return err_set(e, 0, "\"%.*s%s\": expected fd:N with N a number from 3 to 1023",
+			       Q(spec));
+	if (n < 3 || n > 1023)
+		return err_set(e, 0,
+			       "\"%.*s%s\": fd %lld is out of range; expected 3..1023 (0-2 are "
+			       "stdin, stdout and stderr)",
+			       Q(spec), n);
+	p->fd = (int)n;
+	return 0;
+}
+
+static int parse_exec(struct probe *p, const char *v, const char *spec, struct err *e)
+{
+	(void)spec;
+	if (split_words(v, true, &p->argv, e) < 0)
+		return -1;
+	if (!p->argv[0])
+		return err_set(e, 0,
+			       "exec: needs a command; expected e.g. exec:curl -fs localhost:7860");
+	return 0;
+}
+
+/* Every probe kind, in the order of the READY_KINDS text (the did-you-mean
+ * order too). exact: the whole value is the prefix, nothing follows; else
+ * parse gets what follows it (empty: the message when nothing does). polled:
+ * checked again and again until it passes, so it is the only kind a health
+ * check may use. */
+static const struct probe_kind_def {
+	const char *prefix;
+	bool exact, polled;
+	int (*parse)(struct probe *p, const char *v, const char *spec, struct err *e);
+	const char *empty;
+	const char *name;
+} probe_kinds[] = {
+    [PROBE_NONE] = {NULL, false, false, NULL, NULL, "none"},
+    [PROBE_STARTED] = {"started", true, false, NULL, NULL, "started"},
+    [PROBE_LINE] = {"line:", false, false, parse_text,
+		    "line: needs the text to wait for; expected e.g. line:ready", "line"},
+    [PROBE_REGEX] = {"regex:", false, false, parse_regex,
+		     "regex: needs a pattern; expected e.g. regex:listening on port [0-9]+",
+		     "regex"},
+    [PROBE_NOTIFY] = {"notify", true, false, NULL, NULL, "notify"},
+    [PROBE_FD] = {"fd:", false, false, parse_fd, NULL, "fd"},
+    [PROBE_TCP] = {"tcp:", false, true, parse_tcp, NULL, "tcp"},
+    [PROBE_HTTP] = {"http://", false, true, parse_http, NULL, "http"},
+    [PROBE_FILE] = {"file:", false, true, parse_text,
+		    "file: needs a path; expected e.g. file:/tmp/app.ready", "file"},
+    [PROBE_EXEC] = {"exec:", false, true, parse_exec,
+		    "exec: needs a command; expected e.g. exec:curl -fs localhost:7860", "exec"},
+};
+
+#define NKINDS (sizeof(probe_kinds) / sizeof(probe_kinds[0]))
+
+const char *probe_kind_name(enum probe_kind k)
+{
+	return (unsigned)k < NKINDS ? probe_kinds[k].name : "?";
+}
+
+bool probe_kind_polled(enum probe_kind k)
+{
+	return (unsigned)k < NKINDS && probe_kinds[k].polled;
+}
+
+/* The kind whose prefix starts s (the whole of s for an exact one), or PROBE_NONE. */
+static enum probe_kind kind_of(const char *s)
+{
+	for (size_t k = PROBE_NONE + 1; k < NKINDS; k++) {
+		const struct probe_kind_def *d = &probe_kinds[k];
+		if (d->exact ? strcmp(s, d->prefix) == 0
+			     : strncmp(s, d->prefix, strlen(d->prefix)) == 0)
+			return (enum probe_kind)k;
+	}
+	return PROBE_NONE;
+}
+
+/* s is no probe: say why, naming the kind the person probably meant. */
+static int not_a_probe(const char *s, bool health, struct err *e)
+{
+	const char *kinds[NKINDS - 1];
+	char word[16];
+	size_t wl = strcspn(s, ":");
+	const char *near = NULL;
+
+	if (strncasecmp(s, "https://", 8) == 0)
+		return err_set(
+		    e, 0,
+		    "\"%.*s%s\": https is not supported; expected http://127.0.0.1:PORT/PATH "
+		    "(probe the service's plain port inside the container)",
+		    Q(s));
+	if (strncasecmp(s, "http:", 5) == 0)
+		return err_set(e, 0, "\"%.*s%s\" is not a URL; expected http://HOST:PORT/PATH",
+			       Q(s));
+	if (*s && strspn(s, "0123456789") == strlen(s))
+		return err_set(e, 0,
+			       "\"%.*s%s\" is not a probe (did you mean tcp:%.*s%s?); expected %s",
+			       Q(s), Q(s), health ? HEALTH_KINDS : READY_KINDS);
+	/* Compare the word before the first ':' (with the ':') against the kinds. */
+	for (size_t k = PROBE_NONE + 1; k < NKINDS; k++)
+		kinds[k - 1] = probe_kinds[k].prefix;
+	if (wl + 1 < sizeof(word)) {
+		memcpy(word, s, wl);
+		word[wl] = '\0';
+		if (s[wl] == ':')
+			strcpy(word + wl, ":");
+		near = nearest(word, kinds, NKINDS - 1);
+	}
+	if (near) {
+		/* "tpc:7860" -> "tcp:7860": keep what followed the kind. */
+		const char *rest = s[wl] == ':' && near[strlen(near) - 1] == ':' ? s + wl + 1 : "";
+		return err_set(e, 0,
+			       "\"%.*s%s\" is not a probe (did you mean %s%.*s%s?); expected %s",
+			       Q(s), near, Q(rest), health ? HEALTH_KINDS : READY_KINDS);
+	}
+	return err_set(e, 0, "\"%.*s%s\" is not a probe; expected %s", Q(s),
+		       health ? HEALTH_KINDS : READY_KINDS);
+}
+
 int parse_probe(const char *s, bool health, struct probe *out, struct err *e)
 {
-	static const char *const kinds[] = {
-	    "started", "line:", "regex:", "notify", "fd:", "tcp:", "http://", "file:", "exec:"};
 	struct probe p = {0};
-	const char *v;
-	int rc = -1;
+	enum probe_kind k = kind_of(s);
+	const struct probe_kind_def *d = &probe_kinds[k];
+	const char *v = k != PROBE_NONE && !d->exact ? s + strlen(d->prefix) : "";
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	p.spec = strdup(s);
 	if (!p.spec)
 		return err_set(e, ENOMEM, "out of memory");
-	if (strcmp(s, "started") == 0) {
-		p.kind = PROBE_STARTED;
-		rc = 0;
-	} else if (strcmp(s, "notify") == 0) {
-		p.kind = PROBE_NOTIFY;
-		rc = 0;
-	} else if (strncmp(s, "line:", 5) == 0) {
-		p.kind = PROBE_LINE;
-		v = s + 5;
-		if (!*v) {
-			err_set(e, 0, "line: needs the text to wait for; expected e.g. line:ready");
-			goto out;
-		}
-		p.text = strdup(v);
-		rc = p.text ? 0 : err_set(e, ENOMEM, "out of memory");
-	} else if (strncmp(s, "regex:", 6) == 0) {
-		int r;
-		char buf[160];
-
-		p.kind = PROBE_REGEX;
-		v = s + 6;
-		if (!*v) {
-			err_set(
-			    e, 0,
-			    "regex: needs a pattern; expected e.g. regex:listening on port [0-9]+");
-			goto out;
-		}
-		p.text = strdup(v);
-		if (!p.text) {
-			err_set(e, ENOMEM, "out of memory");
-			goto out;
-		}
-		r = regcomp(&p.re, v, REG_EXTENDED | REG_NOSUB);
-		if (r != 0) {
-			regerror(r, &p.re, buf, sizeof(buf));
-			err_set(e, 0,
-				"bad regular expression \"%.*s%s\": %s; expected a POSIX extended "
-				"regex",
-				Q(v), buf);
-			goto out;
-		}
-		p.has_re = true;
-		rc = 0;
-	} else if (strncmp(s, "fd:", 3) == 0) {
-		long long n;
-
-		p.kind = PROBE_FD;
-		v = s + 3;
-		if (!isdigit((unsigned char)*v) || parse_int(v, 0, INT_MAX, &n, NULL) < 0) {
-			err_set(e, 0, "\"%.*s%s\": expected fd:N with N a number from 3 to 1023",
-				Q(s));
-			goto out;
-		}
-		if (n < 3 || n > 1023) {
-			err_set(e, 0,
-				"\"%.*s%s\": fd %lld is out of range; expected 3..1023 (0-2 are "
-				"stdin, stdout and stderr)",
-				Q(s), n);
-			goto out;
-		}
-		p.fd = (int)n;
-		rc = 0;
-	} else if (strncmp(s, "tcp:", 4) == 0) {
-		p.kind = PROBE_TCP;
-		rc = parse_tcp(&p, s + 4, s, e);
-	} else if (strncmp(s, "http://", 7) == 0) {
-		p.kind = PROBE_HTTP;
-		rc = parse_http(&p, s + 7, s, e);
-	} else if (strncasecmp(s, "https://", 8) == 0) {
-		err_set(e, 0,
-			"\"%.*s%s\": https is not supported; expected http://127.0.0.1:PORT/PATH "
-			"(probe the service's plain port inside the container)",
-			Q(s));
-	} else if (strncmp(s, "file:", 5) == 0) {
-		p.kind = PROBE_FILE;
-		v = s + 5;
-		if (!*v) {
-			err_set(e, 0, "file: needs a path; expected e.g. file:/tmp/app.ready");
-			goto out;
-		}
-		p.text = strdup(v);
-		rc = p.text ? 0 : err_set(e, ENOMEM, "out of memory");
-	} else if (strncmp(s, "exec:", 5) == 0) {
-		p.kind = PROBE_EXEC;
-		if (split_words(s + 5, true, &p.argv, e) < 0)
-			goto out;
-		if (!p.argv[0]) {
-			err_set(
-			    e, 0,
-			    "exec: needs a command; expected e.g. exec:curl -fs localhost:7860");
-			goto out;
-		}
-		rc = 0;
-	} else if (strncasecmp(s, "http:", 5) == 0) {
-		err_set(e, 0, "\"%.*s%s\" is not a URL; expected http://HOST:PORT/PATH", Q(s));
-	} else if (*s && strspn(s, "0123456789") == strlen(s)) {
-		err_set(e, 0, "\"%.*s%s\" is not a probe (did you mean tcp:%.*s%s?); expected %s",
-			Q(s), Q(s), health ? HEALTH_KINDS : READY_KINDS);
-	} else {
-		/* Name the kind the person probably meant: compare the word before
-		 * the first ':' (with the ':') against the kinds. */
-		char word[16];
-		size_t wl = strcspn(s, ":");
-		const char *near = NULL;
-
-		if (wl + 1 < sizeof(word)) {
-			memcpy(word, s, wl);
-			word[wl] = '\0';
-			if (s[wl] == ':')
-				strcpy(word + wl, ":");
-			near = nearest(word, kinds, sizeof(kinds) / sizeof(kinds[0]));
-		}
-		if (near) {
-			/* "tpc:7860" -> "tcp:7860": keep what followed the kind. */
-			const char *rest =
-			    s[wl] == ':' && near[strlen(near) - 1] == ':' ? s + wl + 1 : "";
-			err_set(e, 0,
-				"\"%.*s%s\" is not a probe (did you mean %s%.*s%s?); expected %s",
-				Q(s), near, Q(rest), health ? HEALTH_KINDS : READY_KINDS);
-		} else
-			err_set(e, 0, "\"%.*s%s\" is not a probe; expected %s", Q(s),
-				health ? HEALTH_KINDS : READY_KINDS);
-	}
-	if (rc == 0 && health &&
-	    !(p.kind == PROBE_TCP || p.kind == PROBE_HTTP || p.kind == PROBE_FILE ||
-	      p.kind == PROBE_EXEC)) {
-		err_set(e, 0,
-			"\"%.*s%s\" cannot be a health check (it only fires once, at start-up); "
-			"expected %s",
-			Q(s), HEALTH_KINDS);
-		rc = -1;
-	}
-out:
+	p.kind = k;
+	if (k == PROBE_NONE)
+		rc = not_a_probe(s, health, e);
+	else if (!*v && d->empty)
+		rc = err_set(e, 0, "%s", d->empty);
+	else if (d->parse)
+		rc = d->parse(&p, v, s, e);
+	if (rc == 0 && health && !d->polled)
+		rc = err_set(
+		    e, 0,
+		    "\"%.*s%s\" cannot be a health check (it only fires once, at start-up); "
+		    "expected %s",
+		    Q(s), HEALTH_KINDS);
 	if (rc < 0) {
 		probe_free(&p);
 		return -1;

@@ -42,5 +42,8 @@ int parse_probe(const char *s, bool health, struct probe *out, struct err *e);
 void probe_free(struct probe *p);
 /* "started", "line", "regex", "notify", "fd", "tcp", "http", "file", "exec", "none" */
 const char *probe_kind_name(enum probe_kind k);
+/* Whether a probe of kind k is checked again and again until it passes
+ * (tcp, http, file, exec): the kinds a health check may use. */
+bool probe_kind_polled(enum probe_kind k);
 
 #endif

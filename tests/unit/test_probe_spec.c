@@ -138,10 +138,90 @@ static void test_probes(void **state)
 	assert_string_equal(probe_kind_name(PROBE_HTTP), "http");
 }
 
+/* Every kind: its name, whether a health check may use it, and the texts of
+ * the errors test_probes does not cover. */
+static void test_kinds(void **state)
+{
+	static const struct {
+		const char *spec;
+		enum probe_kind kind;
+		const char *name;
+		bool polled;
+	} kinds[] = {
+	    {"started", PROBE_STARTED, "started", false},
+	    {"line:up", PROBE_LINE, "line", false},
+	    {"regex:up$", PROBE_REGEX, "regex", false},
+	    {"notify", PROBE_NOTIFY, "notify", false},
+	    {"fd:3", PROBE_FD, "fd", false},
+	    {"tcp:80", PROBE_TCP, "tcp", true},
+	    {"http://h/", PROBE_HTTP, "http", true},
+	    {"file:/x", PROBE_FILE, "file", true},
+	    {"exec:true", PROBE_EXEC, "exec", true},
+	};
+	struct probe p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		p = probe_ok(kinds[i].spec, false);
+		assert_int_equal(p.kind, kinds[i].kind);
+		probe_free(&p);
+		assert_string_equal(probe_kind_name(kinds[i].kind), kinds[i].name);
+		assert_true(probe_kind_polled(kinds[i].kind) == kinds[i].polled);
+		if (kinds[i].polled) {
+			p = probe_ok(kinds[i].spec, true);
+			probe_free(&p);
+		} else {
+			probe_err(kinds[i].spec, true);
+		}
+	}
+	assert_string_equal(probe_kind_name(PROBE_NONE), "none");
+	assert_false(probe_kind_polled(PROBE_NONE));
+	assert_string_equal(probe_kind_name((enum probe_kind)99), "?");
+
+	assert_string_equal(probe_err("notify", true),
+			    "\"notify\" cannot be a health check (it only fires once, at "
+			    "start-up); expected tcp:[HOST:]PORT, http://HOST:PORT/PATH, "
+			    "file:PATH or exec:CMD");
+	assert_string_equal(probe_err("started:x", false),
+			    "\"started:x\" is not a probe (did you mean started?); expected "
+			    "started, line:TEXT, regex:RE, notify, fd:N, tcp:[HOST:]PORT, "
+			    "http://HOST:PORT/PATH, file:PATH or exec:CMD");
+	assert_string_equal(probe_err("tpc:7860", true),
+			    "\"tpc:7860\" is not a probe (did you mean tcp:7860?); expected "
+			    "tcp:[HOST:]PORT, http://HOST:PORT/PATH, file:PATH or exec:CMD");
+	assert_string_equal(probe_err("7860", false),
+			    "\"7860\" is not a probe (did you mean tcp:7860?); expected started, "
+			    "line:TEXT, regex:RE, notify, fd:N, tcp:[HOST:]PORT, "
+			    "http://HOST:PORT/PATH, file:PATH or exec:CMD");
+	assert_string_equal(probe_err("", false),
+			    "\"\" is not a probe; expected started, line:TEXT, regex:RE, notify, "
+			    "fd:N, tcp:[HOST:]PORT, http://HOST:PORT/PATH, file:PATH or exec:CMD");
+	assert_string_equal(probe_err("HTTPS://h/", true),
+			    "\"HTTPS://h/\": https is not supported; expected "
+			    "http://127.0.0.1:PORT/PATH (probe the service's plain port inside "
+			    "the container)");
+	assert_string_equal(probe_err("HTTP://h/", false),
+			    "\"HTTP://h/\" is not a URL; expected http://HOST:PORT/PATH");
+	assert_string_equal(probe_err("fd:2", false),
+			    "\"fd:2\": fd 2 is out of range; expected 3..1023 (0-2 are stdin, "
+			    "stdout and stderr)");
+	assert_string_equal(probe_err("fd:", false),
+			    "\"fd:\": expected fd:N with N a number from 3 to 1023");
+	assert_string_equal(probe_err("exec:   ", true),
+			    "exec: needs a command; expected e.g. exec:curl -fs localhost:7860");
+	assert_string_equal(probe_err("line:", false),
+			    "line: needs the text to wait for; expected e.g. line:ready");
+	assert_non_null(strstr(probe_err("regex:(", false), "bad regular expression \"(\": "));
+	assert_non_null(strstr(probe_err("regex:(", false), "; expected a POSIX extended regex"));
+	assert_string_equal(probe_err("tcp:[::1]:70000", true),
+			    "\"tcp:[::1]:70000\": bad port \"70000\"; expected a number 1..65535");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_probes),
+	    cmocka_unit_test(test_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
