@@ -14,6 +14,8 @@
 #include "cmd/cmd_status.h"
 #include "cmd/cmd_supervise.h"
 #include "cmd/cmd_version.h"
+#include "conf/config.h"
+#include "plan/syscalls.h"
 
 /* How a mode is chosen from the first word after hfinit. */
 enum pick {
@@ -118,6 +120,9 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	/* deny = / allow = names are checked at their line with libseccomp,
+	 * which conf/ does not use: the plan layer's check */
+	config_set_syscall_check(syscall_name_check);
 	config_before_mode(argc, argv);
 	if (argc > 1 && (m = by_word(argv[1], true)))
 		return m->fn(argc - 1, argv + 1);

@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,37 +106,6 @@ static int parse_action(const char *v, bool deny, struct seccomp_action_conf *a,
 		return err_set(e, 0, "\"%.60s\" is not an action; expected %s", v, exp);
 	}
 	return 0;
-}
-
-/* Did-you-mean for a syscall name: libseccomp knows every name of this arch.
- * The names are collected once per process (asking libseccomp for each number
- * is slow), and never freed: a few KB, reachable until exit. */
-static const char *syscall_near(const char *name, char *buf, size_t len)
-{
-	static char *names[1024];
-	static bool loaded;
-	size_t best = 3;
-
-	if (!loaded) {
-		uint32_t arch = seccomp_arch_native();
-		for (int nr = 0; nr < 1024; nr++)
-			names[nr] = seccomp_syscall_resolve_num_arch(arch, nr);
-		loaded = true;
-	}
-	buf[0] = '\0';
-	if (strlen(name) > 64)
-		return NULL;
-	for (int nr = 0; nr < 1024; nr++) {
-		size_t d;
-		if (!names[nr])
-			continue;
-		d = edit_distance(name, names[nr], 2);
-		if (d < best) {
-			best = d;
-			snprintf(buf, len, "%s", names[nr]);
-		}
-	}
-	return buf[0] ? buf : NULL;
 }
 
 static int set_rlimit(struct rlimit_conf *rl, enum config_rlimit which, const char *v,
@@ -419,25 +387,22 @@ static int set_modules(const struct setting *s, struct err *e)
 	return append_names(s, words);
 }
 
+/* The plan layer's check of a syscall name (config_set_syscall_check). */
+static config_syscall_check_fn *syscall_check;
+
+void config_set_syscall_check(config_syscall_check_fn *fn)
+{
+	syscall_check = fn;
+}
+
 static int set_syscalls(const struct setting *s, struct err *e)
 {
 	char **words;
 
 	if (split_names(s, &words, e) < 0)
 		return -1;
-	for (size_t i = 0; words[i]; i++)
-		if (seccomp_syscall_resolve_name(words[i]) == __NR_SCMP_ERROR) {
-			char near[64];
-			if (syscall_near(words[i], near, sizeof(near)))
-				err_set(e, 0,
-					"unknown syscall \"%.60s\" (did you mean %s?); "
-					"expected syscall names of this architecture",
-					words[i], near);
-			else
-				err_set(e, 0,
-					"unknown syscall \"%.60s\"; expected syscall names "
-					"of this architecture",
-					words[i]);
+	for (size_t i = 0; syscall_check && words[i]; i++)
+		if (syscall_check(words[i], e) < 0) {
 			strv_free(words);
 			return -1;
 		}

@@ -218,6 +218,16 @@ const struct seccomp_conf *config_profile(const struct config *cfg, const char *
 /* Highest stage number in use (0 when there are no services). */
 unsigned config_max_stage(const struct config *cfg);
 
+/* How deny = and allow = names are checked: fn returns 0 for a syscall of
+ * this architecture, else -1 with e saying "unknown syscall ...; expected
+ * ...", and the parser reports it at the key's line. The check needs
+ * libseccomp, which the config layer does not use: it is the plan layer's
+ * syscall_name_check (plan/syscalls.h), installed by main before any mode
+ * runs. Without one (NULL, the default, e.g. in the fuzz target) any name is
+ * taken, and sandbox_compile refuses an unknown one later. */
+typedef int config_syscall_check_fn(const char *name, struct err *e);
+void config_set_syscall_check(config_syscall_check_fn *fn);
+
 /* Print each diagnostic's text, one per line, to out, followed by
  * "FILE: N error(s)" when there are any. Returns the number printed. */
 size_t config_diags_print(const struct config *cfg, FILE *out);

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "conf/conf_ctx.h"
+#include "plan/syscalls.h"
 
 struct fix {
 	struct config *cfg;
@@ -38,6 +39,7 @@ static int setup(void **state)
 	f->cfg->nservices = f->cfg->nprofiles = 1;
 	f->c.cfg = f->cfg;
 	f->c.cur_sec = &f->sec;
+	config_set_syscall_check(syscall_name_check); /* as main does */
 	*state = f;
 	return 0;
 }
@@ -265,6 +267,18 @@ static void test_syscall_names(void **state)
 	assert_null(f->cfg->profiles[0].deny); /* nothing kept from a refused value */
 }
 
+/* The check is the plan layer's: without one, any name is taken as written. */
+static void test_syscall_hook(void **state)
+{
+	struct fix *f = *state;
+
+	config_set_syscall_check(NULL);
+	ok(f, PRF, "deny", "umont2 notacall");
+	assert_string_equal(f->cfg->profiles[0].deny[1], "notacall");
+	config_set_syscall_check(syscall_name_check);
+	bad(f, PRF, "deny", "umont2");
+}
+
 static void test_scalars(void **state)
 {
 	struct fix *f = *state;
@@ -392,6 +406,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_syscall_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syscall_hook, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scalars, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_actions, setup, teardown),

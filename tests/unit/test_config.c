@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "plan/syscalls.h"
 
 static char srcdir[4096];
 
@@ -782,5 +783,6 @@ int main(void)
 	};
 
 	snprintf(srcdir, sizeof(srcdir), "%s", s && *s ? s : ".");
+	config_set_syscall_check(syscall_name_check); /* as main does */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

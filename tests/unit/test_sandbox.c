@@ -30,6 +30,7 @@
 #include "conf/config.h"
 #include "run/landlock.h"
 #include "plan/sandbox.h"
+#include "plan/syscalls.h"
 
 /* One call and what it must give: ok (>= 0) or that errno. */
 struct expect {
@@ -534,5 +535,6 @@ int main(void)
 	    cmocka_unit_test(test_kernel_check),
 	    cmocka_unit_test(test_landlock),
 	};
+	config_set_syscall_check(syscall_name_check); /* as main does */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
