@@ -242,6 +242,95 @@ static int quotable(const char *s, const char *e)
 	return (int)(e - s > 60 ? 60 : e - s);
 }
 
+/* A line that cannot be read (too long, a NUL byte): true after reporting it. */
+static bool unreadable(struct ctx *c, int lineno, const char *p, const char *le)
+{
+	const char *q = p;
+
+	if ((size_t)(le - p) > (size_t)CONFIG_MAX_LINE + (le > p && le[-1] == '\r' ? 1 : 0))
+		conf_diag(c, lineno, NULL, NULL,
+			  "line is too long (%zu bytes); expected at most %d", (size_t)(le - p),
+			  CONFIG_MAX_LINE);
+	else if (memchr(p, '\0', (size_t)(le - p)))
+		conf_diag(c, lineno, NULL, NULL, "the line contains a NUL byte; expected text");
+	else
+		return false;
+	/* An unreadable line that looks like a section header still starts a
+	 * section: keys below it must not land in the one before. */
+	while (q < le && isspace((unsigned char)*q))
+		q++;
+	if (q < le && *q == '[')
+		add_section(c, lineno, "", 0, true);
+	return true;
+}
+
+/* [NAME] in s..e (trimmed): records the section; true when the line is bad. */
+static bool scan_header(struct ctx *c, int lineno, const char *s, const char *e)
+{
+	const char *rb = find_chars_or_comment(s + 1, e, "]");
+	const char *after;
+	bool bad = false;
+
+	if (rb == e || *rb != ']') {
+		conf_diag(c, lineno, NULL, NULL,
+			  "unterminated section header \"%.*s\"; expected [NAME]",
+			  (int)(e - s > 60 ? 60 : e - s), s);
+		add_section(c, lineno, "", 0, true);
+		return true;
+	}
+	after = rb + 1;
+	while (after < e && isspace((unsigned char)*after))
+		after++;
+	if (after < e && *after != ';') {
+		conf_diag(c, lineno, NULL, NULL,
+			  "text after the section header; expected only [NAME] on the line");
+		bad = true;
+	}
+	add_section(c, lineno, s + 1, (size_t)(rb - s - 1), false);
+	return bad;
+}
+
+/* KEY = VALUE in s..e (trimmed): true (reported) when it is not that shape. */
+static bool bad_setting(struct ctx *c, int lineno, const char *s, const char *e)
+{
+	const char *sep = find_chars_or_comment(s, e, "=:");
+	int q = quotable(s, e);
+	const char *more = q < e - s && q < 60 ? " ..." : "";
+
+	if (sep == e || *sep == ';')
+		conf_diag(c, lineno, NULL, NULL,
+			  "\"%.*s%s\" is not a setting; expected KEY = VALUE", q, s, more);
+	else if (*sep == ':')
+		conf_diag(c, lineno, NULL, NULL,
+			  "\"%.*s%s\" uses ':' as separator; expected KEY = VALUE", q, s, more);
+	else if (sep == s)
+		conf_diag(c, lineno, NULL, NULL, "no key before '='; expected KEY = VALUE");
+	else
+		return false;
+	return true;
+}
+
+/* One line, p..le (without the newline): true when inih must not see it. */
+static bool scan_line(struct ctx *c, int lineno, const char *p, const char *le)
+{
+	const char *s = p, *e = le;
+
+	if (unreadable(c, lineno, p, le))
+		return true;
+	if (lineno == 1 && e - s >= 3 && (unsigned char)s[0] == 0xEF &&
+	    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+		s += 3;
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	if (s == e || *s == ';' || *s == '#')
+		return false; /* blank or comment */
+	if (*s == '[')
+		return scan_header(c, lineno, s, e);
+	return bad_setting(c, lineno, s, e);
+}
+
 void conf_scan(struct ctx *c, char *buf, size_t len)
 {
 	char *p = buf, *end = buf + len;
@@ -250,87 +339,9 @@ void conf_scan(struct ctx *c, char *buf, size_t len)
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		char *le = nl ? nl : end;
-		char *s = p, *e = le;
-		bool bad = false;
 
 		lineno++;
-		if ((size_t)(le - p) >
-		    (size_t)CONFIG_MAX_LINE + (le > p && le[-1] == '\r' ? 1 : 0)) {
-			conf_diag(c, lineno, NULL, NULL,
-				  "line is too long (%zu bytes); expected at most %d",
-				  (size_t)(le - p), CONFIG_MAX_LINE);
-			bad = true;
-		} else if (memchr(p, '\0', (size_t)(le - p))) {
-			conf_diag(c, lineno, NULL, NULL,
-				  "the line contains a NUL byte; expected text");
-			bad = true;
-		}
-		if (bad) {
-			/* An unreadable line that looks like a section header still
-			 * starts a section: keys below it must not land in the one
-			 * before. */
-			const char *q = p;
-			while (q < le && isspace((unsigned char)*q))
-				q++;
-			if (q < le && *q == '[')
-				add_section(c, lineno, "", 0, true);
-		} else {
-			if (lineno == 1 && e - s >= 3 && (unsigned char)s[0] == 0xEF &&
-			    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
-				s += 3;
-			while (s < e && isspace((unsigned char)*s))
-				s++;
-			while (e > s && isspace((unsigned char)e[-1]))
-				e--;
-			if (s == e || *s == ';' || *s == '#') {
-				/* blank or comment */
-			} else if (*s == '[') {
-				const char *rb = find_chars_or_comment(s + 1, e, "]");
-				if (rb == e || *rb != ']') {
-					conf_diag(
-					    c, lineno, NULL, NULL,
-					    "unterminated section header \"%.*s\"; expected [NAME]",
-					    (int)(e - s > 60 ? 60 : e - s), s);
-					bad = true;
-					add_section(c, lineno, "", 0, true);
-				} else {
-					const char *after = rb + 1;
-					while (after < e && isspace((unsigned char)*after))
-						after++;
-					if (after < e && *after != ';') {
-						conf_diag(
-						    c, lineno, NULL, NULL,
-						    "text after the section header; expected only "
-						    "[NAME] on the line");
-						bad = true;
-					}
-					add_section(c, lineno, s + 1, (size_t)(rb - s - 1), false);
-				}
-			} else {
-				const char *sep = find_chars_or_comment(s, e, "=:");
-				int q = quotable(s, e);
-				const char *more = q < e - s && q < 60 ? " ..." : "";
-				if (sep == e || *sep == ';') {
-					conf_diag(
-					    c, lineno, NULL, NULL,
-					    "\"%.*s%s\" is not a setting; expected KEY = VALUE", q,
-					    s, more);
-					bad = true;
-				} else if (*sep == ':') {
-					conf_diag(
-					    c, lineno, NULL, NULL,
-					    "\"%.*s%s\" uses ':' as separator; expected KEY = "
-					    "VALUE",
-					    q, s, more);
-					bad = true;
-				} else if (sep == s) {
-					conf_diag(c, lineno, NULL, NULL,
-						  "no key before '='; expected KEY = VALUE");
-					bad = true;
-				}
-			}
-		}
-		if (bad) {
+		if (scan_line(c, lineno, p, le)) {
 			/* inih gets a blank line instead; the line count stays the same. */
 			memset(p, ' ', (size_t)(le - p));
 			if ((size_t)lineno < c->nlines)
