@@ -60,10 +60,59 @@ static void split_error(enum split_fail why, const char *s, const char *w, size_
 	}
 }
 
+/* One word at *pp (not blank) into w, unquoted; *pp moves past it. -1 with
+ * *why on a quote or backslash that does not end; quoted: any quoting seen. */
+static int read_word(const char **pp, char *w, bool *quoted, enum split_fail *why)
+{
+	const char *p = *pp;
+	size_t wlen = 0;
+
+	*quoted = false;
+	while (*p && !is_blank(*p)) {
+		if (*p == '\'') {
+			const char *q = strchr(p + 1, '\'');
+			if (!q) {
+				*why = SPLIT_SQUOTE;
+				return -1;
+			}
+			memcpy(w + wlen, p + 1, (size_t)(q - p - 1));
+			wlen += (size_t)(q - p - 1);
+			p = q + 1;
+			*quoted = true;
+		} else if (*p == '"') {
+			p++;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1] && strchr("\"\\$`", p[1]))
+					p++;
+				w[wlen++] = *p++;
+			}
+			if (*p != '"') {
+				*why = SPLIT_DQUOTE;
+				return -1;
+			}
+			p++;
+			*quoted = true;
+		} else if (*p == '\\') {
+			if (!p[1]) {
+				*why = SPLIT_BACKSLASH;
+				return -1;
+			}
+			w[wlen++] = p[1];
+			p += 2;
+			*quoted = true;
+		} else {
+			w[wlen++] = *p++;
+		}
+	}
+	w[wlen] = '\0';
+	*pp = p;
+	return 0;
+}
+
 /* split_words; env: messages never quote the text (`env =` values). */
 static int split(const char *s, bool reject_operators, bool env, char ***out, struct err *e)
 {
-	size_t cap = strlen(s) + 1, n = 0, wlen;
+	size_t cap = strlen(s) + 1, n = 0;
 	char **v = calloc(1, sizeof(*v));
 	char *w = NULL;
 	const char *p = s, *ws;
@@ -72,7 +121,8 @@ static int split(const char *s, bool reject_operators, bool env, char ***out, st
 	if (!v)
 		goto nomem;
 	for (;;) {
-		bool quoted = false;
+		enum split_fail why;
+		bool quoted;
 
 		while (is_blank(*p))
 			p++;
@@ -81,45 +131,11 @@ static int split(const char *s, bool reject_operators, bool env, char ***out, st
 		w = malloc(cap);
 		if (!w)
 			goto nomem;
-		wlen = 0;
 		ws = p;
-		while (*p && !is_blank(*p)) {
-			if (*p == '\'') {
-				const char *q = strchr(p + 1, '\'');
-				if (!q) {
-					split_error(SPLIT_SQUOTE, s, ws, n + 1, env, e);
-					goto fail;
-				}
-				memcpy(w + wlen, p + 1, (size_t)(q - p - 1));
-				wlen += (size_t)(q - p - 1);
-				p = q + 1;
-				quoted = true;
-			} else if (*p == '"') {
-				p++;
-				while (*p && *p != '"') {
-					if (*p == '\\' && p[1] && strchr("\"\\$`", p[1]))
-						p++;
-					w[wlen++] = *p++;
-				}
-				if (*p != '"') {
-					split_error(SPLIT_DQUOTE, s, ws, n + 1, env, e);
-					goto fail;
-				}
-				p++;
-				quoted = true;
-			} else if (*p == '\\') {
-				if (!p[1]) {
-					split_error(SPLIT_BACKSLASH, s, ws, n + 1, env, e);
-					goto fail;
-				}
-				w[wlen++] = p[1];
-				p += 2;
-				quoted = true;
-			} else {
-				w[wlen++] = *p++;
-			}
+		if (read_word(&p, w, &quoted, &why) < 0) {
+			split_error(why, s, ws, n + 1, env, e);
+			goto fail;
 		}
-		w[wlen] = '\0';
 		if (reject_operators && !quoted && is_operator(w)) {
 			err_set(
 			    e, 0,
