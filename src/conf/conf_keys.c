@@ -108,37 +108,12 @@ const char *config_rlimit_name(enum config_rlimit r)
 	return (unsigned)r < CRL_COUNT ? conf_rlimits[r].name : NULL;
 }
 
-int config_rlimit_resource(enum config_rlimit r)
-{
-	return (unsigned)r < CRL_COUNT ? conf_rlimits[r].resource : -1;
-}
-
 const char *restart_policy_name(enum restart_policy p)
 {
-	switch (p) {
-	case RESTART_NO:
-		return "no";
-	case RESTART_ON_FAILURE:
-		return "on-failure";
-	case RESTART_ALWAYS:
-		return "always";
-	}
-	return "?";
-}
+	static const char *const names[] = {
+	    [RESTART_NO] = "no", [RESTART_ON_FAILURE] = "on-failure", [RESTART_ALWAYS] = "always"};
 
-const char *seccomp_action_name(enum seccomp_action a)
-{
-	switch (a) {
-	case SECCOMP_ACT_ALLOW:
-		return "allow";
-	case SECCOMP_ACT_ERRNO:
-		return "errno";
-	case SECCOMP_ACT_KILL:
-		return "kill";
-	case SECCOMP_ACT_LOG:
-		return "log";
-	}
-	return "?";
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
 }
 
 /* --- defaults ---------------------------------------------------------------------- */

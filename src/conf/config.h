@@ -67,7 +67,6 @@ struct rlimit_conf {
 };
 /* "nofile" -> RLIMIT_NOFILE etc.; name is the part after "rlimit_". */
 const char *config_rlimit_name(enum config_rlimit r);
-int config_rlimit_resource(enum config_rlimit r);
 
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 const char *restart_policy_name(enum restart_policy p);
@@ -142,7 +141,6 @@ struct seccomp_conf {
 	char *extends; /* NULL, "worker" or another [seccomp:NAME] (no cycles: checked) */
 	int extends_line;
 };
-const char *seccomp_action_name(enum seccomp_action a);
 
 /* One problem found in the file. */
 struct config_diag {
