@@ -1,4 +1,4 @@
-/* The configuration file (DESIGN.md §2): INI through inih into typed structs.
+/* The configuration file (docs/design.md, "Config"): INI through inih into typed structs.
  *
  * config_parse() and config_load() never stop at the first problem: every error
  * of the file is collected as a diagnostic ("FILE:LINE: [section] key: what is
@@ -120,7 +120,7 @@ struct service_conf {
 	int requires_line;
 };
 
-/* [seccomp:NAME] (DESIGN.md §5, issue 6). A profile that `extends` another
+/* [seccomp:NAME] (docs/design.md, "Sandbox"). A profile that `extends` another
  * starts from the parent's rules (recursively): it inherits the parent's
  * default action unless it sets its own, its deny list adds to the parent's,
  * and its allow list removes calls from the combined deny list. */

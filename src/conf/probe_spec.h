@@ -8,7 +8,7 @@
 
 #include "base/err.h"
 
-/* A readiness or health probe (DESIGN.md §4). */
+/* A readiness or health probe (docs/design.md, "Supervisor"). */
 enum probe_kind {
 	PROBE_NONE = 0, /* health only: no health probe configured */
 	PROBE_STARTED,	/* exec succeeded */

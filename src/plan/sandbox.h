@@ -1,4 +1,5 @@
-/* Seccomp sandbox (docs/design.md, "Sandbox"): the only user of libseccomp.
+/* Seccomp sandbox (docs/design.md, "Sandbox"): with plan/syscalls.c (names),
+ * the only user of libseccomp.
  * Every profile a service names is compiled to a BPF program once, before
  * any fork; spawn() applies it in the child (no_new_privs, then
  * PR_SET_SECCOMP) as the last step before execve, so the child never calls
