@@ -517,23 +517,37 @@ typedef int setter_fn(const struct setting *s, struct err *e);
 
 /* One setter per value type. list: the value may be longer than
  * CONFIG_MAX_VALUE (a list, up to a line); empty_ok: "" is a value. */
+/* clang-format off */
 static const struct {
 	setter_fn *set;
 	bool list, empty_ok;
 } setters[V_COUNT] = {
-    [V_DURATION] = {set_duration, false, false}, [V_UINT] = {set_uint, false, false},
-    [V_BOOL] = {set_bool, false, false},	 [V_STRING] = {set_string, false, false},
-    [V_SCRIPT] = {set_script, false, false},	 [V_PREFIX] = {set_prefix, false, true},
-    [V_IDENT] = {set_ident, false, false},	 [V_AUTO_PATH] = {set_auto_path, false, false},
-    [V_ARGV] = {set_words, true, false},	 [V_ENV] = {set_env, true, false},
-    [V_DIRS] = {set_words, true, false},	 [V_MODULES] = {set_modules, true, false},
-    [V_SIGNAL] = {set_signal, false, false},	 [V_UMASK] = {set_umask, false, false},
-    [V_OOM] = {set_oom, false, false},		 [V_PROBE] = {set_probe, false, false},
-    [V_HEALTH] = {set_probe, false, false},	 [V_RESTART] = {set_restart, false, false},
-    [V_LOGFMT] = {set_logfmt, false, false},	 [V_PROFILE] = {set_profile, false, false},
-    [V_SYSCALLS] = {set_syscalls, true, false},	 [V_ACTION] = {set_action, false, false},
-    [V_DENY_ACT] = {set_action, false, false},	 [V_RLIMIT] = {set_rlimit_key, false, false},
+    [V_DURATION] = {set_duration, false, false},
+    [V_UINT] = {set_uint, false, false},
+    [V_BOOL] = {set_bool, false, false},
+    [V_STRING] = {set_string, false, false},
+    [V_SCRIPT] = {set_script, false, false},
+    [V_PREFIX] = {set_prefix, false, true},
+    [V_IDENT] = {set_ident, false, false},
+    [V_AUTO_PATH] = {set_auto_path, false, false},
+    [V_ARGV] = {set_words, true, false},
+    [V_ENV] = {set_env, true, false},
+    [V_DIRS] = {set_words, true, false},
+    [V_MODULES] = {set_modules, true, false},
+    [V_SIGNAL] = {set_signal, false, false},
+    [V_UMASK] = {set_umask, false, false},
+    [V_OOM] = {set_oom, false, false},
+    [V_PROBE] = {set_probe, false, false},
+    [V_HEALTH] = {set_probe, false, false},
+    [V_RESTART] = {set_restart, false, false},
+    [V_LOGFMT] = {set_logfmt, false, false},
+    [V_PROFILE] = {set_profile, false, false},
+    [V_SYSCALLS] = {set_syscalls, true, false},
+    [V_ACTION] = {set_action, false, false},
+    [V_DENY_ACT] = {set_action, false, false},
+    [V_RLIMIT] = {set_rlimit_key, false, false},
 };
+/* clang-format on */
 
 int conf_set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e)
 {

@@ -206,6 +206,17 @@ static int handler(void *user, const char *section, const char *name, const char
 }
 /* --- public -------------------------------------------------------------------------- */
 
+/* What a parse keeps besides the config: the sections and the bad-line flags. */
+static void ctx_free(struct ctx *c)
+{
+	for (size_t i = 0; i < (c->nsecs < MAXSECS ? c->nsecs : MAXSECS); i++) {
+		free(c->secs[i].label);
+		free(c->secs[i].env_lines);
+	}
+	free(c->secs);
+	free(c->bad);
+}
+
 struct config *config_parse(const char *file, const char *text, size_t len, struct err *e)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
@@ -245,23 +256,13 @@ struct config *config_parse(const char *file, const char *text, size_t len, stru
 			c.oom = true;
 		conf_rules_check(&c);
 	}
-	if (c.oom)
-		goto nomem;
-	for (size_t i = 0; i < (c.nsecs < MAXSECS ? c.nsecs : MAXSECS); i++) {
-		free(c.secs[i].label);
-		free(c.secs[i].env_lines);
+	if (!c.oom) {
+		ctx_free(&c);
+		free(buf);
+		return cfg;
 	}
-	free(c.secs);
-	free(c.bad);
-	free(buf);
-	return cfg;
 nomem:
-	for (size_t i = 0; i < (c.nsecs < MAXSECS ? c.nsecs : MAXSECS); i++) {
-		free(c.secs[i].label);
-		free(c.secs[i].env_lines);
-	}
-	free(c.secs);
-	free(c.bad);
+	ctx_free(&c);
 	free(buf);
 	config_free(cfg);
 	err_set(e, ENOMEM, "out of memory while parsing %s", file ? file : "the config");
