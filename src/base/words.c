@@ -1,3 +1,6 @@
+/* Words without a shell: splitting (quotes, escapes, shell operators
+ * refused), NAME=VALUE lists whose messages never show a value, and the
+ * near-miss suggestions behind every "did you mean". */
 #include "base/words.h"
 
 #include <ctype.h>
@@ -54,9 +57,9 @@ static void split_error(enum split_fail why, const char *s, const char *w, size_
 		err_set(e, 0, "%s: %s (the value is not shown); expected %s", where, what[why],
 			want[why]);
 	} else if (why == SPLIT_BACKSLASH) {
-		err_set(e, 0, "\"%.*s%s\" %s; expected %s", Q(s), what[why], want[why]);
+		err_set(e, 0, "\"%.*s%s\" %s; expected %s", SHOW_ARGS(s), what[why], want[why]);
 	} else {
-		err_set(e, 0, "%s in \"%.*s%s\"; expected %s", what[why], Q(s), want[why]);
+		err_set(e, 0, "%s in \"%.*s%s\"; expected %s", what[why], SHOW_ARGS(s), want[why]);
 	}
 }
 

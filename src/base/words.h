@@ -10,10 +10,12 @@
 #include "base/err.h"
 
 /* Values quoted in messages are cut to this many bytes. */
-#define SHOW 60
+#define SHOW_MAX 60
 
-/* "%.*s%s" arguments for a value shown in a message. */
-#define Q(s) (strlen(s) > SHOW ? SHOW : (int)strlen(s)), (s), (strlen(s) > SHOW ? "..." : "")
+/* The "%.*s%s" arguments that show a value in a message: at most SHOW_MAX
+ * bytes of s, then "..." when it was cut. */
+#define SHOW_ARGS(s)                                                                               \
+	(strlen(s) > SHOW_MAX ? SHOW_MAX : (int)strlen(s)), (s), (strlen(s) > SHOW_MAX ? "..." : "")
 
 /* Shell-like splitting without a shell: words separated by blanks; '...'
  * quotes literally; "..." quotes with \" \\ \$ \` escapes; a backslash outside

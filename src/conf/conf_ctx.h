@@ -1,4 +1,4 @@
-/* Inside the config parser: what its four files share (conf_scan.c the line
+/* Inside the config parser: what its files share (conf_scan.c the line
  * scanner, conf_keys.c the key tables, conf_set.c the setters, conf_rules.c
  * the checks across keys and sections, config.c the driver). Not for use
  * outside conf/. */

@@ -37,12 +37,13 @@ static int parse_port(const char *s, size_t len, int *port, const char *spec, st
 	long long n;
 
 	if (len == 0 || len >= sizeof(buf))
-		return err_set(e, 0, "\"%.*s%s\": bad port; expected a number 1..65535", Q(spec));
+		return err_set(e, 0, "\"%.*s%s\": bad port; expected a number 1..65535",
+			       SHOW_ARGS(spec));
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	if (!isdigit((unsigned char)buf[0]) || parse_int(buf, 1, 65535, &n, NULL) < 0)
 		return err_set(e, 0, "\"%.*s%s\": bad port \"%s\"; expected a number 1..65535",
-			       Q(spec), buf);
+			       SHOW_ARGS(spec), buf);
 	*port = (int)n;
 	return 0;
 }
@@ -70,7 +71,7 @@ static int set_host(struct probe *p, const char *h, size_t len, const char *spec
 		return err_set(e, 0,
 			       "\"%.*s%s\": bad host; expected a name or address such as "
 			       "127.0.0.1, localhost or [::1]",
-			       Q(spec));
+			       SHOW_ARGS(spec));
 	p->host = strndup(h, len);
 	if (!p->host)
 		return err_set(e, ENOMEM, "out of memory");
@@ -104,7 +105,7 @@ static int parse_http(struct probe *p, const char *v, const char *spec, struct e
 			colon = v + i;
 	if (hlen == 0)
 		return err_set(e, 0, "\"%.*s%s\": no host; expected http://127.0.0.1:PORT/PATH",
-			       Q(spec));
+			       SHOW_ARGS(spec));
 	if (colon) {
 		if (set_host(p, v, (size_t)(colon - v), spec, e) < 0 ||
 		    parse_port(colon + 1, (size_t)(v + hlen - colon - 1), &p->port, spec, e) < 0)
@@ -123,7 +124,7 @@ static int parse_http(struct probe *p, const char *v, const char *spec, struct e
 				       "\"%.*s%s\": the path contains a space or control "
 				       "character; expected a URL path such as /health (encode "
 				       "spaces as %%20)",
-				       Q(spec));
+				       SHOW_ARGS(spec));
 	return 0;
 }
 
@@ -150,7 +151,7 @@ static int parse_regex(struct probe *p, const char *v, const char *spec, struct 
 		return err_set(e, 0,
 			       "bad regular expression \"%.*s%s\": %s; expected a POSIX extended "
 			       "regex",
-			       Q(v), buf);
+			       SHOW_ARGS(v), buf);
 	}
 	p->has_re = true;
 	return 0;
@@ -162,12 +163,12 @@ static int parse_fd(struct probe *p, const char *v, const char *spec, struct err
 
 	if (!isdigit((unsigned char)*v) || parse_int(v, 0, INT_MAX, &n, NULL) < 0)
 		return err_set(e, 0, "\"%.*s%s\": expected fd:N with N a number from 3 to 1023",
-			       Q(spec));
+			       SHOW_ARGS(spec));
 	if (n < 3 || n > 1023)
 		return err_set(e, 0,
 			       "\"%.*s%s\": fd %lld is out of range; expected 3..1023 (0-2 are "
 			       "stdin, stdout and stderr)",
-			       Q(spec), n);
+			       SHOW_ARGS(spec), n);
 	p->fd = (int)n;
 	return 0;
 }
@@ -249,14 +250,14 @@ static int not_a_probe(const char *s, bool health, struct err *e)
 		    e, 0,
 		    "\"%.*s%s\": https is not supported; expected http://127.0.0.1:PORT/PATH "
 		    "(probe the service's plain port inside the container)",
-		    Q(s));
+		    SHOW_ARGS(s));
 	if (strncasecmp(s, "http:", 5) == 0)
 		return err_set(e, 0, "\"%.*s%s\" is not a URL; expected http://HOST:PORT/PATH",
-			       Q(s));
+			       SHOW_ARGS(s));
 	if (*s && strspn(s, "0123456789") == strlen(s))
 		return err_set(e, 0,
 			       "\"%.*s%s\" is not a probe (did you mean tcp:%.*s%s?); expected %s",
-			       Q(s), Q(s), health ? HEALTH_KINDS : READY_KINDS);
+			       SHOW_ARGS(s), SHOW_ARGS(s), health ? HEALTH_KINDS : READY_KINDS);
 	/* Compare the word before the first ':' (with the ':') against the kinds. */
 	for (size_t k = PROBE_NONE + 1; k < NKINDS; k++)
 		kinds[k - 1] = probe_kinds[k].prefix;
@@ -270,11 +271,11 @@ static int not_a_probe(const char *s, bool health, struct err *e)
 	if (near) {
 		/* "tpc:7860" -> "tcp:7860": keep what followed the kind. */
 		const char *rest = s[wl] == ':' && near[strlen(near) - 1] == ':' ? s + wl + 1 : "";
-		return err_set(e, 0,
-			       "\"%.*s%s\" is not a probe (did you mean %s%.*s%s?); expected %s",
-			       Q(s), near, Q(rest), health ? HEALTH_KINDS : READY_KINDS);
+		return err_set(
+		    e, 0, "\"%.*s%s\" is not a probe (did you mean %s%.*s%s?); expected %s",
+		    SHOW_ARGS(s), near, SHOW_ARGS(rest), health ? HEALTH_KINDS : READY_KINDS);
 	}
-	return err_set(e, 0, "\"%.*s%s\" is not a probe; expected %s", Q(s),
+	return err_set(e, 0, "\"%.*s%s\" is not a probe; expected %s", SHOW_ARGS(s),
 		       health ? HEALTH_KINDS : READY_KINDS);
 }
 
@@ -302,7 +303,7 @@ int parse_probe(const char *s, bool health, struct probe *out, struct err *e)
 		    e, 0,
 		    "\"%.*s%s\" cannot be a health check (it only fires once, at start-up); "
 		    "expected %s",
-		    Q(s), HEALTH_KINDS);
+		    SHOW_ARGS(s), HEALTH_KINDS);
 	if (rc < 0) {
 		probe_free(&p);
 		return -1;

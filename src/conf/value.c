@@ -1,3 +1,5 @@
+/* The value parsers of conf/value.h: durations, sizes, booleans, integers,
+ * signals, umasks, errno names. */
 #include "conf/value.h"
 
 #include <ctype.h>
@@ -57,7 +59,7 @@ int parse_duration_ms(const char *s, uint64_t *out, struct err *e)
 			    e, 0,
 			    "\"%.*s%s\" is not a duration; expected a number with a unit: "
 			    "500ms, 30s, 2m, 1h (or a sum such as 1m30s)",
-			    Q(s));
+			    SHOW_ARGS(s));
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			size_t l = strlen(units[i].unit);
 			/* "m" must not match the "m" of "ms": try longer units first. */
@@ -73,16 +75,16 @@ int parse_duration_ms(const char *s, uint64_t *out, struct err *e)
 				    e, 0,
 				    "\"%.*s%s\" lacks a unit; expected e.g. 30s or 500ms "
 				    "(units: ms, s, m, h)",
-				    Q(s));
+				    SHOW_ARGS(s));
 			return err_set(e, 0,
 				       "\"%.*s%s\": unknown unit; expected ms, s, m or h "
 				       "(e.g. 500ms, 30s, 2m, 1h)",
-				       Q(s));
+				       SHOW_ARGS(s));
 		}
 		p += ulen;
 		if (n > MAX_DURATION_MS / mul || total + n * mul > MAX_DURATION_MS)
 			return err_set(e, 0, "\"%.*s%s\" is too long; expected at most 1000h",
-				       Q(s));
+				       SHOW_ARGS(s));
 		total += n * mul;
 	}
 	*out = total;
@@ -99,7 +101,7 @@ int parse_size(const char *s, uint64_t *out, struct err *e)
 		return err_set(e, 0,
 			       "\"%.*s%s\" is not a size; expected a number of bytes with an "
 			       "optional K, M, G or T suffix (e.g. 512K, 64M, 1G)",
-			       Q(s));
+			       SHOW_ARGS(s));
 	if (*p) {
 		const char *k = strchr(sfx, toupper((unsigned char)*p));
 		const char *rest;
@@ -108,7 +110,7 @@ int parse_size(const char *s, uint64_t *out, struct err *e)
 			return err_set(e, 0,
 				       "\"%.*s%s\": unknown size suffix; expected K, M, G or T "
 				       "(e.g. 512K, 64M, 1G)",
-				       Q(s));
+				       SHOW_ARGS(s));
 		for (const char *q = sfx; q <= k; q++)
 			mul *= 1024;
 		rest = p + 1;
@@ -117,10 +119,10 @@ int parse_size(const char *s, uint64_t *out, struct err *e)
 			return err_set(e, 0,
 				       "\"%.*s%s\": unknown size suffix; expected K, M, G or T "
 				       "(e.g. 512K, 64M, 1G)",
-				       Q(s));
+				       SHOW_ARGS(s));
 	}
 	if (n > UINT64_MAX / mul)
-		return err_set(e, 0, "\"%.*s%s\" is too large", Q(s));
+		return err_set(e, 0, "\"%.*s%s\" is too large", SHOW_ARGS(s));
 	*out = n * mul;
 	return 0;
 }
@@ -142,7 +144,7 @@ int parse_bool(const char *s, bool *out, struct err *e)
 	}
 	return err_set(e, 0,
 		       "\"%.*s%s\" is not a boolean; expected yes or no (true/false, on/off, 1/0)",
-		       Q(s));
+		       SHOW_ARGS(s));
 }
 
 int parse_int(const char *s, long long min, long long max, long long *out, struct err *e)
@@ -154,11 +156,12 @@ int parse_int(const char *s, long long min, long long max, long long *out, struc
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
 	if (!read_digits(&p, &n) || *p)
-		return err_set(e, 0, "\"%.*s%s\" is not a whole number; expected %lld..%lld", Q(s),
-			       min, max);
+		return err_set(e, 0, "\"%.*s%s\" is not a whole number; expected %lld..%lld",
+			       SHOW_ARGS(s), min, max);
 	if (n > (uint64_t)LLONG_MAX || (neg ? -(long long)n : (long long)n) < min ||
 	    (neg ? -(long long)n : (long long)n) > max)
-		return err_set(e, 0, "%.*s%s is out of range; expected %lld..%lld", Q(s), min, max);
+		return err_set(e, 0, "%.*s%s is out of range; expected %lld..%lld", SHOW_ARGS(s),
+			       min, max);
 	*out = neg ? -(long long)n : (long long)n;
 	return 0;
 }
@@ -171,7 +174,7 @@ int parse_signal(const char *s, int *out, struct err *e)
 		return err_set(e, 0,
 			       "\"%.*s%s\" is not a signal; expected a name such as TERM, INT, "
 			       "QUIT, HUP, USR1 (with or without SIG) or a number",
-			       Q(s));
+			       SHOW_ARGS(s));
 	*out = n;
 	return 0;
 }
@@ -186,13 +189,14 @@ int parse_umask(const char *s, mode_t *out, struct err *e)
 			return err_set(e, 0,
 				       "\"%.*s%s\" is not a umask; expected octal digits such as "
 				       "022 or 0077",
-				       Q(s));
+				       SHOW_ARGS(s));
 		v = v * 8 + (unsigned)(*p - '0');
 	}
 	if (!n)
 		return err_set(e, 0, "empty; expected an octal umask such as 022");
 	if (v > 0777)
-		return err_set(e, 0, "\"%.*s%s\" is out of range; expected 000..0777", Q(s));
+		return err_set(e, 0, "\"%.*s%s\" is out of range; expected 000..0777",
+			       SHOW_ARGS(s));
 	*out = (mode_t)v;
 	return 0;
 }
@@ -225,7 +229,7 @@ int parse_errno(const char *s, int *out, struct err *e)
 	return err_set(e, 0,
 		       "\"%.*s%s\" is not an errno; expected a name such as EPERM, EACCES, "
 		       "ENOSYS or a number 1..4095",
-		       Q(s));
+		       SHOW_ARGS(s));
 }
 
 const char *errno_name(int errnum)
