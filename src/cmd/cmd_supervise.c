@@ -115,8 +115,10 @@ static int load(const struct sup_opts *o, struct config **out)
 }
 
 /* -n (ntpd's config test): planned and compiled as the start would, nothing
- * started; "configuration OK" and 0, or the errors and 2. */
-static int config_test(const struct config *cfg)
+ * started; "configuration OK" and 0, or the errors and 2. Not inlined: its
+ * struct plan (about 20 KiB, zeroed) would sit in cmd_supervise's frame
+ * beside the real one, and every supervising hfinit would carry both pages. */
+static __attribute__((noinline)) int config_test(const struct config *cfg)
 {
 	CLEANUP(plan_free) struct plan plan = {0};
 	struct err e;
