@@ -5,17 +5,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The one place that fills a fresh error: code and message, no category, no hint. */
+static void err_vset(struct err *e, int code, const char *fmt, va_list ap)
+{
+	e->code = code;
+	e->category = NULL;
+	e->hint[0] = '\0';
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+}
+
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!e)
 		return -1;
-	e->code = code;
-	e->category = NULL;
-	e->hint[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -28,11 +34,8 @@ int err_sys(struct err *e, const char *fmt, ...)
 
 	if (!e)
 		return -1;
-	e->code = saved;
-	e->category = NULL;
-	e->hint[0] = '\0';
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	err_vset(e, saved, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(saved));
