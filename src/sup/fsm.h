@@ -66,7 +66,7 @@ const char *svc_state_name(enum svc_state st);
 /* The state status.json reports (S_STOPPING: the one it came from). */
 enum svc_state svc_public_state(const struct svc *s);
 
-/* Pure policy. */
+/* Pure policy (policy.c). */
 /* Drop the restart times older than the window; true when another restart
  * would exceed burst (burst 0: never restart). */
 bool restart_burst_hit(int64_t *times, unsigned *n, unsigned burst, int64_t window, int64_t now);

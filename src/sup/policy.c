@@ -1,0 +1,91 @@
+/* The pure policy of the life cycle (fsm.h): restart limits, back-off, the
+ * stage gate and the overall state. No I/O, no clock: tests/unit/test_fsm.c
+ * calls these directly. */
+#include "sup/sv.h"
+
+#include <sys/wait.h>
+
+bool restart_burst_hit(int64_t *times, unsigned *n, unsigned burst, int64_t window, int64_t now)
+{
+	unsigned k = 0;
+
+	/* Restarts within the window, oldest dropped. */
+	for (unsigned i = 0; i < *n; i++)
+		if (now - times[i] < window)
+			times[k++] = times[i];
+	*n = k;
+	return burst == 0 || k >= burst;
+}
+
+int64_t backoff_next(int64_t cur, int64_t first, int64_t max, bool stayed_up)
+{
+	if (cur == 0 || stayed_up)
+		return first;
+	if (cur * 2 <= max)
+		return cur * 2;
+	return max;
+}
+
+bool restart_wanted(enum restart_policy p, bool clean)
+{
+	return p == RESTART_ALWAYS || (p == RESTART_ON_FAILURE && !clean);
+}
+
+static bool finished_clean(const struct svc *s)
+{
+	return s->state == S_STOPPED && s->has_exit && WIFEXITED(s->last_status) &&
+	       WEXITSTATUS(s->last_status) == 0;
+}
+
+bool stage_done(const struct svc *v, size_t n, unsigned stage)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct svc *s = &v[i];
+		enum svc_state st = svc_public_state(s);
+		if (s->pol->stage != stage)
+			continue;
+		/* became_ready: ready earlier in this turn, gone again by its end. */
+		if (st == S_READY || s->became_ready || finished_clean(s))
+			continue;
+		if (!s->pol->required && (st == S_FAILED || st == S_STOPPED))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+unsigned next_stage(const struct svc *v, size_t n, unsigned after)
+{
+	unsigned best = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned st = v[i].pol->stage;
+		if (st > after && (best == 0 || st < best))
+			best = st;
+	}
+	return best;
+}
+
+const char *overall_state(const struct svc *v, size_t n, bool all_started, bool shutting_down,
+			  bool *all_required_ready)
+{
+	bool req_ready = true, opt_failed = false, any_required = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct svc *s = &v[i];
+		enum svc_state st = svc_public_state(s);
+		any_required |= s->pol->required;
+		if (s->pol->required && st != S_READY && !finished_clean(s))
+			req_ready = false;
+		if (!s->pol->required && st == S_FAILED)
+			opt_failed = true;
+	}
+	/* Not gated on the later stages: an optional stage-2 pool still loading
+	 * leaves the state `starting`, but the required services are serving.
+	 * With no required service at all, ready once every stage started. */
+	*all_required_ready = req_ready && (any_required || all_started) && !shutting_down;
+	if (shutting_down)
+		return "stopping";
+	if (!all_started)
+		return "starting";
+	return req_ready && !opt_failed ? "ready" : "degraded";
+}
