@@ -33,7 +33,8 @@ typedef void svc_action(struct svc *s);
 static const char *const state_names[S_NSTATES] = {
     [S_PENDING] = "pending",   [S_STARTING] = "starting", [S_READY] = "ready",
     [S_STOPPING] = "stopping", [S_RETRYING] = "retrying", [S_RESTARTING] = "restarting",
-    [S_FAILED] = "failed",     [S_STOPPED] = "stopped",
+    [S_FAILED] = "failed",     [S_STOPPED] = "stopped",	  [S_DONE] = "done",
+    [S_DISABLED] = "disabled",
 };
 
 const char *svc_state_name(enum svc_state st)
@@ -426,15 +427,17 @@ static void act_stopped(struct svc *s)
 
 /* clang-format off */
 static svc_action *const fsm[S_NSTATES][E_NEVENTS] = {
-/*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN */
-[S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped },
-[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet   },
-[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet   },
-[S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet   },
-[S_RETRYING]   = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped },
-[S_RESTARTING] = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped },
-[S_FAILED]     = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop         },
-[S_STOPPED]    = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop         },
+/*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN     REQ_STOP REQ_START REQ_RESTART WATCHDOG */
+[S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, nop,     nop,      nop,        nop },
+[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet,   nop,     nop,      nop,        nop },
+[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet,   nop,     nop,      nop,        nop },
+[S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet,   nop,     nop,      nop,        nop },
+[S_RETRYING]   = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, nop,     nop,      nop,        nop },
+[S_RESTARTING] = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, nop,     nop,      nop,        nop },
+[S_FAILED]     = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
+[S_STOPPED]    = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
+[S_DONE]       = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
+[S_DISABLED]   = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
 };
 /* clang-format on */
 

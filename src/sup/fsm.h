@@ -26,19 +26,25 @@ enum svc_state {
 	S_RESTARTING,
 	S_FAILED,
 	S_STOPPED,
+	S_DONE,	    /* a one-shot exited with a success code (issue 13) */
+	S_DISABLED, /* a condition failed or enabled = no (issue 13) */
 	S_NSTATES,
 };
 
 enum svc_event {
-	E_START,     /* the stage gate opened, or the retry/restart delay expired */
-	E_READY,     /* ready line, READY=1, fd:N newline, probe ok (s->ready_how) */
-	E_EXIT,	     /* the main process was reaped (s->last_status, s->exit_text) */
-	E_TIMEOUT,   /* ready_timeout expired */
-	E_UNHEALTHY, /* health_failures probes in a row failed (s->error.msg says so) */
-	E_GONE,	     /* something was reaped: the process group may be empty */
-	E_KILLTIME,  /* stop_timeout after stop_signal */
-	E_STOP,	     /* shutdown, in stage order: stop this service */
-	E_SHUTDOWN,  /* hfinit is stopping: nothing starts again */
+	E_START,       /* the stage gate opened, or the retry/restart delay expired */
+	E_READY,       /* ready line, READY=1, fd:N newline, probe ok (s->ready_how) */
+	E_EXIT,	       /* the main process was reaped (s->last_status, s->exit_text) */
+	E_TIMEOUT,     /* ready_timeout expired */
+	E_UNHEALTHY,   /* health_failures probes in a row failed (s->error.msg says so) */
+	E_GONE,	       /* something was reaped: the process group may be empty */
+	E_KILLTIME,    /* stop_timeout after stop_signal */
+	E_STOP,	       /* shutdown, in stage order: stop this service */
+	E_SHUTDOWN,    /* hfinit is stopping: nothing starts again */
+	E_REQ_STOP,    /* a control request: stop it and keep it down (issue 12) */
+	E_REQ_START,   /* a control request: start it with fresh attempts (issue 12) */
+	E_REQ_RESTART, /* a control request or a watch: stop, start again (issue 12) */
+	E_WATCHDOG,    /* no WATCHDOG=1 within watchdog = (issue 13) */
 	E_NEVENTS,
 };
 
