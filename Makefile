@@ -163,7 +163,7 @@ FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB   := $(BUILD)/fuzz/libhfinit.a
 FUZZ_OBJ   := $(LIBSRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
 
-FUZZ_TARGETS := config output json notify jsonread
+FUZZ_TARGETS := config output json notify jsonread expand
 # config: the config parser on arbitrary bytes
 FUZZ_SEEDS_config := tests/fuzz/corpus
 # output: what services send at run time, through the line splitter and the sink
@@ -172,6 +172,7 @@ FUZZ_MAXLEN_output := 65536
 # notify: the datagrams services send on their notify socket (and the leftover marker scan)
 FUZZ_MAXLEN_notify := 4096
 # jsonread: the status.json reader of `hfinit status` and `health` (what another process wrote)
+# expand: ${VAR} in config values (every form, bounds)
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
 $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)

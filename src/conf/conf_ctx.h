@@ -83,6 +83,7 @@ struct ctx {
 	int over_line;		 /* first section header past MAXSECS, 0: none */
 	struct section *cur_sec; /* where the key being set is, and its line */
 	int cur_line;
+	const char *cur_key; /* its name */
 	size_t ndiag_all;
 	bool oom;
 };

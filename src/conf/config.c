@@ -17,6 +17,7 @@
 #include "base/redact.h"
 #include "base/words.h"
 #include "conf/conf_ctx.h"
+#include "conf/expand.h"
 
 #define HARD_DIAG 10000 /* diagnostics collected before sorting and trimming */
 
@@ -136,6 +137,95 @@ static void unknown_key(struct ctx *c, struct section *sec, const char *name, in
 	conf_diag(c, line, sec->label, name,
 		  "unknown key; expected a key of %s (see docs/config.md)", kind_label(sec->kind));
 }
+static const char *env_get(const char *name, void *arg)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+/* Remembers a value that came from variables, for `hfinit check`. */
+static void add_subst(struct ctx *c, const char *v, const struct expand_info *xi)
+{
+	struct config *cfg = c->cfg;
+	struct config_subst *nv = realloc(cfg->substs, (cfg->nsubsts + 1) * sizeof(*nv));
+
+	if (!nv) {
+		c->oom = true;
+		return;
+	}
+	cfg->substs = nv;
+	nv += cfg->nsubsts++;
+	nv->line = c->cur_line;
+	nv->section = conf_strdup(c, c->cur_sec->label);
+	nv->key = conf_strdup(c, c->cur_key);
+	nv->value = conf_strdup(c, xi->secret ? REDACT_MARK : v);
+	nv->vars = conf_strdup(c, xi->vars);
+}
+
+/* A setter's complaint about a value from variables names them, and hides a
+ * secret one: '"3O s" (from ${T}) is not a duration; expected ...'. */
+static void diag_from(struct ctx *c, const char *msg, const struct expand_info *xi)
+{
+	const char *q = msg[0] == '"' ? strchr(msg + 1, '"') : NULL, *x = strstr(msg, "; expected");
+	const char *sec = c->cur_sec->label, *key = c->cur_key;
+	int line = c->cur_line;
+
+	if (!xi->nvars)
+		conf_diag(c, line, sec, key, "%s", msg);
+	else if (xi->secret)
+		conf_diag(c, line, sec, key,
+			  "the value from %s (a secret, not shown) is not valid%s", xi->vars,
+			  x ? x : "");
+	else if (q)
+		conf_diag(c, line, sec, key, "%.*s (from %s)%s", (int)(q + 1 - msg), msg, xi->vars,
+			  q + 1);
+	else
+		conf_diag(c, line, sec, key, "%s (from %s)", msg, xi->vars);
+}
+
+/* The value with its ${VAR} expanded (docs/config.md, "Values from the
+ * environment"), then set. */
+static void set_expanded(struct ctx *c, const struct keydef *k, void *base, const char *value,
+			 struct err *e)
+{
+	struct expand_info xi = {0};
+	char *buf = NULL;
+	const char *q;
+
+	if (strchr(value, '$')) {
+		buf = malloc(CONFIG_MAX_LINE + 1);
+		if (!buf) {
+			c->oom = true;
+			return;
+		}
+		if (expand_value(value, buf, CONFIG_MAX_LINE + 1, env_get, NULL, &xi, e) < 0) {
+			conf_diag(c, c->cur_line, c->cur_sec->label, c->cur_key, "%s", e->msg);
+			free(buf);
+			return;
+		}
+		for (q = buf; *q && ((unsigned char)*q >= 0x20 || *q == '\t') && *q != 0x7f; q++)
+			;
+		if (*q) {
+			conf_diag(c, c->cur_line, c->cur_sec->label, c->cur_key,
+				  "the value from %s holds a control character; expected one line "
+				  "of text",
+				  xi.vars);
+			free(buf);
+			return;
+		}
+		if (xi.nvars)
+			add_subst(c, buf, &xi);
+		value = buf;
+	}
+	if (conf_set_value(c, k, base, value, e) < 0) {
+		if (e->code == ENOMEM)
+			c->oom = true;
+		else
+			diag_from(c, e->msg, &xi);
+	}
+	free(buf);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value, int lineno)
 {
 	struct ctx *c = user;
@@ -196,12 +286,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	err_clear(&e);
 	c->cur_sec = sec;
 	c->cur_line = lineno;
-	if (conf_set_value(c, &keys[ki], base, value, &e) < 0) {
-		if (e.code == ENOMEM)
-			c->oom = true;
-		else
-			conf_diag(c, lineno, sec->label, name, "%s", e.msg);
-	}
+	c->cur_key = name;
+	set_expanded(c, &keys[ki], base, value, &e);
 	return 1;
 }
 /* --- public -------------------------------------------------------------------------- */
@@ -417,6 +503,13 @@ void config_free(struct config *cfg)
 		free(p->extends);
 	}
 	free(cfg->profiles);
+	for (size_t i = 0; i < cfg->nsubsts; i++) {
+		free(cfg->substs[i].section);
+		free(cfg->substs[i].key);
+		free(cfg->substs[i].value);
+		free(cfg->substs[i].vars);
+	}
+	free(cfg->substs);
 	for (size_t i = 0; i < cfg->ndiags; i++)
 		conf_diag_free(&cfg->diags[i]);
 	free(cfg->diags);

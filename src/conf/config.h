@@ -4,7 +4,8 @@
  * of the file is collected as a diagnostic ("FILE:LINE: [section] key: what is
  * wrong; expected ..."), and a config with diagnostics must not be used to start
  * anything (exit 2). Pure code: apart from reading the file (and getenv in
- * config_locate) it makes no system calls, so it is unit-tested directly.
+ * config_locate and for ${VAR} in values) it makes no system calls, so it is
+ * unit-tested directly.
  *
  * Conventions in the structs below:
  *   - durations are milliseconds (uint64_t, names end in _ms);
@@ -152,6 +153,14 @@ struct config_diag {
 	size_t seq;    /* internal: order of discovery (ties in line order) */
 };
 
+/* A value that came from the environment (${VAR}): `hfinit check` lists it. */
+struct config_subst {
+	int line;
+	char *section, *key;
+	char *value; /* as expanded; "***" when a variable names a secret */
+	char *vars;  /* "${A}, ${B}" */
+};
+
 struct config {
 	char *file;   /* path the config was read from (or the name given to config_parse) */
 	char *source; /* how it was chosen ("-c", "$HFINIT_CONFIG", "default"), may be NULL */
@@ -170,6 +179,9 @@ struct config {
 	size_t nservices;
 	struct seccomp_conf *profiles; /* in file order */
 	size_t nprofiles;
+
+	struct config_subst *substs; /* the values with ${VAR}, in file order */
+	size_t nsubsts;
 
 	struct config_diag *diags; /* every error, in line order */
 	size_t ndiags;

@@ -220,6 +220,20 @@ static void json_config(struct json *j, const struct report *r)
 	json_kstr(j, "file", r->cfg ? r->cfg->file : r->loc.path);
 	json_kstr(j, "source", config_source_name(r->loc.source));
 	json_kbool(j, "ok", config_ok(r->cfg));
+	json_key(j, "from_env");
+	json_arr_begin(j);
+	for (size_t i = 0; r->cfg && i < r->cfg->nsubsts; i++) {
+		const struct config_subst *v = &r->cfg->substs[i];
+
+		json_obj_begin(j);
+		json_kint(j, "line", v->line);
+		json_kstr(j, "section", v->section);
+		json_kstr(j, "key", v->key);
+		json_kstr(j, "value", v->value);
+		json_kstr(j, "from", v->vars);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_key(j, "errors");
 	json_arr_begin(j);
 	if (!r->cfg) {

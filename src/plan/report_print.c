@@ -213,6 +213,12 @@ static void print_text(FILE *f, const struct report *r)
 	row(f, RS_OK, "config", "%zu service%s, %zu seccomp profile%s", r->cfg->nservices,
 	    r->cfg->nservices == 1 ? "" : "s", r->cfg->nprofiles,
 	    r->cfg->nprofiles == 1 ? "" : "s");
+	for (size_t i = 0; i < r->cfg->nsubsts; i++) {
+		const struct config_subst *v = &r->cfg->substs[i];
+
+		fprintf(f, IND "%s:%d: [%s] %s = %s (from %s)\n", r->cfg->file, v->line, v->section,
+			v->key, v->value, v->vars);
+	}
 
 	print_status_dir(f, r);
 	print_seccomp(f, r);

@@ -617,7 +617,7 @@ def test_reader_never_sees_partial_json(tmp_path, sdir, start_hfinit):
 command = /bin/sleep 1000
 
 [service:crash]
-command = /bin/sh -c 'echo "Error: crash $$" >&2; exit 1'
+command = /bin/sh -c 'echo "Error: crash $$$$" >&2; exit 1'
 required = no
 restart = always
 restart_delay = 10ms

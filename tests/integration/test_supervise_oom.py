@@ -87,7 +87,7 @@ def test_sigkill_from_elsewhere_is_not_oom(tmp_path):
     need_hfinit()
     cfg = write_config(tmp_path, textwrap.dedent("""\
         [service:victim]
-        command = sh -c 'kill -KILL $$'
+        command = sh -c 'kill -KILL $$$$'
         required = no
         restart = no
         """))
