@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include "base/fdio.h"
+#include "base/fmt.h"
 #include "base/json.h"
 #include "base/redact.h"
 
@@ -8,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static enum log_level min_level = LOG_LVL_INFO;
@@ -20,6 +22,53 @@ void log_set_writer(log_writer_fn *fn, void *data)
 {
 	writer = fn;
 	writer_data = data;
+}
+
+static bool stamps;
+static bool fresh; /* now is this loop turn's time */
+static struct timespec now;
+
+void log_set_timestamps(bool on)
+{
+	stamps = on;
+}
+
+void log_clock_tick(void)
+{
+	fresh = false;
+}
+
+const char *log_time(void)
+{
+	static char buf[32];
+	static time_t sec = -1;
+	struct tm tm;
+	long ms;
+
+	if (!fresh && clock_gettime(CLOCK_REALTIME, &now) == 0)
+		fresh = true;
+	if (now.tv_sec != sec && gmtime_r(&now.tv_sec, &tm)) {
+		fmt_trunc(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		sec = now.tv_sec;
+	}
+	ms = now.tv_nsec / 1000000;
+	buf[19] = '.';
+	buf[20] = (char)('0' + ms / 100);
+	buf[21] = (char)('0' + ms / 10 % 10);
+	buf[22] = (char)('0' + ms % 10);
+	buf[23] = 'Z';
+	buf[24] = '\0';
+	return buf;
+}
+
+size_t log_stamp(char *buf)
+{
+	if (!stamps)
+		return 0;
+	memcpy(buf, log_time(), LOG_STAMP_LEN - 1);
+	buf[LOG_STAMP_LEN - 1] = ' ';
+	return LOG_STAMP_LEN;
 }
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -35,16 +84,20 @@ static void emit(enum log_level lvl, const char *text)
 	char line[4096];
 	size_t n = 0;
 
+	fresh = false; /* hfinit's own lines: the time of the line */
 	if (format == LOG_FMT_JSON) {
-		n = (size_t)snprintf(line, sizeof(line),
-				     "{\"src\":\"hfinit\",\"level\":\"%s\",\"msg\":\"",
-				     level_names[lvl]);
+		n = (size_t)snprintf(
+		    line, sizeof(line),
+		    "{\"ts\":\"%s\",\"src\":\"hfinit\",\"level\":\"%s\",\"msg\":\"", log_time(),
+		    level_names[lvl]);
 		n += json_escape_to(line + n, sizeof(line) - 3 - n, text, strlen(text));
 		line[n++] = '"';
 		line[n++] = '}';
 	} else {
-		int k = snprintf(line, sizeof(line) - 1, "hfinit: %s: %s", level_names[lvl], text);
-		n = k < 0 ? 0 : (size_t)k;
+		n = log_stamp(line);
+		int k = snprintf(line + n, sizeof(line) - 1 - n, "hfinit: %s: %s", level_names[lvl],
+				 text);
+		n += k < 0 ? 0 : (size_t)k;
 		if (n > sizeof(line) - 2)
 			n = sizeof(line) - 2;
 	}

@@ -4,6 +4,7 @@
 #ifndef HFINIT_LOG_H
 #define HFINIT_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
@@ -23,6 +24,20 @@ void log_errno(enum log_level lvl, int errnum, const char *fmt, ...)
  * to stderr. data is passed to fn. */
 typedef void log_writer_fn(const char *line, size_t len, void *data);
 void log_set_writer(log_writer_fn *fn, void *data);
+
+/* log_timestamps = yes (docs/supervise.md, "Log format"): every text line,
+ * hfinit's and the services', starts with "2026-12-01T19:55:00.861Z "; JSON
+ * lines always carry "ts". The time is when hfinit read the line: the clock
+ * is read once per loop turn (log_clock_tick after each wake-up), not per
+ * line, and the formatted seconds are kept until the second changes. */
+#define LOG_STAMP_LEN 25 /* the text stamp with its blank */
+void log_set_timestamps(bool on);
+void log_clock_tick(void);
+/* The time as "2026-12-01T19:55:00.861Z" (a static buffer). */
+const char *log_time(void);
+/* Writes the text stamp to buf (LOG_STAMP_LEN bytes, no NUL) when time stamps
+ * are on; returns its length (0 when off). */
+size_t log_stamp(char *buf);
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -101,6 +101,7 @@ static int load(const struct sup_opts *o, struct config **out)
 		return 2;
 	}
 	log_setup(o->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, cfg->log_format);
+	log_set_timestamps(cfg->log_timestamps);
 	if (!config_ok(cfg)) {
 		config_diags_print(cfg, stderr);
 		log_error("%s: invalid configuration, nothing started (hfinit check -c %s)",

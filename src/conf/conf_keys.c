@@ -22,6 +22,7 @@ static const struct keydef hfinit_keys[] = {
     {"python_timeout", V_DURATION, G(python_timeout_ms), MS(100), SEC(600), NOLINE, false},
     {"stop_timeout", V_DURATION, G(stop_timeout_ms), 0, SEC(3600), NOLINE, false},
     {"log_format", V_LOGFMT, G(log_format), 0, 0, NOLINE, false},
+    {"log_timestamps", V_BOOL, G(log_timestamps), 0, 0, NOLINE, false},
     {"probe_interval", V_DURATION, G(probe_interval_ms), MS(10), SEC(3600), NOLINE, false},
 };
 

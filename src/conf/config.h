@@ -173,6 +173,7 @@ struct config {
 	uint64_t python_timeout_ms; /* 10s */
 	uint64_t stop_timeout_ms;   /* 8s */
 	enum log_format log_format; /* text */
+	bool log_timestamps;	    /* no: text lines without a time in front */
 	uint64_t probe_interval_ms; /* 100ms */
 
 	struct service_conf *services; /* in file order */

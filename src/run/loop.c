@@ -1,5 +1,7 @@
 #include "run/loop.h"
 
+#include "base/log.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -260,6 +262,7 @@ int loop_run_once(struct loop *l)
 	if (timer_list_first(&l->timers))
 		timeout = timer_list_timeout_ms(&l->timers, mono_now_ns());
 	n = epoll_wait(l->epfd, l->batch, LOOP_MAX_EVENTS, timeout);
+	log_clock_tick(); /* what is read now is stamped with one clock read */
 	if (n < 0) {
 		if (errno == EINTR)
 			return 0;

@@ -1,5 +1,6 @@
 #include "run/sink.h"
 
+#include "base/log.h"
 #include "run/loop.h"
 
 #include <errno.h>
@@ -168,16 +169,18 @@ static bool ring_room(struct sink *s, size_t n)
 
 static void put_marker(struct sink *s)
 {
-	char m[96];
+	char m[160], ts[LOG_STAMP_LEN + 1];
 	int k;
 
 	if (s->dropped == 0)
 		return;
+	ts[log_stamp(ts)] = '\0'; /* log_timestamps; JSON lines always carry "ts" */
 	k = snprintf(m, sizeof(m),
-		     s->json ? "{\"src\":\"hfinit\",\"level\":\"warn\",\"msg\":\"output too fast: "
-			       "%llu bytes dropped\"}\n"
-			     : "hfinit: warn: output too fast for stdout: %llu bytes dropped\n",
-		     (unsigned long long)s->dropped);
+		     s->json
+			 ? "{\"ts\":\"%s\",\"src\":\"hfinit\",\"level\":\"warn\",\"msg\":\"output "
+			   "too fast: %llu bytes dropped\"}\n"
+			 : "%shfinit: warn: output too fast for stdout: %llu bytes dropped\n",
+		     s->json ? log_time() : ts, (unsigned long long)s->dropped);
 	if (k <= 0 || (size_t)k > s->cap - s->len)
 		return; /* not yet: keep counting */
 	ring_put(s, m, (size_t)k);

@@ -336,9 +336,10 @@ static int svc_init(struct sv *sv, struct svc *s, const struct svc_plan *p, stru
 	else
 		snprintf(s->prefix, sizeof(s->prefix), "[%s] ", s->name);
 	/* Bytes out per byte in, at most (an empty line): the prefix and newline,
-	 * or the JSON frame with the escaped name. */
-	size_t f =
-	    sv->plan->log_format == LOG_FMT_JSON ? 56 + 6 * strlen(s->name) : strlen(s->prefix) + 1;
+	 * or the JSON frame with the escaped name; and the time stamp. */
+	char tb[LOG_STAMP_LEN];
+	size_t f = sv->plan->log_format == LOG_FMT_JSON ? 56 + 32 + 6 * strlen(s->name)
+							: strlen(s->prefix) + 1 + log_stamp(tb);
 	s->out.rmax = s->err.rmax =
 	    (SINK_MAX - SINK_HIGH) / f < READ_CHUNK ? (SINK_MAX - SINK_HIGH) / f : READ_CHUNK;
 	loop_timer_init(&s->t_ready, on_ready_timeout, s);

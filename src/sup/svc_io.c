@@ -101,6 +101,7 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 		size_t tl;
 		json_init(&j, 0);
 		json_obj_begin(&j);
+		json_kstr(&j, "ts", log_time());
 		json_kstr(&j, "svc", s->name);
 		json_kstr(&j, "stream", is_stderr ? "stderr" : "stdout");
 		json_kstr(&j, "level", lv[cls]);
@@ -120,9 +121,11 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 		return;
 	}
 	size_t pl = strlen(s->prefix);
-	char stackbuf[LINEBUF_MAX + 128];
+	char stackbuf[LINEBUF_MAX + 128 + LOG_STAMP_LEN];
+	size_t tl = log_stamp(stackbuf); /* log_timestamps: the time in front */
+	memcpy(stackbuf + tl, s->prefix, pl);
+	pl += tl;
 	if (pl + len + 1 <= sizeof(stackbuf)) {
-		memcpy(stackbuf, s->prefix, pl);
 		memcpy(stackbuf + pl, line, len);
 		stackbuf[pl + len] = '\n';
 		(void)sink_put(k, stackbuf, pl + len + 1);

@@ -3,9 +3,12 @@ and log_timestamps: `hfinit check` lists the values that came from variables
 (a secret one as ***), a real start uses them, an unset variable and a bad
 value from a variable are config errors naming file, line and variable."""
 
+import datetime
 import json
 import os
+import re
 import subprocess
+import time
 
 from supervise_util import HFINIT, MODES, need_hfinit, start_hfinit, write_config  # noqa: F401
 
@@ -102,3 +105,61 @@ def test_bad_value_from_a_variable_names_it(tmp_path):
     assert r.returncode == 2
     assert "(from ${XT_READY_TIMEOUT})" in r.stderr and "${XT_STOP_TOKEN} (a secret" in r.stderr
     assert SECRET not in r.stderr
+
+
+STAMP = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) "
+
+
+def stamps(lines, rx):
+    """The times of the lines (each must match STAMP + rx), as epoch seconds."""
+    out = []
+    for t in lines:
+        m = re.match(STAMP + rx, t)
+        assert m, t
+        d = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ")
+        out.append(d.replace(tzinfo=datetime.timezone.utc).timestamp())
+    return out
+
+
+def test_log_timestamps_text(tmp_path, start_hfinit):  # noqa: F811
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        log_timestamps = ${XT_STAMPS:-yes}
+        [service:w]
+        command = sh -c 'echo out-1; echo err-1 >&2; echo out-2; echo err-2 >&2'
+        required = no
+        restart = no
+        """)
+    t0 = time.time()
+    h = start_hfinit(cfg)
+    assert h.wait_exit() == 0, h.dump()
+    t1 = time.time()
+    out, err = h.text("out").split("\n"), h.text("err").split("\n")
+    so = stamps(out, r"\[w\] out-\d$")
+    assert [t[25:] for t in out] == ["[w] out-1", "[w] out-2"]
+    svc_err = [t for t in err if "[w] err-" in t and "hfinit:" not in t]
+    se = stamps(svc_err, r"\[w\] err-\d$")
+    own = stamps([t for t in err if t not in svc_err], r"hfinit: (info|warn|error): ")
+    assert len(own) >= 5 and [t[25:] for t in err][-1] == "hfinit: info: stopped, exit 0"
+    for ts in (so, se, own):
+        assert ts == sorted(ts)
+        assert all(t0 - 0.01 <= t <= t1 + 0.01 for t in ts), (t0, ts, t1)
+
+
+def test_json_lines_carry_ts(tmp_path, start_hfinit):  # noqa: F811
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        log_format = json
+        [service:w]
+        command = sh -c 'echo out-1; echo err-1 >&2'
+        required = no
+        restart = no
+        """)
+    t0 = time.time()
+    h = start_hfinit(cfg)
+    assert h.wait_exit() == 0, h.dump()
+    t1 = time.time()
+    docs = [json.loads(t) for s in ("out", "err") for t in h.text(s).split("\n")]
+    assert {d.get("msg") for d in docs} >= {"out-1", "err-1", "stopped, exit 0"}
+    ts = stamps([d["ts"] + " " for d in docs], "$")
+    assert all(t0 - 0.01 <= t <= t1 + 0.01 for t in ts), (t0, ts, t1)
