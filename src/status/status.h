@@ -30,15 +30,17 @@ struct status_service {
 	unsigned attempt;  /* current attempt, 0 before the first */
 	unsigned attempts; /* attempts in all (retries) */
 	unsigned restarts;
-	struct timespec started_at; /* CLOCK_REALTIME; tv_sec == 0: null */
-	struct timespec ready_at;   /* CLOCK_REALTIME; tv_sec == 0: null */
-	int64_t ready_ms;	    /* start -> ready of the current run; -1: null */
-	bool has_exit;		    /* last_exit known */
-	int exit_code;		    /* -1: null (killed by a signal) */
-	int exit_signal;	    /* 0: null */
-	const char *last_error;	    /* NULL or "": null */
-	const char *error_category; /* NULL: null */
-	const char *error_hint;	    /* NULL: null */
+	unsigned requested_restarts; /* restarts asked for (control, watch): not in restarts */
+	const char *stopped_by;	     /* "request" when a request stopped it, else NULL: null */
+	struct timespec started_at;  /* CLOCK_REALTIME; tv_sec == 0: null */
+	struct timespec ready_at;    /* CLOCK_REALTIME; tv_sec == 0: null */
+	int64_t ready_ms;	     /* start -> ready of the current run; -1: null */
+	bool has_exit;		     /* last_exit known */
+	int exit_code;		     /* -1: null (killed by a signal) */
+	int exit_signal;	     /* 0: null */
+	const char *last_error;	     /* NULL or "": null */
+	const char *error_category;  /* NULL: null */
+	const char *error_hint;	     /* NULL: null */
 	unsigned errors, warnings;
 	const char *script;	   /* resolved script path, NULL for command services */
 	const char *command;	   /* the argv joined, for a person */

@@ -153,6 +153,8 @@ static void render_service(struct json *j, const struct status_service *s)
 	json_kint(j, "attempt", s->attempt);
 	json_kint(j, "attempts", s->attempts);
 	json_kint(j, "restarts", s->restarts);
+	json_kint(j, "requested_restarts", s->requested_restarts);
+	json_kstr(j, "stopped_by", s->stopped_by);
 	kts(j, "started_at", &s->started_at);
 	kts(j, "ready_at", &s->ready_at);
 	kint_or_null(j, "ready_ms", s->ready_ms, s->ready_ms < 0);

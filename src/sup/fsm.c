@@ -75,7 +75,7 @@ static void down(struct svc *s)
 	o->release(s);
 	s->pgid = 0;
 	s->after = AFTER_NONE;
-	if ((a == AFTER_RETRY || a == AFTER_RESTART) && sv->shutting_down)
+	if ((a == AFTER_RETRY || a == AFTER_RESTART || a == AFTER_START) && sv->shutting_down)
 		a = AFTER_STOP;
 	switch (a) {
 	case AFTER_RETRY:
@@ -89,6 +89,13 @@ static void down(struct svc *s)
 		fmt_ns(d, sizeof(d), s->backoff_ns);
 		log_info("[%s] restarting in %s (restart %u)", s->name, d, s->restarts);
 		o->arm(s, T_DELAY, s->backoff_ns);
+		break;
+	case AFTER_START: /* requested: at once (from the loop), fresh attempts */
+		o->leftovers(s, s->pol->stop_signal);
+		s->attempt = 0;
+		s->stopped_by = NULL;
+		set_state(s, S_RESTARTING);
+		o->arm(s, T_DELAY, 0);
 		break;
 	case AFTER_FAIL:
 		set_state(s, S_FAILED);
@@ -425,19 +432,69 @@ static void act_stopped(struct svc *s)
 		set_state(s, S_STOPPED);
 }
 
+/* ------------------------------------------------------------------------- */
+/* requests (issue 12): never counted toward restart_burst, the back-off stays */
+
+/* Start now with fresh attempts, or once the teardown under way is over. A
+ * start (forget) also forgets the restart window and the back-off. */
+static void req_start(struct svc *s, bool forget)
+{
+	if (forget) {
+		s->nrestart_times = 0;
+		s->backoff_ns = 0;
+	}
+	if (s->state == S_STOPPING) {
+		s->after = AFTER_START;
+		return;
+	}
+	s->sv->ops->cancel(s, T_DELAY);
+	s->attempt = 0;
+	s->stopped_by = NULL;
+	act_start(s);
+}
+
+static void act_req_start(struct svc *s)
+{
+	req_start(s, true);
+}
+
+static void act_req_restart(struct svc *s)
+{
+	s->requested_restarts++;
+	if (s->state == S_STARTING || s->state == S_READY)
+		teardown(s, AFTER_START);
+	else
+		req_start(s, false);
+}
+
+/* It stays down until a requested start; a required one does not stop the
+ * container (down() fails nothing for AFTER_STOP). */
+static void act_req_stop(struct svc *s)
+{
+	if (s->state == S_STOPPING && s->after == AFTER_FAIL)
+		return; /* it failed: that stays the outcome */
+	s->stopped_by = "request";
+	if (s->state == S_STARTING || s->state == S_READY)
+		teardown(s, AFTER_STOP);
+	else if (s->state == S_STOPPING)
+		s->after = AFTER_STOP;
+	else
+		act_stopped(s);
+}
+
 /* clang-format off */
 static svc_action *const fsm[S_NSTATES][E_NEVENTS] = {
-/*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN     REQ_STOP REQ_START REQ_RESTART WATCHDOG */
-[S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, nop,     nop,      nop,        nop },
-[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet,   nop,     nop,      nop,        nop },
-[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet,   nop,     nop,      nop,        nop },
-[S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet,   nop,     nop,      nop,        nop },
-[S_RETRYING]   = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, nop,     nop,      nop,        nop },
-[S_RESTARTING] = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, nop,     nop,      nop,        nop },
-[S_FAILED]     = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
-[S_STOPPED]    = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
-[S_DONE]       = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
-[S_DISABLED]   = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,     nop,      nop,        nop },
+/*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN     REQ_STOP        REQ_START       REQ_RESTART      WATCHDOG */
+[S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   nop,            nop,             nop },
+[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, nop },
+[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, nop },
+[S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet,   act_req_stop,   act_req_start,  act_req_restart, nop },
+[S_RETRYING]   = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   act_req_start,  act_req_restart, nop },
+[S_RESTARTING] = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   act_req_start,  act_req_restart, nop },
+[S_FAILED]     = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,            act_req_start,  act_req_restart, nop },
+[S_STOPPED]    = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,            act_req_start,  act_req_restart, nop },
+[S_DONE]       = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,            act_req_start,  act_req_restart, nop },
+[S_DISABLED]   = { nop,       nop,       nop,              nop,         nop,           nop,      nop,      nop,        nop,         nop,            act_req_start,  act_req_restart, nop },
 };
 /* clang-format on */
 
@@ -452,4 +509,20 @@ void svc_event(struct svc *s, enum svc_event ev)
 		return;
 	a(s);
 	s->sv->progress_due = true;
+}
+
+const char *svc_request(struct svc *s, enum svc_event ev, const char *by)
+{
+	if (ev != E_REQ_STOP && ev != E_REQ_START && ev != E_REQ_RESTART)
+		return "not a request";
+	if (s->sv->shutting_down || s->sv->shutdown_why)
+		return "hfinit is stopping";
+	s->req_by = by;
+	log_info("[%s] %s requested (%s)", s->name,
+		 ev == E_REQ_STOP    ? "stop"
+		 : ev == E_REQ_START ? "start"
+				     : "restart",
+		 by);
+	svc_event(s, ev);
+	return NULL;
 }

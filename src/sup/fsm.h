@@ -49,7 +49,8 @@ enum svc_event {
 };
 
 /* What to do once a service's processes are gone. */
-enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP };
+/* AFTER_START: a requested start or restart, at once and with fresh attempts. */
+enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP, AFTER_START };
 
 enum svc_timer { T_READY, T_DELAY, T_KILL, T_PROBE };
 

@@ -49,6 +49,8 @@ bool stage_done(const struct svc *v, size_t n, unsigned stage)
 			continue;
 		if (!s->pol->required && (st == S_FAILED || st == S_STOPPED))
 			continue;
+		if (st == S_STOPPED && s->stopped_by) /* a requested stop holds no stage back */
+			continue;
 		return false;
 	}
 	return true;

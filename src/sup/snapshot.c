@@ -34,6 +34,8 @@ void publish(struct sv *sv, const char *final_state)
 		o->attempt = s->attempt;
 		o->attempts = s->pol->retries;
 		o->restarts = s->restarts;
+		o->requested_restarts = s->requested_restarts;
+		o->stopped_by = svc_public_state(s) == S_STOPPED ? s->stopped_by : NULL;
 		o->started_at = s->started_wall;
 		o->ready_at =
 		    svc_public_state(s) == S_READY ? s->ready_wall : (struct timespec){0, 0};

@@ -42,6 +42,8 @@ static bool anything_left(struct sv *sv)
 		struct svc *s = &sv->svcs[i];
 		if (s->state != S_STOPPED && s->state != S_FAILED)
 			return true;
+		if (s->stopped_by) /* a requested stop: a requested start may follow */
+			return true;
 		if (sv->ops->up(s))
 			return true;
 	}

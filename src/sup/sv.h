@@ -97,6 +97,11 @@ struct svc {
 	char exit_text[64];    /* E_EXIT: "exited 1", "killed by SIGSEGV" */
 	struct err exit_diag;
 	bool exit_has_diag;
+
+	/* requests (control socket, watch): issue 12 */
+	const char *req_by;	     /* who asked for the request under way: "control", "watch" */
+	const char *stopped_by;	     /* "request": a requested stop; NULL: not stopped on request */
+	unsigned requested_restarts; /* never counted toward restart_burst */
 };
 
 struct sv {
@@ -168,6 +173,12 @@ void svc_exited(struct svc *s, int status);	/* E_EXIT */
 void on_ready_timeout(struct loop_timer *t, void *data);
 void on_delay(struct loop_timer *t, void *data);
 void on_kill(struct loop_timer *t, void *data);
+
+/* fsm.c: a requested stop (E_REQ_STOP), start (E_REQ_START) or restart
+ * (E_REQ_RESTART) of s, from a loop callback (the control socket, a watch);
+ * by names the requester in the log ("control", "watch"). NULL: accepted (or
+ * the outcome holds already); else why it was refused (hfinit is stopping). */
+const char *svc_request(struct svc *s, enum svc_event ev, const char *by);
 
 /* snapshot.c: status */
 void publish(struct sv *sv, const char *final_state);

@@ -682,6 +682,213 @@ static void test_loop_failure_kills_what_ignores_term(void **state)
 	assert_int_equal(s->state, S_STOPPED);
 }
 
+/* ------------------------------------------------------------------------- */
+/* requests (issue 12) */
+
+/* Restarted on request four times past restart_burst = 2: still running,
+ * nothing counted toward the burst, the back-off not raised. */
+static void test_requested_restarts_are_not_crashes(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->restart_burst = 2;
+	rec.dies = true;
+	svc_event(s, E_START);
+	ready(s);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_null(svc_request(s, E_REQ_RESTART, "control"));
+		assert_int_equal(s->state, S_STOPPING);
+		assert_int_equal(s->after, AFTER_START);
+		assert_int_equal(svc_public_state(s), S_READY);
+		assert_true(rec.delay[T_KILL] == 10 * SEC);
+		exit_with(s, 15);
+		assert_int_equal(s->state, S_RESTARTING);
+		assert_true(rec.armed[T_DELAY]);
+		assert_true(rec.delay[T_DELAY] == 0); /* at once, from the loop */
+		svc_event(s, E_START);
+		assert_int_equal(s->state, S_STARTING);
+		assert_int_equal(s->attempt, 1);
+		ready(s);
+	}
+	assert_int_equal(s->state, S_READY);
+	assert_int_equal(s->requested_restarts, 4);
+	assert_int_equal(s->restarts, 0);
+	assert_int_equal(s->nrestart_times, 0);
+	assert_true(s->backoff_ns == 0);
+	assert_int_equal(rec.spawns, 5);
+	/* A starting one is restarted too; a pending one waits for its stage. */
+	assert_null(svc_request(s, E_REQ_RESTART, "control"));
+	exit_with(s, 15);
+	svc_event(s, E_START);
+	assert_int_equal(s->requested_restarts, 5);
+	svc_event(s, E_TIMEOUT); /* attempt 1 of 3 failed: retrying */
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_RETRYING);
+	assert_null(svc_request(s, E_REQ_RESTART, "watch"));
+	assert_int_equal(s->state, S_STARTING); /* the retry delay is not waited for */
+	assert_int_equal(s->attempt, 1);
+	s = setup();
+	sv.progress_due = false;
+	assert_null(svc_request(s, E_REQ_RESTART, "control"));
+	assert_int_equal(s->state, S_PENDING);
+	assert_int_equal(rec.spawns, 0);
+}
+
+/* A required service stopped on request: down for good, no shutdown, its
+ * stage counts as done, hfinit stays up; a requested start brings it back. */
+static void test_requested_stop_of_a_required_service(void **state)
+{
+	bool rr;
+	(void)state;
+	setup_n(2);
+	sv.progress_due = true;
+	sv_settle(&sv);
+	ready(&svcs[0]);
+	ready(&svcs[1]);
+	sv_settle(&sv);
+	assert_true(sv.all_started);
+	rec.dies = true;
+	assert_null(svc_request(&svcs[0], E_REQ_STOP, "control"));
+	assert_int_equal(svcs[0].state, S_STOPPING);
+	assert_true(sent(SIGTERM));
+	exit_with(&svcs[0], 15);
+	sv_settle(&sv);
+	assert_int_equal(svcs[0].state, S_STOPPED);
+	assert_string_equal(svcs[0].stopped_by, "request");
+	assert_null(sv.shutdown_why);
+	assert_int_equal(sv.exit_code, 0);
+	assert_true(stage_done(svcs, 2, 1));
+	assert_string_equal(overall_state(svcs, 2, true, false, &rr), "degraded");
+	assert_false(rr);
+	/* Nothing else starts it: no E_START of a stopped service acts. */
+	svc_event(&svcs[0], E_START);
+	assert_int_equal(rec.spawns, 2);
+	/* Both stopped on request: hfinit still runs. */
+	assert_null(svc_request(&svcs[1], E_REQ_STOP, "control"));
+	exit_with(&svcs[1], 15);
+	sv_settle(&sv);
+	assert_null(sv.shutdown_why);
+	assert_false(sv.shutting_down);
+	/* A requested stop of a stopped one changes nothing. */
+	sv.progress_due = false;
+	assert_null(svc_request(&svcs[1], E_REQ_STOP, "control"));
+	assert_false(sv.progress_due);
+	assert_null(svc_request(&svcs[0], E_REQ_START, "control"));
+	assert_int_equal(svcs[0].state, S_STARTING);
+	assert_int_equal(svcs[0].attempt, 1);
+	assert_null(svcs[0].stopped_by);
+	ready(&svcs[0]);
+	assert_string_equal(overall_state(svcs, 2, true, false, &rr), "degraded");
+	assert_null(svc_request(&svcs[1], E_REQ_START, "control"));
+	ready(&svcs[1]);
+	assert_string_equal(overall_state(svcs, 2, true, false, &rr), "ready");
+	assert_true(rr);
+}
+
+/* Stops of a service that is not running, and of one already stopping. */
+static void test_requested_stop_while_not_running(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	/* pending: stopped at once; the stage gate passes it */
+	assert_null(svc_request(s, E_REQ_STOP, "control"));
+	assert_int_equal(s->state, S_STOPPED);
+	assert_string_equal(s->stopped_by, "request");
+	assert_true(stage_done(svcs, 1, 1));
+	/* restarting: the delay is cancelled */
+	s = setup();
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_RESTARTING);
+	assert_null(svc_request(s, E_REQ_STOP, "control"));
+	assert_int_equal(s->state, S_STOPPED);
+	assert_false(rec.armed[T_DELAY]);
+	/* stopping for a retry: it ends stopped; a start then turns it around */
+	s = setup();
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	assert_null(svc_request(s, E_REQ_STOP, "control"));
+	assert_int_equal(s->after, AFTER_STOP);
+	assert_null(svc_request(s, E_REQ_START, "control"));
+	assert_int_equal(s->after, AFTER_START);
+	assert_int_equal(s->state, S_STOPPING);
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_RESTARTING);
+	assert_null(s->stopped_by);
+	/* failing for good: it stays failed */
+	s = setup();
+	pol(s)->retries = 1;
+	pol(s)->required = false;
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	assert_int_equal(s->after, AFTER_FAIL);
+	assert_null(svc_request(s, E_REQ_STOP, "control"));
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_FAILED);
+	assert_null(s->stopped_by);
+}
+
+/* A failed service (a crash loop) starts again with fresh attempts and an
+ * empty restart window. */
+static void test_requested_start_of_a_failed_service(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->required = false;
+	pol(s)->restart_burst = 1;
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_FAILED);
+	assert_string_equal(s->error.category, "crash-loop");
+	assert_null(svc_request(s, E_REQ_START, "control"));
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(s->attempt, 1);
+	assert_int_equal(s->nrestart_times, 0);
+	assert_true(s->backoff_ns == 0);
+	ready(s);
+	exit_with(s, 1 << 8); /* a crash after it: restarted, as the first one was */
+	assert_int_equal(s->state, S_RESTARTING);
+	/* A start of a ready one changes nothing. */
+	svc_event(s, E_START);
+	ready(s);
+	sv.progress_due = false;
+	assert_null(svc_request(s, E_REQ_START, "control"));
+	assert_false(sv.progress_due);
+	assert_int_equal(s->state, S_READY);
+}
+
+/* While hfinit stops, every request is refused and nothing changes. */
+static void test_requests_refused_while_stopping(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	svc_event(s, E_START);
+	ready(s);
+	sv_request_shutdown(&sv, "SIGTERM");
+	assert_string_equal(svc_request(s, E_REQ_RESTART, "control"), "hfinit is stopping");
+	assert_int_equal(s->state, S_READY);
+	sv.shutting_down = true;
+	assert_string_equal(svc_request(s, E_REQ_STOP, "control"), "hfinit is stopping");
+	assert_int_equal(s->requested_restarts, 0);
+	assert_non_null(svc_request(s, E_START, "control")); /* not a request */
+	/* A restart under way when the shutdown comes ends stopped. */
+	s = setup();
+	svc_event(s, E_START);
+	ready(s);
+	assert_null(svc_request(s, E_REQ_RESTART, "control"));
+	sv.shutting_down = true;
+	svc_event(s, E_STOP);
+	assert_int_equal(s->after, AFTER_STOP);
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_STOPPED);
+	assert_false(rec.armed[T_DELAY]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +913,11 @@ int main(void)
 	    cmocka_unit_test(test_shutdown_stops_stage_by_stage),
 	    cmocka_unit_test(test_loop_failure_shuts_down_with_1),
 	    cmocka_unit_test(test_loop_failure_kills_what_ignores_term),
+	    cmocka_unit_test(test_requested_restarts_are_not_crashes),
+	    cmocka_unit_test(test_requested_stop_of_a_required_service),
+	    cmocka_unit_test(test_requested_stop_while_not_running),
+	    cmocka_unit_test(test_requested_start_of_a_failed_service),
+	    cmocka_unit_test(test_requests_refused_while_stopping),
 	};
 	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
 	return cmocka_run_group_tests(tests, NULL, NULL);

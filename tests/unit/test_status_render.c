@@ -71,6 +71,7 @@ static void test_render_content(void **state)
 	    "\"2026-11-27T00:17:23.817Z\",\n      \"ready_ms\": 812,",
 	    "\"last_exit\": {\n        \"code\": null,\n        \"signal\": null,\n"
 	    "        \"signal_name\": null\n      },",
+	    "\"restarts\": 0,\n      \"requested_restarts\": 0,\n      \"stopped_by\": null,",
 	    "\"command\": \"node dist/index.js\"",
 	    "\"ready_spec\": \"tcp:7860\"",
 	    "\"pid\": null,",
