@@ -26,6 +26,8 @@ enum vtype {
 	V_ARGV,	     /* char **, split shell-like, shell operators refused */
 	V_ENV,	     /* char **, K=V words, appended */
 	V_DIRS,	     /* char **, split shell-like */
+	V_PATHS,     /* char **, files or directories, split shell-like */
+	V_GLOBS,     /* char **, name globs, split shell-like; empty: none */
 	V_MODULES,   /* char **, Python module names, appended */
 	V_SIGNAL,    /* int */
 	V_UMASK,     /* mode_t + has_umask */

@@ -57,6 +57,9 @@ static const struct keydef service_keys[] = {
     {"redact", V_BOOL, S(redact), 0, 0, NOLINE, false},
     {"seccomp", V_PROFILE, S(seccomp), 0, 0, S(seccomp_line), false},
     {"requires", V_MODULES, S(requires), 0, 0, S(requires_line), true},
+    {"watch", V_PATHS, S(watch), 0, 0, NOLINE, false},
+    {"watch_ignore", V_GLOBS, S(watch_ignore), 0, 0, NOLINE, false},
+    {"watch_debounce", V_DURATION, S(watch_debounce_ms), 0, SEC(600), NOLINE, false},
     {"rlimit_as", V_RLIMIT, S(rlimits), CRL_AS, 0, NOLINE, false},
     {"rlimit_core", V_RLIMIT, S(rlimits), CRL_CORE, 0, NOLINE, false},
     {"rlimit_cpu", V_RLIMIT, S(rlimits), CRL_CPU, 0, NOLINE, false},
@@ -139,6 +142,7 @@ void conf_service_defaults(struct service_conf *s)
 	s->health_failures = 3;
 	s->stop_signal = SIGTERM;
 	s->stop_timeout_ms = UINT64_MAX; /* inherit: filled in at the end */
+	s->watch_debounce_ms = 500;
 	for (int r = 0; r < CRL_COUNT; r++)
 		s->rlimits[r].resource = conf_rlimits[r].resource;
 }

@@ -90,6 +90,28 @@ static int seen_line(const struct section *sec, const char *key)
 	return i >= 0 ? sec->seen[i] : 0;
 }
 
+/* Dev Mode: the watch keys go with watch =; a glob matches one name. */
+static void check_watch(struct ctx *c, struct section *sec, const struct service_conf *s)
+{
+	int l;
+
+	if (!s->watch) {
+		static const char *const wk[] = {"watch_ignore", "watch_debounce"};
+		for (int i = 0; i < 2; i++)
+			if ((l = seen_line(sec, wk[i])))
+				conf_diag(
+				    c, l, sec->label, wk[i],
+				    "has no effect without watch = ...; expected watch = PATH... "
+				    "in this section, or remove the key");
+	}
+	for (char **g = s->watch_ignore; g && *g; g++)
+		if (strchr(*g, '/'))
+			conf_diag(c, seen_line(sec, "watch_ignore"), sec->label, "watch_ignore",
+				  "\"%.60s\" has a /; expected globs that match one name, such as "
+				  "node_modules or *.log",
+				  *g);
+}
+
 static void check_service(struct ctx *c, struct section *sec)
 {
 	struct config *cfg = c->cfg;
@@ -130,6 +152,7 @@ static void check_service(struct ctx *c, struct section *sec)
 				    "has no effect without a health probe; expected health = ... "
 				    "in this section, or remove the key");
 	}
+	check_watch(c, sec, s);
 	if (s->seccomp && strcmp(s->seccomp, SECCOMP_BUILTIN_WORKER) != 0 &&
 	    !config_profile(cfg, s->seccomp)) {
 		const char **names = malloc((cfg->nprofiles + 1) * sizeof(*names));

@@ -30,6 +30,8 @@ static const char *const expects[V_COUNT] = {
     [V_ARGV] = "a command line such as node server.js --port 7860",
     [V_ENV] = "NAME=VALUE pairs",
     [V_DIRS] = "directories separated by spaces",
+    [V_PATHS] = "files or directories separated by spaces",
+    [V_GLOBS] = "name globs such as __pycache__ *.swp, or nothing",
     [V_MODULES] = "Python module names such as torch transformers",
     [V_SIGNAL] = "a signal such as TERM or INT",
     [V_UMASK] = "an octal umask such as 022",
@@ -297,14 +299,15 @@ static int set_auto_path(const struct setting *s, struct err *e)
 	return 0;
 }
 
-/* V_ARGV (shell operators refused) and V_DIRS: the words replace the list. */
+/* V_ARGV (shell operators refused), V_DIRS, V_PATHS and V_GLOBS (may be
+ * empty): the words replace the list. */
 static int set_words(const struct setting *s, struct err *e)
 {
 	char ***vp = s->f, **words;
 
 	if (split_words(s->v, s->k->type == V_ARGV, &words, e) < 0)
 		return -1;
-	if (!words[0]) {
+	if (!words[0] && s->k->type != V_GLOBS) {
 		strv_free(words);
 		return err_set(e, 0, "no value; expected %s", expect_of(s->k->type));
 	}
@@ -533,6 +536,8 @@ static const struct {
     [V_ARGV] = {set_words, true, false},
     [V_ENV] = {set_env, true, false},
     [V_DIRS] = {set_words, true, false},
+    [V_PATHS] = {set_words, true, false},
+    [V_GLOBS] = {set_words, true, true},
     [V_MODULES] = {set_modules, true, false},
     [V_SIGNAL] = {set_signal, false, false},
     [V_UMASK] = {set_umask, false, false},

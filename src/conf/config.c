@@ -481,6 +481,8 @@ static void service_free(struct service_conf *s)
 	free(s->log_prefix);
 	free(s->seccomp);
 	strv_free(s->requires);
+	strv_free(s->watch);
+	strv_free(s->watch_ignore);
 }
 
 void config_free(struct config *cfg)

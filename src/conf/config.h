@@ -119,6 +119,10 @@ struct service_conf {
 	int seccomp_line;
 	char **requires; /* Python module names for `hfinit check`, NULL = none */
 	int requires_line;
+	/* Dev Mode (docs/devmode.md): a change under these restarts the service */
+	char **watch;		    /* files or directories as written, NULL = none */
+	char **watch_ignore;	    /* globs on one name; NULL = the default, {NULL} = none */
+	uint64_t watch_debounce_ms; /* 500ms of quiet first */
 };
 
 /* [seccomp:NAME] (docs/design.md, "Sandbox"). A profile that `extends` another

@@ -193,6 +193,26 @@ static int svc_script(const struct plan *plan, const struct service_conf *sc, st
 	return 0;
 }
 
+/* watch = PATH...: made absolute; a path that is not there is not watched
+ * (a warning, in check and at start alike). */
+static int svc_watch(const struct service_conf *sc, struct svc_plan *sp)
+{
+	char cwd[PATH_MAX];
+	struct stat st;
+
+	if (!sc->watch)
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	if (plan_make_watch(sc, cwd, &sp->policy) < 0)
+		return -1;
+	for (char **p = sp->policy.watch; *p; p++)
+		if (stat(*p, &st) < 0 &&
+		    plan_warn(sp, "watch = %s: %s: not watched", *p, strerror(errno)) < 0)
+			return -1;
+	return 0;
+}
+
 /* A command service's program looked up on its PATH, as execvp will (a
  * relative name with a '/' from its workdir). */
 static void svc_exec_lookup(const struct service_conf *sc, struct svc_plan *sp)
@@ -379,6 +399,8 @@ int plan_build(const struct config *cfg, struct plan *plan, enum plan_mode mode,
 		    svc_env(sc, sp, mode) < 0)
 			goto oom;
 		svc_exec_lookup(sc, sp);
+		if (svc_watch(sc, sp) < 0)
+			goto oom;
 		if (!sp->error && svc_setup_probe(sc, sp) < 0)
 			goto oom;
 		if (mode == PLAN_START)
@@ -422,6 +444,7 @@ void plan_free(struct plan *plan)
 		strv_free(sp->warnings);
 		strv_free(sp->argv);
 		strv_free(sp->envp);
+		strv_free(sp->policy.watch);
 		script_plan_free(&sp->spl);
 	}
 	free(plan->svcs);

@@ -61,6 +61,10 @@ struct svc_policy {
 	unsigned health_failures; /* in a row -> restart */
 	bool redact;		  /* secret values in output lines become *** */
 	const char *log_prefix;	  /* NULL = "[NAME] " */
+	/* Dev Mode: a change under watch restarts it (docs/devmode.md) */
+	char **watch;		   /* absolute paths (owned by the plan), NULL = no watch */
+	char *const *watch_ignore; /* the config's globs, or watch_default_ignore */
+	int64_t watch_debounce_ns; /* of quiet before the restart */
 };
 
 struct svc_plan {

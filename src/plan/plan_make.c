@@ -4,6 +4,7 @@
 #include "base/strv.h"
 #include "conf/probe_spec.h"
 #include "run/loop.h"
+#include "run/watch.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -132,6 +133,31 @@ void plan_make_policy(const struct service_conf *sc, struct svc_policy *po)
 	po->health_failures = sc->health_failures;
 	po->redact = sc->redact;
 	po->log_prefix = sc->log_prefix;
+	po->watch_ignore = sc->watch_ignore ? sc->watch_ignore : watch_default_ignore;
+	po->watch_debounce_ns = ms_ns(sc->watch_debounce_ms);
+}
+
+int plan_make_watch(const struct service_conf *sc, const char *cwd, struct svc_policy *po)
+{
+	const char *wd = sc->workdir ? sc->workdir : "";
+	size_t n = strv_len(sc->watch);
+
+	if (!n)
+		return 0;
+	if (!(po->watch = calloc(n + 1, sizeof(char *))))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = sc->watch[i];
+		int r = p[0] == '/' ? asprintf(&po->watch[i], "%s", p)
+			: wd[0] == '/'
+			    ? asprintf(&po->watch[i], "%s/%s", wd, p)
+			    : asprintf(&po->watch[i], "%s/%s%s%s", cwd, wd, *wd ? "/" : "", p);
+		if (r < 0) {
+			po->watch[i] = NULL;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void plan_make_spawn_setup(const struct service_conf *sc, const struct svc_plan *sp,

@@ -27,6 +27,10 @@ void plan_make_globals(const struct config *cfg, struct plan *plan);
 /* The config values the supervisor acts on, durations in nanoseconds. */
 void plan_make_policy(const struct service_conf *sc, struct svc_policy *po);
 
+/* watch = PATH...: absolute, a relative one from the service's workdir
+ * (itself from cwd, hfinit's). -1 when out of memory. */
+int plan_make_watch(const struct service_conf *sc, const char *cwd, struct svc_policy *po);
+
 /* Who hfinit is and, with `user =`/`group =`, the lookup's result. */
 struct user_facts {
 	uid_t euid;

@@ -166,6 +166,20 @@ static void json_requires(struct json *j, const struct svc_check *c)
 	}
 }
 
+static void json_watch(struct json *j, const struct svc_policy *po)
+{
+	json_key(j, "watch");
+	if (!po->watch) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_strv(j, "paths", po->watch);
+	json_strv(j, "ignore", po->watch_ignore);
+	json_kint(j, "debounce_ms", po->watch_debounce_ns / 1000000);
+	json_obj_end(j);
+}
+
 static void json_service(struct json *j, const struct report *r, const struct svc_check *c)
 {
 	json_key(j, c->s->name);
@@ -190,6 +204,7 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	}
 	json_arr_end(j);
 	json_requires(j, c);
+	json_watch(j, &c->p->policy);
 	json_key(j, "hints");
 	json_arr_begin(j);
 	for (int k = 0; k < c->nhints; k++)

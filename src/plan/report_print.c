@@ -81,6 +81,17 @@ static void print_service(FILE *f, const struct report *r, const struct svc_chec
 	}
 	if (!c->s->redact)
 		fprintf(f, IND "output: not redacted (redact = no)\n");
+	if (c->p->policy.watch) {
+		char *paths = strv_join(c->p->policy.watch),
+		     *ign = strv_join(c->p->policy.watch_ignore);
+		char d[32];
+
+		fprintf(f, IND "watch: %s (restart after %s of quiet; ignoring %s)\n",
+			paths ? paths : "", fmt_duration(c->s->watch_debounce_ms, d, sizeof(d)),
+			ign && *ign ? ign : "nothing");
+		free(paths);
+		free(ign);
+	}
 	if (c->s->requires) {
 		char *joined = strv_join(c->s->requires);
 

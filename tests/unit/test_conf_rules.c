@@ -78,6 +78,20 @@ static void test_service_rules(void **state)
 	      "expected health = ... in this section, or remove the key",
 	      NULL);
 	OK("[service:a]\ncommand = x\nhealth = tcp:80\nhealth_interval = 1s\n");
+	/* Dev Mode: the watch keys go with watch =, a glob matches one name */
+	OK("[service:a]\ncommand = x\nwatch = src\nwatch_ignore =\nwatch_debounce = 0s\n");
+	diags("[service:a]\ncommand = x\nwatch_debounce = 1s\n",
+	      "t.ini:3: [service:a] watch_debounce: has no effect without watch = ...; expected "
+	      "watch = PATH... in this section, or remove the key",
+	      NULL);
+	diags("[service:a]\ncommand = x\nwatch = .\nwatch_ignore = node_modules a/*.log\n",
+	      "t.ini:4: [service:a] watch_ignore: \"a/*.log\" has a /; expected globs that match "
+	      "one name, such as node_modules or *.log",
+	      NULL);
+	diags("[service:a]\ncommand = x\nwatch =\n",
+	      "t.ini:3: [service:a] watch: no value; expected files or directories separated by "
+	      "spaces",
+	      NULL);
 }
 
 static void test_profiles_named(void **state)

@@ -18,6 +18,7 @@
 #include "conf/config.h"
 #include "plan/plan.h"
 #include "plan/plan_make.h"
+#include "run/watch.h"
 
 struct fixture {
 	struct config *cfg;
@@ -138,6 +139,37 @@ static void test_policy_durations(void **state)
 	assert_int_equal(po.stop_timeout_ns, INT64_C(120000000000)); /* [hfinit]'s */
 	assert_int_equal(fx.plan.stop_timeout_ns, INT64_C(120000000000));
 	assert_int_equal(ms_ns(1), INT64_C(1000000));
+	assert_ptr_equal(po.watch_ignore, watch_default_ignore);
+	assert_int_equal(po.watch_debounce_ns, INT64_C(500000000));
+	assert_null(po.watch);
+	done(&fx);
+}
+
+/* watch = paths: absolute as given, else from workdir, itself from cwd. */
+static void test_watch_paths(void **state)
+{
+	struct fixture fx;
+	struct svc_policy po;
+
+	(void)state;
+	make(&fx, "[service:a]\ncommand = /bin/true\nwatch = /abs src\nwatch_ignore =\n"
+		  "[service:b]\ncommand = /bin/true\nworkdir = app\nwatch = . x/y.py\n"
+		  "watch_debounce = 1ms\n[service:c]\ncommand = /bin/true\nworkdir = /srv\n"
+		  "watch = src\n");
+	for (int i = 0; i < 3; i++) {
+		plan_make_policy(&fx.cfg->services[i], &po);
+		assert_int_equal(plan_make_watch(&fx.cfg->services[i], "/cwd", &po), 0);
+		char *j = strv_join(po.watch);
+		assert_string_equal(j, i == 0	? "/abs /cwd/src"
+				       : i == 1 ? "/cwd/app/. /cwd/app/x/y.py"
+						: "/srv/src");
+		free(j);
+		if (i == 0)
+			assert_null(po.watch_ignore[0]);
+		if (i == 1)
+			assert_int_equal(po.watch_debounce_ns, INT64_C(1000000));
+		strv_free(po.watch);
+	}
 	done(&fx);
 }
 
@@ -514,6 +546,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_globals_and_default_policy),
 	    cmocka_unit_test(test_policy_durations),
+	    cmocka_unit_test(test_watch_paths),
 	    cmocka_unit_test(test_user_none_is_self),
 	    cmocka_unit_test(test_user_as_root_switches),
 	    cmocka_unit_test(test_user_missing_as_root_fails),
