@@ -408,6 +408,7 @@ static int sv_setup(struct sv *sv, const struct plan *plan, struct status_writer
 			log_error("%s", e.msg);
 			return -1;
 		}
+	devwatch_setup(sv);
 	if (status_setup(sv) < 0) {
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up status");
 		return -1;
@@ -458,6 +459,7 @@ static void sv_finish(struct sv *sv)
 	for (size_t i = 0; i < sv->n; i++)
 		if (sv->svcs[i].notify_fd >= 0)
 			(void)close(sv->svcs[i].notify_fd);
+	devwatch_teardown(sv);
 	loop_fini(&sv->loop);
 	if (sv->out_sink.fd != STDOUT_FILENO)
 		(void)close(sv->out_sink.fd);

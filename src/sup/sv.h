@@ -10,6 +10,7 @@
 #include "run/sink.h"
 #include "run/netprobe.h"
 #include "run/notify.h"
+#include "run/watch.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -102,6 +103,11 @@ struct svc {
 	const char *req_by;	     /* who asked for the request under way: "control", "watch" */
 	const char *stopped_by;	     /* "request": a requested stop; NULL: not stopped on request */
 	unsigned requested_restarts; /* never counted toward restart_burst */
+
+	/* Dev Mode watch (devwatch.c) */
+	struct loop_timer t_watch; /* watch_debounce after the last change */
+	char watch_path[192];	   /* the first change since the last restart */
+	unsigned watch_changes;
 };
 
 struct sv {
@@ -140,6 +146,8 @@ struct sv {
 	const char *shutdown_why; /* a shutdown was asked for in this turn */
 	char why[32];		  /* "SIGTERM" */
 	int64_t stop_timeout_ns;  /* [hfinit] stop_timeout: the grace period of the leftovers */
+	struct watcher watch;	  /* Dev Mode: every service's watch = paths */
+	struct loop_watch w_watch;
 };
 
 #define PORT_HINT                                                                                  \
@@ -179,6 +187,10 @@ void on_kill(struct loop_timer *t, void *data);
  * by names the requester in the log ("control", "watch"). NULL: accepted (or
  * the outcome holds already); else why it was refused (hfinit is stopping). */
 const char *svc_request(struct svc *s, enum svc_event ev, const char *by);
+
+/* devwatch.c: Dev Mode (warnings only: nothing here stops the start) */
+void devwatch_setup(struct sv *sv);
+void devwatch_teardown(struct sv *sv);
 
 /* snapshot.c: status */
 void publish(struct sv *sv, const char *final_state);
