@@ -519,6 +519,46 @@ def bench_gate(hfinit_bin, helpers, reps, warmup, tmp, res):
                 res[mode].append((got["S2"] - got["S1"]) / 1000.0)
 
 
+def bench_watch(hfinit_bin, helpers, reps, warmup, tmp, res):
+    """Dev Mode: a write under `watch =` -> the restarted service's first stamp. With
+    watch_debounce = 0s the debounce is left out: what is measured is inotify, the stop of
+    the old process (SIGTERM, reaped) and fork+exec of the new one."""
+    app = os.path.join(tmp, "app")
+    os.mkdir(app)
+    src = os.path.join(app, "main.py")
+    write_file(src, "x = 0\n")  # exists before: each write is one IN_CLOSE_WRITE
+    cfg = os.path.join(tmp, "watch.ini")
+    write_file(
+        cfg,
+        "[hfinit]\nstatus_dir = %s\n\n[service:w]\ncommand = %s line\nready = line:ready\n"
+        "watch = %s\nwatch_debounce = 0s\n" % (os.path.join(tmp, "status"), os.path.join(helpers, "bench-stamp"), app),
+    )
+    ns = Ns([hfinit_bin, "-c", cfg], [])
+
+    def stamp():  # "[w] S1 NS": printed after "ready", so hfinit has seen ready
+        while True:
+            word, _, num = ns.line(T_READY).rpartition(" ")
+            if word.endswith("S1"):
+                return int(num)
+
+    res["watch"] = []
+    try:
+        stamp()
+        for rep in range(warmup + reps):
+            t0 = time.monotonic_ns()
+            write_file(src, "x = %d\n" % rep)
+            s1 = stamp()
+            if rep >= warmup:
+                res["watch"].append((s1 - t0) / 1000.0)
+        os.kill(ns.find_init(), signal.SIGTERM)
+    except BaseException:
+        ns.kill()
+        raise
+    rc = ns.finish()
+    if rc != 0:
+        raise BenchError("watch: hfinit exited %r after SIGTERM" % rc)
+
+
 def proc_comm(pid):
     with open("/proc/%d/comm" % pid) as f:
         return f.read().strip()
@@ -812,7 +852,7 @@ def summary(xs):
     }
 
 
-STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise")
+STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch")
 
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
@@ -1109,6 +1149,7 @@ def main():
     # Supervision (hfinit's supervise mode, `hfinit -c FILE`): its own failures are
     # reported and leave the rest of the bench standing.
     gate_res, sup_res, sup_skipped = {}, {}, {}
+    watch_res, watch_reps = {}, 10 if a.quick else 50
     kinds, sup_skipped = sup_kinds()
     sup_steps = [
         (
@@ -1124,6 +1165,7 @@ def main():
                 kinds, hfinit_bin, a.helpers, sup_start_reps, sup_reps, a.idle_s, a.tick_ms, tmp, sup_res
             ),
         ),
+        ("watch", "watch latency (%d writes)" % watch_reps, lambda tmp: bench_watch(hfinit_bin, a.helpers, watch_reps, 2, tmp, watch_res)),
     ]
     for key, label, fn in sup_steps:
         if key not in only:
@@ -1143,6 +1185,8 @@ def main():
             sup_skipped[key] = str(e)
             if key == "gate":
                 gate_res.clear()
+            elif key == "watch":
+                watch_res.clear()
             else:
                 sup_res.clear()
         finally:
@@ -1181,6 +1225,10 @@ def main():
         print()
         print_gate(gate_stats)
         print("median (p25-p75); stamps: stage 1 just before its ready signal, stage 2 first thing in main")
+    ws = summary(watch_res.get("watch", []))
+    if ws:
+        print("watch latency, write -> new process (watch_debounce = 0s): %s us, p90 %s, n %d"
+              % (cell(ws, 0), fmt(ws["p90"], 0), ws["n"]))
     if sup_cols:
         print()
         print_table(sup_stats, sup_cols, params, sup_cis, metrics=SUP_METRICS)
@@ -1234,6 +1282,7 @@ def main():
                 for m, probe, _ in GATE_MODES
                 if m in gate_res
             },
+            "watch": {"unit": "us", "debounce": "0s", "stats": ws, "samples": watch_res.get("watch")},
             "compare": {
                 key: {
                     "label": label.format(**params),
