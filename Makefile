@@ -2,7 +2,7 @@
 #   make          build/hfinit (static, stripped)
 #   make test     format check, C unit tests (ASan/UBSan), integration tests as PID 1
 #   make bench    side-by-side benchmark with tini, dumb-init, catatonit
-#   make fuzz     libFuzzer: config parser, output lines, JSON escaping, notify datagrams (not in make test)
+#   make fuzz     libFuzzer: config parser, output lines, JSON escaping, notify datagrams, control requests (not in make test)
 # Dependencies (libseccomp, inih) are built from Debian source packages by
 # scripts/build-deps into build/deps once, and reused.
 
@@ -163,7 +163,7 @@ FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB   := $(BUILD)/fuzz/libhfinit.a
 FUZZ_OBJ   := $(LIBSRC:src/%.c=$(BUILD)/fuzz/obj/%.o)
 
-FUZZ_TARGETS := config output json notify jsonread expand
+FUZZ_TARGETS := config output json notify jsonread expand ctlmsg
 # config: the config parser on arbitrary bytes
 FUZZ_SEEDS_config := tests/fuzz/corpus
 # output: what services send at run time, through the line splitter and the sink
@@ -173,6 +173,8 @@ FUZZ_MAXLEN_output := 65536
 FUZZ_MAXLEN_notify := 4096
 # jsonread: the status.json reader of `hfinit status` and `health` (what another process wrote)
 # expand: ${VAR} in config values (every form, bounds)
+# ctlmsg: the control socket's request lines (what a client sent) and the replies a client reads
+FUZZ_MAXLEN_ctlmsg := 8192
 FUZZ_RUN ?= $(FUZZ_TARGETS)
 
 $(BUILD)/fuzz/ini.o: $(DEPS_STAMP)

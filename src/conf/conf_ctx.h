@@ -103,8 +103,7 @@ void conf_defaults(struct config *cfg);
 const struct keydef *conf_keys_of(enum sec_kind kind, size_t *n);
 ssize_t conf_key_index(const struct keydef *keys, size_t n, const char *name);
 
-/* conf_scan.c */
-bool conf_name_ok(const char *n);
+/* conf_scan.c (conf_name_ok: config.h) */
 void conf_scan(struct ctx *c, char *buf, size_t len);
 
 /* conf_set.c */

@@ -230,6 +230,9 @@ static inline bool config_ok(const struct config *cfg)
 /* Look-ups; NULL when absent. */
 const struct service_conf *config_service(const struct config *cfg, const char *name);
 const struct seccomp_conf *config_profile(const struct config *cfg, const char *name);
+/* A valid service or profile name: [A-Za-z0-9_.-], CONFIG_NAME_MAX bytes at
+ * most, not starting with . or - (conf_scan.c; also the control protocol's). */
+bool conf_name_ok(const char *n);
 /* Highest stage number in use (0 when there are no services). */
 unsigned config_max_stage(const struct config *cfg);
 
