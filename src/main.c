@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "cmd/cmd_check.h"
+#include "cmd/cmd_ctl.h"
 #include "cmd/cmd_single.h"
 #include "cmd/cmd_notify.h"
 #include "cmd/cmd_status.h"
@@ -39,6 +40,11 @@ static const struct mode modes[] = {
     {"status", BY_WORD, cmd_status, {NULL}},
     {"health", BY_WORD, cmd_health, {NULL}},
     {"notify", BY_WORD, cmd_notify, {NULL}},
+    {"restart", BY_WORD, cmd_ctl, {NULL}},
+    {"stop", BY_WORD, cmd_ctl, {NULL}},
+    {"start", BY_WORD, cmd_ctl, {NULL}},
+    {"signal", BY_WORD, cmd_ctl, {NULL}},
+    {"wait", BY_WORD, cmd_ctl, {NULL}},
     {"version", BY_WORD, cmd_version, {NULL}},
     {"help", BY_WORD, cmd_help, {"-h", "--help"}},
 };

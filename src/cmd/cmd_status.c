@@ -93,6 +93,17 @@ static int config_dir(const char *file, char *buf, size_t n, const char **conf, 
 	return 0;
 }
 
+int status_dir_locate(const char *dir, const char *config, char *out, size_t n, char *why,
+		      size_t wn)
+{
+	char cdir[PATH_MAX];
+	const char *conf = NULL;
+
+	if (config && config_dir(config, cdir, sizeof(cdir), &conf, why, wn) < 0)
+		return -1;
+	return statusdir_find(dir, conf, out, n, why, wn) < 0 ? -2 : 0;
+}
+
 /* 0: parsed; 1: -h, usage said; -1: bad usage, said why. */
 static int health_args(int argc, char **argv, enum health_what *what, const char **flag,
 		       struct dir_opts *o)

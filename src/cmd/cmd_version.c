@@ -36,6 +36,15 @@
 #define OPT "not optimized"
 #endif
 
+/* The control commands' common lines. */
+#define CTL_DIRS                                                                                   \
+	"  -d DIR, -c FILE  the status dir holding hfinit's control socket, found as\n"            \
+	"                   for `hfinit status`\n"
+#define CTL_EXIT                                                                                   \
+	"Exit 0 the outcome asked for, 1 not (the reason printed), 2 bad usage, 3 no\n"            \
+	"hfinit answers (docs/control.md).\n"
+#define CTL_OPTS "  --no-wait        return once hfinit accepted the request\n" CTL_DIRS CTL_EXIT
+
 /* The usage table: what `hfinit help`, `-h` in every mode and bad usage
  * print. The synopsis is the line after "usage: "; the text follows it. */
 struct usage {
@@ -105,10 +114,34 @@ static const struct usage usages[] = {
      "until the receiver has read it (BARRIER=1, as systemd-notify does; not with\n"
      "--no-block).\n"
      "Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n"},
+    {"restart", "hfinit restart [--no-wait] [-d DIR] [-c FILE] NAME...",
+     "restart services of a running hfinit",
+     "  stop each service (stop_signal, stop_timeout) and start it again with fresh\n"
+     "  attempts; returns once each is ready again, or failed. Not counted toward\n"
+     "  restart_burst (status.json: requested_restarts).\n" CTL_OPTS},
+    {"stop", "hfinit stop [--no-wait] [-d DIR] [-c FILE] NAME...", "stop services; they stay down",
+     "  stop each service; it stays stopped (\"stopped_by\": \"request\") until\n"
+     "  `hfinit start`; a required one does not stop the container. Returns once\n"
+     "  its processes are gone.\n" CTL_OPTS},
+    {"start", "hfinit start [--no-wait] [-d DIR] [-c FILE] NAME...",
+     "start stopped, failed or disabled services",
+     "  start each service with fresh attempts; returns once it is ready, or\n"
+     "  failed. A service already starting or ready is waited for.\n" CTL_OPTS},
+    {"signal", "hfinit signal [-d DIR] [-c FILE] NAME SIG", "send SIG to a service's process group",
+     "  SIG: TERM, SIGHUP, 10, RTMIN+1 ...\n" CTL_DIRS CTL_EXIT},
+    {"wait", "hfinit wait [--started|--ready] [--timeout D] [-d DIR] [-c FILE] [NAME...]",
+     "wait until services are ready (or started)",
+     "  --ready     (default) each NAME is ready; no NAME: every required service\n"
+     "              is (as health --ready)\n"
+     "  --started   each NAME is started (starting or ready); no NAME: every stage\n"
+     "              was started (as health --started)\n"
+     "  --timeout D give up after D (500ms, 30s, 2m): exit 1\n"
+     "  A NAME that fails ends the wait for it at once.\n" CTL_DIRS CTL_EXIT},
     {"version", "hfinit version", "print the version and build facts",
      "  prints hfinit's and libseccomp's versions and how hfinit was built\n"},
     {"help", "hfinit help [MODE]", "this overview, or MODE's usage",
-     "  MODE: supervise, single, check, status, health, notify, version\n"},
+     "  MODE: supervise, single, check, status, health, notify, restart, stop,\n"
+     "  start, signal, wait, version\n"},
 };
 
 static const char overview_notes[] =
@@ -123,7 +156,7 @@ static const char overview_notes[] =
     "failed, 2 on bad usage or config, 3 when resolution failed.\n"
     "\n"
     "Documentation: README.md and docs/ (config.md, supervise.md, check.md,\n"
-    "status.md, sandbox.md).\n";
+    "status.md, control.md, sandbox.md).\n";
 
 static void overview(FILE *f)
 {

@@ -413,6 +413,10 @@ static int sv_setup(struct sv *sv, const struct plan *plan, struct status_writer
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up status");
 		return -1;
 	}
+	if (control_open(sv) < 0) {
+		log_errno(LOG_LVL_ERROR, errno, "cannot set up the control socket");
+		return -1;
+	}
 	return 0;
 }
 
@@ -434,6 +438,8 @@ static void sv_run(struct sv *sv)
 		/* One status write per turn, after the turn's last change. */
 		if (sv->dirty)
 			publish(sv, NULL);
+		/* The requests this turn decided: answered once status.json says so. */
+		control_settle(sv);
 	}
 }
 
@@ -442,6 +448,7 @@ static void sv_finish(struct sv *sv)
 {
 	int code = sv->exit_code;
 
+	control_close(sv);
 	for (size_t i = 0; i < sv->n; i++)
 		notify_flush(&sv->svcs[i]);
 	/* What is still buffered gets DRAIN_MS in all (fd 2 itself may block: the

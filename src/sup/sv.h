@@ -148,6 +148,7 @@ struct sv {
 	int64_t stop_timeout_ns;  /* [hfinit] stop_timeout: the grace period of the leftovers */
 	struct watcher watch;	  /* Dev Mode: every service's watch = paths */
 	struct loop_watch w_watch;
+	struct ctl *ctl; /* the control socket (control.c), NULL: none */
 };
 
 #define PORT_HINT                                                                                  \
@@ -191,6 +192,14 @@ const char *svc_request(struct svc *s, enum svc_event ev, const char *by);
 /* devwatch.c: Dev Mode (warnings only: nothing here stops the start) */
 void devwatch_setup(struct sv *sv);
 void devwatch_teardown(struct sv *sv);
+
+/* control.c: the control socket in the status dir (docs/control.md). open:
+ * after the status set-up, never fatal (a warning: no socket); settle: at the
+ * end of every loop turn, answers what is known and arms the one timer;
+ * close: at exit, tells the waiting clients and removes the socket. */
+int control_open(struct sv *sv);
+void control_settle(struct sv *sv);
+void control_close(struct sv *sv);
 
 /* snapshot.c: status */
 void publish(struct sv *sv, const char *final_state);
