@@ -789,6 +789,85 @@ def bench_supervise(kinds, hfinit_bin, helpers, start_reps, reps, seconds, tick_
                     res[col]["quiet_rssanon_kib"].append(a[3])
 
 
+def bench_control(hfinit_bin, helpers, reps, tmp, res):
+    """Control round trip: `hfinit restart` of a `ready = started` service and
+    `supervisorctl restart` (startsecs=0, the same promise) of the same program,
+    interleaved: client spawn -> the new process's first stamp -> the client's
+    exit. Both supervisors run as PID 1 of their own namespace; the clients
+    from outside it, as an operator's would."""
+    stamp, sd = os.path.join(helpers, "bench-stamp"), os.path.join(tmp, "status")
+    sock, fifo, sconf = os.path.join(tmp, "sv.sock"), os.path.join(tmp, "fifo"), os.path.join(tmp, "s.conf")
+    os.mkfifo(fifo, 0o600)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    wfd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # never EOF
+    prog = "%s tick %%s %s 0" % (stamp, fifo)
+    write_file(
+        os.path.join(tmp, "h.ini"),
+        "[hfinit]\nstatus_dir = %s\n[service:h]\ncommand = %s\nready = started\n" % (sd, prog % "h"),
+    )
+    write_file(
+        sconf,
+        "[supervisord]\nnodaemon=true\nuser=root\nlogfile=%s/s.log\npidfile=%s/s.pid\n"
+        "[unix_http_server]\nfile=%s\n[supervisorctl]\nserverurl=unix://%s\n[rpcinterface:supervisor]\n"
+        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+        "[program:s]\ncommand=%s\nstartsecs=0\nstdout_logfile=%s/s.out\n" % (tmp, tmp, sock, sock, prog % "s", tmp),
+    )
+    servers = {"hfinit": [hfinit_bin, "-c", os.path.join(tmp, "h.ini")]}
+    clients = {"hfinit": [hfinit_bin, "restart", "-d", sd, "h"]}
+    if shutil.which("supervisord") and shutil.which("supervisorctl"):
+        servers["supervisord"] = [shutil.which("supervisord"), "-c", sconf]
+        clients["supervisord"] = [shutil.which("supervisorctl"), "-c", sconf, "restart", "s"]
+    kinds, procs, buf = list(servers), [], [b""]
+
+    def next_stamp(kind):
+        """CLOCK_MONOTONIC ns of the next start of kind's program."""
+        deadline = time.monotonic() + T_READY
+        while True:
+            head, sep, rest = buf[0].partition(b"\n")
+            if sep:
+                buf[0] = rest
+                if head.startswith(kind[0].encode() + b" "):
+                    return int(head.split()[1])
+                continue
+            if not select.select([rfd], [], [], max(0, deadline - time.monotonic()))[0]:
+                raise BenchError("control: %s did not start its program" % kind)
+            buf[0] += os.read(rfd, 4096)
+
+    try:
+        for k in kinds:
+            procs.append(subprocess.Popen(UNSHARE + servers[k], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            LIVE[procs[-1].pid] = procs[-1]
+            next_stamp(k)  # up (hfinit's socket exists before its first spawn)
+            res[k] = {"round_trip_ms": [], "exec_ms": []}
+        for rep, order in rotations(kinds, reps + 3):
+            for k in order:
+                t0 = time.monotonic_ns()
+                r = subprocess.run(clients[k], stdin=subprocess.DEVNULL, capture_output=True, timeout=T_RUN)
+                t1 = time.monotonic_ns()
+                if r.returncode != 0:
+                    raise BenchError("control: %s exited %d: %s" % (clients[k][0], r.returncode, r.stderr))
+                st = next_stamp(k)
+                if rep >= 3:  # 3 warm-up rounds
+                    res[k]["round_trip_ms"].append((t1 - t0) / 1e6)
+                    res[k]["exec_ms"].append((st - t0) / 1e6)
+    finally:
+        for pr in procs:
+            kill_ns(pr)
+            LIVE.pop(pr.pid, None)
+        os.close(rfd)
+        os.close(wfd)
+    s = {k: {m: summary(v) for m, v in res[k].items()} for k in kinds}
+    print("\n  control round trip, restart of a ready=started service, %d requests each (ms):" % reps)
+    for k in kinds:
+        print("    %-22s median %7.2f  p90 %7.2f  (request -> new exec: median %.2f)"
+              % ("hfinit restart" if k == "hfinit" else "supervisorctl restart",
+                 s[k]["round_trip_ms"]["median"], s[k]["round_trip_ms"]["p90"], s[k]["exec_ms"]["median"]))
+    if "supervisord" in s:
+        print("    ratio supervisorctl / hfinit (median round trip): %.1f"
+              % (s["supervisord"]["round_trip_ms"]["median"] / s["hfinit"]["round_trip_ms"]["median"]))
+
+
 def sup_kinds():
     """The supervisors found, and why the others are left out."""
     kinds, missing = ["hfinit"], {}
@@ -852,7 +931,7 @@ def summary(xs):
     }
 
 
-STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch")
+STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control")
 
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
@@ -1150,6 +1229,7 @@ def main():
     # reported and leave the rest of the bench standing.
     gate_res, sup_res, sup_skipped = {}, {}, {}
     watch_res, watch_reps = {}, 10 if a.quick else 50
+    ctl_res, ctl_reps = {}, 20 if a.quick else 200
     kinds, sup_skipped = sup_kinds()
     sup_steps = [
         (
@@ -1166,6 +1246,7 @@ def main():
             ),
         ),
         ("watch", "watch latency (%d writes)" % watch_reps, lambda tmp: bench_watch(hfinit_bin, a.helpers, watch_reps, 2, tmp, watch_res)),
+        ("control", "control round trip", lambda tmp: bench_control(hfinit_bin, a.helpers, ctl_reps, tmp, ctl_res)),
     ]
     for key, label, fn in sup_steps:
         if key not in only:
@@ -1187,6 +1268,8 @@ def main():
                 gate_res.clear()
             elif key == "watch":
                 watch_res.clear()
+            elif key == "control":
+                ctl_res.clear()
             else:
                 sup_res.clear()
         finally:
@@ -1302,6 +1385,7 @@ def main():
                 for key, label, unit, _ in SUP_METRICS
             },
             "samples": sup_res,
+            "control": ctl_res,
         },
     }
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
