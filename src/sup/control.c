@@ -55,6 +55,7 @@ struct ctl {
 	struct loop_timer t;
 	struct client *clients;
 	unsigned nclients;
+	bool warned; /* the socket could not be made: said */
 	dev_t dev;
 	ino_t ino;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -448,53 +449,90 @@ static int bind_once(int fd, const struct sockaddr_un *sa, bool *retry)
 	return bind_once(fd, sa, retry);
 }
 
-int control_open(struct sv *sv)
+/* The socket at ctl->path, listening and watched; -1 (said once until it
+ * works again) and ctl->fd -1. */
+static int listen_at(struct ctl *ctl)
 {
-	const char *dir = status_dir(sv->status);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct ctl *ctl;
 	struct stat st;
 	bool retry = false;
 
-	if (!dir)
-		return 0; /* no status dir: no control socket (said by the status set-up) */
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", dir) >=
-	    sizeof(sa.sun_path)) {
-		log_warn("control: %s/control is longer than a socket path may be: no control "
-			 "socket",
-			 dir);
-		return 0;
-	}
-	ctl = calloc(1, sizeof(*ctl));
-	if (!ctl)
-		return -1;
-	ctl->sv = sv;
-	loop_timer_init(&ctl->t, on_timer, ctl);
-	memcpy(ctl->path, sa.sun_path, sizeof(ctl->path));
+	memcpy(sa.sun_path, ctl->path, sizeof(sa.sun_path));
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->fd < 0 || bind_once(ctl->fd, &sa, &retry) < 0 || lstat(sa.sun_path, &st) < 0 ||
 	    listen(ctl->fd, 16) < 0 ||
-	    loop_watch_add(&sv->loop, &ctl->w, ctl->fd, EPOLLIN, on_accept, ctl) < 0) {
-		log_warn("control: %s: %s: no control socket%s", sa.sun_path, strerror(errno),
-			 errno == EEXIST ? " (something that is not hfinit's socket is there)"
-					 : "");
+	    loop_watch_add(&ctl->sv->loop, &ctl->w, ctl->fd, EPOLLIN, on_accept, ctl) < 0) {
+		if (!ctl->warned)
+			log_warn(
+			    "control: %s: %s: no control socket%s", sa.sun_path, strerror(errno),
+			    errno == EEXIST ? " (something that is not hfinit's socket is there)"
+					    : "");
+		ctl->warned = true;
 		if (ctl->fd >= 0)
 			(void)close(ctl->fd);
+		ctl->fd = -1;
+		return -1;
+	}
+	ctl->warned = false;
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	return 0;
+}
+
+/* Is the socket at the path still ours? */
+static bool ours(const struct ctl *ctl)
+{
+	struct stat st;
+
+	return ctl->fd >= 0 && lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev &&
+	       st.st_ino == ctl->ino;
+}
+
+int control_open(struct sv *sv)
+{
+	const char *dir = status_dir(sv->status);
+	struct ctl *ctl;
+
+	if (!dir)
+		return 0; /* no status dir: no control socket (said by the status set-up) */
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -1;
+	if ((size_t)snprintf(ctl->path, sizeof(ctl->path), "%s/control", dir) >=
+	    sizeof(ctl->path)) {
+		log_warn("control: %s/control is longer than a socket path may be: no control "
+			 "socket",
+			 dir);
 		free(ctl);
 		return 0;
 	}
-	ctl->dev = st.st_dev;
-	ctl->ino = st.st_ino;
+	ctl->sv = sv;
+	ctl->w.fd = -1;
+	loop_timer_init(&ctl->t, on_timer, ctl);
 	sv->ctl = ctl;
-	log_debug("control: listening on %s", sa.sun_path);
+	if (listen_at(ctl) == 0)
+		log_debug("control: listening on %s", ctl->path);
 	return 0;
+}
+
+void control_renew(struct sv *sv)
+{
+	struct ctl *ctl = sv->ctl;
+
+	if (!ctl || ours(ctl))
+		return;
+	if (ctl->fd >= 0) {
+		(void)loop_watch_del(&sv->loop, &ctl->w);
+		(void)close(ctl->fd);
+	}
+	if (listen_at(ctl) == 0)
+		log_info("control: %s was removed: made again", ctl->path);
 }
 
 /* At exit: the clients still waiting are told, the socket goes. */
 void control_close(struct sv *sv)
 {
 	struct ctl *ctl = sv->ctl;
-	struct stat st;
 
 	if (!ctl)
 		return;
@@ -507,10 +545,12 @@ void control_close(struct sv *sv)
 		client_end(c);
 	}
 	loop_timer_cancel(&sv->loop, &ctl->t);
-	(void)loop_watch_del(&sv->loop, &ctl->w);
-	(void)close(ctl->fd);
-	if (lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev && st.st_ino == ctl->ino)
+	if (ours(ctl))
 		(void)unlink(ctl->path);
+	if (ctl->fd >= 0) {
+		(void)loop_watch_del(&sv->loop, &ctl->w);
+		(void)close(ctl->fd);
+	}
 	free(ctl);
 	sv->ctl = NULL;
 }

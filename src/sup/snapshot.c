@@ -88,6 +88,7 @@ static void on_status_dir(struct loop_watch *w, uint32_t ev)
 {
 	(void)ev;
 	status_watch_event(((struct sv *)w->data)->status);
+	control_renew(w->data); /* after the dir itself was made again */
 }
 
 int status_setup(struct sv *sv)

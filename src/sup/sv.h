@@ -200,6 +200,8 @@ void devwatch_teardown(struct sv *sv);
 int control_open(struct sv *sv);
 void control_settle(struct sv *sv);
 void control_close(struct sv *sv);
+/* Something in the status dir was removed: the socket too? Make it again. */
+void control_renew(struct sv *sv);
 
 /* snapshot.c: status */
 void publish(struct sv *sv, const char *final_state);

@@ -1,6 +1,7 @@
 """Run-time control (issue 12, docs/control.md): `hfinit restart|stop|start|
 signal|wait` against a real hfinit, as PID 1 of a PID namespace and as a plain
-child (subreaper); the clients run outside that namespace. The control socket
+child (subreaper); the clients run outside that namespace; and `docker exec
+hfinit restart` of a pool in a container of the example Space image. The control socket
 itself: a second uid refused, malformed, oversized and slow requests, a link
 planted at its path, a stale socket replaced, the socket gone at exit.
 
@@ -17,6 +18,8 @@ import time
 
 import pytest
 
+from docker_fixtures import docker  # noqa: F401  (pytest fixture: only the image test)
+from image_fixtures import debian_base, run, space_image  # noqa: F401  (pytest fixtures)
 from supervise_util import HFINIT, IS_ROOT, MODES, start_hfinit, wait_for, write_config  # noqa: F401
 
 WEB = "/bin/sh -c 'echo up; exec sleep 1000'"
@@ -288,3 +291,34 @@ def test_link_at_the_socket_path_is_not_followed(tmp_path, start_hfinit):  # noq
     assert ctl(h, "restart", "pool").returncode == 0
     h.signal(15)
     assert h.wait_exit() == 0
+
+
+def test_socket_made_again_when_the_status_dir_is_removed(tmp_path, start_hfinit):  # noqa: F811
+    h = start_hfinit(config(tmp_path))
+    up(h)
+    for _ in range(2):
+        # rm may find the dir refilled under it ("Directory not empty"): fine
+        subprocess.run(["rm", "-rf", h.status_dir], capture_output=True, timeout=10)
+        wait_for(lambda: os.path.exists(sock_path(h)), what="the control socket again")
+        assert ctl(h, "restart", "pool").returncode == 0
+    h.wait_line(r"^hfinit: info: control: .*/control was removed: made again$")
+    h.signal(15)
+    assert h.wait_exit() == 0
+
+
+def test_docker_exec_restart_of_a_pool(run):  # noqa: F811
+    """The Dev Mode loop in the example Space image (uid 1000, hfinit PID 1):
+    `docker exec` restarts one pool; the server and the other pool stay."""
+    c = run()
+    c.logs.wait(r"^hfinit: info: all stages up after \d+ ms$")
+    before = c.status()["services"]
+    for _ in range(2):
+        r = c.exec("/usr/local/bin/hfinit", "restart", "tts", timeout=60)
+        assert r.returncode == 0 and r.stdout.startswith("tts: ready in "), (r.stdout, r.stderr)
+    after = c.status()["services"]
+    assert after["tts"]["pid"] != before["tts"]["pid"]
+    assert after["tts"]["requested_restarts"] == 2 and after["tts"]["restarts"] == 0
+    assert after["web"]["pid"] == before["web"]["pid"]
+    assert after["voice-clone"]["pid"] == before["voice-clone"]["pid"]
+    c.logs.wait(r"^hfinit: info: control: uid 1000 pid [1-9]\d*: restart tts$")
+    assert c.stop() == 0
