@@ -36,6 +36,7 @@ struct client {
 	struct client *next;
 	int fd;
 	struct loop_watch w;
+	bool dead; /* a reply could not be sent */
 	uid_t uid;
 	pid_t pid; /* 0: in another PID namespace */
 	bool parsed;
@@ -64,16 +65,16 @@ struct ctl {
 /* ------------------------------------------------------------------------- */
 /* replies */
 
-/* One reply line to *fd; a client that does not read its replies is
- * dropped (*fd -1). */
-static void reply(int *fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reply(int *fd, const char *fmt, ...)
+/* One reply line; a client that does not read its replies is dead: it is
+ * dropped at the end of the turn (its fd closed only after its watch). */
+static void reply(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(struct client *c, const char *fmt, ...)
 {
 	char line[CTL_MAX];
 	va_list ap;
 	int n;
 
-	if (*fd < 0)
+	if (c->dead)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
@@ -83,10 +84,7 @@ static void reply(int *fd, const char *fmt, ...)
 	redact_str(line, sizeof(line) - 1);
 	n = (int)strlen(line);
 	line[n++] = '\n';
-	if (send(*fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
-		(void)close(*fd);
-		*fd = -1;
-	}
+	c->dead = send(c->fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n;
 }
 
 static void client_free(struct client *c)
@@ -100,14 +98,13 @@ static void client_free(struct client *c)
 		}
 	ctl->nclients--;
 	(void)loop_watch_del(&ctl->sv->loop, &c->w);
-	if (c->fd >= 0)
-		(void)close(c->fd);
+	(void)close(c->fd);
 	free(c);
 }
 
 static void client_end(struct client *c)
 {
-	reply(&c->fd, "end %d", c->code);
+	reply(c, "end %d", c->code);
 	client_free(c);
 }
 
@@ -121,7 +118,7 @@ static void answer(struct client *c, size_t i, bool ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	reply(&c->fd, "%s %s %s", ok ? "ok" : "fail", c->svc[i]->name, text);
+	reply(c, "%s %s %s", ok ? "ok" : "fail", c->svc[i]->name, text);
 	if (!ok)
 		c->code = 1;
 	c->pending &= ~(1ULL << i);
@@ -171,10 +168,10 @@ static void judge_all(struct client *c)
 	const char *st = overall_state(sv->svcs, sv->n, sv->all_started, sv->shutting_down, &rr);
 
 	if (c->req.started ? sv->all_started && !sv->shutting_down : rr) {
-		reply(&c->fd, "ok - %s", st);
+		reply(c, "ok - %s", st);
 		c->pending = 0;
 	} else if (sv->shutting_down) {
-		reply(&c->fd, "fail - hfinit is stopping");
+		reply(c, "fail - hfinit is stopping");
 		c->code = 1;
 		c->pending = 0;
 	}
@@ -222,7 +219,7 @@ static void do_request(struct client *c)
 	for (size_t i = 0; i < c->req.nnames; i++) {
 		c->svc[i] = svc_named(sv, c->req.names[i]);
 		if (!c->svc[i]) {
-			reply(&c->fd, "fail %s no such service", c->req.names[i]);
+			reply(c, "fail %s no such service", c->req.names[i]);
 			c->code = 1;
 			continue;
 		}
@@ -260,7 +257,7 @@ static void on_line(struct client *c, size_t len)
 	if (ctl_parse(c->in, len, &c->req, why, sizeof(why)) < 0) {
 		log_warn("control: uid %u pid %d: bad request: %s", (unsigned)c->uid, (int)c->pid,
 			 why);
-		reply(&c->fd, "error %s", why);
+		reply(c, "error %s", why);
 		c->code = 1;
 		return;
 	}
@@ -270,7 +267,7 @@ static void on_line(struct client *c, size_t len)
 	log_info("control: uid %u pid %d: %s", (unsigned)c->uid, (int)c->pid,
 		 show + sizeof(CTL_VERSION));
 	if (sv->shutting_down || sv->shutdown_why) {
-		reply(&c->fd, "error hfinit is stopping");
+		reply(c, "error hfinit is stopping");
 		c->code = 1;
 		return;
 	}
@@ -348,16 +345,18 @@ static void on_timer(struct loop_timer *t, void *data)
 				       c->req.started ? "started" : "ready", d,
 				       state_of(c->svc[i]));
 		if (c->pending && !c->req.nnames)
-			reply(&c->fd, "fail - not %s within %s",
-			      c->req.started ? "started" : "ready", d);
+			reply(c, "fail - not %s within %s", c->req.started ? "started" : "ready",
+			      d);
 		c->code |= c->pending != 0;
 		c->pending = 0;
 	}
 }
 
-/* A uid other than root and hfinit's own is refused with a line. */
+/* A new client; a uid other than root and hfinit's own gets its refusal at
+ * the end of the turn, like any answer. */
 static void on_accept(struct loop_watch *w, uint32_t ev)
 {
+	static const char busy[] = "error busy: too many clients\nend 1\n";
 	struct ctl *ctl = w->data;
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
@@ -366,36 +365,36 @@ static void on_accept(struct loop_watch *w, uint32_t ev)
 	(void)ev;
 
 	while ((fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		c = ctl->nclients < CTL_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)close(fd);
+			continue;
+		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
 			cr.uid = (uid_t)-1, cr.pid = 0;
+		c->ctl = ctl;
+		c->fd = fd;
+		c->w.fd = -1;
+		c->uid = cr.uid;
+		c->pid = cr.pid;
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->nclients++;
 		if (cr.uid != 0 && cr.uid != geteuid()) {
 			log_warn("control: refused uid %u pid %d: only root and uid %u may control "
 				 "hfinit",
 				 (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
-			reply(&fd,
-			      "error permission denied: only root and uid %u may control "
-			      "hfinit",
+			reply(c, "error permission denied: only root and uid %u may control hfinit",
 			      (unsigned)geteuid());
-			reply(&fd, "end 1");
-		} else if (ctl->nclients >= CTL_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
-			reply(&fd, "error busy: %u clients connected", ctl->nclients);
-			reply(&fd, "end 1");
+			c->parsed = true;
+			c->code = 1;
+		} else if (loop_watch_add(&ctl->sv->loop, &c->w, fd, EPOLLIN, on_client, c) < 0) {
+			c->parsed = true; /* dropped at the end of the turn */
+			c->dead = true;
 		} else {
-			c->ctl = ctl;
-			c->fd = fd;
-			c->uid = cr.uid;
-			c->pid = cr.pid;
 			c->deadline = ctl->sv->ops->now() + CTL_READ_NS;
-			if (loop_watch_add(&ctl->sv->loop, &c->w, fd, EPOLLIN, on_client, c) == 0) {
-				c->next = ctl->clients;
-				ctl->clients = c;
-				ctl->nclients++;
-				continue;
-			}
-			free(c);
 		}
-		if (fd >= 0)
-			(void)close(fd);
 	}
 	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 		log_errno(LOG_LVL_WARN, errno, "control: accept");
@@ -411,9 +410,9 @@ void control_settle(struct sv *sv)
 		next = c->next;
 		if (!c->parsed)
 			continue;
-		if (c->fd >= 0 && c->pending)
+		if (!c->dead && c->pending)
 			judge_client(c);
-		if (c->fd < 0 || !c->pending)
+		if (c->dead || !c->pending)
 			client_end(c);
 	}
 	arm(ctl);
@@ -540,7 +539,7 @@ void control_close(struct sv *sv)
 	while (ctl->clients) {
 		struct client *c = ctl->clients;
 		if (c->parsed)
-			reply(&c->fd, "error hfinit has stopped");
+			reply(c, "error hfinit has stopped");
 		c->code = 1;
 		client_end(c);
 	}

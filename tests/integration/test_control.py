@@ -230,6 +230,14 @@ def test_bad_requests_keep_hfinit_serving(tmp_path, start_hfinit):  # noqa: F811
     assert 1.5 < time.monotonic() - t0 < 8
     slow.close()
     h.wait_line(r"control: uid 0 pid \d+: no request line within 2s: dropped")
+    # 32 clients at once; the 33rd is told
+    many = []
+    for _ in range(32):
+        many.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+        many[-1].connect(sock_path(h))
+    assert raw(h, b"hfinit1 restart pool\n") == "error busy: too many clients\nend 1\n"
+    for s in many:
+        s.close()
     # a client gone before its answer changes nothing for the others
     raw(h, b"hfinit1 wait --timeout=100000 nosuchyet pool web\n", read=False)
     assert ctl(h, "restart", "web").returncode == 0
