@@ -36,14 +36,12 @@
 #define OPT "not optimized"
 #endif
 
-/* The control commands' common lines. */
-#define CTL_DIRS                                                                                   \
-	"  -d DIR, -c FILE  the status dir holding hfinit's control socket, found as\n"            \
-	"                   for `hfinit status`\n"
-#define CTL_EXIT                                                                                   \
-	"Exit 0 the outcome asked for, 1 not (the reason printed), 2 bad usage, 3 no\n"            \
-	"hfinit answers (docs/control.md).\n"
-#define CTL_OPTS "  --no-wait        return once hfinit accepted the request\n" CTL_DIRS CTL_EXIT
+/* The control commands' common lines (once in the binary). */
+static const char ctl_foot[] =
+    "  --no-wait    (restart, stop, start) return once hfinit accepted it\n"
+    "  -d DIR, -c FILE  where the control socket is, found as for `hfinit status`\n"
+    "Exit 0 the outcome asked for, 1 not (the reason printed), 2 bad usage, 3 no\n"
+    "hfinit answers (docs/control.md).\n";
 
 /* The usage table: what `hfinit help`, `-h` in every mode and bad usage
  * print. The synopsis is the line after "usage: "; the text follows it. */
@@ -52,6 +50,7 @@ struct usage {
 	const char *synopsis;
 	const char *summary; /* one line, for the overview */
 	const char *text;
+	const char *foot; /* more text, shared by several modes; NULL: none */
 };
 
 static const struct usage usages[] = {
@@ -63,7 +62,8 @@ static const struct usage usages[] = {
      "  -v                 more log output (debug)\n"
      "  -h, --help         this text (hfinit help: every mode)\n"
      "Exit 0 on a clean shutdown, 1 when a required service failed, 2 on bad usage\n"
-     "or config, 3 when resolution failed.\n"},
+     "or config, 3 when resolution failed.\n",
+     NULL},
     {"single", "hfinit [-s] [-g] [-e CODE]... [-t DURATION] [-v] -- CMD [ARG]...",
      "run CMD as the only child (tini --)",
      "Single-child mode (a drop-in for `tini --`): run CMD as the only child,\n"
@@ -78,11 +78,13 @@ static const struct usage usages[] = {
      "                left after CMD exits (500ms, 5s, 2m; plain number = seconds;\n"
      "                default 5s)\n"
      "  -v            more log output (debug)\n"
-     "  -h, --help    this text\n"},
+     "  -h, --help    this text\n",
+     NULL},
     {"check", "hfinit check [-c FILE] [--json]", "validate config, resolve Python/scripts",
      "  validate the config, resolve Python and every script, check the status\n"
      "  dir, seccomp, users and required Python modules; exit 0 when everything\n"
-     "  would start, 1 when something would not, 2 on config errors\n"},
+     "  would start, 1 when something would not, 2 on config errors\n",
+     NULL},
     {"status", "hfinit status [--json] [-d DIR] [-c FILE]", "show the status files",
      "  --json   print status.json as it is\n"
      "  -d DIR, --dir DIR\n"
@@ -92,7 +94,8 @@ static const struct usage usages[] = {
      "           the dir is FILE's status_dir, when it has one (after -d DIR and\n"
      "           $HFINIT_STATUS_DIR, as for the writer)\n"
      "  -h, --help  this text\n"
-     "Exit 0, 1 when there is no readable status, 2 on bad usage.\n"},
+     "Exit 0, 1 when there is no readable status, 2 on bad usage.\n",
+     NULL},
     {"health", "hfinit health [--ready|--started|--live] [-d DIR] [-c FILE]", "exit 0/1 for probes",
      "  --ready    (default) every required service is ready (degraded counts)\n"
      "  --started  start-up is over: state is ready or degraded\n"
@@ -105,7 +108,8 @@ static const struct usage usages[] = {
      "             the dir is FILE's status_dir, when it has one (after -d DIR\n"
      "             and $HFINIT_STATUS_DIR, as for the writer)\n"
      "  -h, --help this text\n"
-     "Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n"},
+     "Exit 0 healthy, 1 otherwise (also for bad usage: Docker reserves 2).\n",
+     NULL},
     {"notify", "hfinit notify [--pid[=PID]] [--ready] [--status=TEXT] [--no-block] [KEY=VALUE]...",
      "send sd_notify messages",
      "Sends one sd_notify datagram to $NOTIFY_SOCKET (\"@abstract\" or \"/path\"),\n"
@@ -113,35 +117,32 @@ static const struct usage usages[] = {
      "parent's pid> (the calling shell); --ready is READY=1. Then waits (at most 5 s)\n"
      "until the receiver has read it (BARRIER=1, as systemd-notify does; not with\n"
      "--no-block).\n"
-     "Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n"},
+     "Exit 0 sent, 1 not sent (no $NOTIFY_SOCKET, send failed), 2 bad usage.\n",
+     NULL},
     {"restart", "hfinit restart [--no-wait] [-d DIR] [-c FILE] NAME...",
      "restart services of a running hfinit",
-     "  stop each service (stop_signal, stop_timeout) and start it again with fresh\n"
-     "  attempts; returns once each is ready again, or failed. Not counted toward\n"
-     "  restart_burst (status.json: requested_restarts).\n" CTL_OPTS},
+     "  stop each (stop_signal, stop_timeout), start it again with fresh attempts;\n"
+     "  returns once ready again, or failed. Not counted toward restart_burst.\n",
+     ctl_foot},
     {"stop", "hfinit stop [--no-wait] [-d DIR] [-c FILE] NAME...", "stop services; they stay down",
-     "  stop each service; it stays stopped (\"stopped_by\": \"request\") until\n"
-     "  `hfinit start`; a required one does not stop the container. Returns once\n"
-     "  its processes are gone.\n" CTL_OPTS},
+     "  a required one does not stop the container; returns once they are down\n", ctl_foot},
     {"start", "hfinit start [--no-wait] [-d DIR] [-c FILE] NAME...",
      "start stopped, failed or disabled services",
-     "  start each service with fresh attempts; returns once it is ready, or\n"
-     "  failed. A service already starting or ready is waited for.\n" CTL_OPTS},
+     "  with fresh attempts; returns once ready, or failed\n", ctl_foot},
     {"signal", "hfinit signal [-d DIR] [-c FILE] NAME SIG", "send SIG to a service's process group",
-     "  SIG: TERM, SIGHUP, 10, RTMIN+1 ...\n" CTL_DIRS CTL_EXIT},
+     "  SIG: TERM, SIGHUP, 10, RTMIN+1 ...\n", ctl_foot},
     {"wait", "hfinit wait [--started|--ready] [--timeout D] [-d DIR] [-c FILE] [NAME...]",
      "wait until services are ready (or started)",
-     "  --ready     (default) each NAME is ready; no NAME: every required service\n"
-     "              is (as health --ready)\n"
-     "  --started   each NAME is started (starting or ready); no NAME: every stage\n"
-     "              was started (as health --started)\n"
-     "  --timeout D give up after D (500ms, 30s, 2m): exit 1\n"
-     "  A NAME that fails ends the wait for it at once.\n" CTL_DIRS CTL_EXIT},
+     "  --ready     (default) each NAME is ready; no NAME: as health --ready\n"
+     "  --started   each NAME is starting or ready; no NAME: as health --started\n"
+     "  --timeout D give up after D (500ms, 30s, 2m)\n",
+     ctl_foot},
     {"version", "hfinit version", "print the version and build facts",
-     "  prints hfinit's and libseccomp's versions and how hfinit was built\n"},
+     "  prints hfinit's and libseccomp's versions and how hfinit was built\n", NULL},
     {"help", "hfinit help [MODE]", "this overview, or MODE's usage",
      "  MODE: supervise, single, check, status, health, notify, restart, stop,\n"
-     "  start, signal, wait, version\n"},
+     "  start, signal, wait, version\n",
+     NULL},
 };
 
 static const char overview_notes[] =
@@ -182,7 +183,8 @@ int usage_print(const char *mode, FILE *f)
 	}
 	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
 		if (strcmp(usages[i].mode, mode) == 0) {
-			fprintf(f, "usage: %s\n%s", usages[i].synopsis, usages[i].text);
+			fprintf(f, "usage: %s\n%s%s", usages[i].synopsis, usages[i].text,
+				usages[i].foot ? usages[i].foot : "");
 			return 0;
 		}
 	return -1;
