@@ -41,6 +41,8 @@ enum vtype {
 	V_ACTION,    /* struct seccomp_action_conf (+ has_default) */
 	V_DENY_ACT,  /* struct seccomp_action_conf, not allow */
 	V_RLIMIT,    /* struct rlimit_conf rlimits[min] */
+	V_TYPE,	     /* enum service_type */
+	V_CODES,     /* unsigned char[32], a bit per exit code 0..255 */
 	V_COUNT
 };
 

@@ -36,6 +36,9 @@ static const struct keydef service_keys[] = {
     {"retries", V_UINT, S(retries), 1, 1000, NOLINE, false},
     {"retry_delay", V_DURATION, S(retry_delay_ms), 0, MAXD, NOLINE, false},
     {"required", V_BOOL, S(required), 0, 0, NOLINE, false},
+    {"type", V_TYPE, S(type), 0, 0, NOLINE, false},
+    {"success_exit_codes", V_CODES, S(success_codes), 0, 0, NOLINE, false},
+    {"watchdog", V_DURATION, S(watchdog_ms), MS(10), MAXD, NOLINE, false},
     {"restart", V_RESTART, S(restart), 0, 0, NOLINE, false},
     {"restart_delay", V_DURATION, S(restart_delay_ms), MS(10), MAXD, NOLINE, false},
     {"restart_max_delay", V_DURATION, S(restart_max_delay_ms), MS(10), MAXD, NOLINE, false},
@@ -140,6 +143,7 @@ void conf_service_defaults(struct service_conf *s)
 	s->health.kind = PROBE_NONE;
 	s->health_interval_ms = 10000;
 	s->health_failures = 3;
+	s->success_codes[0] = 1; /* exit 0 */
 	s->stop_signal = SIGTERM;
 	s->stop_timeout_ms = UINT64_MAX; /* inherit: filled in at the end */
 	s->watch_debounce_ms = 500;

@@ -112,6 +112,27 @@ static void check_watch(struct ctx *c, struct section *sec, const struct service
 				  *g);
 }
 
+/* type = oneshot: no readiness, restart or health of a longrun; watchdog =
+ * only with ready = notify. */
+static void check_kind(struct ctx *c, struct section *sec, const struct service_conf *s)
+{
+	static const char *const longrun_only[] = {"ready", "restart", "health", "watchdog"};
+	int l;
+
+	for (int i = 0; s->type == TYPE_ONESHOT && i < 4; i++)
+		if ((l = seen_line(sec, longrun_only[i])))
+			conf_diag(c, l, sec->label, longrun_only[i],
+				  "does not apply to type = oneshot (line %d: it is done when it "
+				  "exits with a success code); expected no %s = here, or type = "
+				  "longrun",
+				  seen_line(sec, "type"), longrun_only[i]);
+	if (s->type != TYPE_ONESHOT && (l = seen_line(sec, "watchdog")) &&
+	    s->ready.kind != PROBE_NOTIFY)
+		conf_diag(c, l, sec->label, "watchdog",
+			  "needs ready = notify (WATCHDOG=1 comes on the notify socket); expected "
+			  "ready = notify in this section, or no watchdog");
+}
+
 static void check_service(struct ctx *c, struct section *sec)
 {
 	struct config *cfg = c->cfg;
@@ -153,6 +174,7 @@ static void check_service(struct ctx *c, struct section *sec)
 				    "in this section, or remove the key");
 	}
 	check_watch(c, sec, s);
+	check_kind(c, sec, s);
 	if (s->seccomp && strcmp(s->seccomp, SECCOMP_BUILTIN_WORKER) != 0 &&
 	    !config_profile(cfg, s->seccomp)) {
 		const char **names = malloc((cfg->nprofiles + 1) * sizeof(*names));

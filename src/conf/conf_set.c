@@ -45,6 +45,8 @@ static const char *const expects[V_COUNT] = {
     [V_ACTION] = "allow, errno, errno:ENAME, kill or log",
     [V_DENY_ACT] = "allow, errno, errno:ENAME, kill or log",
     [V_RLIMIT] = "a number, a size such as 64M, unlimited, or SOFT:HARD",
+    [V_TYPE] = "longrun or oneshot",
+    [V_CODES] = "exit codes from 0 to 255 such as 0 3",
 };
 
 static const char *expect_of(enum vtype t)
@@ -451,24 +453,47 @@ static int set_probe(const struct setting *s, struct err *e)
 	return 0;
 }
 
-static int set_restart(const struct setting *s, struct err *e)
+/* V_RESTART and V_TYPE: one of a few names (an enum), or the nearest one named. */
+static int set_choice(const struct setting *s, struct err *e)
 {
-	static const char *const names[] = {"no", "on-failure", "always"};
-	const char *near;
+	static const char *const names[][3] = {{"no", "on-failure", "always"},
+					       {"longrun", "oneshot", NULL}};
+	bool type = s->k->type == V_TYPE;
+	const char *const *nv = names[type], *near;
+	size_t n = type ? 2 : 3;
 
-	for (int i = 0; i < 3; i++)
-		if (strcasecmp(s->v, names[i]) == 0) {
-			*(enum restart_policy *)s->f = (enum restart_policy)i;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(s->v, nv[i]) == 0) {
+			*(int *)s->f = (int)i;
 			return 0;
 		}
-	near = nearest(s->v, names, 3);
-	if (near)
-		return err_set(e, 0,
-			       "\"%.60s\" is not a restart policy (did you mean %s?); "
-			       "expected no, on-failure or always",
-			       s->v, near);
-	return err_set(e, 0, "\"%.60s\" is not a restart policy; expected no, on-failure or always",
-		       s->v);
+	near = nearest(s->v, nv, n);
+	return err_set(e, 0, "\"%.60s\" is not a %s%s%s%s; expected %s", s->v,
+		       type ? "service type" : "restart policy", near ? " (did you mean " : "",
+		       near ? near : "", near ? "?)" : "", expect_of(s->k->type));
+}
+
+/* V_CODES: the listed exit codes replace the default (0). */
+static int set_codes(const struct setting *s, struct err *e)
+{
+	unsigned char *bits = s->f;
+	char **words;
+	long long n;
+
+	if (split_names(s, &words, e) < 0)
+		return -1;
+	memset(bits, 0, 32);
+	for (size_t i = 0; words[i]; i++) {
+		if (parse_int(words[i], 0, 255, &n, NULL) < 0) {
+			err_set(e, 0, "\"%.60s\" is not an exit code; expected %s", words[i],
+				expect_of(V_CODES));
+			strv_free(words);
+			return -1;
+		}
+		bits[n / 8] |= (unsigned char)(1u << (n % 8));
+	}
+	strv_free(words);
+	return 0;
 }
 
 static int set_logfmt(const struct setting *s, struct err *e)
@@ -544,13 +569,15 @@ static const struct {
     [V_OOM] = {set_oom, false, false},
     [V_PROBE] = {set_probe, false, false},
     [V_HEALTH] = {set_probe, false, false},
-    [V_RESTART] = {set_restart, false, false},
+    [V_RESTART] = {set_choice, false, false},
     [V_LOGFMT] = {set_logfmt, false, false},
     [V_PROFILE] = {set_profile, false, false},
     [V_SYSCALLS] = {set_syscalls, true, false},
     [V_ACTION] = {set_action, false, false},
     [V_DENY_ACT] = {set_action, false, false},
     [V_RLIMIT] = {set_rlimit_key, false, false},
+    [V_TYPE] = {set_choice, false, false},
+    [V_CODES] = {set_codes, true, false},
 };
 /* clang-format on */
 

@@ -72,6 +72,10 @@ const char *config_rlimit_name(enum config_rlimit r);
 enum restart_policy { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS };
 const char *restart_policy_name(enum restart_policy p);
 
+/* type =: a longrun is ready by its ready = probe; a oneshot when it exits with
+ * one of its success_exit_codes (state done). */
+enum service_type { TYPE_LONGRUN, TYPE_ONESHOT };
+
 struct service_conf {
 	char *name;	/* from [service:NAME] */
 	int line;	/* line of the section header */
@@ -88,6 +92,10 @@ struct service_conf {
 	unsigned retries;	   /* attempts in all, >= 1, default 3 */
 	uint64_t retry_delay_ms;   /* 15s */
 	bool required;		   /* default true: see docs/config.md */
+	enum service_type type;	   /* default longrun */
+	/* success_exit_codes: bit N of byte N/8 set when exit N is clean (default: 0 only) */
+	unsigned char success_codes[32];
+	uint64_t watchdog_ms; /* ready = notify only: WATCHDOG=1 at least this often; 0: none */
 
 	enum restart_policy restart;   /* default on-failure */
 	uint64_t restart_delay_ms;     /* 1s: backoff start, doubles each restart */

@@ -45,7 +45,10 @@ struct svc_policy {
 	const char *name;
 	unsigned stage; /* >= 1 */
 	bool required;
-	unsigned retries; /* attempts in all, >= 1 */
+	bool oneshot;			    /* type = oneshot: done when it exits clean */
+	const unsigned char *success_codes; /* 32 bytes: bit N set when exit N is clean */
+	int64_t watchdog_ns;		    /* notify: WATCHDOG=1 at least this often; 0: none */
+	unsigned retries;		    /* attempts in all, >= 1 */
 	int64_t retry_delay_ns;
 	enum restart_policy restart;
 	int64_t restart_delay_ns;     /* back-off start, doubles each restart */

@@ -117,6 +117,9 @@ void plan_make_policy(const struct service_conf *sc, struct svc_policy *po)
 	po->name = sc->name;
 	po->stage = sc->stage;
 	po->required = sc->required;
+	po->oneshot = sc->type == TYPE_ONESHOT;
+	po->success_codes = sc->success_codes;
+	po->watchdog_ns = ms_ns(sc->watchdog_ms);
 	po->retries = sc->retries;
 	po->retry_delay_ns = ms_ns(sc->retry_delay_ms);
 	po->restart = sc->restart;

@@ -187,6 +187,18 @@ static void json_service(struct json *j, const struct report *r, const struct sv
 	json_kstr(j, "status", report_status_word[c->status]);
 	json_kstr(j, "summary", c->summary);
 	json_kstr(j, "kind", c->s->script ? "script" : "command");
+	json_kstr(j, "type", c->s->type == TYPE_ONESHOT ? "oneshot" : "longrun");
+	json_key(j, "success_exit_codes");
+	json_arr_begin(j);
+	for (int i = 0; i < 256; i++)
+		if (c->s->success_codes[i / 8] >> (i % 8) & 1)
+			json_int(j, i);
+	json_arr_end(j);
+	json_key(j, "watchdog_ms");
+	if (c->s->watchdog_ms)
+		json_int(j, (long long)c->s->watchdog_ms);
+	else
+		json_null(j);
 	json_sandbox(j, r, c);
 	json_program(j, r, c);
 	json_user(j, c);

@@ -33,6 +33,29 @@ static void row(FILE *f, enum report_status st, const char *what, const char *fm
 	fputc('\n', f);
 }
 
+/* type, success_exit_codes and watchdog, when not the defaults. */
+static void print_kind(FILE *f, const struct service_conf *s)
+{
+	bool codes = s->success_codes[0] != 1;
+
+	for (int i = 1; i < 32; i++)
+		codes |= s->success_codes[i] != 0;
+	if (s->type == TYPE_ONESHOT)
+		fprintf(f, IND "type: oneshot (done when it exits with a success code)\n");
+	if (codes) {
+		fprintf(f, IND "success_exit_codes:");
+		for (int i = 0; i < 256; i++)
+			if (s->success_codes[i / 8] >> (i % 8) & 1)
+				fprintf(f, " %d", i);
+		fputc('\n', f);
+	}
+	if (s->watchdog_ms) {
+		char d[32];
+		fprintf(f, IND "watchdog: WATCHDOG=1 at least every %s\n",
+			fmt_duration(s->watchdog_ms, d, sizeof(d)));
+	}
+}
+
 static void print_service(FILE *f, const struct report *r, const struct svc_check *c)
 {
 	char what[96];
@@ -58,6 +81,7 @@ static void print_service(FILE *f, const struct report *r, const struct svc_chec
 				fprintf(f, " (%s)", t->detail);
 			fputc('\n', f);
 		}
+	print_kind(f, c->s);
 	if (c->s->seccomp) {
 		const struct sandbox_profile *p = c->p->seccomp;
 		if (p)

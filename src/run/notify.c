@@ -69,9 +69,10 @@ void notify_parse(const char *buf, size_t len, struct notify_msg *m)
 			m->stopping = vn == 1 && v[0] == '1';
 		else if (key_is(p, n, "RELOADING", &v, &vn))
 			m->reloading = vn == 1 && v[0] == '1';
-		else if (key_is(p, n, "WATCHDOG", &v, &vn))
+		else if (key_is(p, n, "WATCHDOG", &v, &vn)) {
 			m->watchdog = vn == 1 && v[0] == '1';
-		else if (key_is(p, n, "STATUS", &v, &vn)) {
+			m->watchdog_trigger = vn == 7 && memcmp(v, "trigger", 7) == 0;
+		} else if (key_is(p, n, "STATUS", &v, &vn)) {
 			size_t c = vn < sizeof(m->status) - 1 ? vn : sizeof(m->status) - 1;
 			memcpy(m->status, v, c);
 			m->status[c] = '\0';

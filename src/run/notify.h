@@ -22,9 +22,10 @@ struct notify_msg {
 	bool has_status;
 	char status[256]; /* STATUS=... (truncated) */
 	bool has_errno;
-	int errnum; /* ERRNO=N */
-	bool watchdog;
-	pid_t mainpid; /* MAINPID=N, 0 when absent */
+	int errnum;	       /* ERRNO=N */
+	bool watchdog;	       /* WATCHDOG=1 */
+	bool watchdog_trigger; /* WATCHDOG=trigger: fail now */
+	pid_t mainpid;	       /* MAINPID=N, 0 when absent */
 };
 
 /* Parse one datagram: newline-separated KEY=VALUE assignments; unknown keys

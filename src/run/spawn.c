@@ -155,12 +155,12 @@ static int exec_search(const char *file, char *const *argv, char *const *envp, c
 	return seen_eacces ? EACCES : ENOENT;
 }
 
-/* /proc/self/oom_score_adj = v, formatted without stdio. */
-static int write_oom_score_adj(int v)
+/* v in decimal at num (room for 12 bytes), NUL-terminated, without stdio;
+ * its length. */
+static int fmt_int(char *num, int v)
 {
-	char num[16], tmp[16];
-	int n = 0, k = 0, neg = v < 0, fd;
-	ssize_t w;
+	char tmp[16];
+	int n = 0, k = 0, neg = v < 0;
 
 	if (neg)
 		v = -v;
@@ -171,6 +171,17 @@ static int write_oom_score_adj(int v)
 		num[n++] = '-';
 	while (k > 0)
 		num[n++] = tmp[--k];
+	num[n] = '\0';
+	return n;
+}
+
+/* /proc/self/oom_score_adj = v. */
+static int write_oom_score_adj(int v)
+{
+	char num[16];
+	int n = fmt_int(num, v), fd;
+	ssize_t w;
+
 	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -209,6 +220,8 @@ static _Noreturn void child(const struct spawn_req *r, int devnull, int pipefd)
 	int e;
 
 	child_group_and_stdio(r, devnull, pipefd);
+	if (r->pid_at)
+		(void)fmt_int(r->pid_at, (int)getpid());
 	if (r->umask >= 0)
 		(void)umask((mode_t)r->umask);
 	for (size_t i = 0; i < r->nrlimits; i++)

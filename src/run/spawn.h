@@ -86,6 +86,7 @@ struct spawn_req {
 	const sigset_t *sigmask;	  /* the mask the child starts with; NULL: empty */
 	const struct sock_fprog *seccomp; /* NULL: no filter; else no_new_privs + this filter */
 	bool dry_run; /* every step up to exec, in a child that then exits: nothing is run */
+	char *pid_at; /* NULL, or where in envp the child writes its pid (12 bytes: WATCHDOG_PID) */
 
 	int landlock_abi;	/* > 0: no_new_privs + a Landlock domain of its own (landlock.h) */
 	bool landlock_abstract; /* with the abstract unix socket scope (ABI 6+) */

@@ -23,7 +23,8 @@
 
 struct status_service {
 	const char *name;
-	const char *state; /* pending|starting|ready|retrying|restarting|failed|stopped|disabled */
+	const char
+	    *state; /* pending|starting|ready|done|retrying|restarting|failed|stopped|disabled */
 	unsigned stage;
 	bool required;
 	pid_t pid;	   /* 0: none (JSON null) */
@@ -34,6 +35,8 @@ struct status_service {
 	const char *stopped_by;	     /* "request" when a request stopped it, else NULL: null */
 	struct timespec started_at;  /* CLOCK_REALTIME; tv_sec == 0: null */
 	struct timespec ready_at;    /* CLOCK_REALTIME; tv_sec == 0: null */
+	struct timespec finished_at; /* a one-shot's clean exit (state done); tv_sec 0: null */
+	bool oneshot;		     /* type = oneshot */
 	int64_t ready_ms;	     /* start -> ready of the current run; -1: null */
 	bool has_exit;		     /* last_exit known */
 	int exit_code;		     /* -1: null (killed by a signal) */

@@ -184,6 +184,8 @@ static void render_service(struct json *j, const struct status_service *s)
 	kint_or_null(j, "sandbox_landlock", s->sandbox_landlock, s->sandbox_landlock <= 0);
 	json_kstr(j, "notify_status", s->notify_status);
 	kstr_nonempty(j, "ready_spec", s->ready_spec);
+	json_kstr(j, "type", s->oneshot ? "oneshot" : "longrun");
+	kts(j, "finished_at", &s->finished_at);
 	json_obj_end(j);
 }
 

@@ -8,6 +8,10 @@
  *                        v
  *                      failed (required: the container stops with 1; optional: degraded)
  *
+ *   A one-shot: starting --clean exit--> done (its stage passes); other exits
+ *   and timeouts are failed attempts, as above. A watchdog miss is a failure
+ *   of a ready service, handled by the restart policy.
+ *
  * Every transition that ends a process goes through teardown() and the
  * internal state stopping: the service's process group gets its stop_signal,
  * then SIGKILL after stop_timeout, and the step s->after names (retry,
@@ -123,6 +127,7 @@ static void teardown(struct svc *s, enum after after)
 	const struct svc_ops *o = s->sv->ops;
 
 	o->cancel(s, T_READY);
+	o->cancel(s, T_WATCHDOG);
 	o->probe_stop(s);
 	s->health_active = false;
 	s->shown = s->state;
@@ -221,13 +226,21 @@ static void become_ready(struct svc *s, const char *how)
 
 	o->cancel(s, T_READY);
 	o->probe_stop(s);
-	set_state(s, S_READY);
+	/* A one-shot's clean exit: done; its ready time is its run's length. */
+	set_state(s, s->pol->oneshot ? S_DONE : S_READY);
 	s->became_ready = true;
 	s->ready_ns = now;
 	s->ready_ms = (now - s->started_ns) / NS_PER_MS;
 	clock_gettime(CLOCK_REALTIME, &s->ready_wall);
-	log_info("[%s] ready in %" PRId64 " ms (%s), attempt %u", s->name, s->ready_ms, how,
-		 s->attempt);
+	log_info("[%s] %s in %" PRId64 " ms (%s), attempt %u", s->name, svc_state_name(s->state),
+		 s->ready_ms, how, s->attempt);
+	if (s->pol->oneshot) {
+		/* Like a clean stop, it keeps what it left behind. */
+		s->pgid = 0;
+		return;
+	}
+	if (s->pol->watchdog_ns)
+		o->arm(s, T_WATCHDOG, s->pol->watchdog_ns);
 	if (s->pol->health.spec->kind != PROBE_NONE) {
 		s->health_active = true;
 		s->health_fail = 0;
@@ -276,6 +289,8 @@ static void act_start(struct svc *s)
 	log_info("[%s] started pid %d (attempt %u of %u)", s->name, (int)s->pid, s->attempt,
 		 s->pol->retries);
 	o->arm(s, T_READY, s->pol->ready_timeout_ns);
+	if (s->pol->oneshot)
+		return; /* done at its exit */
 	switch (s->pol->ready.spec->kind) {
 	case PROBE_STARTED:
 		become_ready(s, "started");
@@ -309,10 +324,16 @@ static void act_timeout(struct svc *s)
 		attempt_failed(s);
 		return;
 	}
-	set_error(s, "ready-timeout",
-		  "the service did not signal readiness in time: check its ready = setting and "
-		  "its log, or raise ready_timeout",
-		  "not ready within %s (ready = %s)", d, s->pol->ready.spec->spec);
+	if (s->pol->oneshot)
+		set_error(s, "ready-timeout",
+			  "the one-shot did not finish in time: check its log, or raise "
+			  "ready_timeout",
+			  "not done within %s (type = oneshot)", d);
+	else
+		set_error(s, "ready-timeout",
+			  "the service did not signal readiness in time: check its ready = setting "
+			  "and its log, or raise ready_timeout",
+			  "not ready within %s (ready = %s)", d, s->pol->ready.spec->spec);
 	attempt_failed(s);
 }
 
@@ -324,15 +345,19 @@ static void act_attempt_exit(struct svc *s)
 		teardown(s, AFTER_STOP);
 		return;
 	}
+	if (s->pol->oneshot && exit_clean(s->pol, s->last_status)) {
+		become_ready(s, s->exit_text);
+		return;
+	}
 	exit_diagnosis(s);
-	exit_error(s, " before it was ready");
+	exit_error(s, s->pol->oneshot ? "" : " before it was ready");
 	attempt_failed(s);
 }
 
 /* Exit once ready: restart, done, or failed. */
 static void act_exited(struct svc *s)
 {
-	bool clean = WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0;
+	bool clean = exit_clean(s->pol, s->last_status);
 
 	if (s->sv->shutting_down) {
 		log_info("[%s] %s", s->name, s->exit_text);
@@ -357,6 +382,7 @@ static void act_exited(struct svc *s)
 		 * and its pipes stay open until the last writer closes them (closing
 		 * the read ends would kill a daemon with SIGPIPE at its next log
 		 * line). A stopped service is never started again. */
+		s->sv->ops->cancel(s, T_WATCHDOG);
 		set_state(s, S_STOPPED);
 		s->pgid = 0;
 		return;
@@ -372,6 +398,20 @@ static void act_unhealthy(struct svc *s)
 	s->health_active = false;
 	/* Treated as a crash: restarted under the restart limits. */
 	restart_after_failure(s);
+}
+
+/* No WATCHDOG=1 in time, or WATCHDOG=trigger (s->error says which): a
+ * failure; the restart policy applies, under its limits. Before ready (a
+ * trigger): the attempt failed. */
+static void act_watchdog(struct svc *s)
+{
+	log_warn("[%s] %s", s->name, s->error.msg);
+	if (s->state == S_STARTING)
+		attempt_failed(s);
+	else if (restart_wanted(s->pol->restart, false))
+		restart_after_failure(s);
+	else
+		teardown(s, AFTER_FAIL);
 }
 
 /* Stopping on purpose: the exit is expected. */
@@ -421,6 +461,7 @@ static void act_quiet(struct svc *s)
 
 	o->cancel(s, T_DELAY);
 	o->cancel(s, T_READY);
+	o->cancel(s, T_WATCHDOG);
 	o->probe_stop(s);
 }
 
@@ -486,8 +527,8 @@ static void act_req_stop(struct svc *s)
 static svc_action *const fsm[S_NSTATES][E_NEVENTS] = {
 /*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN     REQ_STOP        REQ_START       REQ_RESTART      WATCHDOG */
 [S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   nop,            nop,             nop },
-[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, nop },
-[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, nop },
+[S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, act_watchdog },
+[S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, act_watchdog },
 [S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet,   act_req_stop,   act_req_start,  act_req_restart, nop },
 [S_RETRYING]   = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   act_req_start,  act_req_restart, nop },
 [S_RESTARTING] = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   act_req_start,  act_req_restart, nop },

@@ -52,7 +52,7 @@ enum svc_event {
 /* AFTER_START: a requested start or restart, at once and with fresh attempts. */
 enum after { AFTER_NONE, AFTER_RETRY, AFTER_RESTART, AFTER_FAIL, AFTER_STOP, AFTER_START };
 
-enum svc_timer { T_READY, T_DELAY, T_KILL, T_PROBE };
+enum svc_timer { T_READY, T_DELAY, T_KILL, T_PROBE, T_WATCHDOG };
 
 struct svc;
 struct svc_ops {
@@ -80,9 +80,11 @@ bool restart_burst_hit(int64_t *times, unsigned *n, unsigned burst, int64_t wind
 /* The next restart delay: first at the start or after a whole window up,
  * then doubled up to max. */
 int64_t backoff_next(int64_t cur, int64_t first, int64_t max, bool stayed_up);
+/* The wait status is an exit with one of p's success_exit_codes. */
+bool exit_clean(const struct svc_policy *p, int status);
 /* Restart after an exit once ready? */
 bool restart_wanted(enum restart_policy p, bool clean);
-/* Every service of stage is ready, finished cleanly, or optional and over. */
+/* Every service of stage is ready, done, finished cleanly, or optional and over. */
 bool stage_done(const struct svc *v, size_t n, unsigned stage);
 /* The lowest stage above after, 0 when none. */
 unsigned next_stage(const struct svc *v, size_t n, unsigned after);

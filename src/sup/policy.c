@@ -31,10 +31,18 @@ bool restart_wanted(enum restart_policy p, bool clean)
 	return p == RESTART_ALWAYS || (p == RESTART_ON_FAILURE && !clean);
 }
 
+bool exit_clean(const struct svc_policy *p, int status)
+{
+	int c = WEXITSTATUS(status);
+
+	return WIFEXITED(status) && (p->success_codes[c / 8] >> (c % 8) & 1);
+}
+
+/* A longrun that exited clean and is not restarted, or a one-shot done. */
 static bool finished_clean(const struct svc *s)
 {
-	return s->state == S_STOPPED && s->has_exit && WIFEXITED(s->last_status) &&
-	       WEXITSTATUS(s->last_status) == 0;
+	return s->state == S_DONE ||
+	       (s->state == S_STOPPED && s->has_exit && exit_clean(s->pol, s->last_status));
 }
 
 bool stage_done(const struct svc *v, size_t n, unsigned stage)

@@ -1,6 +1,7 @@
 /* Readiness and health probes: tcp, http, file, exec, the notify socket and fd:N. */
 #include "sup/sv.h"
 
+#include "base/fmt.h"
 #include "base/log.h"
 #include "run/spawn.h"
 #include "sup/portown.h"
@@ -16,6 +17,9 @@
 #include <unistd.h>
 
 static void probe_next(struct svc *s, int64_t delay_ns);
+
+#define WATCHDOG_HINT                                                                              \
+	"the service stopped sending WATCHDOG=1 (stuck, or too slow for watchdog =): see its log"
 
 /* ------------------------------------------------------------------------- */
 /* probes: tcp, http, file, exec (readiness while starting, health once ready) */
@@ -289,7 +293,24 @@ void on_notify(struct loop_watch *w, uint32_t ev)
 			log_info("[%s] STOPPING=1", s->name);
 		if (m.ready && s->state == S_STARTING)
 			svc_ready(s, "READY=1");
+		if (m.watchdog && s->state == S_READY && s->pol->watchdog_ns)
+			loop_timer_arm_in(&s->sv->loop, &s->t_watchdog, s->pol->watchdog_ns);
+		if (m.watchdog_trigger && (s->state == S_STARTING || s->state == S_READY)) {
+			set_error(s, "watchdog", WATCHDOG_HINT, "WATCHDOG=trigger");
+			svc_event(s, E_WATCHDOG);
+		}
 	}
+}
+
+void on_watchdog(struct loop_timer *t, void *data)
+{
+	struct svc *s = data;
+	char d[32];
+	(void)t;
+
+	set_error(s, "watchdog", WATCHDOG_HINT, "no WATCHDOG=1 within %s",
+		  fmt_duration((uint64_t)(s->pol->watchdog_ns / NS_PER_MS), d, sizeof(d)));
+	svc_event(s, E_WATCHDOG);
 }
 
 void on_fdready(struct loop_watch *w, uint32_t ev)

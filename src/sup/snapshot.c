@@ -37,8 +37,11 @@ void publish(struct sv *sv, const char *final_state)
 		o->requested_restarts = s->requested_restarts;
 		o->stopped_by = svc_public_state(s) == S_STOPPED ? s->stopped_by : NULL;
 		o->started_at = s->started_wall;
+		enum svc_state st = svc_public_state(s);
 		o->ready_at =
-		    svc_public_state(s) == S_READY ? s->ready_wall : (struct timespec){0, 0};
+		    st == S_READY || st == S_DONE ? s->ready_wall : (struct timespec){0, 0};
+		o->finished_at = st == S_DONE ? s->ready_wall : (struct timespec){0, 0};
+		o->oneshot = s->pol->oneshot;
 		o->ready_ms = s->ready_ns ? s->ready_ms : -1;
 		o->has_exit = s->has_exit;
 		o->exit_code =

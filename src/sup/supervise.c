@@ -40,7 +40,7 @@ static bool anything_left(struct sv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++) {
 		struct svc *s = &sv->svcs[i];
-		if (s->state != S_STOPPED && s->state != S_FAILED)
+		if (s->state != S_STOPPED && s->state != S_FAILED && s->state != S_DONE)
 			return true;
 		if (s->stopped_by) /* a requested stop: a requested start may follow */
 			return true;
@@ -348,6 +348,7 @@ static int svc_init(struct sv *sv, struct svc *s, const struct svc_plan *p, stru
 	loop_timer_init(&s->t_delay, on_delay, s);
 	loop_timer_init(&s->t_kill, on_kill, s);
 	loop_timer_init(&s->t_probe, on_probe_timer, s);
+	loop_timer_init(&s->t_watchdog, on_watchdog, s);
 	if (pol->restart_burst > 0) { /* health restarts count even with restart = no */
 		s->restart_times = calloc(pol->restart_burst, sizeof(*s->restart_times));
 		if (!s->restart_times)

@@ -66,7 +66,8 @@ struct svc {
 	struct pipe_in out, err;
 
 	struct loop_timer t_ready, t_delay, t_kill, t_probe;
-	bool killed;	     /* SIGKILL sent in this teardown */
+	struct loop_timer t_watchdog; /* watchdog =: re-armed at each WATCHDOG=1 */
+	bool killed;		      /* SIGKILL sent in this teardown */
 	bool setup_failed;   /* a set-up step that fails the same way every time: no retry */
 	bool started_before; /* a later start looks for what the earlier runs left */
 
@@ -170,6 +171,7 @@ void on_probe_exit(struct svc *s, int status);
 void notify_flush(struct svc *s);
 void on_notify(struct loop_watch *w, uint32_t ev);
 void on_fdready(struct loop_watch *w, uint32_t ev);
+void on_watchdog(struct loop_timer *t, void *data); /* E_WATCHDOG */
 
 /* svc.c: the world side of the life cycle */
 extern const struct svc_ops svc_world_ops;

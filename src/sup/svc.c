@@ -84,11 +84,14 @@ static int make_pipe(int p[2])
 
 /* The service's environment: the plan's, less an inherited marker, plus
  * HFINIT_SERVICE=NAME (what finds a run's leftovers) and, for notify,
- * NOTIFY_SOCKET. The added strings live in extra; free() the array only. */
-static char **svc_environment(struct svc *s, char *const *envp, char extra[2][160])
+ * NOTIFY_SOCKET, and with watchdog = WATCHDOG_USEC and WATCHDOG_PID (its
+ * value written by the child: r->pid_at). The added strings live in extra;
+ * free() the array only. */
+static char **svc_environment(struct svc *s, char *const *envp, char extra[4][160],
+			      struct spawn_req *r)
 {
 	size_t n = strv_len(envp), k = 0, vl = strlen(LEFTOVER_VAR);
-	char **v = calloc(n + 3, sizeof(*v));
+	char **v = calloc(n + 5, sizeof(*v));
 
 	if (!v)
 		return NULL;
@@ -101,6 +104,14 @@ static char **svc_environment(struct svc *s, char *const *envp, char extra[2][16
 	if (s->pol->ready.spec->kind == PROBE_NOTIFY) {
 		snprintf(extra[1], sizeof(extra[1]), "NOTIFY_SOCKET=%s", s->notify_addr);
 		v[k++] = extra[1];
+	}
+	if (s->pol->watchdog_ns) {
+		snprintf(extra[2], sizeof(extra[2]), "WATCHDOG_USEC=%lld",
+			 (long long)(s->pol->watchdog_ns / 1000));
+		strcpy(extra[3], "WATCHDOG_PID=");
+		r->pid_at = extra[3] + 13;
+		v[k++] = extra[2];
+		v[k++] = extra[3];
 	}
 	v[k] = NULL;
 	return v;
@@ -161,7 +172,7 @@ static int op_spawn(struct svc *s)
 	int hint, rc = -1;
 	pid_t pid;
 	char **envcopy = NULL;
-	char extra[2][160] = {"", ""};
+	char extra[4][160] = {"", ""};
 
 	if (make_pipe(po) < 0 || make_pipe(pe) < 0) {
 		set_error(s, "spawn", NULL, "pipe: %s", strerror(errno));
@@ -171,7 +182,7 @@ static int op_spawn(struct svc *s)
 		set_error(s, "seccomp", NULL, "%s", e.msg);
 		goto out;
 	}
-	envcopy = svc_environment(s, s->p->envp, extra);
+	envcopy = svc_environment(s, s->p->envp, extra, &r);
 	if (!envcopy) {
 		set_error(s, "spawn", NULL, "out of memory");
 		goto out;
@@ -242,6 +253,8 @@ static struct loop_timer *timer_of(struct svc *s, enum svc_timer t)
 		return &s->t_delay;
 	case T_KILL:
 		return &s->t_kill;
+	case T_WATCHDOG:
+		return &s->t_watchdog;
 	case T_PROBE:
 		break;
 	}

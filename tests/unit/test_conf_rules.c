@@ -94,6 +94,31 @@ static void test_service_rules(void **state)
 	      NULL);
 }
 
+/* type = oneshot refuses the keys of a longrun; watchdog = needs notify. */
+static void test_kind_rules(void **state)
+{
+	(void)state;
+	OK("[service:a]\ncommand = x\ntype = oneshot\nready_timeout = 1m\nretries = 2\n");
+	OK("[service:a]\ncommand = x\nready = notify\nwatchdog = 5s\nsuccess_exit_codes = 0 3\n");
+	diags("[service:a]\ncommand = x\ntype = oneshot\nrestart = no\nready = started\n",
+	      "t.ini:4: [service:a] restart: does not apply to type = oneshot (line 3: it is done "
+	      "when it exits with a success code); expected no restart = here, or type = longrun",
+	      "t.ini:5: [service:a] ready: does not apply to type = oneshot (line 3: it is done "
+	      "when it exits with a success code); expected no ready = here, or type = longrun",
+	      NULL);
+	diags("[service:a]\ncommand = x\nhealth = tcp:1\nwatchdog = 1s\ntype = oneshot\n",
+	      "t.ini:3: [service:a] health: does not apply to type = oneshot (line 5: it is done "
+	      "when it exits with a success code); expected no health = here, or type = longrun",
+	      "t.ini:4: [service:a] watchdog: does not apply to type = oneshot (line 5: it is "
+	      "done when it exits with a success code); expected no watchdog = here, or type = "
+	      "longrun",
+	      NULL);
+	diags("[service:a]\ncommand = x\nwatchdog = 1s\n",
+	      "t.ini:3: [service:a] watchdog: needs ready = notify (WATCHDOG=1 comes on the notify "
+	      "socket); expected ready = notify in this section, or no watchdog",
+	      NULL);
+}
+
 static void test_profiles_named(void **state)
 {
 	(void)state;
@@ -202,9 +227,8 @@ static void test_finish(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_service_rules),
-	    cmocka_unit_test(test_profiles_named),
-	    cmocka_unit_test(test_execve),
+	    cmocka_unit_test(test_service_rules),  cmocka_unit_test(test_kind_rules),
+	    cmocka_unit_test(test_profiles_named), cmocka_unit_test(test_execve),
 	    cmocka_unit_test(test_finish),
 	};
 	config_set_syscall_check(syscall_name_check); /* as main does */

@@ -316,6 +316,22 @@ static void test_scalars(void **state)
 	    bad(f, SVC, "restart", "sometimes"),
 	    "\"sometimes\" is not a restart policy; expected no, on-failure or always");
 
+	ok(f, SVC, "type", "oneshot");
+	assert_int_equal(s->type, TYPE_ONESHOT);
+	assert_string_equal(
+	    bad(f, SVC, "type", "oneshoot"),
+	    "\"oneshoot\" is not a service type (did you mean oneshot?); expected longrun or "
+	    "oneshot");
+	assert_int_equal(s->success_codes[0], 1); /* the default: 0 */
+	ok(f, SVC, "success_exit_codes", "0 3, 255");
+	assert_int_equal(s->success_codes[0], 1 | 1 << 3);
+	assert_int_equal(s->success_codes[31], 0x80);
+	ok(f, SVC, "success_exit_codes", "3"); /* replaces: 0 is no longer clean */
+	assert_int_equal(s->success_codes[0], 1 << 3);
+	assert_string_equal(bad(f, SVC, "success_exit_codes", "0 256"),
+			    "\"256\" is not an exit code; expected exit codes from 0 to 255 such "
+			    "as 0 3");
+
 	ok(f, GLB, "log_format", "JSON");
 	assert_int_equal(f->cfg->log_format, LOG_FMT_JSON);
 	assert_string_equal(bad(f, GLB, "log_format", "xml"),

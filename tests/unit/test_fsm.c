@@ -31,8 +31,8 @@ static struct rec {
 	unsigned nsig;
 	int leftover_sigs[8];
 	unsigned nleftover;
-	bool armed[4];
-	int64_t delay[4];
+	bool armed[5];
+	int64_t delay[5];
 	unsigned releases;
 } rec;
 
@@ -135,6 +135,9 @@ static struct probe probe_none = {.kind = PROBE_NONE};
 static struct probe probe_started = {.kind = PROBE_STARTED, .spec = "started"};
 static struct probe probe_file = {.kind = PROBE_FILE, .spec = "file:/x", .text = "/x"};
 static struct probe probe_tcp = {.kind = PROBE_TCP, .spec = "tcp:7860", .port = 7860};
+static struct probe probe_notify = {.kind = PROBE_NOTIFY, .spec = "notify"};
+static const unsigned char codes_0[32] = {1};		 /* the default: exit 0 */
+static const unsigned char codes_0_3[32] = {1 | 1 << 3}; /* success_exit_codes = 0 3 */
 
 /* The policy of s, writable. */
 static struct svc_policy *pol(struct svc *s)
@@ -182,6 +185,7 @@ static void setup_n(size_t n)
 		    .stop_timeout_ns = 10 * SEC,
 		    .ready = {.spec = &probe_line},
 		    .health = {.spec = &probe_none},
+		    .success_codes = codes_0,
 		};
 		s->pol = &pols[i];
 	}
@@ -451,6 +455,144 @@ static void test_unhealthy_restarts(void **state)
 	assert_true(sent(SIGTERM));
 	exit_with(s, 15);
 	assert_int_equal(s->state, S_RESTARTING);
+}
+
+/* type = oneshot: no probe; done at a clean exit (the ready time is the run's
+ * length), its stage passes; the process group is not signalled. */
+static void test_oneshot_done(void **state)
+{
+	struct svc *s = setup();
+	bool rr;
+	(void)state;
+	pol(s)->oneshot = true;
+	pol(s)->ready.spec = &probe_started;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_STARTING);
+	assert_true(rec.armed[T_READY]);
+	assert_false(rec.armed[T_PROBE]);
+	assert_false(stage_done(svcs, 1, 1));
+	assert_string_equal(overall_state(svcs, 1, false, false, &rr), "starting");
+	assert_false(rr);
+	rec.now += 1500 * NS_PER_MS;
+	snprintf(s->exit_text, sizeof(s->exit_text), "exited 0");
+	exit_with(s, 0);
+	assert_int_equal(s->state, S_DONE);
+	assert_string_equal(svc_state_name(S_DONE), "done");
+	assert_false(rec.armed[T_READY]);
+	assert_int_equal(s->ready_ms, 1500);
+	assert_int_equal(rec.nsig, 0);
+	assert_int_equal(s->pgid, 0);
+	assert_true(stage_done(svcs, 1, 1));
+	assert_string_equal(overall_state(svcs, 1, true, false, &rr), "ready");
+	assert_true(rr);
+	/* The done row: nothing starts it again, a shutdown leaves it. */
+	sv.progress_due = false;
+	svc_event(s, E_START);
+	svc_event(s, E_STOP);
+	svc_event(s, E_SHUTDOWN);
+	svc_event(s, E_WATCHDOG);
+	assert_int_equal(s->state, S_DONE);
+	assert_int_equal(rec.spawns, 1);
+	assert_false(sv.progress_due);
+}
+
+/* A one-shot's failed exit or timeout is a failed attempt: retried, then
+ * failed (required: exit 1). */
+static void test_oneshot_fails(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->oneshot = true;
+	pol(s)->retries = 2;
+	rec.dies = true;
+	svc_event(s, E_START);
+	exit_with(s, 1 << 8);
+	assert_int_equal(s->state, S_RETRYING);
+	assert_string_equal(s->error.msg, "exited 1");
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	assert_true(sent(SIGTERM));
+	assert_string_equal(s->error.msg, "not done within 30s (type = oneshot)");
+	assert_string_equal(s->error.category, "ready-timeout");
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_FAILED);
+	assert_int_equal(sv.exit_code, 1);
+}
+
+/* success_exit_codes = 0 3: exit 3 is clean (a one-shot is done, a longrun
+ * with restart = on-failure is not restarted); exit 0 too; 1 is not. */
+static void test_success_exit_codes(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	assert_true(exit_clean(pol(s), 0));
+	assert_false(exit_clean(pol(s), 3 << 8));
+	pol(s)->success_codes = codes_0_3;
+	assert_true(exit_clean(pol(s), 3 << 8));
+	assert_false(exit_clean(pol(s), 1 << 8));
+	assert_false(exit_clean(pol(s), 3)); /* killed by signal 3 */
+	svc_event(s, E_START);
+	ready(s);
+	exit_with(s, 3 << 8);
+	assert_int_equal(s->state, S_STOPPED);
+	assert_int_equal(s->restarts, 0);
+	assert_true(stage_done(svcs, 1, 1));
+	s = setup();
+	pol(s)->success_codes = codes_0_3;
+	pol(s)->oneshot = true;
+	svc_event(s, E_START);
+	exit_with(s, 3 << 8);
+	assert_int_equal(s->state, S_DONE);
+}
+
+/* watchdog =: armed at ready, cancelled by a teardown; a miss restarts
+ * under the policy, fails with restart = no; a trigger while starting fails
+ * the attempt. */
+static void test_watchdog(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->ready.spec = &probe_notify;
+	pol(s)->watchdog_ns = 5 * SEC;
+	rec.dies = true;
+	svc_event(s, E_START);
+	assert_false(rec.armed[T_WATCHDOG]);
+	ready(s);
+	assert_true(rec.armed[T_WATCHDOG]);
+	assert_true(rec.delay[T_WATCHDOG] == 5 * SEC);
+	set_error(s, "watchdog", NULL, "no WATCHDOG=1 within 5s");
+	svc_event(s, E_WATCHDOG);
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(s->after, AFTER_RESTART);
+	assert_false(rec.armed[T_WATCHDOG]);
+	assert_true(sent(SIGTERM));
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_RESTARTING);
+	assert_int_equal(s->restarts, 1);
+	assert_string_equal(s->error.category, "watchdog");
+	/* restart = no: failed */
+	s = setup();
+	pol(s)->ready.spec = &probe_notify;
+	pol(s)->watchdog_ns = 5 * SEC;
+	pol(s)->restart = RESTART_NO;
+	rec.dies = true;
+	svc_event(s, E_START);
+	ready(s);
+	svc_event(s, E_WATCHDOG);
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_FAILED);
+	/* WATCHDOG=trigger before ready: the attempt failed */
+	s = setup();
+	pol(s)->ready.spec = &probe_notify;
+	rec.dies = true;
+	svc_event(s, E_START);
+	svc_event(s, E_WATCHDOG);
+	assert_int_equal(s->after, AFTER_RETRY);
+	/* no watchdog: never armed */
+	s = setup();
+	svc_event(s, E_START);
+	ready(s);
+	assert_false(rec.armed[T_WATCHDOG]);
 }
 
 static void test_shutdown_during_restarting_stops(void **state)
@@ -904,6 +1046,10 @@ int main(void)
 	    cmocka_unit_test(test_durations_in_the_config_format),
 	    cmocka_unit_test(test_restarts_outside_the_window_go_on),
 	    cmocka_unit_test(test_unhealthy_restarts),
+	    cmocka_unit_test(test_oneshot_done),
+	    cmocka_unit_test(test_oneshot_fails),
+	    cmocka_unit_test(test_success_exit_codes),
+	    cmocka_unit_test(test_watchdog),
 	    cmocka_unit_test(test_shutdown_during_restarting_stops),
 	    cmocka_unit_test(test_shutdown_while_stopping_for_a_retry),
 	    cmocka_unit_test(test_exit_during_shutdown_stops),

@@ -73,7 +73,8 @@ static void test_render_content(void **state)
 	    "        \"signal_name\": null\n      },",
 	    "\"restarts\": 0,\n      \"requested_restarts\": 0,\n      \"stopped_by\": null,",
 	    "\"command\": \"node dist/index.js\"",
-	    "\"ready_spec\": \"tcp:7860\"",
+	    "\"ready_spec\": \"tcp:7860\",\n      \"type\": \"longrun\",\n      \"finished_at\": "
+	    "null",
 	    "\"pid\": null,",
 	    "\"code\": null,\n        \"signal\": 9,\n        \"signal_name\": \"SIGKILL\"",
 	    /* escaping: quotes, newline, tab, control char, invalid UTF-8 */
