@@ -872,7 +872,8 @@ def test_space_under_hfinit(procs, tmp):
         f.write(conf)
     status_dir, run_dir = os.path.join(tmp, "status"), os.path.join(tmp, "run")
     env = {"PORT": str(port), "HOST": "127.0.0.1", "HFINIT_STATUS_DIR": status_dir,
-           "HFINIT_RUN_DIR": run_dir, "HFINIT_TEST_LOAD_SECONDS": "0.3", "PYTHON_PATH": PYTHON}
+           "HFINIT_RUN_DIR": run_dir, "HFINIT_TEST_LOAD_SECONDS": "0.3", "PYTHON_PATH": PYTHON,
+           "HF_HOME": os.path.join(tmp, "hf")}
     argv = [hfinit, "-c", os.path.join(tmp, "space.ini")]
     as_pid1 = os.geteuid() == 0 and shutil.which("unshare")
     if as_pid1:
@@ -893,7 +894,19 @@ def test_space_under_hfinit(procs, tmp):
     assert code == 200
     status = json.loads(body)
     assert {n: s["state"] for n, s in status["services"].items()} == \
-        {"web": "ready", "tts": "ready", "voice-clone": "ready"}
+        {"web": "ready", "fetch-models": "done", "tts": "ready", "voice-clone": "ready"}
+    # The stage-1 one-shot copied the weights into HF_HOME before a pool started,
+    # and the pools read that copy.
+    fetched = os.path.join(tmp, "hf", "example-space")
+    h.wait_line(r"^\[fetch-models\] models in %s: 2 fetched$" % re.escape(fetched))
+    assert sorted(os.listdir(fetched)) == ["tts.bin", "voice-clone.bin"]
+    err = h.err().splitlines()
+    done = [i for i, ln in enumerate(err)
+            if re.match(r"hfinit: info: \[fetch-models\] done in \d+ ms \(exited 0\)", ln)]
+    pools = [i for i, ln in enumerate(err) if re.match(r"hfinit: info: \[(tts|voice-clone)\] started", ln)]
+    assert len(done) == 1 and len(pools) == 2 and done[0] < min(pools), err
+    h.wait_line(r"^\[tts\] tts pool: starting 2 workers, model %s/tts\.bin"
+                % re.escape(fetched))
     assert r.getheader("X-Status-File") == os.path.join(status_dir, "status.json")
     code, body, _ = get(web, "/api/tts?text=under%20hfinit")
     assert code == 200 and json.loads(body)["text_sha256"] == hashlib.sha256(b"under hfinit").hexdigest()

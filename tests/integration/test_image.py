@@ -42,6 +42,22 @@ def assert_clean_stop(c):
     assert len(order) == 3 and order[-1] == "hfinit: info: [web] exited 0", order
 
 
+def assert_fetched_before_the_pools(c, doc):
+    """The stage-1 one-shot put the weights into HF_HOME, was done before a pool
+    started (log order and status.json times), and the pools read that copy."""
+    c.logs.wait(r"^\[fetch-models\] models in /\S+/example-space: [02] fetched$")
+    done = c.logs.wait(r"^hfinit: info: \[fetch-models\] done in \d+ ms \(exited 0\), attempt 1$")
+    first_pool = min(c.logs.lines.index(ln) for ln in c.logs.matching(
+        r"^hfinit: info: \[(tts|voice-clone)\] started pid"))
+    assert c.logs.lines.index(done) < first_pool, c.logs.lines
+    f = doc["services"]["fetch-models"]
+    assert f["state"] == "done" and f["type"] == "oneshot" and f["finished_at"], f
+    for p in POOLS:
+        assert doc["services"][p]["started_at"] >= f["finished_at"], doc
+        assert c.logs.matching(rf"^\[{p}\] {p} pool: starting \d+ workers, model "
+                               rf"/\S+/example-space/{p}\.bin"), c.logs.lines
+
+
 def assert_ready_space(c, python):
     """The log of a start that reached every stage, status.json, Docker's health."""
     c.logs.wait(r"^hfinit: info: \[web\] ready in \d+ ms \(tcp:7860\), attempt 1$")
@@ -52,7 +68,9 @@ def assert_ready_space(c, python):
     assert len(found) == 1 and re.fullmatch(python, found[0]), found
     doc = c.status()
     assert doc["state"] == "ready" and doc["all_required_ready"] is True
-    assert services(doc) == {"web": "ready", "tts": "ready", "voice-clone": "ready"}
+    assert services(doc) == {"web": "ready", "fetch-models": "done", "tts": "ready",
+                             "voice-clone": "ready"}
+    assert_fetched_before_the_pools(c, doc)
     # Healthy within one interval of readiness (plus the check's own timeout): the
     # bound of this wait, the value the Dockerfile's --interval was chosen for.
     c.health_event("healthy", timeout=HC_INTERVAL + HC_TIMEOUT + 2)
@@ -76,6 +94,7 @@ def test_as_uid_1000_the_shipped_default_starts_and_stops(run):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"state": "ready", "source": "hfinit", "services": {
         "web": {"state": "ready", "ready": True, "required": True},
+        "fetch-models": {"state": "done", "ready": True, "required": False},
         "tts": {"state": "ready", "ready": True, "required": False},
         "voice-clone": {"state": "ready", "ready": True, "required": False}}}
     assert "node" not in r.stdout and "worker_pool" not in r.stdout
@@ -189,7 +208,8 @@ def test_without_python(run, docker):
     assert all(ln.endswith("or set PYTHON_PATH to a working interpreter.") for ln in hint), hint
     doc = c.status()
     assert doc["state"] == "degraded"
-    assert services(doc) == {"web": "ready", "tts": "failed", "voice-clone": "failed"}
+    assert services(doc) == {"web": "ready", "fetch-models": "done", "tts": "failed",
+                             "voice-clone": "failed"}
     c.health_event("healthy", timeout=HC_INTERVAL + HC_TIMEOUT + 2)
     assert c.stop(STOP_GRACE) == 0
 
@@ -223,7 +243,8 @@ def test_missing_optional_script_degrades(run, docker):
             break
         time.sleep(0.2)
     assert doc["state"] == "degraded"
-    assert services(doc) == {"web": "ready", "tts": "failed", "voice-clone": "failed"}
+    assert services(doc) == {"web": "ready", "fetch-models": "done", "tts": "failed",
+                             "voice-clone": "failed"}
     for p in POOLS:
         assert "server/ml-services/worker_pool.py" in doc["services"][p]["last_error"]["text"]
     c.health_event("healthy", timeout=HC_INTERVAL + HC_TIMEOUT + 2)

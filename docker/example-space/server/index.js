@@ -99,7 +99,8 @@ function summary(status) {
   const all = status.services && typeof status.services === 'object' ? status.services : {};
   for (const [name, svc] of Object.entries(all)) {
     const state = svc && typeof svc.state === 'string' ? svc.state : 'unknown';
-    services[name] = { state, ready: state === 'ready', required: Boolean(svc && svc.required) };
+    // done: a one-shot that finished (the model fetch); it counts as ready.
+    services[name] = { state, ready: state === 'ready' || state === 'done', required: Boolean(svc && svc.required) };
   }
   return { state: status.state, source: 'hfinit', services };
 }

@@ -577,8 +577,9 @@ def parse_args(argv):
     p.add_argument("--worker-type", choices=WORKER_TYPES, required=True, help="what the pool serves")
     p.add_argument("--socket", help="unix socket path (default $HFINIT_RUN_DIR/<type>.sock, "
                    "else %s/<type>.sock)" % DEFAULT_RUN_DIR)
-    p.add_argument("--model", help="model file each worker reads (default models/<type>.bin "
-                   "of the example Space)")
+    p.add_argument("--model", help="model file each worker reads (default "
+                   "$HF_HOME/example-space/<type>.bin when server/fetch-models.sh put it "
+                   "there, else models/<type>.bin of the example Space)")
     p.add_argument("--load-seconds", type=float, default=None,
                    help="time each worker takes to load its model (default 1; env HFINIT_TEST_LOAD_SECONDS)")
     p.add_argument("--notify", action="store_true",
@@ -624,8 +625,19 @@ def parse_args(argv):
     if a.leak_mb < 0:
         p.error("--leak-mb must not be negative")
     a.socket = a.socket or socket_path_for(a.worker_type)
-    a.model = a.model or os.path.join(SPACE_DIR, "models", a.worker_type + ".bin")
+    a.model = a.model or default_model(a.worker_type)
     return a
+
+
+def default_model(worker_type):
+    """The copy server/fetch-models.sh put into $HF_HOME (hfinit.ini's stage-1
+    one-shot), else the image's own models/<type>.bin."""
+    name = worker_type + ".bin"
+    hf = os.environ.get("HF_HOME")
+    fetched = os.path.join(hf, "example-space", name) if hf else None
+    if fetched and os.path.isfile(fetched):
+        return fetched
+    return os.path.join(SPACE_DIR, "models", name)
 
 
 def main(argv=None):
