@@ -304,8 +304,10 @@ void status_summary(const struct status_snapshot *snap, char *buf, size_t n)
 	size_t ready = 0, used;
 	int first = 1;
 
+	/* A one-shot that is done (finished_at set) counts as ready. */
 	for (size_t i = 0; i < snap->nservices; i++)
-		if (snap->services[i].state && strcmp(snap->services[i].state, "ready") == 0)
+		if ((snap->services[i].state && strcmp(snap->services[i].state, "ready") == 0) ||
+		    snap->services[i].finished_at.tv_sec)
 			ready++;
 	if (strcmp(snap->state, "starting") == 0)
 		fmt_trunc(buf, n, "starting: stage %u, %zu/%zu services ready", snap->stage, ready,

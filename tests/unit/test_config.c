@@ -230,7 +230,13 @@ static void test_space_default(void **state)
 	cfg = config_load(&loc, &e);
 	assert_non_null(cfg);
 	assert_true(config_ok(cfg));
-	assert_int_equal(cfg->nservices, 3);
+	assert_int_equal(cfg->nservices, 4);
+	/* The model fetch: a stage-1 one-shot the pools' stage waits for. */
+	const struct service_conf *fetch = config_service(cfg, "fetch-models");
+	assert_non_null(fetch);
+	assert_int_equal(fetch->stage, 1);
+	assert_int_equal(fetch->type, TYPE_ONESHOT);
+	assert_false(fetch->required);
 	web = config_service(cfg, "web");
 	tts = config_service(cfg, "tts");
 	vc = config_service(cfg, "voice-clone");

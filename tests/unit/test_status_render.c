@@ -146,6 +146,13 @@ static void test_summary(void **state)
 	fill(&s);
 	status_summary(&s, buf, sizeof(buf));
 	assert_string_equal(buf, "degraded: 1/2 services ready; failed: tts");
+	/* a done one-shot counts as ready */
+	svcs[1].state = "done";
+	svcs[1].finished_at = (struct timespec){1, 0};
+	status_summary(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "degraded: 2/2 services ready");
+	svcs[1].state = "failed";
+	svcs[1].finished_at = (struct timespec){0, 0};
 	s.state = "starting";
 	s.stage = 1;
 	s.nservices = 1;
