@@ -494,6 +494,13 @@ static void test_oneshot_done(void **state)
 	assert_int_equal(s->state, S_DONE);
 	assert_int_equal(rec.spawns, 1);
 	assert_false(sv.progress_due);
+	/* hfinit start (issue 12) runs it again, with fresh attempts. */
+	svc_event(s, E_REQ_START);
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(s->attempt, 1);
+	assert_int_equal(rec.spawns, 2);
+	exit_with(s, 0);
+	assert_int_equal(s->state, S_DONE);
 }
 
 /* A one-shot's failed exit or timeout is a failed attempt: retried, then
