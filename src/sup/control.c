@@ -27,9 +27,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CTL_READ_NS  (2 * NS_PER_SEC) /* a client's time to send its request line */
-#define CTL_CLIENTS  32		      /* connected at once; more are refused */
-#define CTL_TEXT_MAX 300	      /* bytes of a reply's text (a last_error) */
+#define CTL_READ_NS (2 * NS_PER_SEC) /* a client's time to send its request line */
+#define CTL_CLIENTS 32		     /* connected at once; more are refused */
+/* Connections not yet accepted: room for a client past CTL_CLIENTS to be
+ * accepted and told busy, instead of EAGAIN at its connect() while the loop
+ * is busy elsewhere. */
+#define CTL_BACKLOG  (2 * CTL_CLIENTS)
+#define CTL_TEXT_MAX 300 /* bytes of a reply's text (a last_error) */
 
 struct client {
 	struct ctl *ctl;
@@ -459,7 +463,7 @@ static int listen_at(struct ctl *ctl)
 	memcpy(sa.sun_path, ctl->path, sizeof(sa.sun_path));
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->fd < 0 || bind_once(ctl->fd, &sa, &retry) < 0 || lstat(sa.sun_path, &st) < 0 ||
-	    listen(ctl->fd, 16) < 0 ||
+	    listen(ctl->fd, CTL_BACKLOG) < 0 ||
 	    loop_watch_add(&ctl->sv->loop, &ctl->w, ctl->fd, EPOLLIN, on_accept, ctl) < 0) {
 		if (!ctl->warned)
 			log_warn(
