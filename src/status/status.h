@@ -54,6 +54,15 @@ struct status_service {
 	const char *ready_spec;	   /* the ready = value */
 };
 
+/* Every string field of struct status_service. The writer re-renders only the
+ * services whose fields changed (status_doc.c): the other fields are compared
+ * byte for byte, these by their text, which may change in place (a service's
+ * last error line). A new string field is added here too (name stays first:
+ * the blame list is rendered again when it changes). */
+#define STATUS_SERVICE_STRINGS(X)                                                                  \
+	X(name), X(state), X(last_error), X(error_category), X(error_hint), X(script), X(command), \
+	    X(sandbox), X(notify_status), X(ready_spec)
+
 struct status_stage {
 	unsigned stage;
 	int64_t ready_ms; /* from hfinit's start to the stage's gate opening; -1: not yet */
@@ -109,5 +118,8 @@ void status_close(struct status_writer *w);
  * O_EXCL|O_NOFOLLOW (whatever sits there is removed first, never followed),
  * mode 0644 whatever the umask, renamed over NAME. 0 or -1 with errno. */
 int status_write_atomic(int dirfd, const char *name, const char *data, size_t len);
+/* The same from pieces (writev, IOV_MAX at a time). */
+struct iovec;
+int status_write_atomicv(int dirfd, const char *name, const struct iovec *iov, size_t n);
 
 #endif

@@ -140,6 +140,9 @@ static void render_python(struct json *j, const struct python_plan *py)
 	json_obj_end(j);
 }
 
+/* One service's fields: "NAME": {...}. A new field of struct
+ * status_service is rendered here (and, if it is a string, listed in
+ * STATUS_SERVICE_STRINGS, status.h). */
 static void render_service(struct json *j, const struct status_service *s)
 {
 	char sig[24];
@@ -189,29 +192,65 @@ static void render_service(struct json *j, const struct status_service *s)
 	json_obj_end(j);
 }
 
+/* A piece of the document: a writer that starts at depth (status_doc.c
+ * joins the pieces). At depth 1 the piece follows an item of the top level
+ * (its comma is written); at depth 2 it is a service, written as the first
+ * of "services" (status_doc.c puts the commas between services). */
+static void piece_begin(struct json *j, int depth)
+{
+	json_init(j, 1);
+	j->redact = 1; /* command lines, error lines, STATUS= texts: no secrets */
+	j->depth = depth;
+	j->first[depth] = depth != 1;
+}
+
+/* The piece's text (an unbalanced document, so not json_finish). */
+static int piece_end(struct json *j, struct status_text *t)
+{
+	if (j->failed) {
+		errno = j->failed;
+		json_free(j);
+		return -1;
+	}
+	t->s = j->buf;
+	t->len = j->len;
+	return 0;
+}
+
+struct blamed {
+	int64_t ready_ms;
+	size_t i;
+};
+
+/* Slowest first; equal times in config order. */
+static int blame_cmp(const void *a, const void *b)
+{
+	const struct blamed *x = a, *y = b;
+
+	if (x->ready_ms != y->ready_ms)
+		return x->ready_ms < y->ready_ms ? 1 : -1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 /* "blame": services that became ready, slowest first (systemd-analyze blame). */
 static void render_blame(struct json *j, const struct status_snapshot *snap)
 {
-	size_t *idx = NULL, n = 0;
+	struct blamed *b = NULL;
+	size_t n = 0;
 
 	json_key(j, "blame");
 	json_arr_begin(j);
 	if (snap->nservices)
-		idx = malloc(snap->nservices * sizeof(*idx));
-	for (size_t i = 0; idx && i < snap->nservices; i++)
+		b = malloc(snap->nservices * sizeof(*b));
+	if (snap->nservices && !b)
+		j->failed = ENOMEM;
+	for (size_t i = 0; b && i < snap->nservices; i++)
 		if (snap->services[i].ready_ms >= 0)
-			idx[n++] = i;
-	/* insertion sort: a handful of services, stable for equal times */
-	for (size_t i = 1; i < n; i++) {
-		size_t v = idx[i], k = i;
-		while (k > 0 && snap->services[idx[k - 1]].ready_ms < snap->services[v].ready_ms) {
-			idx[k] = idx[k - 1];
-			k--;
-		}
-		idx[k] = v;
-	}
+			b[n++] = (struct blamed){snap->services[i].ready_ms, i};
+	if (n > 1)
+		qsort(b, n, sizeof(*b), blame_cmp);
 	for (size_t i = 0; i < n; i++) {
-		const struct status_service *s = &snap->services[idx[i]];
+		const struct status_service *s = &snap->services[b[i].i];
 		json_obj_begin(j);
 		json_kstr(j, "service", s->name);
 		json_kint(j, "stage", s->stage);
@@ -219,84 +258,80 @@ static void render_blame(struct json *j, const struct status_snapshot *snap)
 		json_obj_end(j);
 	}
 	json_arr_end(j);
-	free(idx);
+	free(b);
 }
 
-int status_render(const struct status_snapshot *snap, char **out, size_t *outlen,
-		  size_t *updated_off)
+/* "{", "schema" .. "stages"; *updated_off: where the placeholder is. */
+static void render_head(struct json *j, const struct status_snapshot *snap, size_t *updated_off)
+{
+	json_obj_begin(j);
+	json_kint(j, "schema", STATUS_SCHEMA);
+	json_kstr(j, "hfinit", HFINIT_VERSION);
+	json_kint(j, "pid", (long long)getpid());
+	json_kstr(j, "state", snap->state);
+	json_kint(j, "stage", snap->stage);
+	kts(j, "started_at", &snap->started_at);
+	json_kstr(j, "updated_at", UPDATED_PLACEHOLDER);
+	/* offset of the placeholder: it is followed by the closing quote */
+	*updated_off = j->len - sizeof(UPDATED_PLACEHOLDER);
+	kint_or_null(j, "exit_code", snap->exit_code, snap->exit_code < 0);
+	json_kbool(j, "all_required_ready", snap->all_required_ready);
+	json_key(j, "python");
+	if (snap->python)
+		render_python(j, snap->python);
+	else
+		json_null(j);
+	json_key(j, "stages");
+	json_arr_begin(j);
+	for (size_t i = 0; i < snap->nstages; i++) {
+		json_obj_begin(j);
+		json_kint(j, "stage", snap->stages[i].stage);
+		kint_or_null(j, "ready_ms", snap->stages[i].ready_ms, snap->stages[i].ready_ms < 0);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+/* "output", and "services": { left open. */
+static void render_rest(struct json *j, const struct status_snapshot *snap)
+{
+	json_key(j, "output");
+	json_obj_begin(j);
+	for (int i = 0; i < 2; i++) {
+		json_key(j, i ? "stderr" : "stdout");
+		json_obj_begin(j);
+		json_kint(j, "dropped_lines", (long long)snap->output[i].dropped_lines);
+		json_kint(j, "dropped_bytes", (long long)snap->output[i].dropped_bytes);
+		json_kstr(j, "reason", snap->output[i].reason);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+	json_key(j, "services");
+	json_obj_begin(j);
+}
+
+int status_render_piece(enum status_piece which, const struct status_snapshot *snap,
+			struct status_text *t, size_t *updated_off)
 {
 	struct json j;
-	char *buf, *nb;
-	size_t len, off;
-	const size_t phlen = sizeof(UPDATED_PLACEHOLDER) - 1;
 
-	json_init(&j, 1);
-	j.redact = 1; /* command lines, error lines, STATUS= texts: no secrets */
-	json_obj_begin(&j);
-	json_kint(&j, "schema", STATUS_SCHEMA);
-	json_kstr(&j, "hfinit", HFINIT_VERSION);
-	json_kint(&j, "pid", (long long)getpid());
-	json_kstr(&j, "state", snap->state);
-	json_kint(&j, "stage", snap->stage);
-	kts(&j, "started_at", &snap->started_at);
-	json_kstr(&j, "updated_at", UPDATED_PLACEHOLDER);
-	/* offset of the placeholder: it is followed by the closing quote */
-	off = j.len - 1 - phlen;
-	kint_or_null(&j, "exit_code", snap->exit_code, snap->exit_code < 0);
-	json_kbool(&j, "all_required_ready", snap->all_required_ready);
-	json_key(&j, "python");
-	if (snap->python)
-		render_python(&j, snap->python);
+	piece_begin(&j, which == SP_HEAD ? 0 : 1);
+	if (which == SP_HEAD)
+		render_head(&j, snap, updated_off);
+	else if (which == SP_BLAME)
+		render_blame(&j, snap);
 	else
-		json_null(&j);
-	json_key(&j, "stages");
-	json_arr_begin(&j);
-	for (size_t i = 0; i < snap->nstages; i++) {
-		json_obj_begin(&j);
-		json_kint(&j, "stage", snap->stages[i].stage);
-		kint_or_null(&j, "ready_ms", snap->stages[i].ready_ms,
-			     snap->stages[i].ready_ms < 0);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	render_blame(&j, snap);
-	json_key(&j, "output");
-	json_obj_begin(&j);
-	for (int i = 0; i < 2; i++) {
-		json_key(&j, i ? "stderr" : "stdout");
-		json_obj_begin(&j);
-		json_kint(&j, "dropped_lines", (long long)snap->output[i].dropped_lines);
-		json_kint(&j, "dropped_bytes", (long long)snap->output[i].dropped_bytes);
-		json_kstr(&j, "reason", snap->output[i].reason);
-		json_obj_end(&j);
-	}
-	json_obj_end(&j);
-	json_key(&j, "services");
-	json_obj_begin(&j);
-	for (size_t i = 0; i < snap->nservices; i++)
-		render_service(&j, &snap->services[i]);
-	json_obj_end(&j);
-	json_obj_end(&j);
-	if (json_finish(&j, &buf, &len) < 0)
-		return -1;
-	if (len < off + phlen || memcmp(buf + off, UPDATED_PLACEHOLDER, phlen) != 0) {
-		free(buf); /* cannot happen: the writer appends */
-		errno = EINVAL;
-		return -1;
-	}
-	nb = realloc(buf, len + 2);
-	if (!nb) {
-		free(buf);
-		errno = ENOMEM;
-		return -1;
-	}
-	nb[len++] = '\n';
-	nb[len] = '\0';
-	*out = nb;
-	*outlen = len;
-	if (updated_off)
-		*updated_off = off;
-	return 0;
+		render_rest(&j, snap);
+	return piece_end(&j, t);
+}
+
+int status_render_service(const struct status_service *s, struct status_text *t)
+{
+	struct json j;
+
+	piece_begin(&j, 2);
+	render_service(&j, s);
+	return piece_end(&j, t);
 }
 
 void status_summary(const struct status_snapshot *snap, char *buf, size_t n)

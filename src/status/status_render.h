@@ -16,9 +16,26 @@
 void status_rfc3339(const struct timespec *ts, char *buf, size_t n);
 /* status.json for snap (pretty, newline-terminated) into *out (caller frees).
  * updated_at holds a fixed placeholder at byte *updated_off, so that equal
- * states render equal; the writer patches the time in. 0 or -1 (ENOMEM). */
+ * states render equal; the writer patches the time in. 0 or -1 (ENOMEM).
+ * (status_doc.c: the same document as the writer's, without its cache.) */
 int status_render(const struct status_snapshot *snap, char **out, size_t *outlen,
 		  size_t *updated_off);
+
+/* A rendered piece of status.json (malloc'd, not NUL-terminated). */
+struct status_text {
+	char *s;
+	size_t len;
+};
+
+/* The pieces status_doc.c joins: the head ("{" .. "stages", the updated_at
+ * placeholder at *updated_off), the blame (",\n  \"blame\": [...]") and the
+ * rest ("output", then "services": { left open). 0 or -1 (ENOMEM). */
+enum status_piece { SP_HEAD, SP_BLAME, SP_REST };
+int status_render_piece(enum status_piece which, const struct status_snapshot *snap,
+			struct status_text *t, size_t *updated_off);
+/* One service, "\n    \"NAME\": {...}", as the first of "services" (the
+ * joiner puts the commas). 0 or -1 (ENOMEM). */
+int status_render_service(const struct status_service *s, struct status_text *t);
 /* The upward STATUS= text: "degraded: 2/3 services ready; failed: tts". */
 void status_summary(const struct status_snapshot *snap, char *buf, size_t n);
 /* Our own format back ("2026-11-27T00:17:23.123Z"); 0 or -1. */

@@ -7,6 +7,7 @@
  * included) and never writes through it. No fsync: the files describe a
  * running process and live on tmpfs in practice; after a machine crash they
  * are stale by definition (and `health` says so through the lock).
+ * status.json is written from its cached pieces (status_doc.c) with writev.
  *
  * `lock` is flocked (LOCK_EX) for hfinit's whole life; `hfinit health`
  * tells a live writer from a stale file by failing to take LOCK_SH on it,
@@ -16,6 +17,7 @@
  * every required service is ready, STATUS= when the summary changes,
  * STOPPING=1 once at shutdown. */
 #include "status/status.h"
+#include "status/status_doc.h"
 #include "status/status_render.h"
 
 #include "base/fdio.h"
@@ -34,6 +36,7 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +46,32 @@
 /* ------------------------------------------------------------------------- */
 /* atomic files */
 
-int status_write_atomic(int dirfd, const char *name, const char *data, size_t len)
+/* All of iov[0..n) to fd, IOV_MAX at a time. 0 or -1 with errno. */
+static int writev_full(int fd, const struct iovec *iov, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = writev(fd, iov, n < IOV_MAX ? (int)n : IOV_MAX);
+		size_t done = (size_t)r;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r == 0 && iov->iov_len)) {
+			errno = r < 0 ? errno : EIO;
+			return -1;
+		}
+		for (; n > 0 && done >= iov->iov_len; iov++, n--)
+			done -= iov->iov_len;
+		/* cut inside an element: the rest of it, then on */
+		if (done > 0) {
+			if (write_full(fd, (const char *)iov->iov_base + done, iov->iov_len - done))
+				return -1;
+			iov++;
+			n--;
+		}
+	}
+	return 0;
+}
+
+int status_write_atomicv(int dirfd, const char *name, const struct iovec *iov, size_t n)
 {
 	char tmp[NAME_MAX + 1];
 	int fd, saved;
@@ -66,7 +94,7 @@ int status_write_atomic(int dirfd, const char *name, const char *data, size_t le
 		}
 	}
 	/* 0644 whatever the umask: uid 1000 reads these files. */
-	if (fchmod(fd, 0644) != 0 || write_full(fd, data, len) != 0)
+	if (fchmod(fd, 0644) != 0 || writev_full(fd, iov, n) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -85,6 +113,13 @@ fail:
 	return -1;
 }
 
+int status_write_atomic(int dirfd, const char *name, const char *data, size_t len)
+{
+	struct iovec v = {(void *)data, len};
+
+	return status_write_atomicv(dirfd, name, &v, 1);
+}
+
 /* ------------------------------------------------------------------------- */
 /* sd_notify addresses */
 /* ------------------------------------------------------------------------- */
@@ -94,19 +129,18 @@ struct status_writer {
 	int dirfd; /* -1: files disabled */
 	int lockfd;
 	char dir[PATH_MAX];
-	char *last; /* last status.json written, with the placeholder */
-	size_t lastlen;
-	char state[16];	 /* last state word written */
-	bool ready_file; /* `ready` exists (we made it) */
-	bool failing;	 /* the last write failed (warned once) */
-	bool single;	 /* single-child mode: no waiting for another hfinit's lock */
+	struct status_doc doc; /* status.json as last built, with the placeholder */
+	bool unwritten;	       /* doc is not what the file holds (a write failed) */
+	char state[16];	       /* last state word written */
+	bool ready_file;       /* `ready` exists (we made it) */
+	bool failing;	       /* the last write failed (warned once) */
+	bool single;	       /* single-child mode: no waiting for another hfinit's lock */
 
 	/* the dir removed while we run (dir_repair) */
 	bool explicit_dir; /* the operator's path (links followed) */
 	bool gone;	   /* it could not be made again */
 	bool repairing;	   /* a removal may race with dir_repair: ENOENT is quiet */
 	int ifd, wd;	   /* inotify on the dir (-1: none): removals wake us */
-	size_t lastoff;	   /* where last's placeholder is */
 
 	/* upward sd_notify */
 	int nfd; /* -1: none */
@@ -314,6 +348,23 @@ static bool entry_lost(int dirfd, const char *name, int fd)
 	return fd >= 0 && (fstat(fd, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino);
 }
 
+/* status.json from w->doc with the time stamp patched in. 0 or -1. */
+static int write_doc(struct status_writer *w, const char *stamp)
+{
+	char *at = w->doc.head.s + w->doc.off;
+	size_t n = status_doc_iov(&w->doc);
+	int r;
+
+	if (n == 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(at, stamp, sizeof(UPDATED_PLACEHOLDER) - 1);
+	r = status_write_atomicv(w->dirfd, "status.json", w->doc.iov, n);
+	memcpy(at, UPDATED_PLACEHOLDER, sizeof(UPDATED_PLACEHOLDER) - 1);
+	return r;
+}
+
 /* The files written so far that are missing now: written again. */
 static void rewrite_lost(struct status_writer *w)
 {
@@ -322,12 +373,8 @@ static void rewrite_lost(struct status_writer *w)
 
 	status_now(&now);
 	status_rfc3339(&now, stamp, sizeof(stamp));
-	if (w->last && entry_lost(w->dirfd, "status.json", -1)) {
-		memcpy(w->last + w->lastoff, stamp, sizeof(UPDATED_PLACEHOLDER) - 1);
-		if (status_write_atomic(w->dirfd, "status.json", w->last, w->lastlen) != 0)
-			write_failed(w, "status.json");
-		memcpy(w->last + w->lastoff, UPDATED_PLACEHOLDER, sizeof(UPDATED_PLACEHOLDER) - 1);
-	}
+	if (w->doc.head.s && entry_lost(w->dirfd, "status.json", -1) && write_doc(w, stamp) != 0)
+		write_failed(w, "status.json");
 	fmt_trunc(line, sizeof(line), "%s\n", w->state);
 	if (w->state[0] && entry_lost(w->dirfd, "state", -1) &&
 	    status_write_atomic(w->dirfd, "state", line, strlen(line)) != 0)
@@ -425,10 +472,10 @@ void status_watch_event(struct status_writer *w)
 
 static void publish_files(struct status_writer *w, const struct status_snapshot *snap)
 {
-	char *doc = NULL, stamp[40], line[48];
-	size_t len, off;
+	char stamp[40], line[48];
 	struct timespec now;
 	bool ok = true;
+	int changed;
 
 	if (w->dirfd < 0)
 		return;
@@ -445,25 +492,18 @@ static void publish_files(struct status_writer *w, const struct status_snapshot 
 			ok = false;
 		}
 	}
-	if (status_render(snap, &doc, &len, &off) < 0) {
+	changed = status_doc_build(&w->doc, snap);
+	if (changed < 0) {
 		write_failed(w, "status.json");
 		return;
 	}
-	if (!w->last || w->lastlen != len || memcmp(w->last, doc, len) != 0) {
-		memcpy(doc + off, stamp, sizeof(UPDATED_PLACEHOLDER) - 1);
-		if (status_write_atomic(w->dirfd, "status.json", doc, len) == 0) {
-			memcpy(doc + off, UPDATED_PLACEHOLDER, sizeof(UPDATED_PLACEHOLDER) - 1);
-			free(w->last);
-			w->last = doc;
-			w->lastlen = len;
-			w->lastoff = off;
-			doc = NULL;
-		} else {
+	if (changed || w->unwritten) {
+		w->unwritten = write_doc(w, stamp) != 0;
+		if (w->unwritten) {
 			write_failed(w, "status.json");
 			ok = false;
 		}
 	}
-	free(doc);
 	if (strcmp(w->state, snap->state) != 0) {
 		fmt_trunc(line, sizeof(line), "%s\n", snap->state);
 		if (status_write_atomic(w->dirfd, "state", line, strlen(line)) == 0) {
@@ -554,6 +594,6 @@ void status_close(struct status_writer *w)
 		(void)close(w->ifd);
 	if (w->nfd >= 0)
 		(void)close(w->nfd);
-	free(w->last);
+	status_doc_free(&w->doc);
 	free(w);
 }

@@ -657,6 +657,64 @@ restart_window = 100ms
     assert restarts >= 10, restarts
 
 
+@needs_root
+def test_each_change_of_one_service_shows_and_the_others_stay(tmp_path, sdir, start_hfinit):
+    """status.json is rebuilt from cached per-service pieces (status_doc.c):
+    after each change of one service (an error line, a warning, its STATUS=
+    text changed in place, its exit), that service's fields are right at
+    once, and every other service is exactly as before."""
+    go = str(tmp_path / "go")
+    step = "while [ ! -e %s.$1 ]; do sleep 0.01; done" % go
+    conf = cfg(tmp_path, """
+[service:a]
+command = /bin/sleep 1000
+
+[service:talk]
+command = /bin/sh -c 'w() { %s; }; %s notify --ready --status=phase-1; w 1; echo "Error: first" >&2; w 2; echo "Warning: careful" >&2; w 3; %s notify --status=phase-3; w 4; exit 3' talk
+ready = notify
+required = no
+restart = no
+
+[service:b]
+command = /bin/sleep 1000
+
+[service:c]
+command = /bin/sleep 1000
+""" % (step, HFINIT, HFINIT))
+    h = start_hfinit(conf, mode="pid1", env={"HFINIT_STATUS_DIR": sdir})
+
+    def when(pred, what):
+        def check():
+            if not os.path.exists(os.path.join(sdir, "status.json")):
+                return None
+            doc = read_status(sdir)
+            return doc if "talk" in doc["services"] and pred(doc["services"]["talk"]) else None
+        return wait_for(check, what=what)
+
+    doc = when(lambda t: t["notify_status"] == "phase-1" and t["state"] == "ready", "talk ready")
+    wait_for(lambda: read_word(sdir) == "ready\n", what="state ready")
+    doc = read_status(sdir)
+    others = {n: doc["services"][n] for n in ("a", "b", "c")}
+    assert all(o["state"] == "ready" and o["pid"] for o in others.values()), others
+    steps = [
+        (lambda t: t["errors"] == 1 and t["last_error"]["text"] == "Error: first", "the error line"),
+        (lambda t: t["warnings"] == 1 and t["errors"] == 1, "the warning"),
+        (lambda t: t["notify_status"] == "phase-3", "STATUS= changed in place"),
+        (lambda t: t["state"] == "failed" and t["last_exit"]["code"] == 3 and t["pid"] is None, "the exit"),
+    ]
+    for k, (pred, what) in enumerate(steps, 1):
+        open("%s.%d" % (go, k), "w").close()
+        doc = when(pred, what)
+        assert {n: doc["services"][n] for n in others} == others, what
+        assert list(doc["services"]) == ["a", "talk", "b", "c"]
+    assert {b["service"] for b in doc["blame"]} == {"a", "talk", "b", "c"}
+    h.signal(signal.SIGTERM)
+    assert h.wait_exit() == 0
+    doc = read_status(sdir)
+    assert doc["state"] == "stopped" and doc["services"]["talk"]["state"] == "failed"
+    assert all(doc["services"][n]["state"] == "stopped" for n in others)
+
+
 def test_planted_symlinks_not_followed(tmp_path, sdir, start_hfinit):
     os.makedirs(sdir)
     victim = str(tmp_path / "victim")
