@@ -87,8 +87,19 @@ $(MUSL_LIB): $(MUSL_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/hfinit: $(BUILD)/musl/main.o $(MUSL_LIB) $(DEPS_STAMP)
-	@musl-gcc -static -no-pie -Wl,--gc-sections -s -o $@ $(BUILD)/musl/main.o $(MUSL_LIB) $(MUSL_LIBS)
+# libseccomp's syscall-name table for x86_64 alone, from its own syscalls.csv
+# (scripts/gen-seccomp-names), linked ahead of libseccomp.a: its table of 15
+# architectures (44 KB) is then never pulled in.
+SECCOMP_NAMES := $(BUILD)/musl/seccomp_names.o
+$(BUILD)/musl/seccomp_names.c: scripts/gen-seccomp-names $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@scripts/gen-seccomp-names $(DEPS)/src/libseccomp/src/syscalls.csv $@
+$(SECCOMP_NAMES): $(BUILD)/musl/seccomp_names.c
+	@musl-gcc $(MUSL_CFLAGS) -c $< -o $@
+
+$(BUILD)/hfinit: $(BUILD)/musl/main.o $(SECCOMP_NAMES) $(MUSL_LIB) $(DEPS_STAMP)
+	@musl-gcc -static -no-pie -Wl,--gc-sections -s -o $@ $(BUILD)/musl/main.o $(SECCOMP_NAMES) \
+		$(MUSL_LIB) $(MUSL_LIBS)
 	@printf 'built %s: %s bytes stripped (%s)\n' $@ "$$(stat -c %s $@)" "$$(file -b $@ | cut -d, -f1-5)"
 
 $(BUILD)/host/%.o: src/%.c $(DEPS_STAMP) Makefile
@@ -112,6 +123,10 @@ $(BUILD)/helpers/%: tests/helpers/%.c $(DEPS_STAMP)
 	@musl-gcc $(WARN) -O2 -static -isystem $(DEPS)/kheaders -o $@ $<
 
 helpers: $(HELPER_BIN)
+
+# the generated table (above), compiled beside the host's libseccomp
+$(BUILD)/unit/test_seccomp_names: $(BUILD)/musl/seccomp_names.c
+$(BUILD)/unit/test_seccomp_names: HOST_CFLAGS += -I$(BUILD)/musl
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
