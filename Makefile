@@ -97,10 +97,15 @@ $(BUILD)/musl/seccomp_names.c: scripts/gen-seccomp-names $(DEPS_STAMP)
 $(SECCOMP_NAMES): $(BUILD)/musl/seccomp_names.c
 	@musl-gcc $(MUSL_CFLAGS) -c $< -o $@
 
+# The budget of the stripped binary (docs/design.md, "Build and tests"); the
+# link map says where the bytes go (scripts/size-report).
+SIZE_BUDGET := 393216
 $(BUILD)/hfinit: $(BUILD)/musl/main.o $(SECCOMP_NAMES) $(MUSL_LIB) $(DEPS_STAMP)
-	@musl-gcc -static -no-pie -Wl,--gc-sections -s -o $@ $(BUILD)/musl/main.o $(SECCOMP_NAMES) \
-		$(MUSL_LIB) $(MUSL_LIBS)
-	@printf 'built %s: %s bytes stripped (%s)\n' $@ "$$(stat -c %s $@)" "$$(file -b $@ | cut -d, -f1-5)"
+	@musl-gcc -static -no-pie -Wl,--gc-sections -Wl,-Map=$@.map -s -o $@ $(BUILD)/musl/main.o \
+		$(SECCOMP_NAMES) $(MUSL_LIB) $(MUSL_LIBS)
+	@scripts/size-report $@.map
+	@printf 'built %s: %s bytes stripped of %s in the budget (%s)\n' $@ "$$(stat -c %s $@)" \
+		$(SIZE_BUDGET) "$$(file -b $@ | cut -d, -f1-5)"
 
 $(BUILD)/host/%.o: src/%.c $(DEPS_STAMP) Makefile
 	@mkdir -p $(@D)
