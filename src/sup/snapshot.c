@@ -15,6 +15,55 @@
 /* ------------------------------------------------------------------------- */
 /* status */
 
+/* The fields of service i that come from the plan: set once, by status_setup
+ * (publish() runs at every change, and reading 1000 plans costs more than
+ * the rest of it). */
+static void ss_plan(struct sv *sv, size_t i)
+{
+	const struct svc *s = &sv->svcs[i];
+	struct status_service *o = &sv->ss[i];
+
+	o->name = s->name;
+	o->stage = s->pol->stage;
+	o->required = s->pol->required;
+	o->oneshot = s->pol->oneshot;
+	o->attempts = s->pol->retries;
+	o->script = s->p->script;
+	o->command = sv->commands[i];
+	o->sandbox = s->p->seccomp_name;
+	if (s->p->seccomp_name) {
+		o->sandbox_rules = s->p->seccomp ? s->p->seccomp->rules : 0;
+		o->sandbox_landlock = landlock_abi(NULL);
+	}
+	o->ready_spec = s->pol->ready.spec->spec;
+}
+
+/* The fields that change while hfinit runs: at every publish. */
+static void ss_run(const struct svc *s, struct status_service *o)
+{
+	enum svc_state st = svc_public_state(s);
+
+	o->state = svc_state_name(st);
+	o->pid = s->running ? s->pid : 0;
+	o->attempt = s->attempt;
+	o->restarts = s->restarts;
+	o->requested_restarts = s->requested_restarts;
+	o->stopped_by = st == S_STOPPED ? s->stopped_by : NULL;
+	o->started_at = s->started_wall;
+	o->ready_at = st == S_READY || st == S_DONE ? s->ready_wall : (struct timespec){0, 0};
+	o->finished_at = st == S_DONE ? s->ready_wall : (struct timespec){0, 0};
+	o->ready_ms = s->ready_ns ? s->ready_ms : -1;
+	o->has_exit = s->has_exit;
+	o->exit_code = s->has_exit && WIFEXITED(s->last_status) ? WEXITSTATUS(s->last_status) : -1;
+	o->exit_signal = s->has_exit && WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) : 0;
+	o->last_error = s->error.msg[0] ? s->error.msg : NULL;
+	o->error_category = s->error.category;
+	o->error_hint = s->error.hint[0] ? s->error.hint : NULL;
+	o->errors = s->errors;
+	o->warnings = s->warnings;
+	o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
+}
+
 void publish(struct sv *sv, const char *final_state)
 {
 	struct status_snapshot snap;
@@ -22,47 +71,8 @@ void publish(struct sv *sv, const char *final_state)
 	if (!sv->status)
 		return;
 	memset(&snap, 0, sizeof(snap));
-	for (size_t i = 0; i < sv->n; i++) {
-		struct svc *s = &sv->svcs[i];
-		struct status_service *o = &sv->ss[i];
-		memset(o, 0, sizeof(*o));
-		o->name = s->name;
-		o->state = svc_state_name(svc_public_state(s));
-		o->stage = s->pol->stage;
-		o->required = s->pol->required;
-		o->pid = s->running ? s->pid : 0;
-		o->attempt = s->attempt;
-		o->attempts = s->pol->retries;
-		o->restarts = s->restarts;
-		o->requested_restarts = s->requested_restarts;
-		o->stopped_by = svc_public_state(s) == S_STOPPED ? s->stopped_by : NULL;
-		o->started_at = s->started_wall;
-		enum svc_state st = svc_public_state(s);
-		o->ready_at =
-		    st == S_READY || st == S_DONE ? s->ready_wall : (struct timespec){0, 0};
-		o->finished_at = st == S_DONE ? s->ready_wall : (struct timespec){0, 0};
-		o->oneshot = s->pol->oneshot;
-		o->ready_ms = s->ready_ns ? s->ready_ms : -1;
-		o->has_exit = s->has_exit;
-		o->exit_code =
-		    s->has_exit && WIFEXITED(s->last_status) ? WEXITSTATUS(s->last_status) : -1;
-		o->exit_signal =
-		    s->has_exit && WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) : 0;
-		o->last_error = s->error.msg[0] ? s->error.msg : NULL;
-		o->error_category = s->error.category;
-		o->error_hint = s->error.hint[0] ? s->error.hint : NULL;
-		o->errors = s->errors;
-		o->warnings = s->warnings;
-		o->script = s->p->script;
-		o->command = sv->commands ? sv->commands[i] : NULL;
-		o->sandbox = s->p->seccomp_name;
-		if (s->p->seccomp_name) {
-			o->sandbox_rules = s->p->seccomp ? s->p->seccomp->rules : 0;
-			o->sandbox_landlock = landlock_abi(NULL);
-		}
-		o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
-		o->ready_spec = s->pol->ready.spec->spec;
-	}
+	for (size_t i = 0; i < sv->n; i++)
+		ss_run(&sv->svcs[i], &sv->ss[i]);
 	snap.state = overall_state(sv->svcs, sv->n, sv->all_started, sv->shutting_down,
 				   &snap.all_required_ready);
 	if (final_state) {
@@ -112,6 +122,7 @@ int status_setup(struct sv *sv)
 		sv->commands[i] = strv_join(sv->svcs[i].p->argv);
 		if (sv->commands[i])
 			redact_str(sv->commands[i], strlen(sv->commands[i]) + 1);
+		ss_plan(sv, i);
 	}
 	if (status_watch_fd(sv->status) >= 0 &&
 	    loop_watch_add(&sv->loop, &sv->w_status, status_watch_fd(sv->status), EPOLLIN,
