@@ -906,6 +906,108 @@ def print_gate(gate, out=sys.stdout):
 
 
 
+# --- status publishing: CPU per status-changing event at N services ---------------------
+
+STATUS_SIZES = (10, 100, 1000)
+T_STATUS_UP = 60.0  # 1000 services to be started (hfinit-base renders the whole file per turn)
+
+
+def status_config(path, sleeper, n):
+    """n - 1 quiet services and "noisy", an error line every 10 ms: each line is one
+    status change (its `errors` count), published in a loop turn of its own. No
+    [hfinit] section: 1000 sections is the most a file may have."""
+    parts = ["[service:q%d]\ncommand = %s 600\n" % (i, sleeper) for i in range(n - 1)]
+    parts.append(
+        "[service:noisy]\nrequired = no\ncommand = /bin/sh -c"
+        " 'while :; do echo \"Error: status bench\" >&2; sleep 0.01; done'\n"
+    )
+    write_file(path, "\n".join(parts))
+
+
+def status_errors(sdir):
+    """(overall state, noisy's error count) from status.json; (None, 0) before it exists."""
+    try:
+        with open(os.path.join(sdir, "status.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None, 0
+    return doc.get("state"), doc.get("services", {}).get("noisy", {}).get("errors", 0)
+
+
+def status_run(binary, cfg, sdir, window):
+    """One hfinit: up, then its CPU (schedstat) over the window / the events in it (us)."""
+    ns = Ns(["env", "HFINIT_STATUS_DIR=" + sdir, binary, "-c", cfg], [])
+    try:
+        deadline = time.monotonic() + T_STATUS_UP
+        while True:
+            state, errs = status_errors(sdir)
+            if state not in (None, "starting") and errs > 0:
+                break
+            if time.monotonic() > deadline:
+                raise BenchError(
+                    "%s: not up within %.0f s (state %s)%s" % (binary, T_STATUS_UP, state, ns.stderr_tail())
+                )
+            time.sleep(0.05)  # nothing signals "all started"; poll
+        pid = ns.find_init()
+        c0, (_, e0) = proc_cpu_ns(pid), status_errors(sdir)
+        time.sleep(window)  # the measurement window itself
+        c1, (_, e1) = proc_cpu_ns(pid), status_errors(sdir)
+        os.kill(pid, signal.SIGTERM)
+    except BaseException:
+        ns.kill()
+        raise
+    ns.finish(T_STATUS_UP)
+    if e1 - e0 < 10:
+        raise BenchError("%s: only %d status changes in %.1f s" % (binary, e1 - e0, window))
+    return (c1 - c0) / 1000.0 / (e1 - e0)
+
+
+def bench_status(hfinit_bin, baseline, helpers, reps, window, tmp, res):
+    """hfinit's CPU per status change at 10, 100 and 1000 services, interleaved with
+    --baseline (an earlier build) when given. The status dir is on tmpfs (/dev/shm)
+    when there is one, as /run is in practice."""
+    bins = {"hfinit": hfinit_bin}
+    if baseline:
+        bins["hfinit-base"] = baseline
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else tmp
+    sleeper = os.path.join(helpers, "bench-sleeper")
+    for n in STATUS_SIZES:
+        for b in bins:
+            res.setdefault(b, {})["status_%d_us" % n] = []
+    for _, order in rotations(list(bins), reps):
+        for n in STATUS_SIZES:
+            for b in order:
+                sdir = tempfile.mkdtemp(dir=shm, prefix="hfinit-bench-status-")
+                try:
+                    cfg = os.path.join(tmp, "status-%d.ini" % n)
+                    status_config(cfg, sleeper, n)
+                    res[b]["status_%d_us" % n].append(status_run(bins[b], cfg, sdir, window))
+                finally:
+                    shutil.rmtree(sdir, ignore_errors=True)
+
+
+def print_status(res, out=sys.stdout):
+    cols = [c for c in ("hfinit", "hfinit-base") if c in res]
+    header = ["status publish: hfinit CPU per status change", "unit"] + cols
+    if len(cols) == 2:
+        header.append("ratio base/hfinit")
+    rows = []
+    for n in STATUS_SIZES:
+        key = "status_%d_us" % n
+        st = {c: summary(res[c][key]) for c in cols}
+        row = ["%d services (1 error line / 10 ms)" % n, "us"] + [cell(st[c], 0) for c in cols]
+        if len(cols) == 2:
+            r = ratio(st["hfinit-base"], st["hfinit"])
+            row.append(fmt(r, 1) if r is not None else "n/a")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
+    print(line(header), file=out)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
+    for r in rows:
+        print(line(r), file=out)
+
+
 # --- statistics and output ------------------------------------------------------------
 
 
@@ -931,7 +1033,7 @@ def summary(xs):
     }
 
 
-STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control")
+STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control", "status")
 
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
@@ -1106,6 +1208,10 @@ def main():
     ap.add_argument(
         "--tick-ms", type=int, default=1000, help="line interval of the ticking programs (default 1000)"
     )
+    ap.add_argument("--status-reps", type=int, help="runs per binary and service count, status (default 2; quick 1)")
+    ap.add_argument(
+        "--status-s", type=float, help="measurement window per status run in seconds (default 2; quick 1)"
+    )
     ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
     ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
     ap.add_argument(
@@ -1127,6 +1233,8 @@ def main():
     gate_reps = a.gate_reps if a.gate_reps is not None else (10 if a.quick else 40)
     sup_reps = a.sup_reps if a.sup_reps is not None else (1 if a.quick else 3)
     sup_start_reps = a.sup_start_reps if a.sup_start_reps is not None else (1 if a.quick else 4)
+    status_reps = a.status_reps if a.status_reps is not None else (1 if a.quick else 2)
+    status_s = a.status_s if a.status_s is not None else (1.0 if a.quick else 2.0)
     only = [k.strip() for k in a.only.split(",") if k.strip()]
     if not only or any(k not in STEPS for k in only):
         ap.error("--only takes a comma-separated subset of %s" % ",".join(STEPS))
@@ -1227,7 +1335,7 @@ def main():
 
     # Supervision (hfinit's supervise mode, `hfinit -c FILE`): its own failures are
     # reported and leave the rest of the bench standing.
-    gate_res, sup_res, sup_skipped = {}, {}, {}
+    gate_res, sup_res, sup_skipped, status_res = {}, {}, {}, {}
     watch_res, watch_reps = {}, 10 if a.quick else 50
     ctl_res, ctl_reps = {}, 20 if a.quick else 200
     kinds, sup_skipped = sup_kinds()
@@ -1247,6 +1355,7 @@ def main():
         ),
         ("watch", "watch latency (%d writes)" % watch_reps, lambda tmp: bench_watch(hfinit_bin, a.helpers, watch_reps, 2, tmp, watch_res)),
         ("control", "control round trip", lambda tmp: bench_control(hfinit_bin, a.helpers, ctl_reps, tmp, ctl_res)),
+        ("status", "status publish at 10/100/1000 services (%d x %g s each)" % (status_reps, status_s), lambda tmp: bench_status(hfinit_bin, baseline, a.helpers, status_reps, status_s, tmp, status_res)),
     ]
     for key, label, fn in sup_steps:
         if key not in only:
@@ -1270,6 +1379,8 @@ def main():
                 watch_res.clear()
             elif key == "control":
                 ctl_res.clear()
+            elif key == "status":
+                status_res.clear()
             else:
                 sup_res.clear()
         finally:
@@ -1317,6 +1428,10 @@ def main():
         print_table(sup_stats, sup_cols, params, sup_cis, metrics=SUP_METRICS)
         print("s6-svscan = s6-svscan alone; s6 = s6-svscan + its 3 s6-supervise (start-up: the whole)")
         print("  versions: supervisor %s, s6 %s" % (dpkg_version("supervisor"), dpkg_version("s6")))
+    if status_res:
+        print()
+        print_status(status_res)
+        print("median (p25-p75) of the runs; ratio = hfinit-base / hfinit, > 1 means hfinit costs less")
     for key, why in sup_skipped.items():
         print("  %s: left out: %s" % (key, why))
     elapsed = time.monotonic() - t_start
@@ -1335,6 +1450,8 @@ def main():
             "gate_reps": gate_reps,
             "sup_reps": sup_reps,
             "sup_start_reps": sup_start_reps,
+            "status_reps": status_reps,
+            "status_s": status_s,
             "tick_ms": a.tick_ms,
             "quick": a.quick,
             "only": only,
@@ -1386,6 +1503,12 @@ def main():
             },
             "samples": sup_res,
             "control": ctl_res,
+            "status": {
+                "sizes": list(STATUS_SIZES),
+                "unit": "us of hfinit CPU per status change",
+                "stats": {b: {k: summary(v) for k, v in status_res[b].items()} for b in status_res},
+                "samples": status_res,
+            },
         },
     }
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
