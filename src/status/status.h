@@ -60,8 +60,8 @@ struct status_service {
  * last error line). A new string field is added here too (name stays first:
  * the blame list is rendered again when it changes). */
 #define STATUS_SERVICE_STRINGS(X)                                                                  \
-	X(name), X(state), X(last_error), X(error_category), X(error_hint), X(script), X(command), \
-	    X(sandbox), X(notify_status), X(ready_spec)
+	X(name), X(state), X(stopped_by), X(last_error), X(error_category), X(error_hint),         \
+	    X(script), X(command), X(sandbox), X(notify_status), X(ready_spec)
 
 struct status_stage {
 	unsigned stage;
