@@ -89,12 +89,17 @@ $(MUSL_LIB): $(MUSL_OBJ)
 
 # libseccomp's syscall-name table for x86_64 alone, from its own syscalls.csv
 # (scripts/gen-seccomp-names), linked ahead of libseccomp.a: its table of 15
-# architectures (44 KB) is then never pulled in.
-SECCOMP_NAMES := $(BUILD)/musl/seccomp_names.o
+# architectures (44 KB) is then never pulled in. Only on an x86_64 build
+# machine (the build is native): elsewhere the binary links libseccomp's own
+# table, whose native column is the one that machine needs.
+SECCOMP_NAMES_O := $(BUILD)/musl/seccomp_names.o
+ifeq ($(shell uname -m),x86_64)
+SECCOMP_NAMES := $(SECCOMP_NAMES_O)
+endif
 $(BUILD)/musl/seccomp_names.c: scripts/gen-seccomp-names $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@scripts/gen-seccomp-names $(DEPS)/src/libseccomp/src/syscalls.csv $@
-$(SECCOMP_NAMES): $(BUILD)/musl/seccomp_names.c
+$(SECCOMP_NAMES_O): $(BUILD)/musl/seccomp_names.c
 	@musl-gcc $(MUSL_CFLAGS) -c $< -o $@
 
 # The budget of the stripped binary (docs/design.md, "Build and tests"); the
