@@ -5,9 +5,11 @@
  * passed on in pieces of the buffer's size, the later pieces flagged as
  * continuations; a partial last line is passed on at EOF (linebuf_finish).
  *
- * sink: a byte ring in front of an fd. sink_put never blocks; the ring grows
- * (up to its max) rather than drop, since the caller stops reading its inputs
- * while sink_pending() is high. What is dropped (ring at max, fd broken, cut
+ * sink: a byte ring in front of an fd. sink_put never blocks and does not
+ * write either (unless the ring is full): the caller queues what a read
+ * brought and calls sink_flush once, so many lines go out in one write.
+ * The ring grows (up to its max) rather than drop, since the caller stops
+ * reading its inputs while sink_pending() is high. What is dropped (ring at max, fd broken, cut
  * at exit) is counted in bytes and lines; after a drop at max, a marker line
  * saying how many bytes were dropped goes out as soon as there is room again.
  * sink_flush writes what it can without blocking; the caller watches the fd
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #define LINEBUF_MAX 8192
 
@@ -50,6 +53,7 @@ struct sink {
 	const char *why;  /* why the last bytes were dropped (static text), NULL: none */
 	bool broken;	  /* a write failed hard (EPIPE...): everything is dropped */
 	bool blocking_fd; /* a regular file or /dev/null: writes never block */
+	bool stalled;	  /* the last write found the fd full: wait for EPOLLOUT */
 	bool json;	  /* the marker line is a JSON line (log_format = json) */
 };
 
@@ -60,11 +64,15 @@ struct sink {
 int sink_init(struct sink *s, int fd, size_t cap);
 void sink_free(struct sink *s);
 /* Queue n bytes (whole lines), growing the ring up to max when they do not fit;
- * false when they were dropped (ring at max, or the fd broken). */
+ * false when they were dropped (ring at max, or the fd broken). Nothing is
+ * written unless the ring is full and the fd is not stalled. */
 bool sink_put(struct sink *s, const void *data, size_t n);
-/* Write without blocking; returns 0, or -1 with errno on a hard error (EPIPE...),
- * in which case the sink is broken: the pending bytes and all later ones are
- * dropped and counted, why = strerror. */
+/* The same for the pieces of one line (prefix, text, newline): all or none. */
+bool sink_putv(struct sink *s, const struct iovec *iov, int niov);
+/* Write without blocking (one writev per call while the fd takes it; a full
+ * fd sets stalled, the next write clears it); returns 0, or -1 with errno on a hard error
+ * (EPIPE...), in which case the sink is broken: the pending bytes and all later ones are dropped
+ * and counted, why = strerror. */
 int sink_flush(struct sink *s);
 size_t sink_pending(const struct sink *s);
 /* At exit: write everything, waiting for the fd until the monotonic time

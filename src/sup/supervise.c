@@ -296,6 +296,7 @@ void sv_loop_failed(struct sv *sv)
 		(void)nanosleep(&tick, NULL);
 		reap(sv);
 		sv_settle(sv);
+		sinks_changed(sv); /* the lines of this tick go out now */
 	}
 }
 
@@ -441,6 +442,7 @@ static void sv_run(struct sv *sv)
 			publish(sv, NULL);
 		/* The requests this turn decided: answered once status.json says so. */
 		control_settle(sv);
+		sinks_changed(sv); /* what publish and the replies logged, before the wait */
 	}
 }
 

@@ -52,15 +52,22 @@ static void set_paused(struct sv *sv, int stream, bool pause)
 	}
 }
 
+/* Called at the end of every callback that may have queued output, and of
+ * every loop turn: what was queued goes out now, in one write per stream
+ * (a line read in this turn is written in this turn), unless the fd is full;
+ * then EPOLLOUT is watched and the services' pipes of that stream wait. */
 void sinks_changed(struct sv *sv)
 {
 	struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		if (sink_pending(k[i]) > 0 && !k[i]->stalled)
+			(void)sink_flush(k[i]); /* an error: broken, told below */
 		if (k[i]->broken && !sv->told[i]) {
 			sv->told[i] = true;
 			log_warn("%s: %s: output to it is dropped", i ? "stderr" : "stdout",
 				 k[i]->why);
 		}
+	}
 	update_sink_watch(sv, &sv->out_sink, &sv->w_out);
 	update_sink_watch(sv, &sv->err_sink, &sv->w_err);
 	set_paused(sv, 0, sink_pending(&sv->out_sink) > SINK_HIGH);
@@ -89,6 +96,8 @@ void on_sink_writable(struct loop_watch *w, uint32_t ev)
 	sinks_changed(sv);
 }
 
+/* The one place a service's line is framed for hfinit's output: the prefix
+ * (or the JSON frame), the text, the newline, queued as one unit. */
 static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t len,
 		      enum line_class cls)
 {
@@ -109,27 +118,18 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 		json_strn(&j, line, len);
 		json_obj_end(&j);
 		if (json_finish(&j, &txt, &tl) == 0) {
-			char *nl = realloc(txt, tl + 1);
-			if (nl) {
-				nl[tl] = '\n';
-				(void)sink_put(k, nl, tl + 1);
-				txt = nl;
-			}
+			struct iovec v[2] = {{txt, tl}, {"\n", 1}};
+			(void)sink_putv(k, v, 2);
 			free(txt);
 		}
 		json_free(&j);
 		return;
 	}
-	size_t pl = strlen(s->prefix);
-	char stackbuf[LINEBUF_MAX + 128 + LOG_STAMP_LEN];
-	size_t tl = log_stamp(stackbuf); /* log_timestamps: the time in front */
-	memcpy(stackbuf + tl, s->prefix, pl);
-	pl += tl;
-	if (pl + len + 1 <= sizeof(stackbuf)) {
-		memcpy(stackbuf + pl, line, len);
-		stackbuf[pl + len] = '\n';
-		(void)sink_put(k, stackbuf, pl + len + 1);
-	}
+	char stamp[LOG_STAMP_LEN];
+	size_t tl = log_stamp(stamp); /* log_timestamps: the time in front */
+	struct iovec v[4] = {
+	    {stamp, tl}, {s->prefix, strlen(s->prefix)}, {(char *)line, len}, {"\n", 1}};
+	(void)sink_putv(k, v, 4);
 }
 
 static bool line_matches_ready(struct svc *s, const char *line, size_t len)

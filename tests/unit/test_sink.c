@@ -188,7 +188,10 @@ static void test_sink_regular_file(void **state)
 	assert_int_equal(sink_init(&s, fd, 16), 0);
 	assert_true(s.blocking_fd);
 	assert_true(sink_put(&s, "0123456789\n", 11));
-	assert_int_equal(sink_pending(&s), 0); /* written through at once */
+	assert_int_equal(sink_pending(&s), 11); /* queued: the caller flushes once */
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 0);
+	assert_int_equal(sink_flush(&s), 0);
+	assert_int_equal(sink_pending(&s), 0);
 	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 11);
 	sink_free(&s);
 	close(fd);
@@ -221,9 +224,11 @@ static void test_sink_grows_to_max(void **state)
 	while (sink_put(&s, line, sizeof(line)))
 		accepted++;
 	assert_int_equal(s.cap, 32768);
-	/* 40 lines went into the one-page pipe (a write of up to PIPE_BUF bytes is
-	 * all or nothing), 32768 / 100 whole lines into the grown ring */
-	assert_int_equal(accepted, 40 + 32768 / 100);
+	/* Lines are queued until the ring is full; then one write puts 4096 bytes
+	 * into the one-page pipe and the fd is stalled; the ring grows to 32768:
+	 * (4096 + 32768) / 100 whole lines in all */
+	assert_true(s.stalled);
+	assert_int_equal(accepted, (4096 + 32768) / 100);
 	assert_int_equal(s.dropped_total, 100);
 	assert_int_equal(s.dropped_lines, 1);
 	assert_string_equal(s.why, "buffer full");
@@ -276,14 +281,155 @@ static void test_sink_drain_cut(void **state)
 	fill_pipe_sink(&s, p, 8192, 8192);
 	memset(line, 'z', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\n';
-	for (int i = 0; i < 100; i++) /* 4096 into the pipe, 2304 bytes pending */
+	for (int i = 0; i < 100; i++) /* queued: they fit in the ring */
 		assert_true(sink_put(&s, line, sizeof(line)));
+	assert_int_equal(sink_pending(&s), 100 * 64);
+	assert_int_equal(sink_flush(&s), 0); /* 4096 into the pipe, 2304 bytes pending */
 	assert_int_equal(sink_pending(&s), 100 * 64 - 4096);
+	assert_true(s.stalled);
 	sink_drain(&s, sink_now_ms() + 10, "cut");
 	assert_int_equal(sink_pending(&s), 0);
 	assert_int_equal(s.dropped_total, 100 * 64 - 4096);
 	assert_int_equal(s.dropped_lines, 36);
 	assert_string_equal(s.why, "cut");
+	sink_free(&s);
+	close(s.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A whole line in the data is passed on in place (no copy); a line begun in
+ * an earlier read is passed on from the buffer. */
+static const char *last_ptr;
+
+static void note_ptr(void *arg, const char *line, size_t len, unsigned flags)
+{
+	collect(arg, line, len, flags);
+	last_ptr = line;
+}
+
+static void test_lines_in_place(void **state)
+{
+	struct linebuf *lb = calloc(1, sizeof(*lb));
+	struct seen s = {0};
+	static const char a[] = "one\ntwo\nthr", b[] = "ee\n";
+	(void)state;
+
+	linebuf_feed(lb, a, strlen(a), note_ptr, &s);
+	assert_int_equal(s.n, 2);
+	assert_ptr_equal(last_ptr, a + 4); /* "two", in a */
+	linebuf_feed(lb, b, strlen(b), note_ptr, &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.text[2], "three");
+	assert_ptr_equal(last_ptr, lb->buf);
+	free(lb);
+}
+
+/* Newlines found 16 bytes at a time: at every offset, and beyond the last
+ * whole block. */
+static void test_newline_at_every_offset(void **state)
+{
+	struct linebuf *lb = calloc(1, sizeof(*lb));
+	char data[40];
+	(void)state;
+
+	for (size_t at = 0; at < sizeof(data); at++) {
+		struct seen s = {0};
+		memset(data, 'q', sizeof(data));
+		data[at] = '\n';
+		linebuf_feed(lb, data, sizeof(data), collect, &s);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.len[0], at);
+		linebuf_finish(lb, collect, &s);
+		assert_int_equal(s.n, at + 1 < sizeof(data) ? 2 : 1);
+		assert_int_equal(s.total, sizeof(data) - 1);
+	}
+	free(lb);
+}
+
+/* The pieces of one line are queued whole or dropped whole, and counted as
+ * one line; what was queued comes out in order, across the ring's wrap, in
+ * one write per flush while the fd takes it. */
+static void test_sink_putv_whole_and_ordered(void **state)
+{
+	int p[2];
+	struct sink s;
+	static char out[1 << 16];
+	char expect[1 << 16];
+	size_t want = 0, got = 0;
+	int seq = 0;
+	(void)state;
+
+	fill_pipe_sink(&s, p, 1024, 1024);
+	for (int round = 0; round < 50; round++) {
+		/* a few lines, then the reader takes part of what is there */
+		for (int k = 0; k < 7; k++, seq++) {
+			char num[16];
+			int nl = snprintf(num, sizeof(num), "%d", seq);
+			struct iovec v[3] = {{"[svc] ", 6}, {num, (size_t)nl}, {"\n", 1}};
+			bool ok = sink_putv(&s, v, 3);
+			if (ok) {
+				memcpy(expect + want, "[svc] ", 6);
+				memcpy(expect + want + 6, num, (size_t)nl);
+				expect[want + 6 + nl] = '\n';
+				want += 7 + (size_t)nl;
+			}
+		}
+		assert_int_equal(sink_flush(&s), 0);
+		ssize_t r = read(p[0], out + got, 100);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	for (int round = 0; round < 100 && (sink_pending(&s) > 0 || s.dropped > 0); round++) {
+		got += read_all(p[0], out + got, sizeof(out) - got);
+		assert_int_equal(sink_flush(&s), 0);
+	}
+	got += read_all(p[0], out + got, sizeof(out) - got);
+	/* whatever was dropped, a marker says so; without drops the output is exact */
+	if (s.dropped_total == 0) {
+		assert_int_equal(got, want);
+		assert_memory_equal(out, expect, want);
+	} else {
+		assert_true(s.dropped_lines > 0);
+		assert_true(memmem(out, got, "bytes dropped", 13) != NULL);
+	}
+	sink_free(&s);
+	close(s.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A stalled fd is not written again by a put: the ring grows instead, and
+ * the next flush (EPOLLOUT) clears the stall. */
+static void test_sink_stalled_no_write(void **state)
+{
+	int p[2];
+	struct sink s;
+	char line[100];
+	static char out[1 << 16];
+	(void)state;
+
+	fill_pipe_sink(&s, p, 4096, 16384);
+	memset(line, 'w', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (int i = 0; i < 41; i++) /* 4100: the pipe (4096) takes 4000, then stalls */
+		assert_true(sink_put(&s, line, sizeof(line)));
+	assert_int_equal(sink_flush(&s), 0);
+	assert_true(s.stalled);
+	size_t pend = sink_pending(&s);
+	for (int i = 0; i < 100; i++)
+		assert_true(sink_put(&s, line, sizeof(line)));
+	assert_int_equal(sink_pending(&s), pend + 100 * sizeof(line)); /* no write tried */
+	assert_true(s.cap > 4096);
+	assert_int_equal(read_all(p[0], out, sizeof(out)), 4000);
+	assert_int_equal(sink_flush(&s), 0); /* EPOLLOUT: it writes again */
+	assert_true(sink_pending(&s) < pend + 100 * sizeof(line));
+	for (int round = 0; round < 100 && sink_pending(&s) > 0; round++) {
+		(void)read_all(p[0], out, sizeof(out));
+		assert_int_equal(sink_flush(&s), 0);
+	}
+	assert_int_equal(sink_pending(&s), 0);
+	assert_false(s.stalled);
 	sink_free(&s);
 	close(s.fd);
 	close(p[0]);
@@ -301,6 +447,10 @@ int main(void)
 	    cmocka_unit_test(test_sink_grows_to_max),
 	    cmocka_unit_test(test_sink_broken_counts_lines),
 	    cmocka_unit_test(test_sink_drain_cut),
+	    cmocka_unit_test(test_lines_in_place),
+	    cmocka_unit_test(test_newline_at_every_offset),
+	    cmocka_unit_test(test_sink_putv_whole_and_ordered),
+	    cmocka_unit_test(test_sink_stalled_no_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
