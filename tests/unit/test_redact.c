@@ -165,6 +165,26 @@ static void test_long_text(void **state)
 	free(out);
 }
 
+/* The shapes are found at every offset from the 16-byte blocks the scan
+ * steps by, and after a false start in the same block. */
+static void test_every_offset(void **state)
+{
+	static const char *const shapes[] = {TOK, "Bearer abc.def-123", "https://u:pw12@h"};
+	static const char *const want[] = {"***", "Bearer ***", "https://u:***@h"};
+	char in[128], exp[128];
+	(void)state;
+
+	for (size_t k = 0; k < 3; k++)
+		for (size_t at = 0; at < 40; at++) {
+			memset(in, 'x', at);
+			memcpy(in, "b:_", at < 3 ? at : 3); /* false starts before it */
+			snprintf(in + at, sizeof(in) - at, "%s tail", shapes[k]);
+			memcpy(exp, in, at);
+			snprintf(exp + at, sizeof(exp) - at, "%s tail", want[k]);
+			assert_string_equal(red(in), exp);
+		}
+}
+
 /* JSON strings are redacted only when the document asks for it. */
 static void test_json_flag(void **state)
 {
@@ -218,6 +238,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_env, setup),
 	    cmocka_unit_test_setup(test_own_environment, setup),
 	    cmocka_unit_test_setup(test_long_text, setup),
+	    cmocka_unit_test_setup(test_every_offset, setup),
 	    cmocka_unit_test_setup(test_json_flag, setup),
 	    cmocka_unit_test_setup(test_log_lines, setup),
 	};
