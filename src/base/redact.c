@@ -211,30 +211,49 @@ static size_t candidate(struct marks *m, size_t i)
 	return i + 1;
 }
 
-/* 16 bytes at a time (GCC vectors: SSE2 or NEON; no intrinsics): bytes that
- * are not ':', '_', 'b' or 'B' start no shape; the first one that is, found
- * byte by byte in the block that has it. */
-typedef unsigned char v16 __attribute__((vector_size(16)));
-
-static bool starts_shape(char c)
+/* Where candidate() can find a shape: a ':' before '/', a '_' after 'f'
+ * (hf_), a 'b' or 'B' before 'e' or 'E' (Bearer); each shape needs its pair. */
+static bool starts_shape(const char *s, size_t i, size_t n)
 {
-	return c == ':' || c == '_' || (c | 0x20) == 'b';
+	char c = s[i], next = i + 1 < n ? s[i + 1] : 0;
+
+	return (c == ':' && next == '/') || (c == '_' && i > 0 && s[i - 1] == 'f') ||
+	       ((c | 0x20) == 'b' && (next | 0x20) == 'e');
 }
+
+/* The first i' >= i where a shape may start: 16 positions at a time (GCC
+ * vectors: SSE2 or NEON; no intrinsics), the last block moved back to end at
+ * the text's end with the positions before i masked; then byte by byte in
+ * the block that has a pair (no endianness assumption). */
+typedef unsigned char v16 __attribute__((vector_size(16)));
 
 static size_t next_candidate(const char *s, size_t i, size_t n)
 {
-	for (; i + 16 <= n; i += 16) {
-		v16 w;
+	static const v16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+	if (i == 0 && n > 0 && !starts_shape(s, 0, n))
+		i = 1; /* the blocks below need a byte before them */
+	while (i > 0 && i + 1 < n && n >= 18) {
+		size_t j = i + 17 <= n ? i : n - 17; /* [j, j+16) and one byte each side */
+		v16 w, prev, next;
 		uint64_t h[2];
-		memcpy(&w, s + i, 16);
-		w = (v16)((w == ':') | (w == '_') | ((w | 0x20) == 'b'));
+		memcpy(&w, s + j, 16);
+		memcpy(&prev, s + j - 1, 16);
+		memcpy(&next, s + j + 1, 16);
+		w = (v16)(((w == ':') & (next == '/')) | ((w == '_') & (prev == 'f')) |
+			  (((w | 0x20) == 'b') & ((next | 0x20) == 'e')));
+		w &= (v16)(lane >= (unsigned char)(i - j));
 		memcpy(h, &w, 16);
 		if (h[0] | h[1])
-			break;
+			for (; i < j + 16; i++)
+				if (starts_shape(s, i, n))
+					return i;
+		i = j + 16;
 	}
-	while (i < n && !starts_shape(s[i]))
-		i++;
-	return i;
+	for (; i < n; i++)
+		if (starts_shape(s, i, n))
+			return i;
+	return n;
 }
 
 static void mark_patterns(struct marks *m)
