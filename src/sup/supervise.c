@@ -338,6 +338,7 @@ static int svc_init(struct sv *sv, struct svc *s, const struct svc_plan *p, stru
 		snprintf(s->prefix, sizeof(s->prefix), "%s", pol->log_prefix);
 	else
 		snprintf(s->prefix, sizeof(s->prefix), "[%s] ", s->name);
+	s->prefix_len = strlen(s->prefix);
 	/* Bytes out per byte in, at most (an empty line): the prefix and newline,
 	 * or the JSON frame with the escaped name; and the time stamp. */
 	char tb[LOG_STAMP_LEN];

@@ -42,6 +42,7 @@ struct svc {
 	const struct svc_plan *p;
 	const char *name;
 	char prefix[CONFIG_PREFIX_MAX + 1]; /* also holds "[NAME] " */
+	size_t prefix_len;		    /* strlen(prefix): not measured per line */
 
 	enum svc_state state;
 	enum svc_state shown; /* S_STOPPING: the state status.json reports */

@@ -128,7 +128,7 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 	char stamp[LOG_STAMP_LEN];
 	size_t tl = log_stamp(stamp); /* log_timestamps: the time in front */
 	struct iovec v[4] = {
-	    {stamp, tl}, {s->prefix, strlen(s->prefix)}, {(char *)line, len}, {"\n", 1}};
+	    {stamp, tl}, {s->prefix, s->prefix_len}, {(char *)line, len}, {"\n", 1}};
 	(void)sink_putv(k, v, 4);
 }
 
