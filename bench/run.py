@@ -868,6 +868,135 @@ def bench_control(hfinit_bin, helpers, reps, tmp, res):
               % (s["supervisord"]["round_trip_ms"]["median"] / s["hfinit"]["round_trip_ms"]["median"]))
 
 
+# --- output throughput: one chatty service through hfinit, against a raw pipe,
+# s6-log and supervisord -------------------------------------------------------------
+
+OUT_KINDS = ("pipe", "hfinit", "hfinit-base", "s6-log", "supervisord")
+OUT_METRICS = [
+    ("out_wall_s", "{out_mib:g} MiB of 100-byte lines: wall time", "s", 3),
+    ("out_cpu_s_gib", "  ... CPU of the middle per GiB", "s", 3),
+]
+
+
+def sched_ns(pid):
+    """ns on CPU of pid (a zombie's too, until it is reaped)."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[0])
+
+
+def exited_cpu_ns(proc, timeout):
+    """Wait (bounded) until proc has exited, read its CPU while it is a zombie,
+    then reap it."""
+    pidfd = os.pidfd_open(proc.pid)
+    try:
+        if not select.select([pidfd], [], [], timeout)[0]:
+            raise BenchError("pid %d still running after %.0f s" % (proc.pid, timeout))
+    finally:
+        os.close(pidfd)
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+    ns = sched_ns(proc.pid)
+    proc.wait()
+    return ns
+
+
+def out_run(kind, binary, lines, nbytes, tmp):
+    """One run: (wall s, CPU ns of the middle: hfinit, cat, s6-log, supervisord)."""
+    d = tempfile.mkdtemp(dir=tmp, prefix=kind + "-")
+    gen = [lines, str(nbytes)]
+    t_out = 120.0
+    if kind in ("hfinit", "hfinit-base"):
+        cfg = os.path.join(d, "hfinit.ini")
+        write_file(cfg, "[hfinit]\nstatus_dir = %s\n\n[service:gen]\ncommand = %s\nrestart = no\n"
+                   % (os.path.join(d, "status"), " ".join(gen)))
+        t0 = time.monotonic()
+        mid = subprocess.Popen([binary, "-c", cfg], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        rd = subprocess.Popen(["cat"], stdin=mid.stdout, stdout=subprocess.DEVNULL)
+        mid.stdout.close()
+        cpu = exited_cpu_ns(mid, t_out)
+        rd.wait(t_out)
+        wall = time.monotonic() - t0
+    elif kind in ("pipe", "s6-log"):
+        t0 = time.monotonic()
+        g = subprocess.Popen(gen, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        argv = ["cat"] if kind == "pipe" else [binary, "-b", "s16777215", os.path.join(d, "log")]
+        mid = subprocess.Popen(argv, stdin=g.stdout,
+                               stdout=subprocess.DEVNULL if kind == "pipe" else None)
+        g.stdout.close()
+        cpu = exited_cpu_ns(mid, t_out)
+        wall = time.monotonic() - t0
+        g.wait(t_out)
+    else:  # supervisord: its own log capture of the program's stdout, to a file
+        fifo = os.path.join(d, "go")
+        os.mkfifo(fifo, 0o600)
+        log = os.path.join(d, "gen.log")
+        write_file(os.path.join(d, "s.conf"),
+                   "[supervisord]\nnodaemon=true\nuser=root\nlogfile=%s\npidfile=%s\n"
+                   "[program:gen]\ncommand=/bin/sh -c 'read x < %s; exec %s'\n"
+                   "stdout_logfile=%s\nstdout_logfile_maxbytes=0\nautorestart=false\n"
+                   "startsecs=0\n" % (os.path.join(d, "sd.log"), os.path.join(d, "sd.pid"),
+                                       fifo, " ".join(gen), log))
+        mid = subprocess.Popen([binary, "-c", os.path.join(d, "s.conf")], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + T_SETTLE
+            while not os.path.exists(log) or proc_state(mid.pid) != "S":
+                if time.monotonic() > deadline:
+                    raise BenchError("supervisord did not start its program")
+                time.sleep(0.01)  # nothing signals "started"; poll
+            c0 = sched_ns(mid.pid)
+            t0 = time.monotonic()
+            with open(fifo, "w") as f:
+                f.write("go\n")
+            deadline = t0 + t_out
+            while os.path.getsize(log) < nbytes // 100 * 100:
+                if time.monotonic() > deadline:
+                    raise BenchError("supervisord logged %d of %d bytes" % (os.path.getsize(log), nbytes))
+                time.sleep(0.005)  # nothing signals "written"; poll the file
+            wall = time.monotonic() - t0
+            cpu = sched_ns(mid.pid) - c0
+        finally:
+            mid.terminate()
+            mid.wait(T_EXIT)
+    shutil.rmtree(d, ignore_errors=True)
+    return wall, cpu
+
+
+def bench_output(hfinit_bin, baseline, helpers, reps, mib, tmp, res):
+    """One service writes MIB MiB of 100-byte lines; each kind carries them to a
+    reader (cat > /dev/null) or to files. Interleaved, rotated each repetition."""
+    lines = os.path.join(helpers, "bench-lines")
+    bins = {"pipe": "cat", "hfinit": hfinit_bin, "hfinit-base": baseline,
+            "s6-log": shutil.which("s6-log"), "supervisord": shutil.which("supervisord")}
+    kinds = [k for k in OUT_KINDS if bins.get(k)]
+    nbytes = mib << 20
+    for k in kinds:
+        res[k] = {"out_cpu_s_gib": [], "out_wall_s": []}
+    out_run("hfinit", hfinit_bin, lines, 1 << 20, tmp)  # warm the caches
+    for _, order in rotations(kinds, reps):
+        for k in order:
+            wall, cpu = out_run(k, bins[k], lines, nbytes, tmp)
+            res[k]["out_wall_s"].append(wall)
+            res[k]["out_cpu_s_gib"].append(cpu / 1e9 * (1 << 30) / nbytes)
+
+
+def print_output(res, mib, out=sys.stdout):
+    """The table, then MB/s per kind and hfinit's share of a raw pipe's speed."""
+    cols = [k for k in OUT_KINDS if res.get(k)]
+    stats = {k: {m: summary(v) for m, v in res[k].items()} for k in cols}
+    print_table(stats, cols, {"out_mib": mib}, all_ratio_cis(res, cols, OUT_METRICS), out, OUT_METRICS)
+    mbs = {k: (mib << 20) / 1e6 / stats[k]["out_wall_s"]["median"] for k in cols}
+    print("  MB/s: " + ", ".join("%s %.0f" % (k, v) for k, v in mbs.items()), file=out)
+    if "pipe" in mbs and REF in mbs:
+        print("  hfinit / raw pipe throughput: %.2f; CPU per GiB, s6-log / hfinit: %s" % (
+            mbs[REF] / mbs["pipe"],
+            "%.2f" % (stats["s6-log"]["out_cpu_s_gib"]["median"] / stats[REF]["out_cpu_s_gib"]["median"])
+            if "s6-log" in stats else "-"), file=out)
+    print("  middle = hfinit (-c, the generator its service, cat reading its stdout), cat (raw pipe),"
+          " s6-log (to files), supervisord (its log capture to a file)", file=out)
+    return stats
+
+
 def sup_kinds():
     """The supervisors found, and why the others are left out."""
     kinds, missing = ["hfinit"], {}
@@ -1033,7 +1162,7 @@ def summary(xs):
     }
 
 
-STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control", "status")
+STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control", "status", "output")
 
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
@@ -1212,6 +1341,8 @@ def main():
     ap.add_argument(
         "--status-s", type=float, help="measurement window per status run in seconds (default 2; quick 1)"
     )
+    ap.add_argument("--out-mib", type=int, default=200, help="MiB of lines in the output bench (default 200)")
+    ap.add_argument("--out-reps", type=int, help="output runs per kind (default 5; quick 1)")
     ap.add_argument("--json", help="machine-readable results (default: bench.json next to HFINIT_BIN)")
     ap.add_argument("--hfinit", default=os.environ.get("HFINIT_BIN"), help="hfinit binary (env HFINIT_BIN)")
     ap.add_argument(
@@ -1235,6 +1366,7 @@ def main():
     sup_start_reps = a.sup_start_reps if a.sup_start_reps is not None else (1 if a.quick else 4)
     status_reps = a.status_reps if a.status_reps is not None else (1 if a.quick else 2)
     status_s = a.status_s if a.status_s is not None else (1.0 if a.quick else 2.0)
+    out_reps = a.out_reps if a.out_reps is not None else (1 if a.quick else 5)
     only = [k.strip() for k in a.only.split(",") if k.strip()]
     if not only or any(k not in STEPS for k in only):
         ap.error("--only takes a comma-separated subset of %s" % ",".join(STEPS))
@@ -1253,7 +1385,7 @@ def main():
 
     if os.geteuid() != 0:
         sys.exit("bench: needs root (unshare --pid --mount-proc)")
-    need = ("bench-sleeper", "bench-storm", "bench-stamp")
+    need = ("bench-sleeper", "bench-storm", "bench-stamp", "bench-lines")
     if not a.helpers or not all(os.access(os.path.join(a.helpers, h), os.X_OK) for h in need):
         sys.exit(
             "bench: HFINIT_HELPERS must name a dir with bench-sleeper, bench-storm,"
@@ -1338,6 +1470,7 @@ def main():
     gate_res, sup_res, sup_skipped, status_res = {}, {}, {}, {}
     watch_res, watch_reps = {}, 10 if a.quick else 50
     ctl_res, ctl_reps = {}, 20 if a.quick else 200
+    out_res = {}
     kinds, sup_skipped = sup_kinds()
     sup_steps = [
         (
@@ -1356,6 +1489,7 @@ def main():
         ("watch", "watch latency (%d writes)" % watch_reps, lambda tmp: bench_watch(hfinit_bin, a.helpers, watch_reps, 2, tmp, watch_res)),
         ("control", "control round trip", lambda tmp: bench_control(hfinit_bin, a.helpers, ctl_reps, tmp, ctl_res)),
         ("status", "status publish at 10/100/1000 services (%d x %g s each)" % (status_reps, status_s), lambda tmp: bench_status(hfinit_bin, baseline, a.helpers, status_reps, status_s, tmp, status_res)),
+        ("output", "output, %d MiB x %d per kind" % (a.out_mib, out_reps), lambda tmp: bench_output(hfinit_bin, baseline, a.helpers, out_reps, a.out_mib, tmp, out_res)),
     ]
     for key, label, fn in sup_steps:
         if key not in only:
@@ -1381,6 +1515,8 @@ def main():
                 ctl_res.clear()
             elif key == "status":
                 status_res.clear()
+            elif key == "output":
+                out_res.clear()
             else:
                 sup_res.clear()
         finally:
@@ -1432,6 +1568,10 @@ def main():
         print()
         print_status(status_res)
         print("median (p25-p75) of the runs; ratio = hfinit-base / hfinit, > 1 means hfinit costs less")
+    out_stats = None
+    if out_res:
+        print()
+        out_stats = print_output(out_res, a.out_mib)
     for key, why in sup_skipped.items():
         print("  %s: left out: %s" % (key, why))
     elapsed = time.monotonic() - t_start
@@ -1510,6 +1650,7 @@ def main():
                 "samples": status_res,
             },
         },
+        "output": {"mib": a.out_mib, "reps": out_reps, "stats": out_stats, "samples": out_res},
     }
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
     tmp = json_path + ".tmp"
