@@ -238,15 +238,27 @@ bool sink_putv(struct sink *s, const struct iovec *iov, int niov)
 			     s->ring ? s->why : "out of memory");
 		return false;
 	}
-	put_marker(s);
+	if (s->dropped > 0)
+		put_marker(s);
 	/* Keep lines whole: drop the whole chunk rather than a prefix of it. */
 	if (s->dropped > 0 || !ring_room(s, n)) {
 		for (int i = 0; i < niov; i++)
 			drop(s, iov[i].iov_base, iov[i].iov_len, "buffer full");
 		return false;
 	}
-	for (int i = 0; i < niov; i++)
-		ring_put(s, iov[i].iov_base, iov[i].iov_len);
+	size_t tail = s->head + s->len;
+	if (tail >= s->cap)
+		tail -= s->cap;
+	if (n > s->cap - tail) { /* the line wraps */
+		for (int i = 0; i < niov; i++)
+			ring_put(s, iov[i].iov_base, iov[i].iov_len);
+		return true;
+	}
+	for (int i = 0; i < niov; i++) { /* one stretch: copied in place */
+		memcpy(s->ring + tail, iov[i].iov_base, iov[i].iov_len);
+		tail += iov[i].iov_len;
+	}
+	s->len += n;
 	return true;
 }
 
