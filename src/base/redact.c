@@ -227,29 +227,35 @@ static bool starts_shape(const char *s, size_t i, size_t n)
  * the block that has a pair (no endianness assumption). */
 typedef unsigned char v16 __attribute__((vector_size(16)));
 
-static size_t next_candidate(const char *s, size_t i, size_t n)
+/* The pairs among the 16 positions from s + j (one byte readable each side). */
+static bool block_has_pair(const char *s, size_t j, unsigned skip)
 {
 	static const v16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+	v16 w, prev, next;
+	uint64_t h[2];
 
+	memcpy(&w, s + j, 16);
+	memcpy(&prev, s + j - 1, 16);
+	memcpy(&next, s + j + 1, 16);
+	w = (v16)(((w == ':') & (next == '/')) | ((w == '_') & (prev == 'f')) |
+		  (((w | 0x20) == 'b') & ((next | 0x20) == 'e')));
+	if (skip)
+		w &= (v16)(lane >= (unsigned char)skip);
+	memcpy(h, &w, 16);
+	return (h[0] | h[1]) != 0;
+}
+
+static size_t next_candidate(const char *s, size_t i, size_t n)
+{
 	if (i == 0 && n > 0 && !starts_shape(s, 0, n))
 		i = 1; /* the blocks below need a byte before them */
-	while (i > 0 && i + 1 < n && n >= 18) {
-		size_t j = i + 17 <= n ? i : n - 17; /* [j, j+16) and one byte each side */
-		v16 w, prev, next;
-		uint64_t h[2];
-		memcpy(&w, s + j, 16);
-		memcpy(&prev, s + j - 1, 16);
-		memcpy(&next, s + j + 1, 16);
-		w = (v16)(((w == ':') & (next == '/')) | ((w == '_') & (prev == 'f')) |
-			  (((w | 0x20) == 'b') & ((next | 0x20) == 'e')));
-		w &= (v16)(lane >= (unsigned char)(i - j));
-		memcpy(h, &w, 16);
-		if (h[0] | h[1])
-			for (; i < j + 16; i++)
-				if (starts_shape(s, i, n))
-					return i;
-		i = j + 16;
-	}
+	for (; i > 0 && i + 17 <= n; i += 16)
+		if (block_has_pair(s, i, 0))
+			break;
+	/* the last positions but one: a block moved back, those before i masked */
+	if (i > 0 && i + 17 > n && i + 1 < n && n >= 18 &&
+	    !block_has_pair(s, n - 17, (unsigned)(i - (n - 17))))
+		i = n - 1;
 	for (; i < n; i++)
 		if (starts_shape(s, i, n))
 			return i;
@@ -303,6 +309,25 @@ bool redact_needed(const char *s, size_t n)
 	mark_all(&m, s, n);
 	marks_free(&m);
 	return m.any;
+}
+
+size_t redact_next(const char *s, size_t from, size_t n)
+{
+	size_t best = next_candidate(s, from, n);
+
+	init();
+	for (size_t v = 0; v < nvalues; v++) {
+		const char *val = values[v].s, *p = s + from, *end = s + best;
+		size_t vn = values[v].n;
+		while (p < end && (p = memchr(p, val[0], (size_t)(end - p))) != NULL) {
+			if ((size_t)(s + n - p) >= vn && memcmp(p, val, vn) == 0) {
+				best = (size_t)(p - s);
+				break;
+			}
+			p++;
+		}
+	}
+	return best;
 }
 
 size_t redact_to(const char *s, size_t n, char *out, size_t cap)

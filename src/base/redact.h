@@ -29,6 +29,11 @@ void redact_reset(void);
 
 /* 1 if s[0..n) has anything to redact (a value or a pattern). */
 bool redact_needed(const char *s, size_t n);
+/* Where, at or after from, s[0..n) may have something to redact (the start
+ * of a value, or a place a shape may begin), or n: a line of s that ends
+ * before it has nothing to redact (a superset of what redact_to finds in each
+ * line, so a scan of a whole read spares the lines before it). */
+size_t redact_next(const char *s, size_t from, size_t n);
 /* Writes s[0..n) redacted to out (cap >= 1 bytes, NUL-terminated, cut to
  * fit); returns its length, or (size_t)-1 when s has nothing to redact (out
  * untouched). s and out must not overlap. */

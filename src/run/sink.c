@@ -56,6 +56,8 @@ void linebuf_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, vo
 		if (lb->len > 0) {
 			memcpy(lb->buf + lb->len, data, take);
 			line = lb->buf;
+		} else {
+			fl |= LINE_IN_PLACE;
 		}
 		fn(arg, line, lb->len + take, fl);
 		lb->len = 0;

@@ -27,6 +27,7 @@
 enum line_flags {
 	LINE_CONTINUED = 1,    /* this piece continues the previous (over-long) line */
 	LINE_UNTERMINATED = 2, /* no newline followed: cut at the limit, or at EOF */
+	LINE_IN_PLACE = 4,     /* the line points into the data given to linebuf_feed */
 };
 
 typedef void (*line_fn)(void *arg, const char *line, size_t len, unsigned flags);

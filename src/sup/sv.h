@@ -34,6 +34,9 @@ struct pipe_in {
 	struct linebuf lb;
 	struct line_classifier cls;
 	size_t rmax; /* bytes per read at run time */
+	/* the read being fed: lines in it before next_mark need no redaction */
+	const char *chunk;
+	size_t chunk_n, next_mark;
 };
 
 struct svc {

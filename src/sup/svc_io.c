@@ -156,6 +156,26 @@ static bool line_matches_ready(struct svc *s, const char *line, size_t len)
 	return false;
 }
 
+/* The line with secrets as *** (docs/config.md) in red, its length, or -1:
+ * nothing to redact. A line in place in the read is looked at only when the
+ * read's next mark (redact_next) falls in it; the mark then moves past it. */
+static size_t redact_line(struct pipe_in *pi, const char *line, size_t len, unsigned flags,
+			  char *red)
+{
+	size_t off, rl;
+
+	if (!(flags & LINE_IN_PLACE) || !pi->chunk)
+		return redact_to(line, len, red, LINEBUF_MAX + 1);
+	off = (size_t)(line - pi->chunk);
+	if (pi->next_mark < off)
+		pi->next_mark = redact_next(pi->chunk, off, pi->chunk_n);
+	if (off + len <= pi->next_mark)
+		return (size_t)-1;
+	rl = redact_to(line, len, red, LINEBUF_MAX + 1);
+	pi->next_mark = redact_next(pi->chunk, off + len, pi->chunk_n);
+	return rl;
+}
+
 static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 {
 	struct pipe_in *pi = arg;
@@ -164,9 +184,8 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 	struct err d;
 	char red[LINEBUF_MAX + 1]; /* the line with secrets as *** (docs/config.md) */
 	const char *raw = line;
-	size_t rawlen = len, rl = redact_to(line, len, red, sizeof(red));
+	size_t rawlen = len, rl = redact_line(pi, line, len, flags, red);
 
-	(void)flags;
 	if (rl != (size_t)-1) {
 		line = red;
 		len = rl;
@@ -202,6 +221,16 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 		svc_ready(s, pi->is_stderr ? "ready line on stderr" : "ready line on stdout");
 }
 
+/* What one read brought, line by line. */
+static void feed(struct pipe_in *pi, const char *buf, size_t n)
+{
+	pi->chunk = buf;
+	pi->chunk_n = n;
+	pi->next_mark = redact_next(buf, 0, n);
+	linebuf_feed(&pi->lb, buf, n, on_line, pi);
+	pi->chunk = NULL;
+}
+
 static void pipe_eof(struct pipe_in *pi)
 {
 	linebuf_finish(&pi->lb, on_line, pi);
@@ -232,7 +261,7 @@ bool pipe_drain(struct pipe_in *pi)
 			pipe_eof(pi);
 			return false;
 		}
-		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
+		feed(pi, sv->readbuf, (size_t)n);
 		left -= (int)n;
 	}
 	return pi->fd >= 0;
@@ -247,7 +276,7 @@ static void on_pipe(struct loop_watch *w, uint32_t ev)
 	 * at most what, formatted, fits between SINK_HIGH and SINK_MAX. */
 	ssize_t n = read(pi->fd, sv->readbuf, pi->rmax);
 	if (n > 0)
-		linebuf_feed(&pi->lb, sv->readbuf, (size_t)n, on_line, pi);
+		feed(pi, sv->readbuf, (size_t)n);
 	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		pipe_eof(pi);
 	sinks_changed(sv);

@@ -185,6 +185,57 @@ static void test_every_offset(void **state)
 		}
 }
 
+/* redact_next over a whole read never lets a line with something to redact
+ * be skipped: lines made of shapes, values and near misses, cut anywhere. */
+static void test_next_spares_only_clean_lines(void **state)
+{
+	static const char *const bits[] = {"plain words ",
+					   TOK,
+					   "Bearer abc123 ",
+					   "https://u:pw12@h ",
+					   "hf_short ",
+					   "f_ ",
+					   ":/ ",
+					   "be ",
+					   "dbpass123",
+					   "dbpass12",
+					   "b",
+					   ":",
+					   "_",
+					   "batch 64/128 ",
+					   "eta 00:12:34 ",
+					   "ab\n",
+					   "\n",
+					   "http://x/ "};
+	char chunk[4096], red[4096];
+	unsigned seed = 12345;
+	(void)state;
+
+	assert_int_equal(redact_add("dbpass123", 9), 0);
+	for (int round = 0; round < 300; round++) {
+		size_t n = 0;
+		while (n < sizeof(chunk) - 64) {
+			seed = seed * 1103515245 + 12345;
+			const char *b = bits[(seed >> 16) % (sizeof(bits) / sizeof(bits[0]))];
+			memcpy(chunk + n, b, strlen(b));
+			n += strlen(b);
+		}
+		size_t mark = redact_next(chunk, 0, n), off = 0;
+		while (off < n) {
+			const char *nl = memchr(chunk + off, '\n', n - off);
+			size_t len = nl ? (size_t)(nl - chunk) - off : n - off;
+			if (mark < off)
+				mark = redact_next(chunk, off, n);
+			if (off + len <= mark) /* spared: it must have nothing to redact */
+				assert_int_equal(redact_to(chunk + off, len, red, sizeof(red)),
+						 (size_t)-1);
+			else
+				mark = redact_next(chunk, off + len, n);
+			off += len + 1;
+		}
+	}
+}
+
 /* JSON strings are redacted only when the document asks for it. */
 static void test_json_flag(void **state)
 {
@@ -239,6 +290,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_own_environment, setup),
 	    cmocka_unit_test_setup(test_long_text, setup),
 	    cmocka_unit_test_setup(test_every_offset, setup),
+	    cmocka_unit_test_setup(test_next_spares_only_clean_lines, setup),
 	    cmocka_unit_test_setup(test_json_flag, setup),
 	    cmocka_unit_test_setup(test_log_lines, setup),
 	};

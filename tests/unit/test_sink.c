@@ -30,7 +30,7 @@ static void collect(void *arg, const char *line, size_t len, unsigned flags)
 		snprintf(s->text[s->n], sizeof(s->text[0]), "%.*s", (int)(len < 63 ? len : 63),
 			 line);
 		s->len[s->n] = len;
-		s->flags[s->n] = flags;
+		s->flags[s->n] = flags & ~(unsigned)LINE_IN_PLACE; /* see test_lines_in_place */
 	}
 	s->n++;
 	s->total += len;
@@ -302,10 +302,13 @@ static void test_sink_drain_cut(void **state)
  * an earlier read is passed on from the buffer. */
 static const char *last_ptr;
 
+static unsigned last_flags;
+
 static void note_ptr(void *arg, const char *line, size_t len, unsigned flags)
 {
 	collect(arg, line, len, flags);
 	last_ptr = line;
+	last_flags = flags;
 }
 
 static void test_lines_in_place(void **state)
@@ -318,10 +321,12 @@ static void test_lines_in_place(void **state)
 	linebuf_feed(lb, a, strlen(a), note_ptr, &s);
 	assert_int_equal(s.n, 2);
 	assert_ptr_equal(last_ptr, a + 4); /* "two", in a */
+	assert_int_equal(last_flags, LINE_IN_PLACE);
 	linebuf_feed(lb, b, strlen(b), note_ptr, &s);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.text[2], "three");
 	assert_ptr_equal(last_ptr, lb->buf);
+	assert_int_equal(last_flags, 0);
 	free(lb);
 }
 
