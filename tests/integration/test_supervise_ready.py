@@ -334,6 +334,16 @@ def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F8
     wait_for(lambda: h.find(r"all stages up"), what="all up")
     # b prints its ready line after READY=1: read by hfinit after "all stages up"
     h.wait_line(r"^\[b\] svc-is-up$", stream="out")
+    # A line goes out in the loop turn that read it, before that turn's status
+    # write: the window opens once the status shows both ready (the last write).
+    def both_ready():
+        try:
+            with open(os.path.join(h.status_dir, "status.json")) as f:
+                sv = json.load(f)["services"]
+        except (OSError, ValueError):
+            return False
+        return all(sv[n]["state"] == "ready" for n in ("a", "b"))
+    wait_for(both_ready, what="status.json: a and b ready")
     before = switches()
     time.sleep(1.0)  # a "nothing happens" check: idle for a second
     after = switches()
