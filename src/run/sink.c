@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,16 @@ int sink_init(struct sink *s, int fd, size_t cap)
 	}
 	s->fd = fd;
 	return 0;
+}
+
+void sink_share(struct sink *a, struct sink *b)
+{
+	struct stat sa, sb;
+
+	if (a->blocking_fd || fstat(a->fd, &sa) < 0 || fstat(b->fd, &sb) < 0 ||
+	    sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+		return;
+	a->wmax = b->wmax = PIPE_BUF;
 }
 
 void sink_free(struct sink *s)
@@ -276,6 +287,13 @@ int sink_flush(struct sink *s)
 	while (s->len > 0) {
 		size_t first = s->cap - s->head < s->len ? s->cap - s->head : s->len;
 		struct iovec v[2] = {{s->ring + s->head, first}, {s->ring, s->len - first}};
+		if (s->wmax && first > s->wmax) /* shared fd: whole lines, atomically */
+			first = s->wmax;
+		if (s->wmax) {
+			const char *nl = memrchr(v[0].iov_base, '\n', first);
+			v[0].iov_len = nl ? (size_t)(nl - (const char *)v[0].iov_base) + 1 : first;
+			v[1].iov_len = 0;
+		}
 		ssize_t w = writev(s->fd, v, v[1].iov_len ? 2 : 1);
 		if (w < 0) {
 			if (errno == EINTR)

@@ -55,6 +55,7 @@ struct sink {
 	bool broken;	  /* a write failed hard (EPIPE...): everything is dropped */
 	bool blocking_fd; /* a regular file or /dev/null: writes never block */
 	bool stalled;	  /* the last write found the fd full: wait for EPOLLOUT */
+	size_t wmax;	  /* 0, or at most this per write, cut after a newline (sink_share) */
 	bool json;	  /* the marker line is a JSON line (log_format = json) */
 };
 
@@ -63,6 +64,11 @@ struct sink {
  * the terminal or pipe shared with other processes; without /proc, O_NONBLOCK is
  * set on fd itself. */
 int sink_init(struct sink *s, int fd, size_t cap);
+/* When a and b write to the same pipe or terminal (2>&1): each write is whole
+ * lines of at most PIPE_BUF bytes, which a pipe takes all or nothing, so a
+ * partial write never leaves half a line for the other sink to write after
+ * (a line longer than that may still be cut, as any write of it). */
+void sink_share(struct sink *a, struct sink *b);
 void sink_free(struct sink *s);
 /* Queue n bytes (whole lines), growing the ring up to max when they do not fit;
  * false when they were dropped (ring at max, or the fd broken). Nothing is

@@ -404,6 +404,7 @@ static int sv_setup(struct sv *sv, const struct plan *plan, struct status_writer
 		return -1;
 	}
 	sv->out_sink.max = sv->err_sink.max = SINK_MAX;
+	sink_share(&sv->out_sink, &sv->err_sink); /* 2>&1: no line cut by the other stream */
 	sv->out_sink.json = sv->err_sink.json = plan->log_format == LOG_FMT_JSON;
 	sv->n = plan->nsvcs;
 	for (size_t i = 0; i < sv->n; i++)

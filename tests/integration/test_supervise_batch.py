@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from supervise_util import (PY, q, start_hfinit, svc, wait_for,  # noqa: F401
+from supervise_util import (HFINIT, PY, q, start_hfinit, svc, wait_for,  # noqa: F401
                             write_config)
 
 HELPERS = os.environ.get("HFINIT_HELPERS") or os.path.join(
@@ -28,11 +28,12 @@ PIECE = 8192  # LINEBUF_MAX: a longer line comes in pieces of this size
 CHATTY_PY = r'''
 import os, sys, zlib
 name, count = sys.argv[1].encode(), int(sys.argv[2])
+sizes = (1, 7, 100, 3000, 8191, 8192, 8193, 20000) if len(sys.argv) < 4 else (1, 7, 100, 1000)
 os.write(1, b"svc-is-up\n")
 pend = {1: b"", 2: b""}
 for seq in range(count):
     fd = 1 if seq % 3 else 2
-    k = (1, 7, 100, 3000, 8191, 8192, 8193, 20000)[seq % 8] + seq % 5
+    k = sizes[seq % len(sizes)] + seq % 5
     head = b"%s %d %d " % (name, fd, seq)
     body = (b"%08x" % zlib.crc32(head)) * (k // 8 + 1)
     line = head + b"%08x " % zlib.crc32(head + body[:k]) + body[:k] + b"\n"
@@ -108,6 +109,48 @@ def test_two_chatty_services_lines_whole_and_ordered(tmp_path, start_hfinit):  #
         _check_stream(out[name], name, 1, count)
         _check_stream(err[name], name, 2, count)
     assert h.find(r"dropped") is None, h.dump()
+
+
+def test_stdout_and_stderr_on_one_pipe_lines_whole(tmp_path):
+    """2>&1: hfinit's stdout and stderr are one pipe, read slowly. Each write
+    is whole lines (at most PIPE_BUF bytes, all or nothing), so a line of
+    one stream is never cut by the other's (lines here up to 1004 bytes)."""
+    import subprocess
+    script = os.path.join(str(tmp_path), "chatty.py")
+    with open(script, "w") as f:
+        f.write(CHATTY_PY)
+    count = 3000
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        status_dir = %s
+        [service:a]
+        command = %s
+        restart = no
+        [service:b]
+        command = %s
+        restart = no
+        """ % (os.path.join(str(tmp_path), "status"), q(PY, script, "a", count, "short"),
+               q(PY, script, "b", count, "short")))
+    p = subprocess.Popen([HFINIT, "-c", cfg], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    data = b""
+    while True:
+        chunk = p.stdout.read(1000)  # small reads: the pipe is often full
+        if not chunk:
+            break
+        data += chunk
+    assert p.wait(30) == 0
+    got = {(b"a", 1): [], (b"a", 2): [], (b"b", 1): [], (b"b", 2): []}
+    for raw in data.split(b"\n")[:-1]:
+        if raw.startswith(b"hfinit: ") or raw.endswith(b"svc-is-up"):
+            continue
+        m = re.match(rb"^\[(a|b)\] (.*)$", raw, re.S)
+        assert m, raw[:80]
+        lm = LINE_RE.match(m.group(2))
+        assert lm and lm.group(1) == m.group(1), raw[:80]
+        got[(m.group(1), int(lm.group(2)))].append(m.group(2))
+    for (name, fd), pieces in got.items():
+        _check_stream(pieces, name, fd, count)
 
 
 def test_partial_last_line_goes_out_when_its_service_exits(tmp_path, start_hfinit):  # noqa: F811

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,6 +442,64 @@ static void test_sink_stalled_no_write(void **state)
 	close(p[1]);
 }
 
+/* stdout and stderr on one pipe (2>&1): whatever the reader takes when,
+ * every line comes out whole, never cut by the other sink's write. */
+static void test_sink_shared_pipe_lines_whole(void **state)
+{
+	int p[2];
+	struct sink a, b;
+	static char out[1 << 20];
+	size_t got = 0, want = 0;
+	unsigned seed = 7;
+	(void)state;
+
+	fill_pipe_sink(&a, p, 1 << 16, 1 << 20);
+	assert_int_equal(sink_init(&b, p[1], 1 << 16), 0);
+	b.max = 1 << 20; /* room for all: nothing dropped */
+	sink_share(&a, &b);
+	assert_int_equal(a.wmax, PIPE_BUF);
+	for (int i = 0; i < 3000; i++) {
+		struct sink *k = i % 3 ? &a : &b;
+		char line[300];
+		seed = seed * 1103515245 + 12345;
+		size_t len = 10 + (seed >> 16) % 250;
+		memset(line, i % 3 ? 'A' : 'B', len);
+		line[len] = '\n';
+		if (sink_put(k, line, len + 1))
+			want += len + 1;
+		if (i % 5 == 0) {
+			(void)sink_flush(&a);
+			(void)sink_flush(&b);
+		}
+		if (i % 7 == 0) {
+			ssize_t r = read(p[0], out + got, (seed >> 8) % 3000 + 1);
+			if (r > 0)
+				got += (size_t)r;
+		}
+	}
+	for (int round = 0; round < 1000 && (sink_pending(&a) || sink_pending(&b)); round++) {
+		got += read_all(p[0], out + got, sizeof(out) - got);
+		assert_int_equal(sink_flush(&a), 0);
+		assert_int_equal(sink_flush(&b), 0);
+	}
+	got += read_all(p[0], out + got, sizeof(out) - got);
+	assert_int_equal(a.dropped_total + b.dropped_total, 0);
+	assert_int_equal(got, want);
+	for (size_t off = 0; off < got;) {
+		char *nl = memchr(out + off, '\n', got - off);
+		assert_non_null(nl);
+		for (char *c = out + off + 1; c < nl; c++)
+			assert_int_equal(*c, out[off]); /* one sink's line, whole */
+		off = (size_t)(nl - out) + 1;
+	}
+	sink_free(&a);
+	sink_free(&b);
+	close(a.fd);
+	close(b.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_newline_at_every_offset),
 	    cmocka_unit_test(test_sink_putv_whole_and_ordered),
 	    cmocka_unit_test(test_sink_stalled_no_write),
+	    cmocka_unit_test(test_sink_shared_pipe_lines_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
