@@ -335,7 +335,9 @@ def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F8
     # b prints its ready line after READY=1: read by hfinit after "all stages up"
     h.wait_line(r"^\[b\] svc-is-up$", stream="out")
     # A line goes out in the loop turn that read it, before that turn's status
-    # write: the window opens once the status shows both ready (the last write).
+    # write: the window opens once the status shows both ready (the turn's
+    # last write) and hfinit is asleep again (under load it may still be
+    # finishing the turn, preempted: switches that are not idle wake-ups).
     def both_ready():
         try:
             with open(os.path.join(h.status_dir, "status.json")) as f:
@@ -344,6 +346,8 @@ def test_idle_hfinit_makes_no_wakeups(tmp_path, start_hfinit, mode):  # noqa: F8
             return False
         return all(sv[n]["state"] == "ready" for n in ("a", "b"))
     wait_for(both_ready, what="status.json: a and b ready")
+    # ... and the rest of that turn is over: hfinit sleeps in epoll_wait (state S)
+    wait_for(lambda: (proc_state(h.pid) or ("?",))[0] == "S", what="hfinit asleep")
     before = switches()
     time.sleep(1.0)  # a "nothing happens" check: idle for a second
     after = switches()
