@@ -43,6 +43,7 @@ enum vtype {
 	V_RLIMIT,    /* struct rlimit_conf rlimits[min] */
 	V_TYPE,	     /* enum service_type */
 	V_CODES,     /* unsigned char[32], a bit per exit code 0..255 */
+	V_COND,	     /* struct condition, appended to conds (conf_cond_add) */
 	V_COUNT
 };
 
@@ -110,6 +111,12 @@ void conf_scan(struct ctx *c, char *buf, size_t len);
 
 /* conf_set.c */
 int conf_set_value(struct ctx *c, const struct keydef *k, void *base, const char *v, struct err *e);
+
+/* cond_spec.c: parse one condition = value and append it to sc->conds (the
+ * key may repeat); condition_free frees one's fields. */
+#define COND_KINDS "path:/PATH, env:NAME or exec:CMD (! in front negates)"
+int conf_cond_add(struct ctx *c, struct service_conf *sc, const char *v, struct err *e);
+void condition_free(struct condition *c);
 
 /* conf_rules.c */
 void conf_rules_check(struct ctx *c);

@@ -63,6 +63,9 @@ static const struct keydef service_keys[] = {
     {"watch", V_PATHS, S(watch), 0, 0, NOLINE, false},
     {"watch_ignore", V_GLOBS, S(watch_ignore), 0, 0, NOLINE, false},
     {"watch_debounce", V_DURATION, S(watch_debounce_ms), 0, SEC(600), NOLINE, false},
+    {"enabled", V_BOOL, S(enabled), 0, 0, NOLINE, false},
+    {"condition", V_COND, S(conds), 0, 0, NOLINE, true},
+    {"condition_timeout", V_DURATION, S(condition_timeout_ms), MS(10), SEC(3600), NOLINE, false},
     {"rlimit_as", V_RLIMIT, S(rlimits), CRL_AS, 0, NOLINE, false},
     {"rlimit_core", V_RLIMIT, S(rlimits), CRL_CORE, 0, NOLINE, false},
     {"rlimit_cpu", V_RLIMIT, S(rlimits), CRL_CPU, 0, NOLINE, false},
@@ -147,6 +150,8 @@ void conf_service_defaults(struct service_conf *s)
 	s->stop_signal = SIGTERM;
 	s->stop_timeout_ms = UINT64_MAX; /* inherit: filled in at the end */
 	s->watch_debounce_ms = 500;
+	s->enabled = true;
+	s->condition_timeout_ms = 10000;
 	for (int r = 0; r < CRL_COUNT; r++)
 		s->rlimits[r].resource = conf_rlimits[r].resource;
 }

@@ -585,6 +585,8 @@ int conf_set_value(struct ctx *c, const struct keydef *k, void *base, const char
 {
 	const struct setting s = {c, k, base, (char *)base + k->off, v};
 
+	if (k->type == V_COND) /* appended, up to a line (cond_spec.c) */
+		return conf_cond_add(c, base, v, e);
 	if ((unsigned)k->type >= V_COUNT || !setters[k->type].set)
 		return err_set(e, 0, "internal: unhandled key type");
 	if (!*v && !setters[k->type].empty_ok)

@@ -483,6 +483,9 @@ static void service_free(struct service_conf *s)
 	strv_free(s->requires);
 	strv_free(s->watch);
 	strv_free(s->watch_ignore);
+	for (size_t i = 0; i < s->nconds; i++)
+		condition_free(&s->conds[i]);
+	free(s->conds);
 }
 
 void config_free(struct config *cfg)

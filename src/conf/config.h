@@ -76,6 +76,17 @@ const char *restart_policy_name(enum restart_policy p);
  * one of its success_exit_codes (state done). */
 enum service_type { TYPE_LONGRUN, TYPE_ONESHOT };
 
+/* condition = [!]KIND:ARG (docs/config.md, "Conditions"): every one must hold
+ * when the service's stage opens, else the service is disabled. */
+enum cond_kind { COND_PATH, COND_ENV, COND_EXEC };
+struct condition {
+	enum cond_kind kind;
+	bool negate;	 /* written with a leading ! */
+	char *spec;	 /* as written ("!path:/dev/nvidia0"), for messages */
+	const char *arg; /* into spec: the path, the variable, the command */
+	char **argv;	 /* COND_EXEC: the command, split like `command` */
+};
+
 struct service_conf {
 	char *name;	/* from [service:NAME] */
 	int line;	/* line of the section header */
@@ -131,6 +142,11 @@ struct service_conf {
 	char **watch;		    /* files or directories as written, NULL = none */
 	char **watch_ignore;	    /* globs on one name; NULL = the default, {NULL} = none */
 	uint64_t watch_debounce_ms; /* 500ms of quiet first */
+	/* conditions (docs/config.md, "Conditions") */
+	bool enabled;		 /* default true; no: disabled unconditionally */
+	struct condition *conds; /* condition = lines in file order, NULL = none */
+	size_t nconds;
+	uint64_t condition_timeout_ms; /* 10s: an exec: condition at most */
 };
 
 /* [seccomp:NAME] (docs/design.md, "Sandbox"). A profile that `extends` another

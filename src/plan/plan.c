@@ -467,3 +467,24 @@ bool plan_required_failed(const struct plan *plan)
 		}
 	return any;
 }
+
+/* stat, not lstat: a link to an existing device counts (docs/config.md). */
+bool plan_cond_test(const struct condition *c, char *why, size_t n)
+{
+	struct stat st;
+	const char *v;
+	bool t;
+
+	if (c->kind == COND_PATH) {
+		t = stat(c->arg, &st) == 0;
+		snprintf(why, n, "%s",
+			 t		   ? "exists"
+			 : errno == ENOENT ? "no such file"
+					   : strerror(errno));
+		return t;
+	}
+	v = getenv(c->arg);
+	t = v && *v;
+	snprintf(why, n, "%s", t ? "is set" : v ? "is empty" : "is not set");
+	return t;
+}

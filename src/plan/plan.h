@@ -68,6 +68,12 @@ struct svc_policy {
 	char **watch;		   /* absolute paths (owned by the plan), NULL = no watch */
 	char *const *watch_ignore; /* the config's globs, or watch_default_ignore */
 	int64_t watch_debounce_ns; /* of quiet before the restart */
+
+	/* conditions (docs/supervise.md): evaluated when the stage opens */
+	bool disabled; /* enabled = no */
+	const struct condition *conds;
+	size_t nconds;
+	int64_t condition_timeout_ns; /* an exec: condition at most */
 };
 
 struct svc_plan {
@@ -145,6 +151,9 @@ void plan_free(struct plan *plan);
 /* Set NAME=VALUE in every service's environment (HFINIT_STATUS_DIR), keeping
  * the prebuilt spawn requests pointing at it. -1 when out of memory. */
 int plan_setenv(struct plan *plan, const char *name, const char *value);
+/* Whether the test of a path: or env: condition is true now (the negation
+ * not applied), with why: "exists", "no such file", "is set", "is empty"... */
+bool plan_cond_test(const struct condition *c, char *why, size_t n);
 /* Log why a service cannot be set up: its error, the script paths tried,
  * the hint. */
 void plan_log_failure(const struct svc_plan *sp);

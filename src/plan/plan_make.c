@@ -138,6 +138,10 @@ void plan_make_policy(const struct service_conf *sc, struct svc_policy *po)
 	po->log_prefix = sc->log_prefix;
 	po->watch_ignore = sc->watch_ignore ? sc->watch_ignore : watch_default_ignore;
 	po->watch_debounce_ns = ms_ns(sc->watch_debounce_ms);
+	po->disabled = !sc->enabled;
+	po->conds = sc->conds;
+	po->nconds = sc->nconds;
+	po->condition_timeout_ns = ms_ns(sc->condition_timeout_ms);
 }
 
 int plan_make_watch(const struct service_conf *sc, const char *cwd, struct svc_policy *po)

@@ -56,6 +56,21 @@ static void print_kind(FILE *f, const struct service_conf *s)
 	}
 }
 
+/* enabled = no, and path: and env: as they are now; exec: only runs when the
+ * stage opens. */
+static void print_conditions(FILE *f, const struct service_conf *s)
+{
+	if (!s->enabled)
+		fprintf(f, IND "disabled: enabled = no\n");
+	for (size_t k = 0; k < s->nconds; k++) {
+		const struct condition *d = &s->conds[k];
+		char why[64] = "not run by check";
+		bool t = d->kind != COND_EXEC && plan_cond_test(d, why, sizeof(why));
+		fprintf(f, IND "condition %s: %s%s\n", d->spec, why,
+			d->kind != COND_EXEC && t == d->negate ? ": would be disabled" : "");
+	}
+}
+
 static void print_service(FILE *f, const struct report *r, const struct svc_check *c)
 {
 	char what[96];
@@ -66,6 +81,7 @@ static void print_service(FILE *f, const struct report *r, const struct svc_chec
 		fprintf(f, IND "user: %s%s\n",
 			c->p->user_ok ? (c->s->user ? c->s->user : "(self)") : "",
 			c->p->user_ok ? "" : c->user_msg);
+	print_conditions(f, c->s);
 	for (char **w = c->p->warnings; w && *w; w++)
 		if (strncmp(*w, "HOME: ", 6) != 0 && strncmp(*w, "HF_HOME", 7) != 0 &&
 		    (!c->user_msg || *w != c->user_msg))

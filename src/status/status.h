@@ -52,6 +52,8 @@ struct status_service {
 	int sandbox_landlock;	   /* Landlock ABI of its domain; 0: none (null) */
 	const char *notify_status; /* STATUS= text from sd_notify, NULL: null */
 	const char *ready_spec;	   /* the ready = value */
+	/* state disabled: why ("enabled = no", "condition ... failed (...)"); else NULL */
+	const char *disabled_reason;
 };
 
 /* Every string field of struct status_service. The writer re-renders only the

@@ -189,6 +189,7 @@ static void render_service(struct json *j, const struct status_service *s)
 	kstr_nonempty(j, "ready_spec", s->ready_spec);
 	json_kstr(j, "type", s->oneshot ? "oneshot" : "longrun");
 	kts(j, "finished_at", &s->finished_at);
+	json_kstr(j, "disabled_reason", s->disabled_reason);
 	json_obj_end(j);
 }
 

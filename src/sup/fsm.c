@@ -308,6 +308,28 @@ static void act_start(struct svc *s)
 	}
 }
 
+/* The stage opened (or an exec: condition ended): the conditions, then the
+ * first start; a failed one disables the service (docs/supervise.md). */
+static void act_begin(struct svc *s)
+{
+	int r = 0;
+
+	if (s->sv->shutting_down)
+		return;
+	if (s->pol->disabled)
+		snprintf(s->disabled_reason, sizeof(s->disabled_reason), "enabled = no");
+	else
+		r = s->pol->nconds ? s->sv->ops->conditions(s) : 1;
+	if (r < 0)
+		return;
+	if (r > 0) {
+		act_start(s);
+		return;
+	}
+	set_state(s, S_DISABLED);
+	log_info("[%s] disabled: %s", s->name, s->disabled_reason);
+}
+
 static void act_ready(struct svc *s)
 {
 	become_ready(s, s->ready_how ? s->ready_how : "ready");
@@ -526,7 +548,7 @@ static void act_req_stop(struct svc *s)
 /* clang-format off */
 static svc_action *const fsm[S_NSTATES][E_NEVENTS] = {
 /*                 START      READY      EXIT              TIMEOUT      UNHEALTHY      GONE      KILLTIME  STOP        SHUTDOWN     REQ_STOP        REQ_START       REQ_RESTART      WATCHDOG */
-[S_PENDING]    = { act_start, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   nop,            nop,             nop },
+[S_PENDING]    = { act_begin, nop,       nop,              nop,         nop,           nop,      nop,      nop,        act_stopped, act_req_stop,   nop,            nop,             nop },
 [S_STARTING]   = { nop,       act_ready, act_attempt_exit, act_timeout, nop,           nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, act_watchdog },
 [S_READY]      = { nop,       nop,       act_exited,       nop,         act_unhealthy, nop,      nop,      act_stop,   act_quiet,   act_req_stop,   nop,            act_req_restart, act_watchdog },
 [S_STOPPING]   = { nop,       nop,       act_note_exit,    nop,         nop,           act_gone, act_kill, act_restop, act_quiet,   act_req_stop,   act_req_start,  act_req_restart, nop },

@@ -65,6 +65,10 @@ struct svc_ops {
 	void (*cancel)(struct svc *s, enum svc_timer t);
 	void (*probe_stop)(struct svc *s);
 	void (*release)(struct svc *s); /* the processes are gone: read and close the pipes */
+	/* The conditions from s->cond_at on: 1 all hold, 0 one failed
+	 * (s->disabled_reason says which), -1 an exec: one runs (its end comes
+	 * as E_START). cond.c. */
+	int (*conditions)(struct svc *s);
 };
 
 /* Dispatch ev through the table; sets s->sv->progress_due when it acted. */

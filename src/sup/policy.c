@@ -55,6 +55,8 @@ bool stage_done(const struct svc *v, size_t n, unsigned stage)
 		/* became_ready: ready earlier in this turn, gone again by its end. */
 		if (st == S_READY || s->became_ready || finished_clean(s))
 			continue;
+		if (st == S_DISABLED) /* as good as done: never started (docs/supervise.md) */
+			continue;
 		if (!s->pol->required && (st == S_FAILED || st == S_STOPPED))
 			continue;
 		if (st == S_STOPPED && s->stopped_by) /* a requested stop holds no stage back */
@@ -83,6 +85,8 @@ const char *overall_state(const struct svc *v, size_t n, bool all_started, bool 
 	for (size_t i = 0; i < n; i++) {
 		const struct svc *s = &v[i];
 		enum svc_state st = svc_public_state(s);
+		if (st == S_DISABLED) /* neither serving nor degraded: not counted */
+			continue;
 		any_required |= s->pol->required;
 		if (s->pol->required && st != S_READY && !finished_clean(s))
 			req_ready = false;

@@ -209,6 +209,10 @@ void on_probe_timer(struct loop_timer *t, void *data)
 {
 	struct svc *s = data;
 	(void)t;
+	if (s->state == S_PENDING) {
+		cond_timeout(s);
+		return;
+	}
 	if (s->probing) {
 		if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
 			(void)kill(s->probe_pid, SIGKILL);
@@ -228,6 +232,10 @@ void on_probe_exit(struct svc *s, int status)
 {
 	char why[64];
 	s->probe_pid = 0;
+	if (s->state == S_PENDING) {
+		cond_exit(s, status);
+		return;
+	}
 	if (!s->probing)
 		return;
 	snprintf(why, sizeof(why), "exited %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);

@@ -62,6 +62,7 @@ static void ss_run(const struct svc *s, struct status_service *o)
 	o->errors = s->errors;
 	o->warnings = s->warnings;
 	o->notify_status = s->notify_status[0] ? s->notify_status : NULL;
+	o->disabled_reason = st == S_DISABLED ? s->disabled_reason : NULL;
 }
 
 void publish(struct sv *sv, const char *final_state)

@@ -40,7 +40,8 @@ static bool anything_left(struct sv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++) {
 		struct svc *s = &sv->svcs[i];
-		if (s->state != S_STOPPED && s->state != S_FAILED && s->state != S_DONE)
+		if (s->state != S_STOPPED && s->state != S_FAILED && s->state != S_DONE &&
+		    s->state != S_DISABLED)
 			return true;
 		if (s->stopped_by) /* a requested stop: a requested start may follow */
 			return true;

@@ -92,6 +92,12 @@ struct svc {
 	bool portown_warned; /* "cannot tell who listens" was said */
 	char port_msg[224];  /* "port 7860 is in use by pid 12 (python3 -m http.server)" */
 
+	/* conditions (cond.c) */
+	unsigned cond_at;	   /* the next to evaluate */
+	int cond_ran;		   /* its exec: 0 not run, 1 running, 2 exited 0, 3 did not */
+	char cond_why[128];	   /* how that exec: ended ("exited 1") */
+	char disabled_reason[256]; /* S_DISABLED: "enabled = no", "condition ... failed (...)" */
+
 	/* restarts */
 	int64_t *restart_times; /* restart_burst entries: the restarts within the window */
 	unsigned nrestart_times;
@@ -177,7 +183,13 @@ void on_notify(struct loop_watch *w, uint32_t ev);
 void on_fdready(struct loop_watch *w, uint32_t ev);
 void on_watchdog(struct loop_timer *t, void *data); /* E_WATCHDOG */
 
+/* cond.c: conditions */
+int cond_check(struct svc *s);
+void cond_exit(struct svc *s, int status); /* the exec: condition was reaped */
+void cond_timeout(struct svc *s);	   /* it ran past condition_timeout */
+
 /* svc.c: the world side of the life cycle */
+int make_pipe(int p[2]);
 extern const struct svc_ops svc_world_ops;
 bool svc_up(struct svc *s);
 void set_error(struct svc *s, const char *category, const char *hint, const char *fmt, ...)

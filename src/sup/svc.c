@@ -70,13 +70,14 @@ int svc_spawn_req(struct svc *s, struct spawn_req *r, struct err *e)
 /* ------------------------------------------------------------------------- */
 /* life cycle */
 
-static int make_pipe(int p[2])
+int make_pipe(int p[2])
 {
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
 		(void)close(p[0]);
 		(void)close(p[1]);
+		p[0] = p[1] = -1; /* the caller closes what is >= 0 */
 		return -1;
 	}
 	return 0;
@@ -291,6 +292,7 @@ const struct svc_ops svc_world_ops = {
     .cancel = op_cancel,
     .probe_stop = probe_stop,
     .release = op_release,
+    .conditions = cond_check,
 };
 
 /* ------------------------------------------------------------------------- */

@@ -323,7 +323,8 @@ SAMPLE = {
                 "last_error": {"text": None, "category": None, "hint": None},
                 "errors": 0, "warnings": 0, "script": None, "command": "node dist/index.js",
                 "sandbox": None, "sandbox_rules": None, "notify_status": None,
-                "ready_spec": "tcp:7860", "type": "longrun", "finished_at": None},
+                "ready_spec": "tcp:7860", "type": "longrun", "finished_at": None,
+                "disabled_reason": None},
         "voice-clone": {"state": "failed", "stage": 2, "required": False, "pid": None,
                         "attempt": 3, "attempts": 3, "restarts": 0, "requested_restarts": 0,
                         "stopped_by": None, "started_at": None,
@@ -336,7 +337,7 @@ SAMPLE = {
                         "command": "/app/.venv/bin/python3 /app/worker_pool.py",
                         "sandbox": "worker", "sandbox_rules": 60, "notify_status": None,
                         "ready_spec": "line:ready", "type": "longrun",
-                        "finished_at": None}}}
+                        "finished_at": None, "disabled_reason": None}}}
 
 
 def test_schema_validator_can_fail():

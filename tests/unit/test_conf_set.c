@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -110,6 +111,65 @@ static void test_common(void **state)
 	big[10] = ' ';
 	ok(f, SVC, "command", big);
 	assert_string_equal(f->cfg->services[0].command[1], big + 11);
+}
+
+/* condition = appends; enabled and condition_timeout (issue 13). */
+static void test_conditions(void **state)
+{
+	struct fix *f = *state;
+	struct service_conf *s = &f->cfg->services[0];
+
+	assert_true(s->enabled);
+	assert_int_equal(s->condition_timeout_ms, 10000);
+	ok(f, SVC, "enabled", "no");
+	assert_false(s->enabled);
+	ok(f, SVC, "condition_timeout", "200ms");
+	assert_int_equal(s->condition_timeout_ms, 200);
+	ok(f, SVC, "condition", "path:/dev/nvidia0");
+	ok(f, SVC, "condition", "!env:HFINIT_NO_POOLS");
+	ok(f, SVC, "condition", "exec:sh -c 'nvidia-smi -L'");
+	assert_int_equal(s->nconds, 3);
+	assert_int_equal(s->conds[0].kind, COND_PATH);
+	assert_false(s->conds[0].negate);
+	assert_string_equal(s->conds[0].arg, "/dev/nvidia0");
+	assert_string_equal(s->conds[0].spec, "path:/dev/nvidia0");
+	assert_int_equal(s->conds[1].kind, COND_ENV);
+	assert_true(s->conds[1].negate);
+	assert_string_equal(s->conds[1].arg, "HFINIT_NO_POOLS");
+	assert_string_equal(s->conds[1].spec, "!env:HFINIT_NO_POOLS");
+	assert_int_equal(s->conds[2].kind, COND_EXEC);
+	assert_string_equal(s->conds[2].argv[0], "sh");
+	assert_string_equal(s->conds[2].argv[2], "nvidia-smi -L");
+	assert_null(s->conds[2].argv[3]);
+	static const char *const bads[] = {
+	    "file:/dev/nvidia0",
+	    "!!path:/x",
+	    "path:dev/nvidia0",
+	    "path:",
+	    "env:HF-TOKEN",
+	    "env:",
+	    "exec:",
+	    "exec: ",
+	    "Path:/x",
+	    "! path:/x",
+	};
+	char want[256];
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		snprintf(want, sizeof(want),
+			 "\"%s\" is not a condition; expected path:/PATH, env:NAME or exec:CMD (! "
+			 "in front negates)",
+			 bads[i]);
+		assert_string_equal(bad(f, SVC, "condition", bads[i]), want);
+	}
+	assert_non_null(strstr(bad(f, SVC, "condition", "exec:test -e /x && true"), "sh -c"));
+	assert_string_equal(bad(f, SVC, "condition", ""),
+			    "\"\" is not a condition; expected path:/PATH, env:NAME or exec:CMD (! "
+			    "in front negates)");
+	ok(f, SVC, "condition", "path:/");
+	assert_string_equal(s->conds[3].arg, "/");
+	assert_int_equal(s->nconds, 4); /* a bad one adds nothing */
+	assert_string_equal(bad(f, SVC, "condition_timeout", "5ms"),
+			    "5ms is out of range; expected 10ms to 1h");
 }
 
 static void test_duration_uint_bool(void **state)
@@ -427,6 +487,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_actions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rlimits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conditions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,8 @@ static struct rec {
 	bool armed[5];
 	int64_t delay[5];
 	unsigned releases;
+	int cond_rc;	     /* what the conditions op returns */
+	unsigned cond_calls; /* its calls */
 } rec;
 
 static struct svc svcs[3]; /* the services under test */
@@ -102,6 +104,15 @@ static void r_release(struct svc *s)
 	rec.releases++;
 }
 
+static int r_conditions(struct svc *s)
+{
+	rec.cond_calls++;
+	if (rec.cond_rc == 0)
+		snprintf(s->disabled_reason, sizeof(s->disabled_reason),
+			 "condition path:/dev/nvidia0 failed (no such file)");
+	return rec.cond_rc;
+}
+
 static const struct svc_ops rec_ops = {
     .now = r_now,
     .spawn = r_spawn,
@@ -112,6 +123,7 @@ static const struct svc_ops rec_ops = {
     .cancel = r_cancel,
     .probe_stop = r_probe_stop,
     .release = r_release,
+    .conditions = r_conditions,
 };
 
 static bool sent(int sig)
@@ -682,6 +694,115 @@ static void test_pure_policy(void **state)
 	assert_string_equal(svc_state_name(S_RESTARTING), "restarting");
 }
 
+/* ------------------------------------------------------------------------- */
+/* conditions and enabled = no (issue 13) */
+
+static struct condition cond_gpu = {.kind = COND_PATH, .spec = "path:/dev/nvidia0"};
+
+static void test_enabled_no_disables(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->disabled = true;
+	pol(s)->conds = &cond_gpu;
+	pol(s)->nconds = 1;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_DISABLED);
+	assert_string_equal(svc_state_name(svc_public_state(s)), "disabled");
+	assert_string_equal(s->disabled_reason, "enabled = no");
+	assert_int_equal(rec.cond_calls, 0); /* not even looked at */
+	assert_int_equal(rec.spawns, 0);
+	assert_true(sv.progress_due);
+	assert_true(sv.dirty);
+}
+
+static void test_failed_condition_disables(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->conds = &cond_gpu;
+	pol(s)->nconds = 1;
+	rec.cond_rc = 0;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_DISABLED);
+	assert_string_equal(s->disabled_reason,
+			    "condition path:/dev/nvidia0 failed (no such file)");
+	assert_int_equal(rec.spawns, 0);
+	/* The disabled row: nothing starts it, a shutdown leaves it as it is. */
+	for (int ev = 0; ev < E_NEVENTS; ev++)
+		if (ev != E_REQ_START && ev != E_REQ_RESTART)
+			svc_event(s, (enum svc_event)ev);
+	assert_int_equal(s->state, S_DISABLED);
+	assert_int_equal(rec.spawns, 0);
+	assert_int_equal(rec.nsig, 0);
+}
+
+static void test_exec_condition_then_start(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->conds = &cond_gpu;
+	pol(s)->nconds = 1;
+	rec.cond_rc = -1; /* an exec: condition runs */
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_PENDING);
+	assert_int_equal(rec.spawns, 0);
+	rec.cond_rc = 1; /* it exited 0: E_START again */
+	svc_event(s, E_START);
+	assert_int_equal(rec.cond_calls, 2);
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(rec.spawns, 1);
+	assert_int_equal(s->attempt, 1);
+	/* No conditions: the op is not called. */
+	s = setup();
+	svc_event(s, E_START);
+	assert_int_equal(rec.cond_calls, 0);
+	assert_int_equal(s->state, S_STARTING);
+}
+
+static void test_shutdown_during_condition(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->conds = &cond_gpu;
+	pol(s)->nconds = 1;
+	rec.cond_rc = -1;
+	svc_event(s, E_START);
+	svc_event(s, E_SHUTDOWN);
+	assert_int_equal(s->state, S_STOPPED);
+	sv.shutting_down = true;
+	rec.cond_rc = 1; /* its end, after the shutdown: nothing starts */
+	svc_event(s, E_START);
+	assert_int_equal(rec.spawns, 0);
+}
+
+/* A disabled service counts as done for its stage and is left out of the
+ * overall state: neither serving nor degraded. */
+static void test_disabled_in_stage_and_overall(void **state)
+{
+	bool rr;
+	(void)state;
+	setup_n(3);
+	pols[2].stage = 2;
+	svcs[0].state = S_READY;
+	svcs[1].state = S_DISABLED; /* required */
+	svcs[2].state = S_PENDING;
+	assert_true(stage_done(svcs, 3, 1));
+	svcs[2].state = S_READY;
+	assert_string_equal(overall_state(svcs, 3, true, false, &rr), "ready");
+	assert_true(rr);
+	pols[1].required = false;
+	assert_string_equal(overall_state(svcs, 3, true, false, &rr), "ready");
+	/* Every service disabled: ready once every stage started. */
+	for (int i = 0; i < 3; i++)
+		svcs[i].state = S_DISABLED;
+	assert_true(stage_done(svcs, 3, 2));
+	assert_string_equal(overall_state(svcs, 3, false, false, &rr), "starting");
+	assert_false(rr);
+	assert_string_equal(overall_state(svcs, 3, true, false, &rr), "ready");
+	assert_true(rr);
+}
+
 static void test_stage_gate(void **state)
 {
 	bool rr;
@@ -1071,6 +1192,11 @@ int main(void)
 	    cmocka_unit_test(test_requested_stop_while_not_running),
 	    cmocka_unit_test(test_requested_start_of_a_failed_service),
 	    cmocka_unit_test(test_requests_refused_while_stopping),
+	    cmocka_unit_test(test_enabled_no_disables),
+	    cmocka_unit_test(test_failed_condition_disables),
+	    cmocka_unit_test(test_exec_condition_then_start),
+	    cmocka_unit_test(test_shutdown_during_condition),
+	    cmocka_unit_test(test_disabled_in_stage_and_overall),
 	};
 	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
 	return cmocka_run_group_tests(tests, NULL, NULL);

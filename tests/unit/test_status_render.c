@@ -74,7 +74,7 @@ static void test_render_content(void **state)
 	    "\"restarts\": 0,\n      \"requested_restarts\": 0,\n      \"stopped_by\": null,",
 	    "\"command\": \"node dist/index.js\"",
 	    "\"ready_spec\": \"tcp:7860\",\n      \"type\": \"longrun\",\n      \"finished_at\": "
-	    "null",
+	    "null,\n      \"disabled_reason\": null\n    }",
 	    "\"pid\": null,",
 	    "\"code\": null,\n        \"signal\": 9,\n        \"signal_name\": \"SIGKILL\"",
 	    /* escaping: quotes, newline, tab, control char, invalid UTF-8 */
