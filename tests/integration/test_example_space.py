@@ -920,3 +920,48 @@ def test_space_under_hfinit(procs, tmp):
     assert out.index("[tts] tts pool stopped") < web_stop  # stages stop in reverse order
     assert out.index("[voice-clone] voice-clone pool stopped") < web_stop
     assert os.listdir(run_dir) == []
+
+
+@needs_node
+def test_space_under_hfinit_without_pools(procs, tmp):
+    """The Space Variable HFINIT_NO_POOLS=1 (the pools' `condition =
+    !env:HFINIT_NO_POOLS`): both pools are disabled when stage 2 opens, with
+    the condition named in the log and status.json; the web server serves
+    alone and the Space is ready, not degraded."""
+    hfinit = os.environ.get("HFINIT_BIN")
+    if not hfinit:
+        pytest.skip("HFINIT_BIN is not set (run through `make integration`)")
+    port = free_port()
+    with open(os.path.join(SPACE, "hfinit.ini")) as f:
+        conf = f.read().replace("ready        = tcp:7860", "ready        = tcp:127.0.0.1:%d" % port)
+    with open(os.path.join(tmp, "space.ini"), "w") as f:
+        f.write(conf)
+    status_dir = os.path.join(tmp, "status")
+    env = {"PORT": str(port), "HOST": "127.0.0.1", "HFINIT_STATUS_DIR": status_dir,
+           "HFINIT_RUN_DIR": os.path.join(tmp, "run"), "PYTHON_PATH": PYTHON,
+           "HFINIT_NO_POOLS": "1"}
+    h = Proc([hfinit, "-c", os.path.join(tmp, "space.ini")], env=env, cwd=SPACE)
+    procs.append(h)
+    for pool in ("fetch-models", "tts", "voice-clone"):
+        h.wait_line(r"^hfinit: info: \[%s\] disabled: condition !env:HFINIT_NO_POOLS failed "
+                    r"\(is set\)$" % pool, stream="err")
+    h.wait_line(r"^hfinit: info: all stages up after \d+ ms$", stream="err")
+    web = types.SimpleNamespace(port=port)
+    deadline = time.monotonic() + WAIT
+    while True:
+        code, body, r = get(web, "/health")
+        if r.getheader("X-Health-Source") == "hfinit" and json.loads(body)["state"] == "ready":
+            break
+        assert time.monotonic() < deadline, (code, body)
+        time.sleep(0.05)  # polling the status file through /health
+    with open(os.path.join(status_dir, "status.json")) as f:
+        doc = json.load(f)
+    assert {n: (s["state"], s["disabled_reason"]) for n, s in doc["services"].items()} == {
+        "web": ("ready", None),
+        "fetch-models": ("disabled", "condition !env:HFINIT_NO_POOLS failed (is set)"),
+        "tts": ("disabled", "condition !env:HFINIT_NO_POOLS failed (is set)"),
+        "voice-clone": ("disabled", "condition !env:HFINIT_NO_POOLS failed (is set)")}
+    assert doc["state"] == "ready" and doc["all_required_ready"] is True
+    h.p.send_signal(signal.SIGTERM)
+    assert h.wait_exit(timeout=20) == 0
+    assert not re.search(r"\[(fetch-models|tts|voice-clone)\] started", h.err()), h.err()

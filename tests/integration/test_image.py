@@ -142,6 +142,28 @@ def test_home_is_the_passwd_home_of_the_service_user(run, home):
     assert_clean_stop(c)
 
 
+def test_space_variable_disables_the_pools(run):
+    """The shipped default's `condition = !env:HFINIT_NO_POOLS` on both pools: with
+    the Space Variable set, stage 2 disables them (named in the log and in
+    status.json), the web server serves alone, and the Space is ready, not degraded."""
+    c = run(opts=["-e", "HFINIT_NO_POOLS=1"])
+    for p in ("fetch-models",) + POOLS:
+        c.logs.wait(rf"^hfinit: info: \[{p}\] disabled: condition !env:HFINIT_NO_POOLS failed "
+                    r"\(is set\)$")
+    c.logs.wait(ALL_UP)
+    doc = c.status()
+    assert doc["state"] == "ready" and doc["all_required_ready"] is True
+    assert {n: (s["state"], s["disabled_reason"]) for n, s in doc["services"].items()} == {
+        "web": ("ready", None),
+        "fetch-models": ("disabled", "condition !env:HFINIT_NO_POOLS failed (is set)"),
+        "tts": ("disabled", "condition !env:HFINIT_NO_POOLS failed (is set)"),
+        "voice-clone": ("disabled", "condition !env:HFINIT_NO_POOLS failed (is set)")}
+    assert not c.logs.matching(r"\[(fetch-models|tts|voice-clone)\] started")
+    c.health_event("healthy", timeout=HC_INTERVAL + HC_TIMEOUT + 2)
+    assert c.stop(STOP_GRACE) == 0
+    c.logs.wait(r"^hfinit: info: stopped, exit 0$", timeout=WAIT)
+
+
 def test_port_7860_taken_by_another_process(run, space_image):
     """Another process of the netns holds 7860 (a second container sharing the
     network): web is never reported ready, no pool starts, web fails port-in-use."""
