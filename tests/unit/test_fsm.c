@@ -776,6 +776,34 @@ static void test_shutdown_during_condition(void **state)
 	assert_int_equal(rec.spawns, 0);
 }
 
+/* hfinit start on a disabled service starts it without the conditions; a
+ * requested stop while an exec: condition runs ends it (probe_stop). */
+static void test_requests_and_conditions(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->conds = &cond_gpu;
+	pol(s)->nconds = 1;
+	rec.cond_rc = 0;
+	svc_event(s, E_START);
+	assert_int_equal(s->state, S_DISABLED);
+	assert_null(svc_request(s, E_REQ_START, "control"));
+	assert_int_equal(s->state, S_STARTING);
+	assert_int_equal(rec.cond_calls, 1);
+	assert_int_equal(rec.spawns, 1);
+	s = setup();
+	pol(s)->conds = &cond_gpu;
+	pol(s)->nconds = 1;
+	rec.cond_rc = -1;
+	svc_event(s, E_START);
+	assert_null(svc_request(s, E_REQ_START, "control")); /* nop: the condition runs */
+	assert_int_equal(s->state, S_PENDING);
+	assert_int_equal(rec.spawns, 0);
+	svc_request(s, E_REQ_STOP, "control");
+	assert_int_equal(s->state, S_STOPPED);
+	assert_int_equal(rec.spawns, 0);
+}
+
 /* A disabled service counts as done for its stage and is left out of the
  * overall state: neither serving nor degraded. */
 static void test_disabled_in_stage_and_overall(void **state)
@@ -1196,6 +1224,7 @@ int main(void)
 	    cmocka_unit_test(test_failed_condition_disables),
 	    cmocka_unit_test(test_exec_condition_then_start),
 	    cmocka_unit_test(test_shutdown_during_condition),
+	    cmocka_unit_test(test_requests_and_conditions),
 	    cmocka_unit_test(test_disabled_in_stage_and_overall),
 	};
 	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
