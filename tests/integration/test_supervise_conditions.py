@@ -293,3 +293,31 @@ def test_exec_condition_never_runs_as_another_user(tmp_path, start_hfinit):  # n
     assert h.wait_exit() == 0, h.dump()  # every service has ended
     assert not os.path.exists(flag)
     assert status(h)["services"]["pool"]["state"] == "failed"
+
+
+def test_hfinit_start_starts_a_disabled_service(tmp_path, start_hfinit):  # noqa: F811
+    """`hfinit start NAME` (docs/control.md) starts a disabled service by hand,
+    without its conditions; its disabled_reason goes with the state."""
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 2s
+
+        [service:web]
+        command = %s
+
+        [service:gpu]
+        command = %s
+        condition = path:/nonexistent/nvidia0
+        """ % (svc(), svc()))
+    h = start_hfinit(cfg, mode=MODE)
+    h.wait_line(r"^hfinit: info: all stages up after \d+ ms$")
+    wait_for(lambda: os.path.exists(os.path.join(h.status_dir, "control")),
+             what="the control socket")
+    r = subprocess.run([HFINIT, "start", "gpu"], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, HFINIT_STATUS_DIR=h.status_dir))
+    assert r.returncode == 0 and r.stdout.startswith("gpu: ready in "), (r.stdout, r.stderr)
+    h.wait_line(r"^hfinit: info: \[gpu\] started pid")
+    doc = wait_status(h, lambda d: d["services"]["gpu"]["state"] == "ready", "gpu ready")
+    assert doc["services"]["gpu"]["disabled_reason"] is None and doc["state"] == "ready"
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
