@@ -430,7 +430,10 @@ static void sv_run(struct sv *sv)
 {
 	sv->progress_due = true;
 	sv_settle(sv);
-	/* What the first stage queued must not wait for the first event. */
+	/* What the first stage did is in status.json and the log before the
+	 * first event. */
+	if (sv->dirty)
+		publish(sv, NULL);
 	sinks_changed(sv);
 	while (!loop_stopped(&sv->loop)) {
 		if (loop_run_once(&sv->loop) < 0 && errno != EINTR) {
@@ -439,13 +442,14 @@ static void sv_run(struct sv *sv)
 			break;
 		}
 		sv_settle(sv);
-		sinks_changed(sv);
 		/* One status write per turn, after the turn's last change. */
 		if (sv->dirty)
 			publish(sv, NULL);
 		/* The requests this turn decided: answered once status.json says so. */
 		control_settle(sv);
-		sinks_changed(sv); /* what publish and the replies logged, before the wait */
+		/* The turn's lines go out after its status write: a reader that saw
+		 * "all stages up" (or any other line) finds status.json saying so. */
+		sinks_changed(sv);
 	}
 }
 
