@@ -63,7 +63,7 @@ struct status_service {
  * the blame list is rendered again when it changes). */
 #define STATUS_SERVICE_STRINGS(X)                                                                  \
 	X(name), X(state), X(stopped_by), X(last_error), X(error_category), X(error_hint),         \
-	    X(script), X(command), X(sandbox), X(notify_status), X(ready_spec)
+	    X(script), X(command), X(sandbox), X(notify_status), X(ready_spec), X(disabled_reason)
 
 struct status_stage {
 	unsigned stage;

@@ -108,7 +108,7 @@ static void test_first_build_and_no_change(void **state)
 static void test_each_kind_of_change(void **state)
 {
 	struct status_doc d = {0};
-	char *text7;
+	char *text7, why[64];
 	(void)state;
 	make();
 	build(&d, 1);
@@ -124,6 +124,12 @@ static void test_each_kind_of_change(void **state)
 	snprintf(notebuf[6], sizeof(notebuf[6]), "loading"); /* in place, from empty */
 	build(&d, 1);
 	ss[6].notify_status = NULL;
+	build(&d, 1);
+	ss[10].state = "disabled"; /* disabled_reason: a buffer (sv.h), in place */
+	ss[10].disabled_reason = why;
+	snprintf(why, sizeof(why), "enabled = no");
+	build(&d, 1);
+	snprintf(why, sizeof(why), "condition env:X failed (not set)");
 	build(&d, 1);
 	ss[8].started_at.tv_nsec = 123000000; /* a time */
 	build(&d, 1);
