@@ -262,8 +262,13 @@ static void act_start(struct svc *s)
 
 	if (s->sv->shutting_down)
 		return;
-	if (s->started_before)
+	if (s->started_before) {
 		o->leftovers(s, SIGKILL);
+		/* A done one-shot or a clean stop kept its pipes while what it
+		 * left ran: their last lines go out as the earlier run's (no
+		 * ready line of this one), then they close. */
+		o->release(s);
+	}
 	s->started_before = true;
 	s->attempt++;
 	set_state(s, S_STARTING);

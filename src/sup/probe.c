@@ -321,19 +321,22 @@ void on_watchdog(struct loop_timer *t, void *data)
 	svc_event(s, E_WATCHDOG);
 }
 
-void on_fdready(struct loop_watch *w, uint32_t ev)
+void fdready_read(struct svc *s)
 {
-	struct svc *s = w->data;
 	char buf[256];
-	ssize_t n;
-	(void)ev;
+	ssize_t n = read(s->fdready_rd, buf, sizeof(buf));
 
-	n = read(s->fdready_rd, buf, sizeof(buf));
 	if (n > 0 && memchr(buf, '\n', (size_t)n) && s->state == S_STARTING)
 		svc_ready(s, s->pol->ready.spec->spec);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		(void)loop_watch_del(&s->sv->loop, w);
+		(void)loop_watch_del(&s->sv->loop, &s->w_fdready);
 		(void)close(s->fdready_rd);
 		s->fdready_rd = -1;
 	}
+}
+
+void on_fdready(struct loop_watch *w, uint32_t ev)
+{
+	(void)ev;
+	fdready_read(w->data);
 }

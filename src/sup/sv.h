@@ -181,6 +181,7 @@ void on_probe_exit(struct svc *s, int status);
 void notify_flush(struct svc *s);
 void on_notify(struct loop_watch *w, uint32_t ev);
 void on_fdready(struct loop_watch *w, uint32_t ev);
+void fdready_read(struct svc *s); /* fd:N: a newline there is ready; EOF closes it */
 void on_watchdog(struct loop_timer *t, void *data); /* E_WATCHDOG */
 
 /* cond.c: conditions */

@@ -333,11 +333,14 @@ void svc_exited(struct svc *s, int status)
 	s->has_exit = true;
 	s->last_status = status;
 	sv->dirty = true;
-	/* The last lines (a traceback) come before the verdict. */
+	/* The last lines (a traceback) come before the verdict, and so does a
+	 * newline on fd:N written before the exit (the reaper may run first). */
 	if (s->out.fd >= 0)
 		(void)pipe_drain(&s->out);
 	if (s->err.fd >= 0)
 		(void)pipe_drain(&s->err);
+	if (s->fdready_rd >= 0)
+		fdready_read(s);
 	/* A SIGKILL hfinit did not send, while the cgroup's OOM count rose: the
 	 * OOM killer. */
 	bool oom = false;

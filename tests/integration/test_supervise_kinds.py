@@ -10,11 +10,12 @@ import calendar
 import json
 import os
 import shutil
+import subprocess
 import time
 
 import pytest
 
-from supervise_util import MODES, PY, q, start_hfinit, svc, wait_for, write_config  # noqa: F401
+from supervise_util import HFINIT, MODES, PY, q, start_hfinit, svc, wait_for, write_config  # noqa: F401
 
 MODE = MODES[0]
 
@@ -314,5 +315,64 @@ def test_watchdog_missed_or_triggered_restarts(tmp_path, start_hfinit):  # noqa:
     assert m["last_error"]["text"] == "no WATCHDOG=1 within 300ms", doc
     assert t["last_error"]["category"] == "watchdog", doc
     assert t["last_error"]["text"] == "WATCHDOG=trigger", doc
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_restart_of_what_left_its_pipes_held(tmp_path, start_hfinit):  # noqa: F811
+    """A done one-shot and a finished longrun (clean exit, restart = no,
+    ready = fd:3) each leave a process holding their pipes. `hfinit restart`
+    twice: each earlier run's pipes are read and closed before the new ones
+    (hfinit does not spin on them, its fds do not pile up), and every run's
+    lines are in the log."""
+    cfg = write_config(tmp_path, """
+        [service:fetch]
+        command = %s
+        type = oneshot
+        [service:job]
+        command = %s
+        ready = fd:3
+        restart = no
+        [service:web]
+        command = %s
+        ready = started
+        stage = 2
+        """ % (sh("echo fetch-run; (echo fetch-bg; exec sleep 100) & exit 0"),
+               sh("echo >&3; echo job-run; (echo job-bg; exec sleep 100) & exit 0"),
+               sh("exec sleep 1000")))
+    h = start_hfinit(cfg, mode=MODE)
+    h.wait_line(r"^hfinit: info: all stages up after")
+    fds = os.path.join("/proc/%d/fd" % h.pid)
+
+    def lines(n):
+        for name in ("fetch", "job"):
+            for what in ("run", "bg"):
+                wait_for(lambda: len(h.find_all(r"^\[%s\] %s-%s$" % (name, name, what),
+                                                stream="out")) == n,
+                         what="%d %s-%s lines" % (n, name, what))
+    lines(1)
+    wait_status(h, lambda d: d["services"].get("job", {}).get("state") == "stopped",
+                "job stopped")
+    base = len(os.listdir(fds))
+    env = dict(os.environ, HFINIT_STATUS_DIR=h.status_dir)
+    for n in (2, 3):
+        for name in ("fetch", "job"):
+            # --no-wait: job may be ready and stopped again in one turn
+            r = subprocess.run([HFINIT, "restart", "--no-wait", name], env=env,
+                               capture_output=True, text=True, timeout=15)
+            assert r.returncode == 0, r.stderr + h.dump()
+        lines(n)
+        wait_status(h, lambda d: d["services"].get("job", {}).get("state") == "stopped",
+                    "job stopped")
+        wait_for(lambda: len(os.listdir(fds)) == base, what="hfinit's fds back to %d" % base)
+    before = cpu_ticks(h.pid)
+    time.sleep(1.0)  # the measurement window, not a synchronisation
+    assert cpu_ticks(h.pid) - before < 20, h.dump()  # a spin takes ~100 ticks a second
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()

@@ -34,8 +34,10 @@ static struct rec {
 	bool armed[5];
 	int64_t delay[5];
 	unsigned releases;
-	int cond_rc;	     /* what the conditions op returns */
-	unsigned cond_calls; /* its calls */
+	unsigned release_spawns; /* spawns before the last release */
+	int release_state;	 /* the state at the last release */
+	int cond_rc;		 /* what the conditions op returns */
+	unsigned cond_calls;	 /* its calls */
 } rec;
 
 static struct svc svcs[3]; /* the services under test */
@@ -100,8 +102,9 @@ static void r_probe_stop(struct svc *s)
 
 static void r_release(struct svc *s)
 {
-	(void)s;
 	rec.releases++;
+	rec.release_spawns = rec.spawns;
+	rec.release_state = (int)s->state;
 }
 
 static int r_conditions(struct svc *s)
@@ -506,11 +509,17 @@ static void test_oneshot_done(void **state)
 	assert_int_equal(s->state, S_DONE);
 	assert_int_equal(rec.spawns, 1);
 	assert_false(sv.progress_due);
-	/* hfinit start (issue 12) runs it again, with fresh attempts. */
+	assert_int_equal(rec.releases, 0); /* its pipes stay while what it left runs */
+	/* hfinit start (issue 12) runs it again, with fresh attempts; the first
+	 * run's pipes are read and closed before the new ones (as its own). */
 	svc_event(s, E_REQ_START);
 	assert_int_equal(s->state, S_STARTING);
 	assert_int_equal(s->attempt, 1);
 	assert_int_equal(rec.spawns, 2);
+	assert_int_equal(rec.releases, 1);
+	assert_int_equal(rec.release_spawns, 1);
+	assert_int_equal(rec.release_state, S_DONE);
+	assert_int_equal(rec.leftover_sigs[0], SIGKILL);
 	exit_with(s, 0);
 	assert_int_equal(s->state, S_DONE);
 }
