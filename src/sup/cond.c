@@ -96,6 +96,14 @@ static void cond_over(struct svc *s, bool held)
 	svc_event(s, E_START);
 }
 
+void cond_stop(struct svc *s)
+{
+	if (s->cond_ran != RAN_RUNNING)
+		return;
+	pipe_close_all(s); /* what it wrote; a process it left cannot hold them */
+	s->cond_ran = RAN_NOT;
+}
+
 void cond_exit(struct svc *s, int status)
 {
 	struct err d;

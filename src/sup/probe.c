@@ -47,6 +47,7 @@ void probe_stop(struct svc *s)
 		(void)kill(s->probe_pid, SIGKILL);
 	s->probe_pid = 0;
 	s->probing = false;
+	cond_stop(s);
 }
 
 /* A tcp:/http: probe that connected counts only when the listener belongs to

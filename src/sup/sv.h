@@ -188,6 +188,7 @@ void on_watchdog(struct loop_timer *t, void *data); /* E_WATCHDOG */
 int cond_check(struct svc *s);
 void cond_exit(struct svc *s, int status); /* the exec: condition was reaped */
 void cond_timeout(struct svc *s);	   /* it ran past condition_timeout */
+void cond_stop(struct svc *s);		   /* it was killed (probe_stop): its pipes close */
 
 /* svc.c: the world side of the life cycle */
 int make_pipe(int p[2]);

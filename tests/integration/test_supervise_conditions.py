@@ -11,11 +11,12 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
-from supervise_util import (HFINIT, IS_ROOT, MODES, q, start_hfinit, svc,  # noqa: F401
-                            wait_for, write_config)
+from supervise_util import (HFINIT, IS_ROOT, MODES, descendants, q, start_hfinit,  # noqa: F401
+                            svc, wait_for, write_config)
 
 MODE = MODES[0]  # as PID 1 where the tests run as root
 
@@ -219,6 +220,52 @@ def test_shutdown_while_a_condition_runs(tmp_path, start_hfinit):  # noqa: F811
     assert h.wait_exit() == 0, h.dump()
     assert h.find(r"^hfinit: info: \[slow\] started") is None
     assert status(h)["services"]["slow"]["state"] == "stopped"
+
+
+def cmdlines(pid):
+    out = []
+    for p, _, _, _ in descendants(pid):
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                out.append(f.read())
+        except OSError:
+            pass
+    return out
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_stop_while_a_condition_runs_then_start(tmp_path, start_hfinit):  # noqa: F811
+    """hfinit stop while an exec: condition runs: it is killed and its pipes
+    close, though a process it left in a session of its own holds them; a
+    start then runs the service on pipes of its own (hfinit does not spin once
+    that process ends)."""
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        stop_timeout = 2s
+
+        [service:slow]
+        command = %s
+        condition = exec:sh -c 'setsid sh -c "echo waiting; exec sleep 2" & exec sleep 30'
+        """ % svc())
+    h = start_hfinit(cfg, mode=MODE)
+    h.wait_line(r"^\[slow\] waiting$", stream="out")
+    env = dict(os.environ, HFINIT_STATUS_DIR=h.status_dir)
+    for verb in ("stop", "start"):
+        r = subprocess.run([HFINIT, verb, "slow"], capture_output=True, text=True, timeout=30,
+                           env=env)
+        assert r.returncode == 0, r.stderr + h.dump()
+    wait_status(h, lambda d: d["services"]["slow"]["state"] == "ready", "slow ready")
+    wait_for(lambda: b"sleep\x002\x00" not in cmdlines(h.pid), what="the sleep 2 to end")
+    before = cpu_ticks(h.pid)
+    time.sleep(1.0)  # the measurement window, not a synchronisation
+    assert cpu_ticks(h.pid) - before < 20, h.dump()  # a spin takes ~100 ticks a second
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
 
 
 def test_everything_disabled_ends(tmp_path, start_hfinit):  # noqa: F811
