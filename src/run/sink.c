@@ -287,12 +287,19 @@ int sink_flush(struct sink *s)
 	while (s->len > 0) {
 		size_t first = s->cap - s->head < s->len ? s->cap - s->head : s->len;
 		struct iovec v[2] = {{s->ring + s->head, first}, {s->ring, s->len - first}};
-		if (s->wmax && first > s->wmax) /* shared fd: whole lines, atomically */
-			first = s->wmax;
 		if (s->wmax) {
-			const char *nl = memrchr(v[0].iov_base, '\n', first);
-			v[0].iov_len = nl ? (size_t)(nl - (const char *)v[0].iov_base) + 1 : first;
-			v[1].iov_len = 0;
+			/* Shared fd: whole lines in one write of at most wmax (a pipe
+			 * takes it all or nothing), a line across the ring's end too. */
+			size_t win = s->len < s->wmax ? s->len : s->wmax;
+			const char *nl;
+			v[0].iov_len = first < win ? first : win;
+			v[1].iov_len = win - v[0].iov_len;
+			if ((nl = memrchr(v[1].iov_base, '\n', v[1].iov_len))) {
+				v[1].iov_len = (size_t)(nl - (const char *)v[1].iov_base) + 1;
+			} else if ((nl = memrchr(v[0].iov_base, '\n', v[0].iov_len))) {
+				v[0].iov_len = (size_t)(nl - (const char *)v[0].iov_base) + 1;
+				v[1].iov_len = 0;
+			}
 		}
 		ssize_t w = writev(s->fd, v, v[1].iov_len ? 2 : 1);
 		if (w < 0) {

@@ -500,6 +500,65 @@ static void test_sink_shared_pipe_lines_whole(void **state)
 	close(p[1]);
 }
 
+/* Shared pipe: a line queued across the ring's end goes out in one write
+ * with its rest, never its first part alone (the other sink's line could
+ * land between the two). */
+static void test_sink_shared_line_across_the_ring_end(void **state)
+{
+	int p[2];
+	struct sink a, b;
+	char line[100], fill[3904];
+	static char out[1 << 14];
+	size_t got = 0;
+	(void)state;
+
+	fill_pipe_sink(&a, p, 8192, 8192);
+	assert_int_equal(sink_init(&b, p[1], 4096), 0);
+	sink_share(&a, &b);
+	memset(line, 'A', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	for (int i = 0; i < 81; i++)
+		assert_true(sink_put(&a, line, sizeof(line)));
+	/* The pipe (4096) takes 4000 per round: head ends at 8000, stalled. */
+	for (int round = 0; round < 2; round++) {
+		got += read_all(p[0], out + got, sizeof(out) - got);
+		assert_int_equal(sink_flush(&a), 0);
+	}
+	assert_int_equal(got, 4000);
+	assert_true(a.stalled);
+	assert_int_equal(a.head, 8000);
+	assert_true(sink_put(&a, line, sizeof(line))); /* [8100, 8192) + [0, 8) */
+	got = read_all(p[0], out, sizeof(out));
+	memset(fill, '#', sizeof(fill));
+	fill[sizeof(fill) - 1] = '\n';
+	assert_int_equal(write(p[1], fill, sizeof(fill)), (ssize_t)sizeof(fill));
+	assert_int_equal(sink_flush(&a), 0); /* room: 192 of 200 */
+	got = read_all(p[0], out, sizeof(out));
+	memset(line, 'B', sizeof(line) - 1);
+	assert_true(sink_put(&b, line, 50)); /* B's line, then A's rest */
+	assert_true(sink_put(&b, "\n", 1));
+	assert_int_equal(sink_flush(&b), 0);
+	for (int round = 0; round < 10 && sink_pending(&a); round++) {
+		got += read_all(p[0], out + got, sizeof(out) - got);
+		assert_int_equal(sink_flush(&a), 0);
+	}
+	got += read_all(p[0], out + got, sizeof(out) - got);
+	assert_int_equal(got, sizeof(fill) + 51 + 200);
+	for (size_t off = 0; off < got;) {
+		char *nl = memchr(out + off, '\n', got - off);
+		assert_non_null(nl);
+		for (char *c = out + off + 1; c < nl; c++)
+			assert_int_equal(*c, out[off]); /* one writer's line, whole */
+		off = (size_t)(nl - out) + 1;
+	}
+	sink_free(&a);
+	sink_free(&b);
+	close(a.fd);
+	close(b.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_sink_putv_whole_and_ordered),
 	    cmocka_unit_test(test_sink_stalled_no_write),
 	    cmocka_unit_test(test_sink_shared_pipe_lines_whole),
+	    cmocka_unit_test(test_sink_shared_line_across_the_ring_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
