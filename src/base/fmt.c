@@ -43,3 +43,10 @@ void fmt_trunc(char *dst, size_t n, const char *fmt, ...)
 		dst[0] = '\0';
 	va_end(ap);
 }
+
+void fmt_ascii(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}

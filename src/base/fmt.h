@@ -15,4 +15,9 @@ void fmt_trunc(char *dst, size_t n, const char *fmt, ...) __attribute__((format(
 /* First line of s (up to n bytes) copied to dst, trailing CR removed. */
 void first_line(const char *s, size_t n, char *dst, size_t dstsz);
 
+/* Each byte of s outside printable ASCII (0x20..0x7e) becomes '?': untrusted
+ * text (a file name, a service's stderr line) made safe for one line of a
+ * log or of the control protocol. */
+void fmt_ascii(char *s);
+
 #endif

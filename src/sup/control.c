@@ -86,6 +86,7 @@ static void reply(struct client *c, const char *fmt, ...)
 	if (n < 0)
 		return;
 	redact_str(line, sizeof(line) - 1);
+	fmt_ascii(line); /* a last_error is a service's raw stderr line */
 	n = (int)strlen(line);
 	line[n++] = '\n';
 	c->dead = send(c->fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n;

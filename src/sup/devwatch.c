@@ -5,6 +5,7 @@
  * burst of writes is one restart. Nothing changed: no timer, no wake-up. */
 #include "sup/sv.h"
 
+#include "base/fmt.h"
 #include "base/log.h"
 
 #include <errno.h>
@@ -17,9 +18,7 @@ static void note(struct svc *s, const char *path)
 	if (!s->watch_changes++) {
 		/* a name is untrusted: no control character reaches the log */
 		snprintf(s->watch_path, sizeof(s->watch_path), "%s", path);
-		for (char *c = s->watch_path; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f)
-				*c = '?';
+		fmt_ascii(s->watch_path);
 	}
 	loop_timer_arm_in(&s->sv->loop, &s->t_watch, s->pol->watch_debounce_ns);
 }

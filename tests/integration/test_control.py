@@ -179,6 +179,31 @@ def test_signal_and_wait(tmp_path, start_hfinit):  # noqa: F811
     assert h.wait_exit() == 0
 
 
+def test_failure_reason_with_utf8_and_escapes(tmp_path, start_hfinit):  # noqa: F811
+    """A last_error is a raw stderr line: its UTF-8, ESC and CR reach the
+    client as '?', so the reason arrives and the next name's answer too."""
+    script = tmp_path / "tts.sh"
+    script.write_text("#!/bin/sh\nprintf 'Error: \\033[31mm\\303\\251t\\303\\251o\\033[0m\\tgone\\r\\n' >&2\n"
+                      "exit 1\n")
+    script.chmod(0o755)
+    h = start_hfinit(config(tmp_path, """
+        [service:tts]
+        command = %s
+        ready = line:up
+        retries = 1
+        required = no
+        """ % script))
+    up(h)
+    reason = "failed: exited 1 before it was ready: Error: ?[31mm??t??o?[0m?gone"
+    r = ctl(h, "restart", "tts", "pool")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "tts: " + reason in r.stderr, r.stderr
+    assert "not a reply from hfinit" not in r.stderr
+    assert r.stdout.startswith("pool: ready in "), r.stdout  # the name after it too
+    h.signal(15)
+    assert h.wait_exit() == 0
+
+
 def test_usage_and_no_hfinit(tmp_path):
     env = dict(os.environ, HFINIT_STATUS_DIR=str(tmp_path))
     run = lambda *a: subprocess.run([HFINIT] + list(a), env=env, capture_output=True,  # noqa: E731

@@ -93,6 +93,15 @@ static void test_first_line(void **state)
 	assert_int_equal(small[0], 'z');
 }
 
+static void test_ascii_makes_unprintable_bytes_question_marks(void **state)
+{
+	char s[] = "a\x1b[31m\xc3\xa9\r\t\x7f~ z";
+
+	(void)state;
+	fmt_ascii(s);
+	assert_string_equal(s, "a?[31m?????~ z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +109,7 @@ int main(void)
 	    cmocka_unit_test(test_duration_small_buffer),
 	    cmocka_unit_test(test_trunc),
 	    cmocka_unit_test(test_first_line),
+	    cmocka_unit_test(test_ascii_makes_unprintable_bytes_question_marks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
