@@ -504,9 +504,13 @@ static void act_stopped(struct svc *s)
 /* requests (issue 12): never counted toward restart_burst, the back-off stays */
 
 /* Start now with fresh attempts, or once the teardown under way is over. A
- * start (forget) also forgets the restart window and the back-off. */
+ * start (forget) also forgets the restart window and the back-off. A teardown
+ * for a failure is left alone: the request sees the failure, as it would a
+ * moment later. */
 static void req_start(struct svc *s, bool forget)
 {
+	if (s->state == S_STOPPING && s->after == AFTER_FAIL)
+		return;
 	if (forget) {
 		s->nrestart_times = 0;
 		s->backoff_ns = 0;

@@ -1169,6 +1169,31 @@ static void test_requested_start_of_a_failed_service(void **state)
 	assert_int_equal(s->state, S_READY);
 }
 
+/* A required service failing for good (its last attempt timed out; SIGTERM
+ * sent) is not forgiven by a restart, start or watch change in the stop
+ * window: it ends failed and hfinit stops, as for a request a moment later. */
+static void test_requests_while_failing_for_good(void **state)
+{
+	struct svc *s = setup();
+	(void)state;
+	pol(s)->retries = 1;
+	svc_event(s, E_START);
+	svc_event(s, E_TIMEOUT);
+	assert_int_equal(s->state, S_STOPPING);
+	assert_int_equal(s->after, AFTER_FAIL);
+	assert_null(svc_request(s, E_REQ_RESTART, "control"));
+	assert_null(svc_request(s, E_REQ_RESTART, "watch"));
+	assert_null(svc_request(s, E_REQ_START, "control"));
+	assert_int_equal(s->after, AFTER_FAIL);
+	assert_int_equal(s->state, S_STOPPING);
+	exit_with(s, 15);
+	assert_int_equal(s->state, S_FAILED);
+	assert_false(rec.armed[T_DELAY]);
+	assert_int_equal(rec.spawns, 1);
+	assert_int_equal(sv.exit_code, 1);
+	assert_string_equal(sv.shutdown_why, "a required service failed");
+}
+
 /* While hfinit stops, every request is refused and nothing changes. */
 static void test_requests_refused_while_stopping(void **state)
 {
@@ -1229,6 +1254,7 @@ int main(void)
 	    cmocka_unit_test(test_requested_stop_while_not_running),
 	    cmocka_unit_test(test_requested_start_of_a_failed_service),
 	    cmocka_unit_test(test_requests_refused_while_stopping),
+	    cmocka_unit_test(test_requests_while_failing_for_good),
 	    cmocka_unit_test(test_enabled_no_disables),
 	    cmocka_unit_test(test_failed_condition_disables),
 	    cmocka_unit_test(test_exec_condition_then_start),
