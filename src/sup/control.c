@@ -441,11 +441,14 @@ static int bind_once(int fd, const struct sockaddr_un *sa, bool *retry)
 		return rc == 0 ? 0 : (errno = err, -1);
 	if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
 		return errno = EEXIST, -1;
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: a listener that never accepts, its backlog full, must not
+	 * hang PID 1; it is live all the same */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	rc = probe < 0 ? -1 : connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
 	if (probe >= 0)
 		(void)close(probe);
-	if (rc == 0)
+	if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
 		return errno = EADDRINUSE, -1; /* a live one: another hfinit's */
 	*retry = true;
 	if (unlink(sa->sun_path) < 0)

@@ -326,6 +326,36 @@ def test_link_at_the_socket_path_is_not_followed(tmp_path, start_hfinit):  # noq
     assert h.wait_exit() == 0
 
 
+def test_live_socket_with_a_full_backlog_is_left_alone(tmp_path, start_hfinit):  # noqa: F811
+    """A listener at the path that never accepts, its backlog full: the probe
+    does not block hfinit; the socket is live, so it is not replaced."""
+    sd = str(tmp_path / "sd")
+    os.mkdir(sd, 0o755)
+    path = os.path.join(sd, "control")
+    lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lst.bind(path)
+    lst.listen(0)
+    queued = []
+    try:
+        while len(queued) < 64:
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.setblocking(False)
+            queued.append(c)
+            c.connect(path)
+    except BlockingIOError:
+        pass
+    assert len(queued) < 64  # the backlog is full
+    h = start_in(start_hfinit, config(tmp_path), sd)
+    h.wait_line(r"^hfinit: warn: control: %s: Address in use: no control socket$" % path)
+    h.wait_line(r"all stages up")
+    h.signal(15)
+    assert h.wait_exit() == 0
+    assert stat.S_ISSOCK(os.lstat(path).st_mode)  # the other one's, left
+    for c in queued:
+        c.close()
+    lst.close()
+
+
 def test_socket_made_again_when_the_status_dir_is_removed(tmp_path, start_hfinit):  # noqa: F811
     h = start_hfinit(config(tmp_path))
     up(h)
