@@ -60,7 +60,9 @@ struct ctl {
 	struct loop_timer t;
 	struct client *clients;
 	unsigned nclients;
-	bool warned; /* the socket could not be made: said */
+	bool warned;	/* the socket could not be made: said */
+	bool full_said; /* accept ran out of descriptors: said (until one is accepted) */
+	int64_t paused; /* then the listener is unwatched (see resume); 0: watched */
 	dev_t dev;
 	ino_t ino;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -92,6 +94,17 @@ static void reply(struct client *c, const char *fmt, ...)
 	c->dead = send(c->fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n;
 }
 
+/* The listener unwatched for want of descriptors (on_accept) is watched
+ * again: at once (force: one of ours was just closed, the status dir changed)
+ * or at the end of a turn 1 s after it was unwatched (another fd may have
+ * been freed); nothing wakes hfinit for it. */
+static void resume(struct ctl *ctl, bool force)
+{
+	if (ctl->paused && (force || ctl->sv->ops->now() - ctl->paused >= NS_PER_SEC) &&
+	    loop_watch_mod(&ctl->sv->loop, &ctl->w, EPOLLIN) == 0)
+		ctl->paused = 0;
+}
+
 static void client_free(struct client *c)
 {
 	struct ctl *ctl = c->ctl;
@@ -105,6 +118,7 @@ static void client_free(struct client *c)
 	(void)loop_watch_del(&ctl->sv->loop, &c->w);
 	(void)close(c->fd);
 	free(c);
+	resume(ctl, true);
 }
 
 static void client_end(struct client *c)
@@ -400,9 +414,21 @@ static void on_accept(struct loop_watch *w, uint32_t ev)
 		} else {
 			c->deadline = ctl->sv->ops->now() + CTL_READ_NS;
 		}
+		ctl->full_said = false;
 	}
-	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-		log_errno(LOG_LVL_WARN, errno, "control: accept");
+	if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+		return;
+	if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+		/* the connection stays queued: watched, it would make the loop spin */
+		if (!ctl->full_said)
+			log_errno(LOG_LVL_WARN, errno,
+				  "control: accept: new clients wait until a descriptor is freed");
+		ctl->full_said = true;
+		if (loop_watch_mod(&ctl->sv->loop, &ctl->w, 0) == 0)
+			ctl->paused = ctl->sv->ops->now() | 1; /* never 0 */
+		return;
+	}
+	log_errno(LOG_LVL_WARN, errno, "control: accept");
 }
 
 void control_settle(struct sv *sv)
@@ -420,6 +446,7 @@ void control_settle(struct sv *sv)
 		if (c->dead || !c->pending)
 			client_end(c);
 	}
+	resume(ctl, false);
 	arm(ctl);
 }
 
@@ -481,6 +508,7 @@ static int listen_at(struct ctl *ctl)
 		return -1;
 	}
 	ctl->warned = false;
+	ctl->paused = 0;
 	ctl->dev = st.st_dev;
 	ctl->ino = st.st_ino;
 	return 0;
@@ -526,7 +554,10 @@ void control_renew(struct sv *sv)
 {
 	struct ctl *ctl = sv->ctl;
 
-	if (!ctl || ours(ctl))
+	if (!ctl)
+		return;
+	resume(ctl, true);
+	if (ours(ctl))
 		return;
 	if (ctl->fd >= 0) {
 		(void)loop_watch_del(&sv->loop, &ctl->w);

@@ -356,6 +356,50 @@ def test_live_socket_with_a_full_backlog_is_left_alone(tmp_path, start_hfinit): 
     lst.close()
 
 
+def test_out_of_descriptors_at_accept(tmp_path, start_hfinit):  # noqa: F811
+    """accept() fails with EMFILE (RLIMIT_NOFILE lowered to what hfinit has
+    open): one warning, the listener unwatched, so the loop does not spin;
+    once a descriptor can be had again, the next loop turn a second later
+    takes the queued client (a turn made by killing pool: it is restarted)."""
+    import resource
+    h = start_hfinit(config(tmp_path, "restart = always"))
+    up(h)
+    last = [ctx_switches(h.pid), time.monotonic()]
+
+    def settled():  # idle: no status write holds a passing fd
+        now = ctx_switches(h.pid)
+        if now != last[0]:
+            last[:] = [now, time.monotonic()]
+        return time.monotonic() - last[1] >= 0.2
+    wait_for(settled, timeout=5, interval=0.05, what="hfinit to go idle")
+    lim = resource.prlimit(h.pid, resource.RLIMIT_NOFILE)
+    fds = {int(fd) for fd in os.listdir("/proc/%d/fd" % h.pid)}
+    low = min(set(range(len(fds) + 1)) - fds)  # the next fd hfinit would get
+    resource.prlimit(h.pid, resource.RLIMIT_NOFILE, (low, lim[1]))
+    env = dict(os.environ, HFINIT_STATUS_DIR=h.status_dir)
+    p = subprocess.Popen([HFINIT, "wait", "web"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        h.wait_line(r"^hfinit: warn: control: accept: new clients wait until a descriptor "
+                    r"is freed: No file descriptors available$")
+        before = ctx_switches(h.pid)
+        time.sleep(0.5)  # the measurement window, not a synchronisation
+        assert ctx_switches(h.pid) - before <= 2  # no spin
+        assert p.poll() is None
+        resource.prlimit(h.pid, resource.RLIMIT_NOFILE, lim)
+        time.sleep(1.0)  # the 1 s before a turn may watch the listener again
+        os.kill(status(h)["services"]["pool"]["pid"], 9)
+        out, err = p.communicate(timeout=10)
+        assert p.returncode == 0 and out.startswith("web: ready in "), out + err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert len(h.find_all(r"control: accept")) == 1
+    h.signal(15)
+    assert h.wait_exit() == 0
+
+
 def test_socket_made_again_when_the_status_dir_is_removed(tmp_path, start_hfinit):  # noqa: F811
     h = start_hfinit(config(tmp_path))
     up(h)
