@@ -44,6 +44,18 @@ void fmt_trunc(char *dst, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+int fmt_rfc3339(const struct timespec *ts, char *buf, size_t n)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+
+	if (!gmtime_r(&t, &tm))
+		return -1;
+	fmt_trunc(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts->tv_nsec / 1000000));
+	return 0;
+}
+
 void fmt_ascii(char *s)
 {
 	for (; *s; s++)

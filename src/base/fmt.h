@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* ms as the largest whole unit: "2h", "90s", "1500ms", "0ms"; returns buf. */
 const char *fmt_duration(uint64_t ms, char *buf, size_t len);
@@ -19,5 +20,10 @@ void first_line(const char *s, size_t n, char *dst, size_t dstsz);
  * text (a file name, a service's stderr line) made safe for one line of a
  * log or of the control protocol. */
 void fmt_ascii(char *s);
+
+/* ts as RFC 3339 UTC with milliseconds, "2026-12-01T19:55:00.861Z" (24
+ * bytes and a NUL: status.json's times and the log's time stamps); 0, or -1
+ * when the time cannot be broken down (buf untouched). */
+int fmt_rfc3339(const struct timespec *ts, char *buf, size_t n);
 
 #endif

@@ -42,16 +42,13 @@ const char *log_time(void)
 {
 	static char buf[32];
 	static time_t sec = -1;
-	struct tm tm;
 	long ms;
 
 	if (!fresh && clock_gettime(CLOCK_REALTIME, &now) == 0)
 		fresh = true;
-	if (now.tv_sec != sec && gmtime_r(&now.tv_sec, &tm)) {
-		fmt_trunc(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-			  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* The whole stamp once a second; within it, only the milliseconds. */
+	if (now.tv_sec != sec && fmt_rfc3339(&now, buf, sizeof(buf)) == 0)
 		sec = now.tv_sec;
-	}
 	ms = now.tv_nsec / 1000000;
 	buf[19] = '.';
 	buf[20] = (char)('0' + ms / 100);

@@ -21,15 +21,8 @@
 
 void status_rfc3339(const struct timespec *ts, char *buf, size_t n)
 {
-	struct tm tm;
-	time_t t = ts->tv_sec;
-
-	if (!gmtime_r(&t, &tm)) {
+	if (fmt_rfc3339(ts, buf, n) < 0)
 		fmt_trunc(buf, n, "%s", UPDATED_PLACEHOLDER);
-		return;
-	}
-	fmt_trunc(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts->tv_nsec / 1000000));
 }
 
 /* n decimal digits at s, or -1. */

@@ -102,6 +102,19 @@ static void test_ascii_makes_unprintable_bytes_question_marks(void **state)
 	assert_string_equal(s, "a?[31m?????~ z");
 }
 
+static void test_rfc3339_utc_milliseconds(void **state)
+{
+	char buf[32];
+	struct timespec ts = {1795738643, 123999999};
+
+	(void)state;
+	assert_int_equal(fmt_rfc3339(&ts, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-27T00:17:23.123Z");
+	ts = (struct timespec){0, 999999999};
+	assert_int_equal(fmt_rfc3339(&ts, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1970-01-01T00:00:00.999Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +123,7 @@ int main(void)
 	    cmocka_unit_test(test_trunc),
 	    cmocka_unit_test(test_first_line),
 	    cmocka_unit_test(test_ascii_makes_unprintable_bytes_question_marks),
+	    cmocka_unit_test(test_rfc3339_utc_milliseconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
