@@ -11,7 +11,6 @@
 #include "base/redact.h"
 #include "run/spawn.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -120,8 +119,7 @@ void cond_timeout(struct svc *s)
 
 	if (s->cond_ran != RAN_RUNNING)
 		return;
-	if (kill(-s->probe_pid, SIGKILL) < 0)
-		(void)kill(s->probe_pid, SIGKILL);
+	probe_kill(s);
 	fmt_duration((uint64_t)(s->pol->condition_timeout_ns / NS_PER_MS), d, sizeof(d));
 	fmt_trunc(s->cond_why, sizeof(s->cond_why), "timed out after %s", d);
 	cond_over(s, false);

@@ -35,17 +35,23 @@ static const struct probe *cur_probe(struct svc *s)
 	return cur_plan_probe(s)->spec;
 }
 
+void probe_kill(struct svc *s)
+{
+	/* The probe (or exec: condition) runs in its own session: its whole
+	 * group goes (a shell's children too), reaped by the reaper, result
+	 * ignored. */
+	if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
+		(void)kill(s->probe_pid, SIGKILL);
+	s->probe_pid = 0;
+}
+
 void probe_stop(struct svc *s)
 {
 	loop_timer_cancel(&s->sv->loop, &s->t_probe);
 	if (s->w_np.fd >= 0)
 		(void)loop_watch_del(&s->sv->loop, &s->w_np);
 	netprobe_close(&s->np);
-	/* The probe runs in its own session: its whole group goes (a shell's
-	 * children too), reaped by the reaper, result ignored. */
-	if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
-		(void)kill(s->probe_pid, SIGKILL);
-	s->probe_pid = 0;
+	probe_kill(s);
 	s->probing = false;
 	cond_stop(s);
 }
@@ -215,9 +221,7 @@ void on_probe_timer(struct loop_timer *t, void *data)
 		return;
 	}
 	if (s->probing) {
-		if (s->probe_pid > 0 && kill(-s->probe_pid, SIGKILL) < 0)
-			(void)kill(s->probe_pid, SIGKILL);
-		s->probe_pid = 0;
+		probe_kill(s);
 		probe_result(s, false, "timed out");
 		return;
 	}

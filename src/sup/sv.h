@@ -176,6 +176,8 @@ void pipe_close_all(struct svc *s);
 
 /* probe.c: probes, notify socket, fd:N */
 void probe_stop(struct svc *s);
+/* SIGKILL to the running exec probe's or exec: condition's session. */
+void probe_kill(struct svc *s);
 void on_probe_timer(struct loop_timer *t, void *data);
 void on_probe_exit(struct svc *s, int status);
 void notify_flush(struct svc *s);
