@@ -171,13 +171,18 @@ static void drop_pending(struct sink *s, const char *why)
 	s->why = why;
 }
 
-static void ring_put(struct sink *s, const char *p, size_t n)
+/* Where the next byte goes. */
+static size_t ring_tail(const struct sink *s)
 {
 	size_t tail = s->head + s->len; /* head < cap, len <= cap: no division */
-	size_t first;
 
-	if (tail >= s->cap)
-		tail -= s->cap;
+	return tail >= s->cap ? tail - s->cap : tail;
+}
+
+static void ring_put(struct sink *s, const char *p, size_t n)
+{
+	size_t tail = ring_tail(s), first;
+
 	first = s->cap - tail < n ? s->cap - tail : n;
 	memcpy(s->ring + tail, p, first);
 	if (n > first)
@@ -227,12 +232,15 @@ static void put_marker(struct sink *s)
 	s->dropped = 0;
 }
 
-static bool drop(struct sink *s, const char *p, size_t n, const char *why)
+/* A line's pieces (n bytes in all) not taken: counted, for the marker and
+ * status.json. */
+static bool drop(struct sink *s, const struct iovec *iov, int niov, size_t n, const char *why)
 {
 	if (!s->broken)
 		s->dropped += n; /* a marker can follow only where writes work */
 	s->dropped_total += n;
-	s->dropped_lines += count_lines(p, n);
+	for (int i = 0; i < niov; i++)
+		s->dropped_lines += count_lines(iov[i].iov_base, iov[i].iov_len);
 	s->why = why;
 	return false;
 }
@@ -245,23 +253,14 @@ bool sink_putv(struct sink *s, const struct iovec *iov, int niov)
 		n += iov[i].iov_len;
 	if (!s->broken && !s->stalled && n > s->cap - s->len)
 		(void)sink_flush(s); /* make room if the reader caught up */
-	if (s->broken || !s->ring) {
-		for (int i = 0; i < niov; i++)
-			drop(s, iov[i].iov_base, iov[i].iov_len,
-			     s->ring ? s->why : "out of memory");
-		return false;
-	}
+	if (s->broken || !s->ring)
+		return drop(s, iov, niov, n, s->ring ? s->why : "out of memory");
 	if (s->dropped > 0)
 		put_marker(s);
 	/* Keep lines whole: drop the whole chunk rather than a prefix of it. */
-	if (s->dropped > 0 || !ring_room(s, n)) {
-		for (int i = 0; i < niov; i++)
-			drop(s, iov[i].iov_base, iov[i].iov_len, "buffer full");
-		return false;
-	}
-	size_t tail = s->head + s->len;
-	if (tail >= s->cap)
-		tail -= s->cap;
+	if (s->dropped > 0 || !ring_room(s, n))
+		return drop(s, iov, niov, n, "buffer full");
+	size_t tail = ring_tail(s);
 	if (n > s->cap - tail) { /* the line wraps */
 		for (int i = 0; i < niov; i++)
 			ring_put(s, iov[i].iov_base, iov[i].iov_len);
