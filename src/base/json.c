@@ -56,11 +56,23 @@ static void newline(struct json *j)
 		put(j, "  ", 2);
 }
 
+/* The items at depth go on one line: inside a folded object. */
+static int folded(const struct json *j, int depth)
+{
+	return j->flat > 0 && depth >= j->flat;
+}
+
 /* Called before every value or key: separators and indentation. */
 static void before_item(struct json *j)
 {
 	if (j->after_key) {
 		j->after_key = 0;
+		return;
+	}
+	if (folded(j, j->depth)) {
+		if (!j->first[j->depth])
+			put(j, ", ", 2);
+		j->first[j->depth] = 0;
 		return;
 	}
 	if (!j->first[j->depth])
@@ -80,19 +92,23 @@ static void open_(struct json *j, char c)
 	}
 	j->depth++;
 	j->first[j->depth] = 1;
+	if (c == '{' && !j->flat && j->pretty && j->fold > 0 && j->depth > j->fold)
+		j->flat = j->depth;
 }
 
 static void close_(struct json *j, char c)
 {
-	int empty;
+	int own_line; /* the closer goes on a line of its own */
 
 	if (j->depth <= 0 || j->after_key) {
 		j->failed = j->failed ? j->failed : EINVAL;
 		return;
 	}
-	empty = j->first[j->depth];
+	own_line = !j->first[j->depth] && !folded(j, j->depth);
+	if (j->flat == j->depth)
+		j->flat = 0;
 	j->depth--;
-	if (!empty)
+	if (own_line)
 		newline(j);
 	put(j, &c, 1);
 }

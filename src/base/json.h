@@ -17,6 +17,9 @@ struct json {
 	int first[JSON_MAX_DEPTH]; /* nothing written yet at this level */
 	int after_key;		   /* a key was written, a value must follow */
 	int pretty;		   /* indent with two spaces */
+	int fold;		   /* pretty, and > 0: an object whose items are deeper
+				    * than this is written on one line, ", " between items */
+	int flat;		   /* the depth of the folded object open, or 0 */
 	int redact;		   /* string values with secrets as *** (redact.h) */
 };
 

@@ -56,14 +56,14 @@ struct status_service {
 	const char *disabled_reason;
 };
 
-/* Every string field of struct status_service. The writer re-renders only the
- * services whose fields changed (status_doc.c): the other fields are compared
- * byte for byte, these by their text, which may change in place (a service's
- * last error line). A new string field is added here too (name stays first:
- * the blame list is rendered again when it changes). */
-#define STATUS_SERVICE_STRINGS(X)                                                                  \
-	X(name), X(state), X(stopped_by), X(last_error), X(error_category), X(error_hint),         \
-	    X(script), X(command), X(sandbox), X(notify_status), X(ready_spec), X(disabled_reason)
+/* The string fields of struct status_service that point into buffers
+ * changing in place (a service's last error line). The writer re-renders only
+ * the services whose fields changed (status_doc.c): these are compared by
+ * their text, every other field byte for byte, so a string not listed here
+ * (the name, the state, the plan's command and script) must not change while
+ * its pointer stays the same. A new string field that points into a buffer is
+ * added here. */
+#define STATUS_SERVICE_TEXTS(X) X(last_error), X(error_hint), X(notify_status), X(disabled_reason)
 
 struct status_stage {
 	unsigned stage;

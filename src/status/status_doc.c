@@ -2,10 +2,11 @@
  * rendered again only when one of its fields differs from the fields it was
  * rendered from: the struct byte for byte (every number, time and pointer;
  * a difference that does not show, such as padding, only costs a rendering),
- * and the texts of its strings, kept beside it, because a buffer can change
- * in place. The blame list is rendered again when a service's stage or
- * ready_ms (or name) changed, the small head and rest at every build. The
- * writer writes the pieces with writev: no copy of the whole document. */
+ * and the texts of the strings that point into buffers (STATUS_SERVICE_TEXTS),
+ * kept beside it, because a buffer can change in place. The blame list is
+ * rendered again when a service's stage, ready_ms or name changed, the small
+ * head and rest at every build. The writer writes the pieces with writev: no
+ * copy of the whole document. */
 #include "status/status_doc.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 
 static const size_t str_off[] = {
 #define STR_OFF(f) offsetof(struct status_service, f)
-    STATUS_SERVICE_STRINGS(STR_OFF),
+    STATUS_SERVICE_TEXTS(STR_OFF),
 #undef STR_OFF
 };
 #define NSTR (sizeof(str_off) / sizeof(str_off[0]))
@@ -29,7 +30,7 @@ static const char *str_at(const struct status_service *s, size_t i)
 	return p;
 }
 
-/* The strings of s, each as a byte 0 (NULL) or 1 and the text with its NUL. */
+/* The texts of s, each as a byte 0 (NULL) or 1 and the text with its NUL. */
 static char *strs_copy(const struct status_service *s)
 {
 	size_t n = 0;
@@ -105,9 +106,8 @@ static int frag_update(struct status_frag *f, const struct status_service *s, bo
 
 	if (f->valid && same_bytes(&f->key, s, sizeof(*s)) && strs_same(f->strs, s))
 		return 0;
-	/* the name is the first string of f->strs */
-	if (!f->valid || f->key.stage != s->stage || f->key.ready_ms != s->ready_ms || !s->name ||
-	    !f->strs[0] || strcmp(f->strs + 1, s->name) != 0)
+	if (!f->valid || f->key.stage != s->stage || f->key.ready_ms != s->ready_ms ||
+	    f->key.name != s->name)
 		*blame = true;
 	f->valid = false;
 	strs = strs_copy(s);
@@ -148,7 +148,7 @@ static const char tail[] = "\n  }\n}\n"; /* "}\n}\n" (from tail + 3): no service
 
 size_t status_doc_iov(struct status_doc *d)
 {
-	size_t n = 0, need = 2 * d->nfrags + 4;
+	size_t n = 0, need = d->nfrags + 4;
 	struct iovec *v = d->iov;
 
 	if (need > d->iovcap) {
@@ -161,11 +161,9 @@ size_t status_doc_iov(struct status_doc *d)
 	v[n++] = (struct iovec){d->head.s, d->head.len};
 	v[n++] = (struct iovec){d->blame.s, d->blame.len};
 	v[n++] = (struct iovec){d->rest.s, d->rest.len};
-	for (size_t i = 0; i < d->nfrags; i++) {
-		if (i)
-			v[n++] = (struct iovec){(char *)",", 1};
-		v[n++] = (struct iovec){d->frags[i].text.s, d->frags[i].text.len};
-	}
+	/* each service's piece starts with its comma: the first one's is left out */
+	for (size_t i = 0; i < d->nfrags; i++)
+		v[n++] = (struct iovec){d->frags[i].text.s + !i, d->frags[i].text.len - !i};
 	v[n++] = d->nfrags ? (struct iovec){(char *)tail, 7} : (struct iovec){(char *)tail + 3, 4};
 	return n;
 }
@@ -211,9 +209,9 @@ int status_doc_build(struct status_doc *d, const struct status_snapshot *snap)
 		goto nomem;
 	changed |= r;
 	d->off = off;
-	d->len = d->head.len + d->blame.len + d->rest.len + (d->nfrags ? 7 : 4);
+	d->len = d->head.len + d->blame.len + d->rest.len + (d->nfrags ? 7 - 1 : 4);
 	for (size_t i = 0; i < d->nfrags; i++)
-		d->len += d->frags[i].text.len + (i > 0);
+		d->len += d->frags[i].text.len;
 	d->stale = false;
 	return changed;
 nomem:

@@ -14,7 +14,7 @@
 
 struct status_frag {
 	struct status_service key; /* the fields it was rendered from */
-	char *strs;		   /* their strings' texts (STATUS_SERVICE_STRINGS) */
+	char *strs;		   /* the texts of its buffers (STATUS_SERVICE_TEXTS) */
 	struct status_text text;
 	bool valid;
 };
@@ -34,8 +34,8 @@ struct status_doc {
  * one, 0 when it is byte for byte the same, -1 (ENOMEM; the next build
  * reports a change). */
 int status_doc_build(struct status_doc *d, const struct status_snapshot *snap);
-/* The document as d->iov[0..n) (head, blame, rest, the services with their
- * commas, the end), to write with writev; n, or 0 (ENOMEM). */
+/* The document as d->iov[0..n) (head, blame, rest, the services, the
+ * end), to write with writev; n, or 0 (ENOMEM). */
 size_t status_doc_iov(struct status_doc *d);
 void status_doc_free(struct status_doc *d);
 

@@ -135,7 +135,7 @@ static void render_python(struct json *j, const struct python_plan *py)
 
 /* One service's fields: "NAME": {...}. A new field of struct
  * status_service is rendered here (and, if it is a string, listed in
- * STATUS_SERVICE_STRINGS, status.h). */
+ * STATUS_SERVICE_TEXTS, status.h, if it points into a buffer). */
 static void render_service(struct json *j, const struct status_service *s)
 {
 	char sig[24];
@@ -187,15 +187,18 @@ static void render_service(struct json *j, const struct status_service *s)
 }
 
 /* A piece of the document: a writer that starts at depth (status_doc.c
- * joins the pieces). At depth 1 the piece follows an item of the top level
- * (its comma is written); at depth 2 it is a service, written as the first
- * of "services" (status_doc.c puts the commas between services). */
+ * joins the pieces). At depth 1 the piece follows an item of the top level,
+ * at depth 2 it is a service after another one: its comma is written either
+ * way (status_doc.c leaves out the first service's). Objects below the
+ * second level are folded: a service, a stage, a blame entry is one line
+ * (docs/status.md). */
 static void piece_begin(struct json *j, int depth)
 {
 	json_init(j, 1);
+	j->fold = 2;
 	j->redact = 1; /* command lines, error lines, STATUS= texts: no secrets */
 	j->depth = depth;
-	j->first[depth] = depth != 1;
+	j->first[depth] = depth == 0;
 }
 
 /* The piece's text (an unbalanced document, so not json_finish). */

@@ -33,8 +33,9 @@ struct status_text {
 enum status_piece { SP_HEAD, SP_BLAME, SP_REST };
 int status_render_piece(enum status_piece which, const struct status_snapshot *snap,
 			struct status_text *t, size_t *updated_off);
-/* One service, "\n    \"NAME\": {...}", as the first of "services" (the
- * joiner puts the commas). 0 or -1 (ENOMEM). */
+/* One service on one line, ",\n    \"NAME\": {...}", as a later item of
+ * "services" (the joiner leaves the first service's comma out). 0 or -1
+ * (ENOMEM). */
 int status_render_service(const struct status_service *s, struct status_text *t);
 /* The upward STATUS= text: "degraded: 2/3 services ready; failed: tts". */
 void status_summary(const struct status_snapshot *snap, char *buf, size_t n);

@@ -66,6 +66,49 @@ static void test_pretty(void **state)
 	free(s);
 }
 
+/* fold = 1: an object whose items are deeper than 1 is one line, with what
+ * is inside it; an array at that depth is not folded, its objects are. */
+static void test_fold(void **state)
+{
+	struct json j;
+	char *s;
+
+	(void)state;
+	json_init(&j, 1);
+	j.fold = 1;
+	json_obj_begin(&j);
+	json_kint(&j, "a", 1);
+	json_key(&j, "o");
+	json_obj_begin(&j);
+	json_kint(&j, "x", 1);
+	json_key(&j, "in");
+	json_obj_begin(&j);
+	json_key(&j, "e");
+	json_obj_begin(&j);
+	json_obj_end(&j);
+	json_key(&j, "l");
+	json_arr_begin(&j);
+	json_int(&j, 2);
+	json_int(&j, 3);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	json_key(&j, "arr");
+	json_arr_begin(&j);
+	json_obj_begin(&j);
+	json_kint(&j, "y", 2);
+	json_kstr(&j, "z", "w");
+	json_obj_end(&j);
+	json_int(&j, 4);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	s = finish(&j);
+	assert_string_equal(
+	    s, "{\n  \"a\": 1,\n  \"o\": {\"x\": 1, \"in\": {\"e\": {}, \"l\": [2, 3]}},"
+	       "\n  \"arr\": [\n    {\"y\": 2, \"z\": \"w\"},\n    4\n  ]\n}");
+	free(s);
+}
+
 static void test_escaping(void **state)
 {
 	struct json j;
@@ -182,9 +225,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_structure),	 cmocka_unit_test(test_pretty),
-	    cmocka_unit_test(test_escaping),	 cmocka_unit_test(test_invalid_utf8),
-	    cmocka_unit_test(test_embedded_nul), cmocka_unit_test(test_unbalanced),
-	    cmocka_unit_test(test_large),	 cmocka_unit_test(test_escape_to),
+	    cmocka_unit_test(test_fold),	 cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_embedded_nul),
+	    cmocka_unit_test(test_unbalanced),	 cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_escape_to),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,12 +156,12 @@ static void test_each_kind_of_change(void **state)
 	status_doc_free(&d);
 }
 
-/* Every field of STATUS_SERVICE_STRINGS: its text changed in place is seen. */
-static void test_every_string_field_in_place(void **state)
+/* Every field of STATUS_SERVICE_TEXTS: its text changed in place is seen. */
+static void test_every_text_field_in_place(void **state)
 {
 	static const size_t off[] = {
 #define OFF(f) offsetof(struct status_service, f)
-	    STATUS_SERVICE_STRINGS(OFF),
+	    STATUS_SERVICE_TEXTS(OFF),
 #undef OFF
 	};
 	struct status_doc d = {0};
@@ -176,6 +176,53 @@ static void test_every_string_field_in_place(void **state)
 		snprintf(buf, sizeof(buf), "text-b");
 		build(&d, 1);
 		build(&d, 0);
+	}
+	status_doc_free(&d);
+}
+
+/* The other string fields change by pointer (a static word, the plan's
+ * text): a new pointer is seen, the name's in the blame list too. */
+static void test_string_fields_by_pointer(void **state)
+{
+	static const size_t off[] = {
+#define OFF(f) offsetof(struct status_service, f)
+	    OFF(name),	 OFF(state),   OFF(stopped_by), OFF(error_category),
+	    OFF(script), OFF(command), OFF(sandbox),	OFF(ready_spec),
+#undef OFF
+	};
+	static const char *const a = "text-a", *const b = "text-b";
+	struct status_doc d = {0};
+	(void)state;
+	for (size_t k = 0; k < sizeof(off) / sizeof(off[0]); k++) {
+		make();
+		memcpy((char *)&ss[12] + off[k], &a, sizeof(a));
+		build(&d, 1);
+		memcpy((char *)&ss[12] + off[k], &b, sizeof(b));
+		build(&d, 1);
+		build(&d, 0);
+	}
+	status_doc_free(&d);
+}
+
+/* A service is one line: its fields folded, its comma before it. */
+static void test_one_line_per_service(void **state)
+{
+	struct status_doc d = {0};
+	size_t n;
+	(void)state;
+	make();
+	build(&d, 1);
+	n = status_doc_iov(&d);
+	assert_int_equal(n, N + 4);
+	static const char first[] = "\n    \"svc-0\": {\"state\": \"starting\", \"stage\": 1, ";
+	static const char second[] = ",\n    \"svc-1\": {\"state\": \"ready\", ";
+	assert_memory_equal(d.iov[3].iov_base, first, sizeof(first) - 1);
+	assert_memory_equal(d.iov[4].iov_base, second, sizeof(second) - 1);
+	for (size_t i = 3; i < n - 1; i++) {
+		const char *t = d.iov[i].iov_base;
+		size_t l = d.iov[i].iov_len;
+		assert_null(memchr(t + 2, '\n', l - 2)); /* no line break inside */
+		assert_int_equal(t[l - 1], '}');
 	}
 	status_doc_free(&d);
 }
@@ -218,7 +265,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_first_build_and_no_change),
 	    cmocka_unit_test(test_each_kind_of_change),
-	    cmocka_unit_test(test_every_string_field_in_place),
+	    cmocka_unit_test(test_every_text_field_in_place),
+	    cmocka_unit_test(test_string_fields_by_pointer),
+	    cmocka_unit_test(test_one_line_per_service),
 	    cmocka_unit_test(test_write_atomicv_many_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

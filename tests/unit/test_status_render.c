@@ -58,33 +58,32 @@ static void test_render_content(void **state)
 	    "\"all_required_ready\": true,",
 	    "\"path\": \"/usr/bin/python3\",\n    \"executable\": \"/usr/bin/python3.11\",\n"
 	    "    \"version\": \"3.11.2\",\n    \"source\": \"system\",\n    \"error\": null,",
-	    "\"path\": \"/app/.venv/bin/python3\",\n        \"source\": \"venv\",\n"
-	    "        \"verdict\": \"dangling link\",\n        \"detail\": \"-> "
-	    "/root/.local/bin/python3\",\n        \"version\": null,",
-	    "{\n      \"stage\": 1,\n      \"ready_ms\": 815\n    }",
-	    "{\n      \"stage\": 2,\n      \"ready_ms\": null\n    }",
-	    "\"blame\": [\n    {\n      \"service\": \"web\",\n      \"stage\": 1,\n"
-	    "      \"ready_ms\": 812\n    }\n  ],",
-	    "\"web\": {\n      \"state\": \"ready\",\n      \"stage\": 1,\n      \"required\": "
-	    "true,\n      \"pid\": 7,\n      \"attempt\": 1,\n      \"attempts\": 3,\n",
-	    "\"started_at\": \"2026-11-27T00:17:23.005Z\",\n      \"ready_at\": "
-	    "\"2026-11-27T00:17:23.817Z\",\n      \"ready_ms\": 812,",
-	    "\"last_exit\": {\n        \"code\": null,\n        \"signal\": null,\n"
-	    "        \"signal_name\": null\n      },",
-	    "\"restarts\": 0,\n      \"requested_restarts\": 0,\n      \"stopped_by\": null,",
+	    "\n      {\"path\": \"/app/.venv/bin/python3\", \"source\": \"venv\", \"verdict\": "
+	    "\"dangling link\", \"detail\": \"-> /root/.local/bin/python3\", \"version\": null, "
+	    "\"elapsed_ms\": 0},\n",
+	    "\"stages\": [\n    {\"stage\": 1, \"ready_ms\": 815},\n    {\"stage\": 2, "
+	    "\"ready_ms\": null}\n  ],",
+	    "\"blame\": [\n    {\"service\": \"web\", \"stage\": 1, \"ready_ms\": 812}\n  ],",
+	    "\n    \"web\": {\"state\": \"ready\", \"stage\": 1, \"required\": true, \"pid\": 7, "
+	    "\"attempt\": 1, \"attempts\": 3, ",
+	    "\"started_at\": \"2026-11-27T00:17:23.005Z\", \"ready_at\": "
+	    "\"2026-11-27T00:17:23.817Z\", \"ready_ms\": 812,",
+	    "\"last_exit\": {\"code\": null, \"signal\": null, \"signal_name\": null},",
+	    "\"restarts\": 0, \"requested_restarts\": 0, \"stopped_by\": null,",
 	    "\"command\": \"node dist/index.js\"",
-	    "\"ready_spec\": \"tcp:7860\",\n      \"type\": \"longrun\",\n      \"finished_at\": "
-	    "null,\n      \"disabled_reason\": null\n    }",
+	    "\"ready_spec\": \"tcp:7860\", \"type\": \"longrun\", \"finished_at\": null, "
+	    "\"disabled_reason\": null}",
 	    "\"pid\": null,",
-	    "\"code\": null,\n        \"signal\": 9,\n        \"signal_name\": \"SIGKILL\"",
+	    "\"code\": null, \"signal\": 9, \"signal_name\": \"SIGKILL\"}",
 	    /* escaping: quotes, newline, tab, control char, invalid UTF-8 */
 	    "\"text\": \"ModuleNotFoundError: No module named \\\"torch\\\"\\n\\tat "
-	    "<x>\\u0001\\ufffd\",\n        \"category\": \"missing dependency\",\n"
-	    "        \"hint\": \"pip install torch\"",
-	    "\"errors\": 4,\n      \"warnings\": 1,\n      \"script\": "
-	    "\"/app/server/worker_pool.py\",",
-	    "\"sandbox\": \"worker\",\n      \"sandbox_rules\": 57,\n      \"sandbox_landlock\": "
-	    "null,\n      \"notify_status\": \"loading model\",",
+	    "<x>\\u0001\\ufffd\", \"category\": \"missing dependency\", \"hint\": \"pip install "
+	    "torch\"}",
+	    "\"errors\": 4, \"warnings\": 1, \"script\": \"/app/server/worker_pool.py\",",
+	    "\"sandbox\": \"worker\", \"sandbox_rules\": 57, \"sandbox_landlock\": null, "
+	    "\"notify_status\": \"loading model\",",
+	    /* stdout and stderr: one line each */
+	    "\"output\": {\n    \"stdout\": {\"dropped_lines\": 0, ",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(doc, want[i]))
