@@ -222,7 +222,10 @@ def raw(h, data, read=True):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     s.connect(sock_path(h))
-    s.sendall(data)
+    try:
+        s.sendall(data)
+    except BrokenPipeError:  # answered ("busy") and closed before the request was sent
+        pass
     out = b""
     while read:
         try:
