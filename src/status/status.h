@@ -85,6 +85,9 @@ struct status_snapshot {
 	const struct python_plan *python; /* NULL: no service needs Python */
 	const struct status_service *services;
 	size_t nservices;
+	/* per service: nonzero when its fields may differ from the last publish;
+	 * the writer compares only those (NULL: every service) */
+	const unsigned char *changed;
 	const struct status_stage *stages;
 	size_t nstages;
 	struct status_output output[2];

@@ -192,6 +192,7 @@ static int small_pieces(struct status_doc *d, const struct status_snapshot *snap
 int status_doc_build(struct status_doc *d, const struct status_snapshot *snap)
 {
 	bool changed = d->stale || !d->head.s || d->nfrags != snap->nservices, blame = changed;
+	bool all = changed || !snap->changed; /* else only the services marked changed */
 	size_t off = 0;
 	int r;
 
@@ -199,6 +200,8 @@ int status_doc_build(struct status_doc *d, const struct status_snapshot *snap)
 	if (frags_resize(d, snap->nservices) < 0)
 		goto nomem;
 	for (size_t i = 0; i < snap->nservices; i++) {
+		if (!all && !snap->changed[i])
+			continue;
 		r = frag_update(&d->frags[i], &snap->services[i], &blame);
 		if (r < 0)
 			goto nomem;

@@ -24,13 +24,15 @@ struct status_doc {
 	struct status_frag *frags; /* one per service, in order */
 	size_t nfrags;
 	struct status_text head, blame, rest;
-	bool stale;	   /* a build failed half-way: the next one writes */
+	bool stale;	   /* a build failed half-way or was skipped: the next one
+			    * compares every service, and writes */
 	struct iovec *iov; /* status_doc_iov() */
 	size_t iovcap;
 };
 
 /* Bring the pieces up to snap, rendering only the services whose fields
- * changed since the last build. 1 when the document differs from the last
+ * changed since the last build (of those snap->changed marks, when it is
+ * set and the last build went through). 1 when the document differs from the last
  * one, 0 when it is byte for byte the same, -1 (ENOMEM; the next build
  * reports a change). */
 int status_doc_build(struct status_doc *d, const struct status_snapshot *snap);

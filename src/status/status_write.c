@@ -400,8 +400,10 @@ static void publish_files(struct status_writer *w, const struct status_snapshot 
 	bool ok = true;
 	int changed;
 
-	if (w->dirfd < 0)
+	if (w->dirfd < 0) {
+		w->doc.stale = true; /* the changes marked in snap are not built */
 		return;
+	}
 	if (w->gone)
 		dir_repair(w);
 	status_now(&now);

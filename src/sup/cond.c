@@ -79,6 +79,7 @@ int cond_check(struct svc *s)
 			fmt_trunc(s->disabled_reason, sizeof(s->disabled_reason),
 				  "condition %s failed (%s)", c->spec, why);
 			redact_str(s->disabled_reason, sizeof(s->disabled_reason));
+			svc_changed(s);
 			return 0;
 		}
 	}

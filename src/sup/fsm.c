@@ -62,8 +62,7 @@ static const char *fmt_ns(char *buf, size_t n, int64_t ns)
 
 static void set_state(struct svc *s, enum svc_state st)
 {
-	s->state = st;
-	s->sv->dirty = true;
+	s->state = st; /* published: svc_event marks s changed after every action */
 }
 
 /* The processes are gone: take the step the teardown was for. */
@@ -580,6 +579,7 @@ void svc_event(struct svc *s, enum svc_event ev)
 	if (a == nop)
 		return;
 	a(s);
+	svc_changed(s); /* what an action changes is published */
 	s->sv->progress_due = true;
 }
 

@@ -92,7 +92,13 @@ bool restart_wanted(enum restart_policy p, bool clean);
 bool stage_done(const struct svc *v, size_t n, unsigned stage);
 /* The lowest stage above after, 0 when none. */
 unsigned next_stage(const struct svc *v, size_t n, unsigned after);
-/* The overall state of status.json. */
+/* A service's part in the overall state: OV_* bits. */
+enum { OV_REQUIRED, OV_REQUIRED_DOWN, OV_OPTIONAL_FAILED, OV_NBITS };
+unsigned overall_bits(const struct svc *s);
+/* The overall state from count[k], the services with bit k. */
+const char *overall_word(const unsigned count[OV_NBITS], bool all_started, bool shutting_down,
+			 bool *all_required_ready);
+/* The overall state of status.json: overall_word over every service. */
 const char *overall_state(const struct svc *v, size_t n, bool all_started, bool shutting_down,
 			  bool *all_required_ready);
 

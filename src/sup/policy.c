@@ -77,29 +77,48 @@ unsigned next_stage(const struct svc *v, size_t n, unsigned after)
 	return best;
 }
 
-const char *overall_state(const struct svc *v, size_t n, bool all_started, bool shutting_down,
-			  bool *all_required_ready)
+unsigned overall_bits(const struct svc *s)
 {
-	bool req_ready = true, opt_failed = false, any_required = false;
+	enum svc_state st = svc_public_state(s);
+	unsigned b = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct svc *s = &v[i];
-		enum svc_state st = svc_public_state(s);
-		if (st == S_DISABLED) /* neither serving nor degraded: not counted */
-			continue;
-		any_required |= s->pol->required;
-		if (s->pol->required && st != S_READY && !finished_clean(s))
-			req_ready = false;
-		if (!s->pol->required && st == S_FAILED)
-			opt_failed = true;
-	}
+	if (st == S_DISABLED) /* neither serving nor degraded: not counted */
+		return 0;
+	if (s->pol->required)
+		b |= 1u << OV_REQUIRED;
+	if (s->pol->required && st != S_READY && !finished_clean(s))
+		b |= 1u << OV_REQUIRED_DOWN;
+	if (!s->pol->required && st == S_FAILED)
+		b |= 1u << OV_OPTIONAL_FAILED;
+	return b;
+}
+
+const char *overall_word(const unsigned count[OV_NBITS], bool all_started, bool shutting_down,
+			 bool *all_required_ready)
+{
+	bool req_ready = count[OV_REQUIRED_DOWN] == 0;
+
 	/* Not gated on the later stages: an optional stage-2 pool still loading
 	 * leaves the state `starting`, but the required services are serving.
 	 * With no required service at all, ready once every stage started. */
-	*all_required_ready = req_ready && (any_required || all_started) && !shutting_down;
+	*all_required_ready =
+	    req_ready && (count[OV_REQUIRED] > 0 || all_started) && !shutting_down;
 	if (shutting_down)
 		return "stopping";
 	if (!all_started)
 		return "starting";
-	return req_ready && !opt_failed ? "ready" : "degraded";
+	return req_ready && count[OV_OPTIONAL_FAILED] == 0 ? "ready" : "degraded";
+}
+
+const char *overall_state(const struct svc *v, size_t n, bool all_started, bool shutting_down,
+			  bool *all_required_ready)
+{
+	unsigned count[OV_NBITS] = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned b = overall_bits(&v[i]);
+		for (int k = 0; k < OV_NBITS; k++)
+			count[k] += b >> k & 1;
+	}
+	return overall_word(count, all_started, shutting_down, all_required_ready);
 }

@@ -105,7 +105,7 @@ static void probe_result(struct svc *s, bool ok, const char *why)
 		if (!s->health_active && s->state == S_STARTING && !s->port_taken) {
 			log_warn("[%s] %s: not ready", s->name, s->port_msg);
 			set_error(s, "port-in-use", PORT_HINT, "%s", s->port_msg);
-			s->sv->dirty = true;
+			svc_changed(s);
 		}
 		s->port_taken = !s->health_active;
 	}
@@ -297,7 +297,7 @@ void on_notify(struct loop_watch *w, uint32_t ev)
 		}
 		if (m.has_status) {
 			snprintf(s->notify_status, sizeof(s->notify_status), "%s", m.status);
-			s->sv->dirty = true;
+			svc_changed(s);
 		}
 		if (m.has_errno)
 			set_error(s, "notify-errno", NULL, "service reported ERRNO=%d (%s)",

@@ -65,17 +65,43 @@ static void ss_run(const struct svc *s, struct status_service *o)
 	o->disabled_reason = st == S_DISABLED ? s->disabled_reason : NULL;
 }
 
+void svc_changed(struct svc *s)
+{
+	struct sv *sv = s->sv;
+
+	sv->dirty = true;
+	if (sv->changed)
+		sv->changed[s - sv->svcs] = 1;
+}
+
+/* The services marked changed, read again: their fields and their part in
+ * the overall state. The others are as the last publish left them, and the
+ * writer compares only these (snap.changed). */
+static void ss_changed(struct sv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		if (!sv->changed[i])
+			continue;
+		unsigned b = overall_bits(&sv->svcs[i]);
+		for (int k = 0; k < OV_NBITS; k++)
+			sv->ov_count[k] += (b >> k & 1) - (sv->ov_bits[i] >> k & 1);
+		sv->ov_bits[i] = (unsigned char)b;
+		ss_run(&sv->svcs[i], &sv->ss[i]);
+	}
+}
+
 void publish(struct sv *sv, const char *final_state)
 {
 	struct status_snapshot snap;
 
-	if (!sv->status)
+	if (!sv->status || !sv->changed) /* none, or status_setup failed */
 		return;
 	memset(&snap, 0, sizeof(snap));
-	for (size_t i = 0; i < sv->n; i++)
-		ss_run(&sv->svcs[i], &sv->ss[i]);
-	snap.state = overall_state(sv->svcs, sv->n, sv->all_started, sv->shutting_down,
-				   &snap.all_required_ready);
+	if (final_state) /* the last write: everything read again */
+		memset(sv->changed, 1, sv->n);
+	ss_changed(sv);
+	snap.state = overall_word(sv->ov_count, sv->all_started, sv->shutting_down,
+				  &snap.all_required_ready);
 	if (final_state) {
 		snap.state = final_state;
 		snap.all_required_ready = false;
@@ -86,6 +112,7 @@ void publish(struct sv *sv, const char *final_state)
 	snap.python = sv->plan->python_needed ? &sv->plan->python : NULL;
 	snap.services = sv->ss;
 	snap.nservices = sv->n;
+	snap.changed = sv->changed;
 	snap.stages = sv->stages;
 	snap.nstages = sv->nstages;
 	const struct sink *k[2] = {&sv->out_sink, &sv->err_sink};
@@ -95,6 +122,7 @@ void publish(struct sv *sv, const char *final_state)
 		snap.output[i].reason = k[i]->why;
 	}
 	status_publish(sv->status, &snap);
+	memset(sv->changed, 0, sv->n);
 	sv->dirty = false;
 }
 
@@ -112,8 +140,12 @@ int status_setup(struct sv *sv)
 	sv->ss = calloc(sv->n ? sv->n : 1, sizeof(*sv->ss));
 	sv->stages = calloc(sv->n ? sv->n : 1, sizeof(*sv->stages));
 	sv->commands = calloc(sv->n ? sv->n : 1, sizeof(*sv->commands));
-	if (!sv->ss || !sv->stages || !sv->commands)
+	sv->changed = malloc(sv->n ? sv->n : 1);
+	sv->ov_bits = calloc(sv->n ? sv->n : 1, 1);
+	if (!sv->ss || !sv->stages || !sv->commands || !sv->changed || !sv->ov_bits)
 		return -1;
+	memset(sv->changed, 1, sv->n); /* the first publish reads every service */
+	memset(sv->ov_count, 0, sizeof(sv->ov_count));
 	while ((st = next_stage(sv->svcs, sv->n, st)) != 0) {
 		sv->stages[sv->nstages].stage = st;
 		sv->stages[sv->nstages].ready_ms = -1;
@@ -137,6 +169,9 @@ void status_teardown(struct sv *sv)
 	for (size_t i = 0; sv->commands && i < sv->n; i++)
 		free(sv->commands[i]);
 	free(sv->commands);
+	free(sv->changed);
+	free(sv->ov_bits);
+	sv->changed = sv->ov_bits = NULL;
 	free(sv->ss);
 	free(sv->stages);
 }

@@ -146,6 +146,11 @@ struct sv {
 	struct loop_watch w_status; /* removals in the status dir */
 	const struct plan *plan;
 	bool dirty;
+	/* per service: its status fields may have changed since the last
+	 * publish (svc_changed); publish() reads only those again */
+	unsigned char *changed;
+	unsigned char *ov_bits; /* its part in the overall state (overall_bits) */
+	unsigned ov_count[OV_NBITS];
 	struct timespec started_wall;
 	struct status_service *ss;
 	struct status_stage *stages;
@@ -204,6 +209,11 @@ void svc_exited(struct svc *s, int status);	/* E_EXIT */
 void on_ready_timeout(struct loop_timer *t, void *data);
 void on_delay(struct loop_timer *t, void *data);
 void on_kill(struct loop_timer *t, void *data);
+
+/* snapshot.c: s's status fields changed (or may have): publish it at the end
+ * of the turn. Every change to what ss_run() reads is marked so, by svc_event
+ * for each action and by the sites outside the table (output, notify). */
+void svc_changed(struct svc *s);
 
 /* fsm.c: a requested stop (E_REQ_STOP), start (E_REQ_START) or restart
  * (E_REQ_RESTART) of s, from a loop callback (the control socket, a watch);

@@ -51,6 +51,7 @@ void set_error(struct svc *s, const char *category, const char *hint, const char
 		s->error.category = category;
 		snprintf(s->error.hint, sizeof(s->error.hint), "%s", hint ? hint : "");
 	}
+	svc_changed(s);
 }
 
 /* The child set-up of everything run on the service's behalf (the service
@@ -209,7 +210,7 @@ static int op_spawn(struct svc *s)
 	s->pid = s->pgid = pid;
 	clock_gettime(CLOCK_REALTIME, &s->started_wall);
 	s->ready_wall.tv_sec = 0;
-	sv->dirty = true;
+	svc_changed(s);
 	s->out.fd = po[0];
 	s->err.fd = pe[0];
 	po[0] = po[1] = pe[0] = pe[1] = -1;
@@ -332,7 +333,7 @@ void svc_exited(struct svc *s, int status)
 	s->pid = 0;
 	s->has_exit = true;
 	s->last_status = status;
-	sv->dirty = true;
+	svc_changed(s);
 	/* The last lines (a traceback) come before the verdict, and so does a
 	 * newline on fd:N written before the exit (the reaper may run first). */
 	if (s->out.fd >= 0)

@@ -197,7 +197,7 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 		else if (v.counts && v.cls == LINE_WARNING)
 			s->warnings++;
 		if (v.counts || v.is_detail)
-			s->sv->dirty = true;
+			svc_changed(s);
 		if (v.is_detail) {
 			size_t n = len < SVC_ERROR_MAX - 1 ? len : SVC_ERROR_MAX - 1;
 			memcpy(s->error.msg, line, n);

@@ -840,6 +840,46 @@ static void test_disabled_in_stage_and_overall(void **state)
 	assert_true(rr);
 }
 
+/* svc_changed: an action marks its service, a nop event or another
+ * service's event does not; set_error marks too. overall_bits are what
+ * overall_state counts. */
+static void test_changed_marks(void **state)
+{
+	unsigned char ch[3] = {0};
+	unsigned count[OV_NBITS] = {0};
+	bool rr;
+	(void)state;
+	setup_n(3);
+	sv.changed = ch;
+	svc_event(&svcs[1], E_START);
+	assert_int_equal(svcs[1].state, S_STARTING);
+	assert_memory_equal(ch, ((unsigned char[3]){0, 1, 0}), 3);
+	ch[1] = 0;
+	sv.dirty = false;
+	svc_event(&svcs[0], E_GONE); /* pending: nothing to do */
+	assert_memory_equal(ch, ((unsigned char[3]){0, 0, 0}), 3);
+	assert_false(sv.dirty);
+	set_error(&svcs[2], NULL, NULL, "x");
+	assert_memory_equal(ch, ((unsigned char[3]){0, 0, 1}), 3);
+	assert_true(sv.dirty);
+	pols[2].required = false;
+	svcs[0].state = S_READY;
+	svcs[2].state = S_FAILED;
+	assert_int_equal(overall_bits(&svcs[0]), 1u << OV_REQUIRED);
+	assert_int_equal(overall_bits(&svcs[1]), 1u << OV_REQUIRED | 1u << OV_REQUIRED_DOWN);
+	assert_int_equal(overall_bits(&svcs[2]), 1u << OV_OPTIONAL_FAILED);
+	count[OV_REQUIRED] = 2;
+	count[OV_OPTIONAL_FAILED] = 1;
+	assert_string_equal(overall_word(count, true, false, &rr), "degraded");
+	assert_true(rr);
+	count[OV_REQUIRED_DOWN] = 1;
+	assert_string_equal(overall_word(count, true, false, &rr), "degraded");
+	assert_false(rr);
+	assert_string_equal(overall_state(svcs, 3, true, false, &rr), "degraded");
+	assert_false(rr);
+	sv.changed = NULL;
+}
+
 static void test_stage_gate(void **state)
 {
 	bool rr;
@@ -1261,6 +1301,7 @@ int main(void)
 	    cmocka_unit_test(test_shutdown_during_condition),
 	    cmocka_unit_test(test_requests_and_conditions),
 	    cmocka_unit_test(test_disabled_in_stage_and_overall),
+	    cmocka_unit_test(test_changed_marks),
 	};
 	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
 	return cmocka_run_group_tests(tests, NULL, NULL);

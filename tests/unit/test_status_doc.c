@@ -227,6 +227,35 @@ static void test_one_line_per_service(void **state)
 	status_doc_free(&d);
 }
 
+/* snap.changed: only the marked services are compared (the caller's
+ * promise); a skipped or failed build (stale) makes the next compare all. */
+static void test_changed_marks(void **state)
+{
+	static unsigned char marks[N];
+	struct status_doc d = {0};
+	const char *text5;
+	(void)state;
+	make();
+	build(&d, 1);
+	snap.changed = marks;
+	memset(marks, 0, sizeof(marks));
+	build(&d, 0);
+	ss[3].errors = 7;
+	marks[3] = 1;
+	build(&d, 1);
+	marks[3] = 0;
+	text5 = d.frags[5].text.s;
+	ss[5].errors = 9; /* not marked: not looked at */
+	assert_int_equal(status_doc_build(&d, &snap), 0);
+	assert_ptr_equal(d.frags[5].text.s, text5);
+	d.stale = true;
+	build(&d, 1);
+	assert_ptr_not_equal(d.frags[5].text.s, text5);
+	snap.changed = NULL;
+	build(&d, 0);
+	status_doc_free(&d);
+}
+
 /* More pieces than one writev takes (IOV_MAX), some empty: the file is whole. */
 static void test_write_atomicv_many_pieces(void **state)
 {
@@ -268,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(test_every_text_field_in_place),
 	    cmocka_unit_test(test_string_fields_by_pointer),
 	    cmocka_unit_test(test_one_line_per_service),
+	    cmocka_unit_test(test_changed_marks),
 	    cmocka_unit_test(test_write_atomicv_many_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
