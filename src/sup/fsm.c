@@ -34,23 +34,6 @@
 
 typedef void svc_action(struct svc *s);
 
-static const char *const state_names[S_NSTATES] = {
-    [S_PENDING] = "pending",   [S_STARTING] = "starting", [S_READY] = "ready",
-    [S_STOPPING] = "stopping", [S_RETRYING] = "retrying", [S_RESTARTING] = "restarting",
-    [S_FAILED] = "failed",     [S_STOPPED] = "stopped",	  [S_DONE] = "done",
-    [S_DISABLED] = "disabled",
-};
-
-const char *svc_state_name(enum svc_state st)
-{
-	return st < S_NSTATES ? state_names[st] : "?";
-}
-
-enum svc_state svc_public_state(const struct svc *s)
-{
-	return s->state == S_STOPPING ? s->shown : s->state;
-}
-
 /* ------------------------------------------------------------------------- */
 /* helpers of the actions */
 

@@ -1,9 +1,26 @@
-/* The pure policy of the life cycle (fsm.h): restart limits, back-off, the
- * stage gate and the overall state. No I/O, no clock: tests/unit/test_fsm.c
+/* The pure policy of the life cycle (fsm.h): the state names, restart
+ * limits, back-off, the stage gate and the overall state. No I/O, no clock: tests/unit/test_fsm.c
  * calls these directly. */
 #include "sup/sv.h"
 
 #include <sys/wait.h>
+
+static const char *const state_names[S_NSTATES] = {
+    [S_PENDING] = "pending",   [S_STARTING] = "starting", [S_READY] = "ready",
+    [S_STOPPING] = "stopping", [S_RETRYING] = "retrying", [S_RESTARTING] = "restarting",
+    [S_FAILED] = "failed",     [S_STOPPED] = "stopped",	  [S_DONE] = "done",
+    [S_DISABLED] = "disabled",
+};
+
+const char *svc_state_name(enum svc_state st)
+{
+	return st < S_NSTATES ? state_names[st] : "?";
+}
+
+enum svc_state svc_public_state(const struct svc *s)
+{
+	return s->state == S_STOPPING ? s->shown : s->state;
+}
 
 bool restart_burst_hit(int64_t *times, unsigned *n, unsigned burst, int64_t window, int64_t now)
 {
