@@ -46,6 +46,8 @@ static const char *fmt_ns(char *buf, size_t n, int64_t ns)
 static void set_state(struct svc *s, enum svc_state st)
 {
 	s->state = st; /* published: svc_event marks s changed after every action */
+	if (s->sv->stopping)
+		s->sv->stopping[s - s->sv->svcs] = st == S_STOPPING;
 }
 
 /* The processes are gone: take the step the teardown was for. */
@@ -113,7 +115,7 @@ static void teardown(struct svc *s, enum after after)
 	o->probe_stop(s);
 	s->health_active = false;
 	s->shown = s->state;
-	s->state = S_STOPPING;
+	set_state(s, S_STOPPING);
 	s->after = after;
 	if (!o->up(s)) {
 		down(s);

@@ -230,7 +230,8 @@ static void reap(struct sv *sv)
 {
 	(void)pid1_reap(on_reaped, sv);
 	for (size_t i = 0; i < sv->n; i++)
-		svc_event(&sv->svcs[i], E_GONE);
+		if (!sv->stopping || sv->stopping[i]) /* S_STOPPING: the only E_GONE action */
+			svc_event(&sv->svcs[i], E_GONE);
 	sv->progress_due = true; /* the last child may be gone */
 }
 
@@ -244,9 +245,8 @@ static void on_signal(const struct signalfd_siginfo *si, void *data)
 		/* Datagrams queued before a child exited are read while it is still
 		 * an unreaped zombie, so its group can be checked (STOPPING=1 from
 		 * a main process that then exits). */
-		for (size_t i = 0; i < sv->n; i++)
-			if (sv->svcs[i].notify_fd >= 0)
-				on_notify(&sv->svcs[i].w_notify, 0);
+		for (size_t i = 0; i < sv->nnotifying; i++)
+			on_notify(&sv->notifying[i]->w_notify, 0);
 		reap(sv);
 		break;
 	case SIGTERM:
@@ -408,11 +408,20 @@ static int sv_setup(struct sv *sv, const struct plan *plan, struct status_writer
 	sink_share(&sv->out_sink, &sv->err_sink); /* 2>&1: no line cut by the other stream */
 	sv->out_sink.json = sv->err_sink.json = plan->log_format == LOG_FMT_JSON;
 	sv->n = plan->nsvcs;
-	for (size_t i = 0; i < sv->n; i++)
+	sv->stopping = calloc(sv->n ? sv->n : 1, 1);
+	sv->notifying = calloc(sv->n ? sv->n : 1, sizeof(*sv->notifying));
+	if (!sv->stopping || !sv->notifying) {
+		log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < sv->n; i++) {
 		if (svc_init(sv, &sv->svcs[i], &plan->svcs[i], &e) < 0) {
 			log_error("%s", e.msg);
 			return -1;
 		}
+		if (sv->svcs[i].notify_fd >= 0)
+			sv->notifying[sv->nnotifying++] = &sv->svcs[i];
+	}
 	devwatch_setup(sv);
 	if (status_setup(sv) < 0) {
 		log_errno(LOG_LVL_ERROR, errno, "cannot set up status");
@@ -488,6 +497,8 @@ static void sv_finish(struct sv *sv)
 	for (size_t i = 0; i < sv->n; i++)
 		free(sv->svcs[i].restart_times);
 	free(sv->svcs);
+	free(sv->stopping);
+	free(sv->notifying);
 }
 
 int supervise(const struct plan *plan, struct status_writer *status,

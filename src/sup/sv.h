@@ -126,6 +126,12 @@ struct sv {
 	struct loop loop;
 	struct svc *svcs;
 	size_t n;
+	/* per service: in S_STOPPING, waiting for its group to empty (E_GONE);
+	 * a reap looks at these only (struct svc is 20 KB: 1000 of them are
+	 * not read at every SIGCHLD) */
+	unsigned char *stopping;
+	struct svc **notifying; /* the services with a notify socket */
+	size_t nnotifying;
 	const sigset_t *orig_mask;
 	unsigned stage; /* highest stage started */
 	bool all_started;

@@ -880,6 +880,27 @@ static void test_changed_marks(void **state)
 	sv.changed = NULL;
 }
 
+/* sv.stopping marks exactly the services in S_STOPPING (what a reap sends
+ * E_GONE to). */
+static void test_stopping_marks(void **state)
+{
+	unsigned char st[3] = {0};
+	(void)state;
+	setup_n(2);
+	sv.stopping = st;
+	svc_event(&svcs[0], E_START);
+	svc_event(&svcs[1], E_START);
+	assert_true(rec.up[0] && rec.up[1]);
+	svc_event(&svcs[1], E_STOP);
+	assert_int_equal(svcs[1].state, S_STOPPING);
+	assert_memory_equal(st, ((unsigned char[3]){0, 1, 0}), 3);
+	rec.up[1] = false;
+	svc_event(&svcs[1], E_GONE);
+	assert_int_not_equal(svcs[1].state, S_STOPPING);
+	assert_memory_equal(st, ((unsigned char[3]){0, 0, 0}), 3);
+	sv.stopping = NULL;
+}
+
 static void test_stage_gate(void **state)
 {
 	bool rr;
@@ -1302,6 +1323,7 @@ int main(void)
 	    cmocka_unit_test(test_requests_and_conditions),
 	    cmocka_unit_test(test_disabled_in_stage_and_overall),
 	    cmocka_unit_test(test_changed_marks),
+	    cmocka_unit_test(test_stopping_marks),
 	};
 	log_setup(LOG_LVL_ERROR, LOG_FMT_TEXT);
 	return cmocka_run_group_tests(tests, NULL, NULL);
