@@ -119,18 +119,47 @@ static char **svc_environment(struct svc *s, char *const *envp, char extra[4][16
 	return v;
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The children hfinit tracks, sorted: every running main process and probe
+ * (an exec probe or exec: condition). *n of them; NULL when out of memory
+ * (leftover_signal then reads all of /proc). */
+static pid_t *tracked_pids(const struct sv *sv, size_t *n)
+{
+	pid_t *v = malloc((2 * sv->n + 1) * sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < sv->n; i++) {
+		if (sv->svcs[i].running && sv->svcs[i].pid > 0)
+			v[(*n)++] = sv->svcs[i].pid;
+		if (sv->svcs[i].probe_pid > 0)
+			v[(*n)++] = sv->svcs[i].probe_pid;
+	}
+	qsort(v, *n, sizeof(*v), cmp_pid);
+	return v;
+}
+
 /* What an earlier run left outside its process group (docs/supervise.md):
  * stop_signal when the run is over, SIGKILL to what is left at the next
  * start. */
 static void stop_leftovers(struct svc *s, int sig)
 {
 	pid_t first;
-	int n = leftover_signal(s->name, sig, &first, 1);
+	size_t nt;
+	pid_t *tracked = tracked_pids(s->sv, &nt);
+	int n = leftover_signal(s->name, sig, tracked, nt, &first, 1);
 
+	if (n > 0 && sig != SIGKILL)
+		(void)leftover_signal(s->name, SIGCONT, tracked, nt, NULL, 0);
+	free(tracked);
 	if (n <= 0)
 		return;
-	if (sig != SIGKILL)
-		(void)leftover_signal(s->name, SIGCONT, NULL, 0);
 	log_warn("[%s] SIG%s to %d process%s an earlier run left outside its process group "
 		 "(pid %d%s)",
 		 s->name, signame(sig) ? signame(sig) : "?", n, n == 1 ? "" : "es", (int)first,
