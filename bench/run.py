@@ -1137,6 +1137,107 @@ def print_status(res, out=sys.stdout):
         print(line(r), file=out)
 
 
+# --- restart: CPU per crash-loop restart at N services ----------------------------------
+
+RESTART_SIZES = STATUS_SIZES
+
+
+def restart_config(path, sleeper, n):
+    """n - 1 quiet services and "crash", which exits at once and is restarted every
+    10 ms (restart_delay's minimum) for ever: each restart is a run's end and a start,
+    so two passes over what its runs left (docs/supervise.md). No [hfinit] section."""
+    parts = ["[service:q%d]\ncommand = %s 600\n" % (i, sleeper) for i in range(n - 1)]
+    parts.append(
+        "[service:crash]\nrequired = no\ncommand = /bin/sh -c 'exit 1'\nrestart = always\n"
+        "restart_delay = 10ms\nrestart_max_delay = 10ms\nrestart_burst = 1000000\n"
+        "restart_window = 100ms\n"
+    )
+    write_file(path, "\n".join(parts))
+
+
+def restart_count(sdir):
+    """(overall state, crash's restarts) from status.json; (None, 0) before it exists."""
+    try:
+        with open(os.path.join(sdir, "status.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None, 0
+    return doc.get("state"), doc.get("services", {}).get("crash", {}).get("restarts", 0)
+
+
+def restart_run(binary, cfg, sdir, window):
+    """One hfinit: up, then its CPU (schedstat) over the window / the restarts in it (us)."""
+    ns = Ns(["env", "HFINIT_STATUS_DIR=" + sdir, binary, "-c", cfg], [])
+    try:
+        deadline = time.monotonic() + T_STATUS_UP
+        while True:
+            state, n = restart_count(sdir)
+            if state not in (None, "starting") and n > 0:
+                break
+            if time.monotonic() > deadline:
+                raise BenchError(
+                    "%s: not up within %.0f s (state %s)%s" % (binary, T_STATUS_UP, state, ns.stderr_tail())
+                )
+            time.sleep(0.05)  # nothing signals "all started"; poll
+        pid = ns.find_init()
+        c0, (_, r0) = proc_cpu_ns(pid), restart_count(sdir)
+        time.sleep(window)  # the measurement window itself
+        c1, (_, r1) = proc_cpu_ns(pid), restart_count(sdir)
+        os.kill(pid, signal.SIGTERM)
+    except BaseException:
+        ns.kill()
+        raise
+    ns.finish(T_STATUS_UP)
+    if r1 - r0 < 10:
+        raise BenchError("%s: only %d restarts in %.1f s" % (binary, r1 - r0, window))
+    return (c1 - c0) / 1000.0 / (r1 - r0)
+
+
+def bench_restart(hfinit_bin, baseline, helpers, reps, window, tmp, res):
+    """hfinit's CPU per crash-loop restart at 10, 100 and 1000 services, interleaved
+    with --baseline when given (the shape of bench_status)."""
+    bins = {"hfinit": hfinit_bin}
+    if baseline:
+        bins["hfinit-base"] = baseline
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else tmp
+    sleeper = os.path.join(helpers, "bench-sleeper")
+    for n in RESTART_SIZES:
+        for b in bins:
+            res.setdefault(b, {})["restart_%d_us" % n] = []
+    for _, order in rotations(list(bins), reps):
+        for n in RESTART_SIZES:
+            for b in order:
+                sdir = tempfile.mkdtemp(dir=shm, prefix="hfinit-bench-restart-")
+                try:
+                    cfg = os.path.join(tmp, "restart-%d.ini" % n)
+                    restart_config(cfg, sleeper, n)
+                    res[b]["restart_%d_us" % n].append(restart_run(bins[b], cfg, sdir, window))
+                finally:
+                    shutil.rmtree(sdir, ignore_errors=True)
+
+
+def print_restart(res, out=sys.stdout):
+    cols = [c for c in ("hfinit", "hfinit-base") if c in res]
+    header = ["restart: hfinit CPU per crash-loop restart", "unit"] + cols
+    if len(cols) == 2:
+        header.append("ratio base/hfinit")
+    rows = []
+    for n in RESTART_SIZES:
+        key = "restart_%d_us" % n
+        st = {c: summary(res[c][key]) for c in cols}
+        row = ["%d services (1 restart / 10 ms)" % n, "us"] + [cell(st[c], 0) for c in cols]
+        if len(cols) == 2:
+            r = ratio(st["hfinit-base"], st["hfinit"])
+            row.append(fmt(r, 1) if r is not None else "n/a")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
+    print(line(header), file=out)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
+    for r in rows:
+        print(line(r), file=out)
+
+
 # --- statistics and output ------------------------------------------------------------
 
 
@@ -1162,7 +1263,7 @@ def summary(xs):
     }
 
 
-STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control", "status", "output")
+STEPS = ("overhead", "idle", "reap", "term", "fork", "gate", "supervise", "watch", "control", "status", "restart", "output")
 
 # key, label, unit, digits; lower is better for all of them
 METRICS = [
@@ -1337,9 +1438,9 @@ def main():
     ap.add_argument(
         "--tick-ms", type=int, default=1000, help="line interval of the ticking programs (default 1000)"
     )
-    ap.add_argument("--status-reps", type=int, help="runs per binary and service count, status (default 2; quick 1)")
+    ap.add_argument("--status-reps", type=int, help="runs per binary and service count, status and restart (default 2; quick 1)")
     ap.add_argument(
-        "--status-s", type=float, help="measurement window per status run in seconds (default 2; quick 1)"
+        "--status-s", type=float, help="measurement window per status or restart run in seconds (default 2; quick 1)"
     )
     ap.add_argument("--out-mib", type=int, default=200, help="MiB of lines in the output bench (default 200)")
     ap.add_argument("--out-reps", type=int, help="output runs per kind (default 5; quick 1)")
@@ -1468,6 +1569,7 @@ def main():
     # Supervision (hfinit's supervise mode, `hfinit -c FILE`): its own failures are
     # reported and leave the rest of the bench standing.
     gate_res, sup_res, sup_skipped, status_res = {}, {}, {}, {}
+    restart_res = {}
     watch_res, watch_reps = {}, 10 if a.quick else 50
     ctl_res, ctl_reps = {}, 20 if a.quick else 200
     out_res = {}
@@ -1489,6 +1591,7 @@ def main():
         ("watch", "watch latency (%d writes)" % watch_reps, lambda tmp: bench_watch(hfinit_bin, a.helpers, watch_reps, 2, tmp, watch_res)),
         ("control", "control round trip", lambda tmp: bench_control(hfinit_bin, a.helpers, ctl_reps, tmp, ctl_res)),
         ("status", "status publish at 10/100/1000 services (%d x %g s each)" % (status_reps, status_s), lambda tmp: bench_status(hfinit_bin, baseline, a.helpers, status_reps, status_s, tmp, status_res)),
+        ("restart", "crash-loop restart at 10/100/1000 services (%d x %g s each)" % (status_reps, status_s), lambda tmp: bench_restart(hfinit_bin, baseline, a.helpers, status_reps, status_s, tmp, restart_res)),
         ("output", "output, %d MiB x %d per kind" % (a.out_mib, out_reps), lambda tmp: bench_output(hfinit_bin, baseline, a.helpers, out_reps, a.out_mib, tmp, out_res)),
     ]
     for key, label, fn in sup_steps:
@@ -1515,6 +1618,8 @@ def main():
                 ctl_res.clear()
             elif key == "status":
                 status_res.clear()
+            elif key == "restart":
+                restart_res.clear()
             elif key == "output":
                 out_res.clear()
             else:
@@ -1567,6 +1672,10 @@ def main():
     if status_res:
         print()
         print_status(status_res)
+        print("median (p25-p75) of the runs; ratio = hfinit-base / hfinit, > 1 means hfinit costs less")
+    if restart_res:
+        print()
+        print_restart(restart_res)
         print("median (p25-p75) of the runs; ratio = hfinit-base / hfinit, > 1 means hfinit costs less")
     out_stats = None
     if out_res:
@@ -1648,6 +1757,12 @@ def main():
                 "unit": "us of hfinit CPU per status change",
                 "stats": {b: {k: summary(v) for k, v in status_res[b].items()} for b in status_res},
                 "samples": status_res,
+            },
+            "restart": {
+                "sizes": list(RESTART_SIZES),
+                "unit": "us of hfinit CPU per crash-loop restart",
+                "stats": {b: {k: summary(v) for k, v in restart_res[b].items()} for b in restart_res},
+                "samples": restart_res,
             },
         },
         "output": {"mib": a.out_mib, "reps": out_reps, "stats": out_stats, "samples": out_res},
