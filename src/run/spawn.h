@@ -1,12 +1,13 @@
-/* THE fork/exec of hfinit (docs/design.md, "PID-1 rules"): every child, a
+/* THE spawn of hfinit (docs/design.md, "PID-1 rules"): every child, a
  * service, an exec probe, a runcmd command (runcmd.h) and single mode's child,
  * is set up here, in this order: new session or process group (and the
  * terminal's foreground), stdio, fds above 2 closed, umask, rlimits,
  * oom_score_adj, drop_privileges, workdir, child_reset (default dispositions
  * for every signal, the given mask), no_new_privs, a Landlock domain and a
  * seccomp filter last; the exec error is carried back over a CLOEXEC pipe.
- * Everything that allocates happens in the parent, before fork: the child only
- * makes async-signal-safe calls until execve. */
+ * Everything that allocates happens in the parent, before the clone (CLONE_VM
+ * | CLONE_VFORK, posix_spawn's way): the child only makes async-signal-safe
+ * calls until execve, and writes no memory the parent reads. */
 #ifndef HFINIT_SPAWN_H
 #define HFINIT_SPAWN_H
 
@@ -107,7 +108,7 @@ struct spawn_out {
 };
 
 /* spawn() with everything the child reported: -1 with o->step == NONE when no
- * child could be made (pipe, fork), -1 with o->step set when the child failed
+ * child could be made (pipe, clone), -1 with o->step set when the child failed
  * at that step (it has then been reaped: o->status), else 0 (o->pid). */
 int spawn_run(const struct spawn_req *r, struct spawn_out *o, struct err *e);
 
@@ -122,7 +123,7 @@ int spawn_run(const struct spawn_req *r, struct spawn_out *o, struct err *e);
  * With r->dry_run, 0 means every step before exec succeeded (*pid is 0). */
 int spawn(const struct spawn_req *r, pid_t *pid, int *exit_hint, struct err *e);
 
-/* In a forked child: supplementary groups, then gid, then uid, three checked
+/* In the child: supplementary groups, then gid, then uid, three checked
  * calls (as OpenBSD's daemons do). SPAWN_STEP_NONE, or the step that failed
  * with errno set. Nothing to do when !as->switch_ids. */
 enum spawn_step drop_privileges(const struct runas *as);
