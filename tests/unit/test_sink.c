@@ -199,6 +199,37 @@ static void test_sink_regular_file(void **state)
 	unlink(path);
 }
 
+/* Every piece length from 0 to 300 (the short copy's cases: under 8, 8 to
+ * 15, 16 to 256 with an overlapping last 16, above 256), at every alignment
+ * of the ring: the bytes come out as they went in. */
+static void test_sink_putv_every_length(void **state)
+{
+	char path[] = "/tmp/hfinit-sink-XXXXXX";
+	static char src[320], expect[320 * 301], got[320 * 301];
+	size_t want = 0;
+	int fd = mkstemp(path);
+	struct sink s;
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(sink_init(&s, fd, 1 << 17), 0);
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (char)('a' + i % 26);
+	for (size_t n = 0; n <= 300; n++) {
+		struct iovec v[2] = {{src + n % 7, n}, {"\n", 1}};
+		assert_true(sink_putv(&s, v, 2));
+		memcpy(expect + want, src + n % 7, n);
+		expect[want + n] = '\n';
+		want += n + 1;
+	}
+	assert_int_equal(sink_flush(&s), 0);
+	assert_int_equal(pread(fd, got, sizeof(got), 0), (ssize_t)want);
+	assert_memory_equal(got, expect, want);
+	sink_free(&s);
+	close(fd);
+	unlink(path);
+}
+
 static void fill_pipe_sink(struct sink *s, int p[2], size_t cap, size_t max)
 {
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -567,6 +598,7 @@ int main(void)
 	    cmocka_unit_test(test_exact_fit_line),
 	    cmocka_unit_test(test_sink_drops_and_reports),
 	    cmocka_unit_test(test_sink_regular_file),
+	    cmocka_unit_test(test_sink_putv_every_length),
 	    cmocka_unit_test(test_sink_grows_to_max),
 	    cmocka_unit_test(test_sink_broken_counts_lines),
 	    cmocka_unit_test(test_sink_drain_cut),
