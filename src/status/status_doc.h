@@ -32,9 +32,9 @@ struct status_doc {
 
 /* Bring the pieces up to snap, rendering only the services whose fields
  * changed since the last build (of those snap->changed marks, when it is
- * set and the last build went through). 1 when the document differs from the last
- * one, 0 when it is byte for byte the same, -1 (ENOMEM; the next build
- * reports a change). */
+ * set and the last build went through). 1 when the document differs from
+ * the last one, 0 when it is byte for byte the same, -1 (ENOMEM; the next
+ * build reports a change). */
 int status_doc_build(struct status_doc *d, const struct status_snapshot *snap);
 /* The document as d->iov[0..n) (head, blame, rest, the services, the
  * end), to write with writev; n, or 0 (ENOMEM). */

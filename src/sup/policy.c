@@ -1,6 +1,6 @@
 /* The pure policy of the life cycle (fsm.h): the state names, restart
- * limits, back-off, the stage gate and the overall state. No I/O, no clock: tests/unit/test_fsm.c
- * calls these directly. */
+ * limits, back-off, the stage gate and the overall state. No I/O, no clock:
+ * tests/unit/test_fsm.c calls these directly. */
 #include "sup/sv.h"
 
 #include <sys/wait.h>
