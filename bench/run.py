@@ -1053,24 +1053,25 @@ def status_config(path, sleeper, n):
     write_file(path, "\n".join(parts))
 
 
-def status_errors(sdir):
-    """(overall state, noisy's error count) from status.json; (None, 0) before it exists."""
+def svc_count(sdir, svc, field):
+    """(overall state, svc's field) from status.json; (None, 0) before it exists."""
     try:
         with open(os.path.join(sdir, "status.json")) as f:
             doc = json.load(f)
     except (OSError, ValueError):
         return None, 0
-    return doc.get("state"), doc.get("services", {}).get("noisy", {}).get("errors", 0)
+    return doc.get("state"), doc.get("services", {}).get(svc, {}).get(field, 0)
 
 
-def status_run(binary, cfg, sdir, window):
-    """One hfinit: up, then its CPU (schedstat) over the window / the events in it (us)."""
+def event_run(binary, cfg, sdir, window, svc, field, what):
+    """One hfinit: up, then its CPU (schedstat) over the window / the events in it
+    (us), the events counted by svc's field in status.json (what: their name)."""
     ns = Ns(["env", "HFINIT_STATUS_DIR=" + sdir, binary, "-c", cfg], [])
     try:
         deadline = time.monotonic() + T_STATUS_UP
         while True:
-            state, errs = status_errors(sdir)
-            if state not in (None, "starting") and errs > 0:
+            state, n = svc_count(sdir, svc, field)
+            if state not in (None, "starting") and n > 0:
                 break
             if time.monotonic() > deadline:
                 raise BenchError(
@@ -1078,23 +1079,24 @@ def status_run(binary, cfg, sdir, window):
                 )
             time.sleep(0.05)  # nothing signals "all started"; poll
         pid = ns.find_init()
-        c0, (_, e0) = proc_cpu_ns(pid), status_errors(sdir)
+        c0, (_, e0) = proc_cpu_ns(pid), svc_count(sdir, svc, field)
         time.sleep(window)  # the measurement window itself
-        c1, (_, e1) = proc_cpu_ns(pid), status_errors(sdir)
+        c1, (_, e1) = proc_cpu_ns(pid), svc_count(sdir, svc, field)
         os.kill(pid, signal.SIGTERM)
     except BaseException:
         ns.kill()
         raise
     ns.finish(T_STATUS_UP)
     if e1 - e0 < 10:
-        raise BenchError("%s: only %d status changes in %.1f s" % (binary, e1 - e0, window))
+        raise BenchError("%s: only %d %s in %.1f s" % (binary, e1 - e0, what, window))
     return (c1 - c0) / 1000.0 / (e1 - e0)
 
 
-def bench_status(hfinit_bin, baseline, helpers, reps, window, tmp, res):
-    """hfinit's CPU per status change at 10, 100 and 1000 services, interleaved with
-    --baseline (an earlier build) when given. The status dir is on tmpfs (/dev/shm)
-    when there is one, as /run is in practice."""
+def bench_events(kind, config, svc, field, what, hfinit_bin, baseline, helpers, reps, window, tmp, res):
+    """hfinit's CPU per event at 10, 100 and 1000 services (res[bin]["KIND_N_us"]),
+    interleaved with --baseline (an earlier build) when given. config(path, sleeper, n)
+    writes the services. The status dir is on tmpfs (/dev/shm) when there is one, as
+    /run is in practice."""
     bins = {"hfinit": hfinit_bin}
     if baseline:
         bins["hfinit-base"] = baseline
@@ -1102,29 +1104,35 @@ def bench_status(hfinit_bin, baseline, helpers, reps, window, tmp, res):
     sleeper = os.path.join(helpers, "bench-sleeper")
     for n in STATUS_SIZES:
         for b in bins:
-            res.setdefault(b, {})["status_%d_us" % n] = []
+            res.setdefault(b, {})["%s_%d_us" % (kind, n)] = []
     for _, order in rotations(list(bins), reps):
         for n in STATUS_SIZES:
             for b in order:
-                sdir = tempfile.mkdtemp(dir=shm, prefix="hfinit-bench-status-")
+                sdir = tempfile.mkdtemp(dir=shm, prefix="hfinit-bench-%s-" % kind)
                 try:
-                    cfg = os.path.join(tmp, "status-%d.ini" % n)
-                    status_config(cfg, sleeper, n)
-                    res[b]["status_%d_us" % n].append(status_run(bins[b], cfg, sdir, window))
+                    cfg = os.path.join(tmp, "%s-%d.ini" % (kind, n))
+                    config(cfg, sleeper, n)
+                    res[b]["%s_%d_us" % (kind, n)].append(event_run(bins[b], cfg, sdir, window, svc, field, what))
                 finally:
                     shutil.rmtree(sdir, ignore_errors=True)
 
 
-def print_status(res, out=sys.stdout):
+def bench_status(hfinit_bin, baseline, helpers, reps, window, tmp, res):
+    """CPU per status change: noisy's `errors` count."""
+    bench_events("status", status_config, "noisy", "errors", "status changes",
+                 hfinit_bin, baseline, helpers, reps, window, tmp, res)
+
+
+def print_events(res, kind, title, label, out=sys.stdout):
     cols = [c for c in ("hfinit", "hfinit-base") if c in res]
-    header = ["status publish: hfinit CPU per status change", "unit"] + cols
+    header = [title, "unit"] + cols
     if len(cols) == 2:
         header.append("ratio base/hfinit")
     rows = []
     for n in STATUS_SIZES:
-        key = "status_%d_us" % n
+        key = "%s_%d_us" % (kind, n)
         st = {c: summary(res[c][key]) for c in cols}
-        row = ["%d services (1 error line / 10 ms)" % n, "us"] + [cell(st[c], 0) for c in cols]
+        row = ["%d services (%s)" % (n, label), "us"] + [cell(st[c], 0) for c in cols]
         if len(cols) == 2:
             r = ratio(st["hfinit-base"], st["hfinit"])
             row.append(fmt(r, 1) if r is not None else "n/a")
@@ -1135,6 +1143,10 @@ def print_status(res, out=sys.stdout):
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
     for r in rows:
         print(line(r), file=out)
+
+
+def print_status(res, out=sys.stdout):
+    print_events(res, "status", "status publish: hfinit CPU per status change", "1 error line / 10 ms", out)
 
 
 # --- restart: CPU per crash-loop restart at N services ----------------------------------
@@ -1155,87 +1167,14 @@ def restart_config(path, sleeper, n):
     write_file(path, "\n".join(parts))
 
 
-def restart_count(sdir):
-    """(overall state, crash's restarts) from status.json; (None, 0) before it exists."""
-    try:
-        with open(os.path.join(sdir, "status.json")) as f:
-            doc = json.load(f)
-    except (OSError, ValueError):
-        return None, 0
-    return doc.get("state"), doc.get("services", {}).get("crash", {}).get("restarts", 0)
-
-
-def restart_run(binary, cfg, sdir, window):
-    """One hfinit: up, then its CPU (schedstat) over the window / the restarts in it (us)."""
-    ns = Ns(["env", "HFINIT_STATUS_DIR=" + sdir, binary, "-c", cfg], [])
-    try:
-        deadline = time.monotonic() + T_STATUS_UP
-        while True:
-            state, n = restart_count(sdir)
-            if state not in (None, "starting") and n > 0:
-                break
-            if time.monotonic() > deadline:
-                raise BenchError(
-                    "%s: not up within %.0f s (state %s)%s" % (binary, T_STATUS_UP, state, ns.stderr_tail())
-                )
-            time.sleep(0.05)  # nothing signals "all started"; poll
-        pid = ns.find_init()
-        c0, (_, r0) = proc_cpu_ns(pid), restart_count(sdir)
-        time.sleep(window)  # the measurement window itself
-        c1, (_, r1) = proc_cpu_ns(pid), restart_count(sdir)
-        os.kill(pid, signal.SIGTERM)
-    except BaseException:
-        ns.kill()
-        raise
-    ns.finish(T_STATUS_UP)
-    if r1 - r0 < 10:
-        raise BenchError("%s: only %d restarts in %.1f s" % (binary, r1 - r0, window))
-    return (c1 - c0) / 1000.0 / (r1 - r0)
-
-
 def bench_restart(hfinit_bin, baseline, helpers, reps, window, tmp, res):
-    """hfinit's CPU per crash-loop restart at 10, 100 and 1000 services, interleaved
-    with --baseline when given (the shape of bench_status)."""
-    bins = {"hfinit": hfinit_bin}
-    if baseline:
-        bins["hfinit-base"] = baseline
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") else tmp
-    sleeper = os.path.join(helpers, "bench-sleeper")
-    for n in RESTART_SIZES:
-        for b in bins:
-            res.setdefault(b, {})["restart_%d_us" % n] = []
-    for _, order in rotations(list(bins), reps):
-        for n in RESTART_SIZES:
-            for b in order:
-                sdir = tempfile.mkdtemp(dir=shm, prefix="hfinit-bench-restart-")
-                try:
-                    cfg = os.path.join(tmp, "restart-%d.ini" % n)
-                    restart_config(cfg, sleeper, n)
-                    res[b]["restart_%d_us" % n].append(restart_run(bins[b], cfg, sdir, window))
-                finally:
-                    shutil.rmtree(sdir, ignore_errors=True)
+    """CPU per crash-loop restart: crash's `restarts` count."""
+    bench_events("restart", restart_config, "crash", "restarts", "restarts",
+                 hfinit_bin, baseline, helpers, reps, window, tmp, res)
 
 
 def print_restart(res, out=sys.stdout):
-    cols = [c for c in ("hfinit", "hfinit-base") if c in res]
-    header = ["restart: hfinit CPU per crash-loop restart", "unit"] + cols
-    if len(cols) == 2:
-        header.append("ratio base/hfinit")
-    rows = []
-    for n in RESTART_SIZES:
-        key = "restart_%d_us" % n
-        st = {c: summary(res[c][key]) for c in cols}
-        row = ["%d services (1 restart / 10 ms)" % n, "us"] + [cell(st[c], 0) for c in cols]
-        if len(cols) == 2:
-            r = ratio(st["hfinit-base"], st["hfinit"])
-            row.append(fmt(r, 1) if r is not None else "n/a")
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    line = lambda r: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(r)) + " |"
-    print(line(header), file=out)
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
-    for r in rows:
-        print(line(r), file=out)
+    print_events(res, "restart", "restart: hfinit CPU per crash-loop restart", "1 restart / 10 ms", out)
 
 
 # --- statistics and output ------------------------------------------------------------
