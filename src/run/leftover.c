@@ -77,7 +77,7 @@ struct walk {
 	bool over; /* past max: the caller falls back to the full scan */
 };
 
-static int cmp_pid(const void *a, const void *b)
+int leftover_pid_cmp(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
 	return (x > y) - (x < y);
@@ -87,7 +87,8 @@ static void walk_add(struct walk *w, pid_t pid, bool top)
 {
 	if (pid <= 1)
 		return;
-	if (top && w->ntracked && bsearch(&pid, w->tracked, w->ntracked, sizeof(pid), cmp_pid))
+	if (top && w->ntracked &&
+	    bsearch(&pid, w->tracked, w->ntracked, sizeof(pid), leftover_pid_cmp))
 		return;
 	if (w->n == w->max)
 		w->over = true;

@@ -26,6 +26,9 @@ bool leftover_env_has(const char *env, size_t n, const char *name);
 size_t leftover_parse_pids(const char *buf, size_t n, bool eof, size_t *used, pid_t *out,
 			   size_t max);
 
+/* qsort/bsearch order of pid_t: ascending (the order of tracked below). */
+int leftover_pid_cmp(const void *a, const void *b);
+
 /* The candidates for what earlier runs left, from the tree under proc
  * ("/proc"; a fake root in the tests): self's direct children (from every
  * task's children file) that are not in tracked (sorted ascending, ntracked

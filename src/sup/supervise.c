@@ -482,9 +482,8 @@ static void sv_finish(struct sv *sv)
 	log_info("stopped, exit %d", code);
 	sink_drain(&sv->err_sink, end, "not written within 5 s at exit");
 	log_set_writer(NULL, NULL);
-	for (size_t i = 0; i < sv->n; i++)
-		if (sv->svcs[i].notify_fd >= 0)
-			(void)close(sv->svcs[i].notify_fd);
+	for (size_t i = 0; i < sv->nnotifying; i++)
+		(void)close(sv->notifying[i]->notify_fd);
 	devwatch_teardown(sv);
 	loop_fini(&sv->loop);
 	if (sv->out_sink.fd != STDOUT_FILENO)

@@ -119,12 +119,6 @@ static char **svc_environment(struct svc *s, char *const *envp, char extra[4][16
 	return v;
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The children hfinit tracks, sorted: every running main process and probe
  * (an exec probe or exec: condition). *n of them; NULL when out of memory
  * (leftover_signal then reads all of /proc). */
@@ -141,7 +135,7 @@ static pid_t *tracked_pids(const struct sv *sv, size_t *n)
 		if (sv->svcs[i].probe_pid > 0)
 			v[(*n)++] = sv->svcs[i].probe_pid;
 	}
-	qsort(v, *n, sizeof(*v), cmp_pid);
+	qsort(v, *n, sizeof(*v), leftover_pid_cmp);
 	return v;
 }
 
