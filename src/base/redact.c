@@ -211,60 +211,95 @@ static size_t candidate(struct marks *m, size_t i)
 	return i + 1;
 }
 
+/* The first two bytes of the first SCAN_VALUES values, which the vector scan
+ * of redact_next looks for with the shapes' pairs; later values are looked
+ * for with memchr. */
+#define SCAN_VALUES 4
+
+typedef unsigned char v16 __attribute__((vector_size(16)));
+
+struct scan {
+	size_t nv;			    /* 0 for mark_patterns: shapes only */
+	v16 a[SCAN_VALUES], b[SCAN_VALUES]; /* each value's first and second byte, 16 times */
+};
+
+static void scan_init(struct scan *sc, bool with_values)
+{
+	sc->nv = with_values ? (nvalues < SCAN_VALUES ? nvalues : SCAN_VALUES) : 0;
+	for (size_t v = 0; v < sc->nv; v++) {
+		sc->a[v] = (v16){0} + (unsigned char)values[v].s[0];
+		sc->b[v] = (v16){0} + (unsigned char)values[v].s[1];
+	}
+}
+
 /* Where candidate() can find a shape: a ':' before '/', a '_' after 'f'
- * (hf_), a 'b' or 'B' before 'e' or 'E' (Bearer); each shape needs its pair. */
-static bool starts_shape(const char *s, size_t i, size_t n)
+ * (hf_), a 'b' or 'B' before 'e' or 'E' (Bearer); each shape needs its pair.
+ * Or where one of the scan's values begins (the whole of it, within n). */
+static bool starts_shape(const struct scan *sc, const char *s, size_t i, size_t n)
 {
 	char c = s[i], next = i + 1 < n ? s[i + 1] : 0;
 
-	return (c == ':' && next == '/') || (c == '_' && i > 0 && s[i - 1] == 'f') ||
-	       ((c | 0x20) == 'b' && (next | 0x20) == 'e');
+	if ((c == ':' && next == '/') || (c == '_' && i > 0 && s[i - 1] == 'f') ||
+	    ((c | 0x20) == 'b' && (next | 0x20) == 'e'))
+		return true;
+	for (size_t v = 0; v < sc->nv; v++)
+		if (n - i >= values[v].n && memcmp(s + i, values[v].s, values[v].n) == 0)
+			return true;
+	return false;
 }
 
 /* The first i' >= i where a shape may start: 16 positions at a time (GCC
- * vectors: SSE2 or NEON; no intrinsics), the last block moved back to end at
- * the text's end with the positions before i masked; then byte by byte in
- * the block that has a pair (no endianness assumption). */
-typedef unsigned char v16 __attribute__((vector_size(16)));
+ * vectors: SSE2 or NEON; no intrinsics) while a whole block and the byte
+ * after it are in the text, then byte by byte, in a block that has a pair
+ * (then on with the blocks after it) and in the last positions (no
+ * endianness assumption). */
 
 /* The pairs among the 16 positions from s + j (one byte readable each side). */
-static bool block_has_pair(const char *s, size_t j, unsigned skip)
+static bool block_has_pair(const struct scan *sc, const char *s, size_t j)
 {
-	static const v16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-	v16 w, prev, next;
+	v16 c, w, prev, next;
 	uint64_t h[2];
 
-	memcpy(&w, s + j, 16);
+	memcpy(&c, s + j, 16);
 	memcpy(&prev, s + j - 1, 16);
 	memcpy(&next, s + j + 1, 16);
-	w = (v16)(((w == ':') & (next == '/')) | ((w == '_') & (prev == 'f')) |
-		  (((w | 0x20) == 'b') & ((next | 0x20) == 'e')));
-	if (skip)
-		w &= (v16)(lane >= (unsigned char)skip);
+	w = (v16)(((c == ':') & (next == '/')) | ((c == '_') & (prev == 'f')) |
+		  (((c | 0x20) == 'b') & ((next | 0x20) == 'e')));
+	for (size_t v = 0; v < sc->nv; v++)
+		w |= (v16)((c == sc->a[v]) & (next == sc->b[v]));
 	memcpy(h, &w, 16);
 	return (h[0] | h[1]) != 0;
 }
 
-static size_t next_candidate(const char *s, size_t i, size_t n)
+static size_t next_candidate(const struct scan *sc, const char *s, size_t i, size_t n)
 {
-	if (i == 0 && n > 0 && !starts_shape(s, 0, n))
+	if (i == 0 && n > 0) {
+		if (starts_shape(sc, s, 0, n))
+			return 0;
 		i = 1; /* the blocks below need a byte before them */
-	for (; i > 0 && i + 17 <= n; i += 16)
-		if (block_has_pair(s, i, 0))
-			break;
-	/* the last positions but one: a block moved back, those before i masked */
-	if (i > 0 && i + 17 > n && i + 1 < n && n >= 18 &&
-	    !block_has_pair(s, n - 17, (unsigned)(i - (n - 17))))
-		i = n - 1;
-	for (; i < n; i++)
-		if (starts_shape(s, i, n))
-			return i;
-	return n;
+	}
+	for (;;) {
+		size_t end;
+		for (; i + 17 <= n; i += 16)
+			if (block_has_pair(sc, s, i))
+				break;
+		/* a value's first two bytes are not the value: on past the block */
+		end = i + 17 <= n ? i + 16 : n;
+		for (; i < end; i++)
+			if (starts_shape(sc, s, i, n))
+				return i;
+		if (end >= n)
+			return n;
+	}
 }
 
 static void mark_patterns(struct marks *m)
 {
-	for (size_t i = next_candidate(m->s, 0, m->n); i < m->n; i = next_candidate(m->s, i, m->n))
+	struct scan sc;
+
+	scan_init(&sc, false);
+	for (size_t i = next_candidate(&sc, m->s, 0, m->n); i < m->n;
+	     i = next_candidate(&sc, m->s, i, m->n))
 		i = candidate(m, i);
 }
 
@@ -313,10 +348,13 @@ bool redact_needed(const char *s, size_t n)
 
 size_t redact_next(const char *s, size_t from, size_t n)
 {
-	size_t best = next_candidate(s, from, n);
+	struct scan sc;
+	size_t best;
 
 	init();
-	for (size_t v = 0; v < nvalues; v++) {
+	scan_init(&sc, true);
+	best = next_candidate(&sc, s, from, n);
+	for (size_t v = sc.nv; v < nvalues; v++) {
 		const char *val = values[v].s, *p = s + from, *end = s + best;
 		size_t vn = values[v].n;
 		while (p < end && (p = memchr(p, val[0], (size_t)(end - p))) != NULL) {

@@ -27,6 +27,8 @@ static const char *red(const char *s)
 	return out;
 }
 
+extern char **environ;
+
 static int setup(void **state)
 {
 	(void)state;
@@ -185,8 +187,38 @@ static void test_every_offset(void **state)
 		}
 }
 
-/* redact_next over a whole read never lets a line with something to redact
- * be skipped: lines made of shapes, values and near misses, cut anywhere. */
+/* Reads made of the bits, cut anywhere: redact_next never lets a line with
+ * something to redact be skipped. */
+static void check_spares_only_clean_lines(const char *const *bits, size_t nbits)
+{
+	char chunk[4096], red[4096];
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 300; round++) {
+		size_t n = 0;
+		while (n < sizeof(chunk) - 64) {
+			seed = seed * 1103515245 + 12345;
+			const char *b = bits[(seed >> 16) % nbits];
+			memcpy(chunk + n, b, strlen(b));
+			n += strlen(b);
+		}
+		size_t mark = redact_next(chunk, 0, n), off = 0;
+		while (off < n) {
+			const char *nl = memchr(chunk + off, '\n', n - off);
+			size_t len = nl ? (size_t)(nl - chunk) - off : n - off;
+			if (mark < off)
+				mark = redact_next(chunk, off, n);
+			if (off + len <= mark) /* spared: it must have nothing to redact */
+				assert_int_equal(redact_to(chunk + off, len, red, sizeof(red)),
+						 (size_t)-1);
+			else
+				mark = redact_next(chunk, off + len, n);
+			off += len + 1;
+		}
+	}
+}
+
+/* Lines made of shapes, a value and near misses. */
 static void test_next_spares_only_clean_lines(void **state)
 {
 	static const char *const bits[] = {"plain words ",
@@ -207,32 +239,51 @@ static void test_next_spares_only_clean_lines(void **state)
 					   "ab\n",
 					   "\n",
 					   "http://x/ "};
-	char chunk[4096], red[4096];
-	unsigned seed = 12345;
 	(void)state;
 
 	assert_int_equal(redact_add("dbpass123", 9), 0);
-	for (int round = 0; round < 300; round++) {
-		size_t n = 0;
-		while (n < sizeof(chunk) - 64) {
-			seed = seed * 1103515245 + 12345;
-			const char *b = bits[(seed >> 16) % (sizeof(bits) / sizeof(bits[0]))];
-			memcpy(chunk + n, b, strlen(b));
-			n += strlen(b);
-		}
-		size_t mark = redact_next(chunk, 0, n), off = 0;
-		while (off < n) {
-			const char *nl = memchr(chunk + off, '\n', n - off);
-			size_t len = nl ? (size_t)(nl - chunk) - off : n - off;
-			if (mark < off)
-				mark = redact_next(chunk, off, n);
-			if (off + len <= mark) /* spared: it must have nothing to redact */
-				assert_int_equal(redact_to(chunk + off, len, red, sizeof(red)),
-						 (size_t)-1);
-			else
-				mark = redact_next(chunk, off + len, n);
-			off += len + 1;
-		}
+	check_spares_only_clean_lines(bits, sizeof(bits) / sizeof(bits[0]));
+}
+
+/* More values than the vector scan looks for itself (the first four; the
+ * rest with memchr), each with near misses: its first two bytes, all but its
+ * last byte, and itself cut by a newline. */
+static void test_next_spares_only_clean_lines_many_values(void **state)
+{
+	static const char *const values[] = {"alpha-secret-1", "bravo-secret-2", "charlie-pw",
+					     "delta-pass-44",  "echo-secret-5",	 "foxtrot-key-6"};
+	static const char *const bits[] = {"al ",
+					   "alpha-secret- ",
+					   "alpha-secret-1 ",
+					   "br",
+					   "bravo-secret-2",
+					   "charlie-p",
+					   "charlie-pw",
+					   "de",
+					   "delta-pass-4\n4",
+					   "delta-pass-44 ",
+					   "echo-secret-5",
+					   "ec",
+					   "foxtrot-key-",
+					   "foxtrot-key-6",
+					   "words ",
+					   "\n",
+					   "a\n"};
+	char *none[] = {NULL}, **saved = environ;
+	(void)state;
+
+	environ = none; /* these values first, whatever the test's environment holds */
+	for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++)
+		assert_int_equal(redact_add(values[v], strlen(values[v])), 0);
+	environ = saved;
+	check_spares_only_clean_lines(bits, sizeof(bits) / sizeof(bits[0]));
+	/* and each is found where it is, after a run of near misses */
+	for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+		char text[256];
+		int k = snprintf(text, sizeof(text), "%.2s %.2s x %.*s %s tail", values[v],
+				 values[v], (int)strlen(values[v]) - 1, values[v], values[v]);
+		size_t at = (size_t)k - strlen(values[v]) - 5;
+		assert_int_equal(redact_next(text, 0, (size_t)k), at);
 	}
 }
 
@@ -291,6 +342,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_long_text, setup),
 	    cmocka_unit_test_setup(test_every_offset, setup),
 	    cmocka_unit_test_setup(test_next_spares_only_clean_lines, setup),
+	    cmocka_unit_test_setup(test_next_spares_only_clean_lines_many_values, setup),
 	    cmocka_unit_test_setup(test_json_flag, setup),
 	    cmocka_unit_test_setup(test_log_lines, setup),
 	};
