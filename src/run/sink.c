@@ -29,8 +29,16 @@ static const char *find_nl(const char *p, size_t n)
 		memcpy(&w, p + i, 16);
 		w = (v16)(w == '\n');
 		memcpy(h, &w, 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* lane k is byte k of the pair of words: the first set byte */
+		if (h[0])
+			return p + i + (size_t)__builtin_ctzll(h[0]) / 8;
+		if (h[1])
+			return p + i + 8 + (size_t)__builtin_ctzll(h[1]) / 8;
+#else
 		if (h[0] | h[1])
 			break;
+#endif
 	}
 	return memchr(p + i, '\n', n - i);
 }
@@ -303,6 +311,33 @@ bool sink_putv(struct sink *s, const struct iovec *iov, int niov)
 	}
 	s->len += n;
 	return true;
+}
+
+size_t sink_put_lines(struct sink *s, const char *head, size_t hl, const char *buf, size_t n,
+		      size_t limit)
+{
+	size_t tail, room, off = 0;
+	char *d;
+
+	if (s->broken || !s->ring || s->dropped > 0)
+		return 0;
+	tail = ring_tail(s);
+	/* one stretch: to the ring's end, or to the oldest pending byte */
+	room = s->cap - tail < s->cap - s->len ? s->cap - tail : s->cap - s->len;
+	d = s->ring + tail;
+	while (off < n) {
+		const char *nl = find_nl(buf + off, n - off);
+		size_t len = nl ? (size_t)(nl - buf) - off : 0;
+		if (!nl || len >= LINEBUF_MAX || off + len > limit || hl + len + 1 > room)
+			break;
+		copy_short(d, head, hl);
+		copy_short(d + hl, buf + off, len + 1);
+		d += hl + len + 1;
+		room -= hl + len + 1;
+		off += len + 1;
+	}
+	s->len += (size_t)(d - (s->ring + tail));
+	return off;
 }
 
 bool sink_put(struct sink *s, const void *data, size_t n)

@@ -76,6 +76,16 @@ void sink_free(struct sink *s);
 bool sink_put(struct sink *s, const void *data, size_t n);
 /* The same for the pieces of one line (prefix, text, newline): all or none. */
 bool sink_putv(struct sink *s, const struct iovec *iov, int niov);
+/* Many lines at once, for a read whose lines need only framing: queues each
+ * complete line at the start of buf[0..n) as head (hl bytes: time stamp and
+ * prefix) + the line + its newline, and returns the bytes of buf taken (0 to
+ * n, each line with its newline). Stops before a line without its newline,
+ * one of LINEBUF_MAX bytes or more, one that reaches past buf + limit, and
+ * where the ring has no room left in one stretch: what is left goes through
+ * linebuf_feed and sink_putv, which grow the ring, wrap and drop (and after a
+ * drop, or on a broken fd, this takes nothing). */
+size_t sink_put_lines(struct sink *s, const char *head, size_t hl, const char *buf, size_t n,
+		      size_t limit);
 /* Write without blocking (one writev per call while the fd takes it; a full
  * fd sets stalled, the next write clears it); returns 0, or -1 with errno on a hard error
  * (EPIPE...), in which case the sink is broken: the pending bytes and all later ones are dropped

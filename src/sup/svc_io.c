@@ -221,13 +221,51 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 		svc_ready(s, pi->is_stderr ? "ready line on stderr" : "ready line on stdout");
 }
 
-/* What one read brought, line by line. */
+/* Whether a read's lines may be framed in bulk (sink_put_lines): text lines
+ * of stdout, where on_line would only add the time stamp and prefix. Lines of
+ * stderr are classified one by one, and a ready line is looked for in each. */
+static bool bulk_ok(const struct pipe_in *pi)
+{
+	const struct svc *s = pi->s;
+	enum probe_kind k = s->pol->ready.spec->kind;
+
+	return !pi->is_stderr && s->sv->plan->log_format != LOG_FMT_JSON && pi->lb.len == 0 &&
+	       !pi->lb.continuing &&
+	       !(s->state == S_STARTING && (k == PROBE_LINE || k == PROBE_REGEX));
+}
+
+/* What one read brought. In bulk, the runs of lines with nothing to redact go
+ * to the sink at once; each line that stops a run (a mark, no room left in one
+ * stretch, too long, the last one cut) goes through on_line, then the next run
+ * starts after it. */
 static void feed(struct pipe_in *pi, const char *buf, size_t n)
 {
+	struct svc *s = pi->s;
+	struct sink *k = pi->is_stderr ? &s->sv->err_sink : &s->sv->out_sink;
+	char head[LOG_STAMP_LEN + sizeof(s->prefix)];
+	size_t hl = 0, off = 0;
+	bool bulk = bulk_ok(pi);
+
 	pi->chunk = buf;
 	pi->chunk_n = n;
 	pi->next_mark = redact_next(buf, 0, n);
-	linebuf_feed(&pi->lb, buf, n, on_line, pi);
+	if (bulk) {
+		hl = log_stamp(head);
+		memcpy(head + hl, s->prefix, s->prefix_len);
+		hl += s->prefix_len;
+	}
+	while (bulk && off < n) {
+		if (pi->next_mark < off)
+			pi->next_mark = redact_next(buf, off, n);
+		off += sink_put_lines(k, head, hl, buf + off, n - off,
+				      s->pol->redact ? pi->next_mark - off : n);
+		const char *nl = off < n ? memchr(buf + off, '\n', n - off) : NULL;
+		if (!nl)
+			break;
+		linebuf_feed(&pi->lb, buf + off, (size_t)(nl + 1 - buf) - off, on_line, pi);
+		off = (size_t)(nl + 1 - buf);
+	}
+	linebuf_feed(&pi->lb, buf + off, n - off, on_line, pi);
 	pi->chunk = NULL;
 }
 

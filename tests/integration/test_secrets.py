@@ -9,6 +9,7 @@ messages stay redacted)."""
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -204,3 +205,67 @@ def test_config_errors_never_show_values(path, tmp_path, start_hfinit):  # noqa:
                        ("check", ct.stdout + ct.stderr), ("check --json", cj.stdout)):
         for s in ("aB3aB3aB3", "dbpass123", "pass123", "hunter22x", "sk-live-123456"):
             assert s not in text, "%s shows %r:\n%s" % (what, s, text)
+
+
+# Many lines in one write, so that hfinit reads them in runs: clean lines
+# between lines with secrets (values from hfinit's environment, more of them
+# than the vector scan's four, and the three shapes), first, last, next to one
+# another, and lines cut across reads. (template, redacted) pairs; {} is the
+# secret.
+BURST_VALUES = {"A_TOKEN": "alpha-secret-1", "B_KEY": "bravo-secret-2",
+                "C_SECRET": "charlie-secret", "D_PASSWORD": "delta-pass-44",
+                "E_TOKEN": "echo-secret-55", "F_API_KEY": "foxtrot-key-6"}
+BURST_SHAPES = [("auth Bearer abcDEF123.x-y", "auth Bearer ***"),
+                ("url https://u:pw4567@h/p", "url https://u:***@h/p"),
+                ("tok " + TOKEN + " end", "tok *** end")]
+BURST_PY = r'''
+import json, os, sys
+with open(sys.argv[1]) as f:
+    lines = json.load(f)
+os.write(1, "".join(l + "\n" for l in lines).encode())
+'''
+
+
+def burst_lines():
+    """(lines written, lines expected with redaction)"""
+    secret = [("v %s" % v, "v ***") for v in BURST_VALUES.values()] + BURST_SHAPES
+    raw, red = [], []
+    for i in range(3000):
+        k = i * 7919 % 97
+        if i in (0, 2999) or k < len(secret) or i % 500 in (1, 2):
+            t, r = secret[i % len(secret)]
+        else:
+            t = r = "clean line %d%s" % (i, " be:/f_b" if i % 10 == 0 else "") + "x" * (i % 180)
+        raw.append("%d %s" % (i, t))
+        red.append("%d %s" % (i, r))
+    return raw, red
+
+
+@pytest.mark.parametrize("variant", ["redact", "redact-stamps", "no-redact"])
+def test_stdout_burst_redacted_line_by_line(tmp_path, start_hfinit, variant):  # noqa: F811
+    """A burst on stdout of a ready service: every line comes out exactly, in
+    order, with its secrets as *** (or as written with redact = no), the
+    clean ones untouched."""
+    raw, red = burst_lines()
+    script, data = tmp_path / "burst.py", tmp_path / "lines.json"
+    script.write_text(BURST_PY)
+    data.write_text(json.dumps(raw))
+    cfg = write_config(tmp_path, """
+        [hfinit]
+        log_timestamps = %s
+        [service:burst]
+        command = %s
+        restart = no
+        %s
+        """ % ("yes" if variant == "redact-stamps" else "no", q(PY, str(script), str(data)),
+               "redact = no" if variant == "no-redact" else ""))
+    h = start_hfinit(cfg, mode=MODE, env=BURST_VALUES)
+    h.wait_line(r"every service has ended")
+    assert h.wait_exit() == 0, h.dump()
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z " if variant == "redact-stamps" else ""
+    got = []
+    for ln in h.text("out").splitlines():
+        m = re.match(r"^%s\[burst\] (.*)$" % stamp, ln)
+        assert m, ln
+        got.append(m.group(1))
+    assert got == (raw if variant == "no-redact" else red)

@@ -230,6 +230,77 @@ static void test_sink_putv_every_length(void **state)
 	unlink(path);
 }
 
+/* sink_put_lines frames whole lines straight into the ring, in one stretch:
+ * at any ring position and fill, with any limit, what it queued is exactly
+ * head + line + newline for each line it took, no byte beyond is touched, and
+ * it stopped only where it must (no newline, too long, past the limit, no
+ * room left in the stretch). */
+static void test_sink_put_lines_frames_and_stops(void **state)
+{
+	static char buf[3 * LINEBUF_MAX], want[4 * LINEBUF_MAX];
+	static const size_t caps[] = {64, 300, 4096, 1 << 15};
+	unsigned seed = 777;
+	struct sink s;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* never blocks: used as is */
+	(void)state;
+
+	assert_true(fd >= 0);
+	for (int round = 0; round < 4000; round++) {
+		size_t cap = caps[round % 4], n = 0, hl = round % 3 ? 7 : 0;
+		const char *head = "[gen] x";
+		seed = seed * 1103515245 + 12345;
+		while (n < sizeof(buf) - LINEBUF_MAX - 1) { /* lines, short, empty, long */
+			seed = seed * 1103515245 + 12345;
+			size_t len = (seed >> 16) % 23 == 0 ? LINEBUF_MAX - 1 + (seed >> 8) % 3
+							    : (seed >> 16) % 150;
+			memset(buf + n, 'a' + (int)(n % 26), len);
+			n += len;
+			buf[n++] = '\n';
+			if ((seed >> 20) % 5 == 0)
+				break;
+		}
+		if ((seed >> 12) % 4 == 0)
+			buf[n++] = 'z'; /* a cut last line */
+		assert_int_equal(sink_init(&s, fd, cap), 0);
+		s.head = (seed >> 4) % cap;
+		s.len = (seed >> 9) % (cap + 1);
+		memset(s.ring, 'X', cap);
+		/* no limit, any limit, or the end of a line or one byte short of it */
+		size_t limit = (seed >> 5) % (n + 1), pend = s.len;
+		if ((seed >> 3) % 3 == 0)
+			limit = n;
+		else if ((seed >> 3) % 3 == 1 && memchr(buf + limit, '\n', n - limit))
+			limit = (size_t)((char *)memchr(buf + limit, '\n', n - limit) - buf) -
+				(seed >> 7) % 2;
+		size_t tail = (s.head + s.len) % cap;
+		size_t got = sink_put_lines(&s, head, hl, buf, n, limit), w = 0, off = 0;
+		size_t room = cap - tail < cap - pend ? cap - tail : cap - pend;
+
+		assert_true(got == 0 || buf[got - 1] == '\n');
+		while (off < got) {
+			const char *nl = memchr(buf + off, '\n', got - off);
+			size_t len = (size_t)(nl - buf) - off;
+			assert_true(len < LINEBUF_MAX && off + len <= limit);
+			memcpy(want + w, head, hl);
+			memcpy(want + w + hl, buf + off, len + 1);
+			w += hl + len + 1;
+			off += len + 1;
+		}
+		assert_int_equal(s.len - pend, w);
+		assert_memory_equal(s.ring + tail, want, w);
+		for (size_t i = tail + w; i < tail + room; i++)
+			assert_int_equal(s.ring[i], 'X');
+		if (got < n) {
+			const char *nl = memchr(buf + got, '\n', n - got);
+			size_t len = nl ? (size_t)(nl - buf) - got : 0;
+			assert_true(!nl || len >= LINEBUF_MAX || got + len > limit ||
+				    w + hl + len + 1 > room);
+		}
+		sink_free(&s);
+	}
+	close(fd);
+}
+
 static void fill_pipe_sink(struct sink *s, int p[2], size_t cap, size_t max)
 {
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -599,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_sink_drops_and_reports),
 	    cmocka_unit_test(test_sink_regular_file),
 	    cmocka_unit_test(test_sink_putv_every_length),
+	    cmocka_unit_test(test_sink_put_lines_frames_and_stops),
 	    cmocka_unit_test(test_sink_grows_to_max),
 	    cmocka_unit_test(test_sink_broken_counts_lines),
 	    cmocka_unit_test(test_sink_drain_cut),
