@@ -129,6 +129,18 @@ static bool never_blocks(int fd)
 	return S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3;
 }
 
+/* A pipe (the usual stdout of a container: the runtime's log reader at the
+ * other end) is made to hold as much as the ring, so that a burst goes out in
+ * a few large writes, each waking the reader once. Not a pipe, or refused
+ * (above fs.pipe-max-size, or the user's pipe pages used up): kept as it is. */
+static void grow_pipe(int fd, size_t cap)
+{
+	int cur = fcntl(fd, F_GETPIPE_SZ);
+
+	if (cur > 0 && (size_t)cur < cap && cap <= INT_MAX)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)cap);
+}
+
 int sink_init(struct sink *s, int fd, size_t cap)
 {
 	char path[64];
@@ -148,6 +160,7 @@ int sink_init(struct sink *s, int fd, size_t cap)
 	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (nfd >= 0) {
 		s->fd = nfd;
+		grow_pipe(nfd, cap);
 		return 0;
 	}
 	/* No /proc (or a socket, which cannot be reopened): flag fd itself. */
@@ -158,6 +171,7 @@ int sink_init(struct sink *s, int fd, size_t cap)
 		return -1;
 	}
 	s->fd = fd;
+	grow_pipe(fd, cap);
 	return 0;
 }
 

@@ -7,6 +7,7 @@ output; a slow reader holds the services back, with nothing lost and hfinit's
 memory bounded. Behaviour only: no timing is asserted.
 """
 
+import fcntl
 import os
 import re
 import threading
@@ -195,6 +196,25 @@ def test_line_when_idle_goes_out_at_once(tmp_path, start_hfinit, stream):  # noq
     os.write(wfd, b"x")
     os.close(wfd)
     h.wait_line(r"^\[idle\] second$", stream=stream, timeout=5)
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+def test_log_pipes_raised_to_the_buffer_size(tmp_path, start_hfinit):  # noqa: F811
+    """hfinit's stdout and stderr pipes hold 1 MiB, the size of its buffer per
+    stream, once it runs (fewer, larger writes for the log reader): the pipes
+    the test reads are 64 KiB when they are made."""
+    cfg = write_config(tmp_path, """
+        [service:one]
+        command = %s
+        """ % q(PY, "-c", "import os, time; os.write(1, b'up\\n'); time.sleep(60)"))
+    h = start_hfinit(cfg)
+    h.wait_line(r"^\[one\] up$", stream="out", timeout=5)
+    with open("/proc/sys/fs/pipe-max-size") as f:
+        cap = int(f.read())
+    want = 1 << 20 if os.geteuid() == 0 or cap >= 1 << 20 else 65536
+    for f in (h.p.stdout, h.p.stderr):
+        assert fcntl.fcntl(f.fileno(), fcntl.F_GETPIPE_SZ) == want
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
 

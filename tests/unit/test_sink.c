@@ -103,6 +103,34 @@ static void test_exact_fit_line(void **state)
 	free(lb);
 }
 
+/* sink_init makes a pipe hold as much as its ring: the tests that need a
+ * full pipe make it small again (4 KiB) after it. */
+static void small_pipe(int fd)
+{
+	assert_true(fcntl(fd, F_SETPIPE_SZ, 4096) >= 0);
+}
+
+/* A pipe is grown to the ring's size, never shrunk. */
+static void test_sink_grows_pipe_to_ring(void **state)
+{
+	int p[2];
+	struct sink s;
+	(void)state;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 65536), 65536);
+	assert_int_equal(sink_init(&s, p[1], 1 << 18), 0);
+	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), 1 << 18);
+	sink_free(&s);
+	close(s.fd);
+	assert_int_equal(sink_init(&s, p[1], 8192), 0);
+	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), 1 << 18);
+	sink_free(&s);
+	close(s.fd);
+	close(p[0]);
+	close(p[1]);
+}
+
 static size_t read_all(int fd, char *buf, size_t cap)
 {
 	size_t got = 0;
@@ -124,8 +152,8 @@ static void test_sink_drops_and_reports(void **state)
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
-	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0, 1);
 	assert_int_equal(sink_init(&s, p[1], 8192), 0);
+	small_pipe(p[1]);
 	memset(line, 'x', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\n';
 	/* Nobody reads: the pipe (4 KiB) and the ring (8 KiB) fill, then lines drop. */
@@ -305,8 +333,8 @@ static void fill_pipe_sink(struct sink *s, int p[2], size_t cap, size_t max)
 {
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
-	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0, 1);
 	assert_int_equal(sink_init(s, p[1], cap), 0);
+	small_pipe(p[1]);
 	s->max = max;
 }
 
@@ -557,6 +585,7 @@ static void test_sink_shared_pipe_lines_whole(void **state)
 
 	fill_pipe_sink(&a, p, 1 << 16, 1 << 20);
 	assert_int_equal(sink_init(&b, p[1], 1 << 16), 0);
+	small_pipe(p[1]);
 	b.max = 1 << 20; /* room for all: nothing dropped */
 	sink_share(&a, &b);
 	assert_int_equal(a.wmax, PIPE_BUF);
@@ -616,6 +645,7 @@ static void test_sink_shared_line_across_the_ring_end(void **state)
 
 	fill_pipe_sink(&a, p, 8192, 8192);
 	assert_int_equal(sink_init(&b, p[1], 4096), 0);
+	small_pipe(p[1]);
 	sink_share(&a, &b);
 	memset(line, 'A', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\n';
@@ -668,6 +698,7 @@ int main(void)
 	    cmocka_unit_test(test_overlong_line_in_pieces),
 	    cmocka_unit_test(test_exact_fit_line),
 	    cmocka_unit_test(test_sink_drops_and_reports),
+	    cmocka_unit_test(test_sink_grows_pipe_to_ring),
 	    cmocka_unit_test(test_sink_regular_file),
 	    cmocka_unit_test(test_sink_putv_every_length),
 	    cmocka_unit_test(test_sink_put_lines_frames_and_stops),
