@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -29,13 +30,21 @@ static bool is_word_char(char c)
 /* Whether `word` occurs in line with the right boundaries. WORD_WHOLE: not
  * part of a longer identifier on either side. WORD_SUFFIX: the end of a word
  * (so "ValueError" and "Error" match "Error"), followed by ':', ' ', ']', ','
- * or the end of the line ("Errors" and "errorless" do not match). */
-enum word_match { WORD_WHOLE, WORD_SUFFIX };
+ * or the end of the line ("Errors" and "errorless" do not match). WORD_TEXT:
+ * anywhere. */
+enum word_match { WORD_WHOLE, WORD_SUFFIX, WORD_TEXT };
+
+struct word {
+	const char *text;
+	enum word_match how;
+};
 
 static bool match_at(const char *line, size_t len, size_t at, size_t n, enum word_match how)
 {
 	char next = at + n < len ? line[at + n] : '\0';
 
+	if (how == WORD_TEXT)
+		return true;
 	if (how == WORD_SUFFIX)
 		return next == '\0' || next == ':' || next == ' ' || next == ']' || next == ',';
 	return (at == 0 || !is_word_char(line[at - 1])) && !is_word_char(next);
@@ -53,36 +62,37 @@ static bool has_word_as(const char *line, size_t len, const char *word, enum wor
 	return false;
 }
 
-static bool has_suffix_word(const char *line, size_t len, const char *word)
-{
-	return has_word_as(line, len, word, WORD_SUFFIX);
-}
-
 static bool has_word(const char *line, size_t len, const char *word)
 {
 	return has_word_as(line, len, word, WORD_WHOLE);
 }
 
-static bool is_error_line(const char *line, size_t len)
+static const struct word error_words[] = {
+    {"Error", WORD_SUFFIX},	      {"Exception", WORD_SUFFIX}, {"ERROR", WORD_WHOLE},
+    {"CRITICAL", WORD_WHOLE},	      {"FATAL", WORD_WHOLE},	  {"Fatal", WORD_WHOLE},
+    {"Segmentation fault", WORD_TEXT}};
+static const struct word warning_words[] = {{"Warning", WORD_SUFFIX},
+					    {"WARN", WORD_WHOLE},
+					    {"WARNING", WORD_WHOLE},
+					    {"warning", WORD_WHOLE}};
+
+#define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool has_any(const char *line, size_t len, const struct word *w, size_t n)
 {
-	return has_suffix_word(line, len, "Error") || has_suffix_word(line, len, "Exception") ||
-	       has_word(line, len, "ERROR") || has_word(line, len, "CRITICAL") ||
-	       has_word(line, len, "FATAL") || has_word(line, len, "Fatal") ||
-	       find(line, len, "Segmentation fault") != NULL;
+	for (size_t i = 0; i < n; i++)
+		if (has_word_as(line, len, w[i].text, w[i].how))
+			return true;
+	return false;
 }
 
-static bool is_warning_line(const char *line, size_t len)
-{
-	return has_suffix_word(line, len, "Warning") || has_word(line, len, "WARN") ||
-	       has_word(line, len, "WARNING") || has_word(line, len, "warning");
-}
+static const char traceback[] = "Traceback (most recent call last):";
 
 struct line_verdict classify_line(struct line_classifier *st, const char *line, size_t len)
 {
 	struct line_verdict v = {LINE_INFO, false, false};
-	static const char tb[] = "Traceback (most recent call last):";
 
-	if (len >= sizeof(tb) - 1 && memcmp(line, tb, sizeof(tb) - 1) == 0) {
+	if (len >= sizeof(traceback) - 1 && memcmp(line, traceback, sizeof(traceback) - 1) == 0) {
 		st->in_traceback = true;
 		v.cls = LINE_ERROR;
 		v.counts = true; /* the traceback is one error, counted here */
@@ -102,11 +112,13 @@ struct line_verdict classify_line(struct line_classifier *st, const char *line, 
 		v.is_detail = true;
 		return v;
 	}
-	if (is_error_line(line, len)) {
+	if (classify_next(line, 0, len) == len)
+		return v; /* none of the words */
+	if (has_any(line, len, error_words, NWORDS(error_words))) {
 		v.cls = LINE_ERROR;
 		v.counts = true;
 		v.is_detail = true;
-	} else if (is_warning_line(line, len)) {
+	} else if (has_any(line, len, warning_words, NWORDS(warning_words))) {
 		v.cls = LINE_WARNING;
 		v.counts = true;
 	}
@@ -166,12 +178,125 @@ static const struct signature signatures[] = {
      "ENOSPC"},
 };
 
+/* The texts diagnose_line matches in its code (their hints name what was
+ * found). */
+enum { C_MODULE_NOT_FOUND, C_NO_MODULE, C_IMPORT, C_NODE_MODULE, C_PERMISSION, C_EACCES };
+static const char *const coded[] = {"ModuleNotFoundError", "No module named",	"ImportError",
+				    "Cannot find module",  "Permission denied", "EACCES"};
+
+/* Every text the classifier and the diagnosis look for (each is at least
+ * four bytes long), found in a read by its first two bytes (a set of 2^16
+ * bits: a line of plain words passes at one test per byte), then its first
+ * four (a set of 2^16 bits by a hash), then the whole text. */
+#define QUAD_BITS 16
+
+static struct {
+	bool done;
+	size_t n, offered;
+	const char *text[CLASSIFY_TEXTS_MAX];
+	size_t len[CLASSIFY_TEXTS_MAX];
+	uint32_t quad[CLASSIFY_TEXTS_MAX];
+	uint64_t pairs[(1u << 16) / 64], quads[(1u << QUAD_BITS) / 64];
+} texts;
+
+static uint32_t quad_at(const char *p)
+{
+	uint32_t q;
+
+	memcpy(&q, p, 4);
+	return q;
+}
+
+static unsigned pair_at(const char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static unsigned quad_hash(uint32_t q)
+{
+	return (unsigned)((q * 2654435761u) >> (32 - QUAD_BITS));
+}
+
+static bool bit(const uint64_t *set, unsigned i)
+{
+	return (set[i / 64] >> (i % 64)) & 1;
+}
+
+static void add_text(const char *text)
+{
+	uint32_t q = quad_at(text);
+	unsigned h = quad_hash(q), p = pair_at(text);
+
+	if (texts.n < CLASSIFY_TEXTS_MAX) { /* a unit test checks that all are in */
+		texts.text[texts.n] = text;
+		texts.len[texts.n] = strlen(text);
+		texts.quad[texts.n++] = q;
+	}
+	texts.offered++;
+	texts.pairs[p / 64] |= (uint64_t)1 << (p % 64);
+	texts.quads[h / 64] |= (uint64_t)1 << (h % 64);
+}
+
+static void texts_init(void)
+{
+	if (texts.done)
+		return;
+	texts.done = true;
+	add_text(traceback);
+	for (size_t i = 0; i < NWORDS(error_words); i++)
+		add_text(error_words[i].text);
+	for (size_t i = 0; i < NWORDS(warning_words); i++)
+		add_text(warning_words[i].text);
+	for (size_t i = 0; i < NWORDS(coded); i++)
+		add_text(coded[i]);
+	for (size_t i = 0; i < NWORDS(signatures); i++) {
+		for (size_t k = 0; k < NWORDS(signatures[i].text) && signatures[i].text[k]; k++)
+			add_text(signatures[i].text[k]);
+		if (signatures[i].word)
+			add_text(signatures[i].word);
+	}
+}
+
+/* A text begins at s + i: the whole of it, or as much as there is before n. */
+static bool text_at(const char *s, size_t i, size_t n, uint32_t q)
+{
+	for (size_t k = 0; k < texts.n; k++)
+		if (texts.quad[k] == q &&
+		    memcmp(s + i, texts.text[k], n - i < texts.len[k] ? n - i : texts.len[k]) == 0)
+			return true;
+	return false;
+}
+
+size_t classify_next(const char *s, size_t from, size_t n)
+{
+	texts_init();
+	for (size_t i = from; i + 4 <= n; i++) {
+		if (!bit(texts.pairs, pair_at(s + i)))
+			continue;
+		uint32_t q = quad_at(s + i);
+		if (bit(texts.quads, quad_hash(q)) && text_at(s, i, n, q))
+			return i;
+	}
+	return n;
+}
+
+size_t classify_texts(void)
+{
+	texts_init();
+	return texts.offered;
+}
+
 bool diagnose_line(const char *line, size_t len, struct err *d)
 {
 	char tok[96];
 
-	if (find(line, len, "ModuleNotFoundError") || find(line, len, "No module named")) {
-		quoted_after(line, len, "No module named", tok, sizeof(tok));
+	if (classify_next(line, 0, len) == len)
+		return false; /* none of the texts */
+	if (find(line, len, coded[C_MODULE_NOT_FOUND]) || find(line, len, coded[C_NO_MODULE])) {
+		quoted_after(line, len, coded[C_NO_MODULE], tok, sizeof(tok));
 		d->category = "missing-dependency";
 		if (tok[0])
 			snprintf(d->hint, sizeof(d->hint),
@@ -187,7 +312,7 @@ bool diagnose_line(const char *line, size_t len, struct err *d)
 			    "hfinit picked the right interpreter (hfinit check)");
 		return true;
 	}
-	if (find(line, len, "ImportError")) {
+	if (find(line, len, coded[C_IMPORT])) {
 		d->category = "missing-dependency";
 		snprintf(d->hint, sizeof(d->hint),
 			 "an import failed: a package is missing or built for another Python/CUDA; "
@@ -206,8 +331,8 @@ bool diagnose_line(const char *line, size_t len, struct err *d)
 			return true;
 		}
 	}
-	if (find(line, len, "Cannot find module")) {
-		quoted_after(line, len, "Cannot find module", tok, sizeof(tok));
+	if (find(line, len, coded[C_NODE_MODULE])) {
+		quoted_after(line, len, coded[C_NODE_MODULE], tok, sizeof(tok));
 		d->category = "node-module-missing";
 		snprintf(d->hint, sizeof(d->hint),
 			 "Node cannot find '%s': run the build (npm run build) and npm ci in the "
@@ -215,7 +340,7 @@ bool diagnose_line(const char *line, size_t len, struct err *d)
 			 tok[0] ? tok : "a module");
 		return true;
 	}
-	if (find(line, len, "Permission denied") || has_word(line, len, "EACCES")) {
+	if (find(line, len, coded[C_PERMISSION]) || has_word(line, len, coded[C_EACCES])) {
 		const char *p = find(line, len, "'/");
 		size_t n = 0;
 		d->category = "permission-denied";

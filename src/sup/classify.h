@@ -24,6 +24,16 @@ struct line_verdict {
 /* Classify one complete line (without its newline) of a service's stderr. */
 struct line_verdict classify_line(struct line_classifier *st, const char *line, size_t len);
 
+/* Where, at or after from, s[0..n) may hold one of the texts classify_line
+ * and diagnose_line look for (where one's first four bytes are), or n: a
+ * line of s that ends before it is plain for both (LINE_INFO, no signature),
+ * unless the classifier is inside a traceback. One pass: the lines of a whole
+ * read are looked at once. */
+size_t classify_next(const char *s, size_t from, size_t n);
+/* How many texts there are (tests: at most CLASSIFY_TEXTS_MAX, all kept). */
+size_t classify_texts(void);
+#define CLASSIFY_TEXTS_MAX 64
+
 /* Match a line against the known failure signatures; true and d's category
  * and hint filled on a match (its code and message are not touched). */
 bool diagnose_line(const char *line, size_t len, struct err *d);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -31,6 +32,9 @@ static void test_plain_lines(void **state)
 	assert_int_equal(cl(&st, "UserWarning: TypedStorage is deprecated").cls, LINE_WARNING);
 	assert_int_equal(cl(&st, "WARNING:root:slow").cls, LINE_WARNING);
 	assert_int_equal(cl(&st, "npm WARN deprecated").cls, LINE_WARNING);
+	assert_int_equal(cl(&st, "Fatal Python error: Aborted").cls, LINE_ERROR);
+	assert_int_equal(cl(&st, "Segmentation fault (core dumped)").cls, LINE_ERROR);
+	assert_int_equal(cl(&st, "gcc: warning: unused").cls, LINE_WARNING);
 	/* near misses stay info */
 	assert_int_equal(cl(&st, "0 Errors found").cls, LINE_INFO);
 	assert_int_equal(cl(&st, "errorless run").cls, LINE_INFO);
@@ -120,7 +124,73 @@ static void test_signatures(void **state)
 	expect_diag("OSError: [Errno 28] No space left on device", "disk-full", NULL);
 	expect_diag("PermissionError: [Errno 13] Permission denied: '/.cache/huggingface'",
 		    "permission-denied", "/.cache/huggingface");
+	expect_diag("RuntimeError: CUDA error: out of memory", "gpu-out-of-memory", NULL);
+	expect_diag("Invalid user token. The token from HF_TOKEN is invalid", "hub-auth", NULL);
+	expect_diag("Invalid credentials in Authorization header", "hub-auth", NULL);
+	expect_diag("Access to model x is restricted and you are not in the authorized list",
+		    "hub-auth", NULL);
+	expect_diag("write failed: ENOSPC", "disk-full", NULL);
+	expect_diag("Error: EACCES: open '/data/x'", "permission-denied", "/data/x");
 	assert_false(diagnose_line("all good", 8, &d));
+}
+
+/* Every text either function looks for stops classify_next where it begins,
+ * at any offset in a read, and a read of plain lines passes whole; near
+ * misses (three of the four bytes, or cut by the read's end) do not stop
+ * it. */
+static void test_classify_next(void **state)
+{
+	static const char *const texts[] = {"Traceback (most recent call last):",
+					    "Error",
+					    "Exception",
+					    "ERROR",
+					    "CRITICAL",
+					    "FATAL",
+					    "Fatal",
+					    "Segmentation fault",
+					    "Warning",
+					    "WARN",
+					    "WARNING",
+					    "warning",
+					    "ModuleNotFoundError",
+					    "No module named",
+					    "ImportError",
+					    "Cannot find module",
+					    "Permission denied",
+					    "EACCES",
+					    "CUDA out of memory",
+					    "OutOfMemoryError",
+					    "CUDA error: out of memory",
+					    "EADDRINUSE",
+					    "Address already in use",
+					    "address already in use",
+					    "Connection in use",
+					    "Cannot find empty port in range",
+					    "[Errno 98]",
+					    "401 Client Error",
+					    "403 Client Error",
+					    "GatedRepoError",
+					    "Invalid user token",
+					    "Invalid credentials in Authorization header",
+					    "is restricted and you are not in the authorized list",
+					    "No space left on device",
+					    "ENOSPC"};
+	char buf[512];
+	(void)state;
+
+	assert_true(classify_texts() <= CLASSIFY_TEXTS_MAX);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		for (size_t at = 0; at < 40; at += 13) {
+			memset(buf, 'x', at);
+			buf[at] = '\0';
+			strcat(buf, texts[i]);
+			assert_int_equal(classify_next(buf, 0, strlen(buf)), at);
+			assert_int_equal(classify_next(buf, 0, at + 3), at + 3); /* cut */
+			buf[at + 3] = buf[at + 3] == '#' ? '%' : '#';		 /* near miss */
+			assert_int_equal(classify_next(buf, 0, at + 4), at + 4);
+		}
+	snprintf(buf, sizeof(buf), "step 1 loss 0.3\ninfo: loaded model\nGET / 200\nx");
+	assert_int_equal(classify_next(buf, 0, strlen(buf)), strlen(buf));
 }
 
 /* The exit-code table: the hints, word for word. */
@@ -190,8 +260,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_lines),	      cmocka_unit_test(test_traceback_is_one_error),
 	    cmocka_unit_test(test_chained_traceback), cmocka_unit_test(test_signatures),
-	    cmocka_unit_test(test_describe_exit),     cmocka_unit_test(test_exit_code_hints),
-	    cmocka_unit_test(test_signame),
+	    cmocka_unit_test(test_classify_next),     cmocka_unit_test(test_describe_exit),
+	    cmocka_unit_test(test_exit_code_hints),   cmocka_unit_test(test_signame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
