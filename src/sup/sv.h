@@ -34,9 +34,10 @@ struct pipe_in {
 	struct linebuf lb;
 	struct line_classifier cls;
 	size_t rmax; /* bytes per read at run time */
-	/* the read being fed: lines in it before next_mark need no redaction */
+	/* the read being fed: lines in it before next_mark need no redaction,
+	 * and on stderr, lines before next_class are plain (classify_next) */
 	const char *chunk;
-	size_t chunk_n, next_mark;
+	size_t chunk_n, next_mark, next_class;
 };
 
 struct svc {

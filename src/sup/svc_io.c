@@ -221,44 +221,62 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 		svc_ready(s, pi->is_stderr ? "ready line on stderr" : "ready line on stdout");
 }
 
-/* Whether a read's lines may be framed in bulk (sink_put_lines): text lines
- * of stdout, where on_line would only add the time stamp and prefix. Lines of
- * stderr are classified one by one, and a ready line is looked for in each. */
+/* Whether the next lines of a read may be framed in bulk (sink_put_lines):
+ * text lines, where on_line would only add the time stamp and prefix (a ready
+ * line is looked for in each, a traceback's lines are classified by their
+ * place in it, and a cut line ends in the line buffer). */
 static bool bulk_ok(const struct pipe_in *pi)
 {
 	const struct svc *s = pi->s;
 	enum probe_kind k = s->pol->ready.spec->kind;
 
-	return !pi->is_stderr && s->sv->plan->log_format != LOG_FMT_JSON && pi->lb.len == 0 &&
-	       !pi->lb.continuing &&
+	return s->sv->plan->log_format != LOG_FMT_JSON && pi->lb.len == 0 && !pi->lb.continuing &&
+	       !pi->cls.in_traceback &&
 	       !(s->state == S_STARTING && (k == PROBE_LINE || k == PROBE_REGEX));
 }
 
-/* What one read brought. In bulk, the runs of lines with nothing to redact go
- * to the sink at once; each line that stops a run (a mark, no room left in one
- * stretch, too long, the last one cut) goes through on_line, then the next run
- * starts after it. */
+/* The bytes from off a run may take: up to where a secret may begin (unless
+ * redact = no: then stdout's lines are shown as written) and, on stderr, where
+ * a text the classifier looks for may begin. */
+static size_t run_limit(struct pipe_in *pi, const char *buf, size_t off, size_t n)
+{
+	size_t lim = n;
+
+	if (pi->next_mark < off)
+		pi->next_mark = redact_next(buf, off, n);
+	if (pi->s->pol->redact)
+		lim = pi->next_mark;
+	if (pi->is_stderr) {
+		if (pi->next_class < off)
+			pi->next_class = classify_next(buf, off, n);
+		lim = pi->next_class < lim ? pi->next_class : lim;
+	}
+	return lim - off;
+}
+
+/* What one read brought. The runs of lines that need only framing go to the
+ * sink at once; each line that stops a run (a mark, no room left in one
+ * stretch, too long, the last one cut), and each line while bulk_ok does not
+ * hold, goes through on_line, then the next run starts after it. A stdout
+ * shown as written (redact = no) is not scanned for secrets: nothing there
+ * uses the redacted line. */
 static void feed(struct pipe_in *pi, const char *buf, size_t n)
 {
 	struct svc *s = pi->s;
 	struct sink *k = pi->is_stderr ? &s->sv->err_sink : &s->sv->out_sink;
 	char head[LOG_STAMP_LEN + sizeof(s->prefix)];
-	size_t hl = 0, off = 0;
-	bool bulk = bulk_ok(pi);
+	size_t hl = log_stamp(head), off = 0;
 
+	memcpy(head + hl, s->prefix, s->prefix_len);
+	hl += s->prefix_len;
 	pi->chunk = buf;
 	pi->chunk_n = n;
-	pi->next_mark = redact_next(buf, 0, n);
-	if (bulk) {
-		hl = log_stamp(head);
-		memcpy(head + hl, s->prefix, s->prefix_len);
-		hl += s->prefix_len;
-	}
-	while (bulk && off < n) {
-		if (pi->next_mark < off)
-			pi->next_mark = redact_next(buf, off, n);
-		off += sink_put_lines(k, head, hl, buf + off, n - off,
-				      s->pol->redact ? pi->next_mark - off : n);
+	pi->next_mark = s->pol->redact || pi->is_stderr ? redact_next(buf, 0, n) : n;
+	pi->next_class = pi->is_stderr ? classify_next(buf, 0, n) : n;
+	while (off < n) {
+		if (bulk_ok(pi))
+			off += sink_put_lines(k, head, hl, buf + off, n - off,
+					      run_limit(pi, buf, off, n));
 		const char *nl = off < n ? memchr(buf + off, '\n', n - off) : NULL;
 		if (!nl)
 			break;

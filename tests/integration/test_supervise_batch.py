@@ -8,6 +8,7 @@ memory bounded. Behaviour only: no timing is asserted.
 """
 
 import fcntl
+import json
 import os
 import re
 import threading
@@ -215,6 +216,76 @@ def test_log_pipes_raised_to_the_buffer_size(tmp_path, start_hfinit):  # noqa: F
     want = 1 << 20 if os.geteuid() == 0 or cap >= 1 << 20 else 65536
     for f in (h.p.stdout, h.p.stderr):
         assert fcntl.fcntl(f.fileno(), fcntl.F_GETPIPE_SZ) == want
+    h.signal(15)
+    assert h.wait_exit() == 0, h.dump()
+
+
+# One write of many stderr lines: plain ones (near misses of the classifier's
+# words among them) around errors, warnings, tracebacks and a failure
+# signature. Each is (line, errors it adds, warnings it adds).
+STDERR_KINDS = [
+    ("plain {} 0 Errors found, errorless run, WARNINGS: none", 0, 0),
+    ("plain {} FATALITY mode step 00000401 done 403.5 Conn ok", 0, 0),
+    ("ValueError: bad shape {}", 1, 0),
+    ("UserWarning: slow {}", 0, 1),
+    ("OSError: [Errno 28] No space left on device ({})", 1, 0),
+]
+TRACEBACK = ["Traceback (most recent call last):", '  File "w.py", line {}, in <module>',
+             "    run()", "KeyError: 'k{}'"]
+
+
+def stderr_burst():
+    """(lines, errors, warnings, the last error line)"""
+    lines, errors, warnings, last = [], 0, 0, None
+    for i in range(4000):
+        k = i * 7919 % 101
+        if k == 0:
+            lines += [t.format(i) for t in TRACEBACK]
+            errors += 1
+            last = lines[-1]
+        else:
+            t, e, w = STDERR_KINDS[0 if k > 8 else 1 if k > 4 else k % 3 + 2]
+            lines.append(t.format(i))
+            errors += e
+            warnings += w
+            last = lines[-1] if e else last
+    return lines, errors, warnings, last
+
+
+def test_stderr_burst_classified_line_by_line(tmp_path, start_hfinit):  # noqa: F811
+    """A burst on stderr: every line comes out as written and in order, and
+    status.json counts exactly its errors (a traceback once) and warnings,
+    keeps its last error line and the signature's category; the signature's
+    hint is logged once."""
+    lines, errors, warnings, last = stderr_burst()
+    data = tmp_path / "lines.txt"
+    data.write_text("".join(ln + "\n" for ln in lines))
+    code = ("import os, sys, time; os.write(2, open(sys.argv[1], 'rb').read()); "
+            "time.sleep(60)")
+    cfg = write_config(tmp_path, """
+        [service:burst]
+        command = %s
+        """ % q(PY, "-c", code, str(data)))
+    h = start_hfinit(cfg)
+    sj = os.path.join(h.status_dir, "status.json")
+
+    def counted():
+        try:
+            with open(sj) as f:
+                svc = json.load(f)["services"].get("burst")
+        except (OSError, ValueError):
+            return None
+        return svc if svc and svc["errors"] + svc["warnings"] >= errors + warnings else None
+
+    svc_doc = wait_for(counted, what="the burst's errors in status.json")
+    assert (svc_doc["errors"], svc_doc["warnings"]) == (errors, warnings)
+    assert svc_doc["last_error"]["text"] == last
+    assert svc_doc["last_error"]["category"] == "disk-full"
+    h.wait_line(r"^\[burst\] %s$" % re.escape(lines[-1]), timeout=10)
+    got = [m.group(1) for m in (re.match(r"^\[burst\] (.*)$", t) for t in h.text("err").split("\n"))
+           if m]
+    assert got == lines
+    assert len(h.find_all(r"disk-full: the disk is full")) == 1, h.dump()
     h.signal(15)
     assert h.wait_exit() == 0, h.dump()
 
