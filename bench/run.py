@@ -871,7 +871,7 @@ def bench_control(hfinit_bin, helpers, reps, tmp, res):
 # --- output throughput: one chatty service through hfinit, against a raw pipe,
 # s6-log and supervisord -------------------------------------------------------------
 
-OUT_KINDS = ("pipe", "hfinit", "hfinit-base", "s6-log", "supervisord")
+OUT_KINDS = ("pipe", "hfinit", "hfinit-base", "hfinit-stderr", "base-stderr", "s6-log", "supervisord")
 OUT_METRICS = [
     ("out_wall_s", "{out_mib:g} MiB of 100-byte lines: wall time", "s", 3),
     ("out_cpu_s_gib", "  ... CPU of the middle per GiB", "s", 3),
@@ -904,15 +904,21 @@ def out_run(kind, binary, lines, nbytes, tmp):
     d = tempfile.mkdtemp(dir=tmp, prefix=kind + "-")
     gen = [lines, str(nbytes)]
     t_out = 120.0
-    if kind in ("hfinit", "hfinit-base"):
+    if kind in ("hfinit", "hfinit-base", "hfinit-stderr", "base-stderr"):
+        # the -stderr kinds: the lines on the service's stderr (as Python's
+        # logging writes them), classified, to hfinit's stderr
+        err = kind.endswith("stderr")
+        cmd = "/bin/sh -c 'exec %s >&2'" % " ".join(gen) if err else " ".join(gen)
         cfg = os.path.join(d, "hfinit.ini")
         write_file(cfg, "[hfinit]\nstatus_dir = %s\n\n[service:gen]\ncommand = %s\nrestart = no\n"
-                   % (os.path.join(d, "status"), " ".join(gen)))
+                   % (os.path.join(d, "status"), cmd))
         t0 = time.monotonic()
         mid = subprocess.Popen([binary, "-c", cfg], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        rd = subprocess.Popen(["cat"], stdin=mid.stdout, stdout=subprocess.DEVNULL)
-        mid.stdout.close()
+                               stdout=subprocess.DEVNULL if err else subprocess.PIPE,
+                               stderr=subprocess.PIPE if err else subprocess.DEVNULL)
+        out = mid.stderr if err else mid.stdout
+        rd = subprocess.Popen(["cat"], stdin=out, stdout=subprocess.DEVNULL)
+        out.close()
         cpu = exited_cpu_ns(mid, t_out)
         rd.wait(t_out)
         wall = time.monotonic() - t0
@@ -967,6 +973,7 @@ def bench_output(hfinit_bin, baseline, helpers, reps, mib, tmp, res):
     reader (cat > /dev/null) or to files. Interleaved, rotated each repetition."""
     lines = os.path.join(helpers, "bench-lines")
     bins = {"pipe": "cat", "hfinit": hfinit_bin, "hfinit-base": baseline,
+            "hfinit-stderr": hfinit_bin, "base-stderr": baseline,
             "s6-log": shutil.which("s6-log"), "supervisord": shutil.which("supervisord")}
     kinds = [k for k in OUT_KINDS if bins.get(k)]
     nbytes = mib << 20
@@ -992,7 +999,14 @@ def print_output(res, mib, out=sys.stdout):
             mbs[REF] / mbs["pipe"],
             "%.2f" % (stats["s6-log"]["out_cpu_s_gib"]["median"] / stats[REF]["out_cpu_s_gib"]["median"])
             if "s6-log" in stats else "-"), file=out)
-    print("  middle = hfinit (-c, the generator its service, cat reading its stdout), cat (raw pipe),"
+    if "pipe" in mbs and "hfinit-stderr" in mbs:
+        print("  the same on stderr: hfinit-stderr / raw pipe throughput: %.2f; CPU per GiB, %s" % (
+            mbs["hfinit-stderr"] / mbs["pipe"],
+            "base-stderr / hfinit-stderr: %.2f" % (stats["base-stderr"]["out_cpu_s_gib"]["median"]
+                                                  / stats["hfinit-stderr"]["out_cpu_s_gib"]["median"])
+            if "base-stderr" in stats else "-"), file=out)
+    print("  middle = hfinit (-c, the generator its service, cat reading its stdout; -stderr: the"
+          " lines on the service's and hfinit's stderr, classified), cat (raw pipe),"
           " s6-log (to files), supervisord (its log capture to a file)", file=out)
     return stats
 
