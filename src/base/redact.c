@@ -248,12 +248,6 @@ static bool starts_shape(const struct scan *sc, const char *s, size_t i, size_t 
 	return false;
 }
 
-/* The first i' >= i where a shape may start: 16 positions at a time (GCC
- * vectors: SSE2 or NEON; no intrinsics) while a whole block and the byte
- * after it are in the text, then byte by byte, in a block that has a pair
- * (then on with the blocks after it) and in the last positions (no
- * endianness assumption). */
-
 /* The pairs among the 16 positions from s + j (one byte readable each side). */
 static bool block_has_pair(const struct scan *sc, const char *s, size_t j)
 {
@@ -271,6 +265,11 @@ static bool block_has_pair(const struct scan *sc, const char *s, size_t j)
 	return (h[0] | h[1]) != 0;
 }
 
+/* The first i' >= i where a shape (or a scan value) may start: 16 at a time (GCC
+ * vectors: SSE2 or NEON; no intrinsics) while a whole block and the byte
+ * after it are in the text, then byte by byte, in a block that has a pair
+ * (then on with the blocks after it) and in the last positions (no
+ * endianness assumption). */
 static size_t next_candidate(const struct scan *sc, const char *s, size_t i, size_t n)
 {
 	if (i == 0 && n > 0) {
