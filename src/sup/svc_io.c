@@ -132,11 +132,19 @@ static void emit_line(struct svc *s, bool is_stderr, const char *line, size_t le
 	(void)sink_putv(k, v, 4);
 }
 
+/* A line: or regex: ready probe still looks at every line. */
+static bool awaits_ready_line(const struct svc *s)
+{
+	enum probe_kind k = s->pol->ready.spec->kind;
+
+	return s->state == S_STARTING && (k == PROBE_LINE || k == PROBE_REGEX);
+}
+
 static bool line_matches_ready(struct svc *s, const char *line, size_t len)
 {
 	const struct probe *p = s->pol->ready.spec;
 
-	if (s->state != S_STARTING)
+	if (!awaits_ready_line(s))
 		return false;
 	if (p->kind == PROBE_LINE) {
 		size_t tl = strlen(p->text);
@@ -228,11 +236,9 @@ static void on_line(void *arg, const char *line, size_t len, unsigned flags)
 static bool bulk_ok(const struct pipe_in *pi)
 {
 	const struct svc *s = pi->s;
-	enum probe_kind k = s->pol->ready.spec->kind;
 
 	return s->sv->plan->log_format != LOG_FMT_JSON && pi->lb.len == 0 && !pi->lb.continuing &&
-	       !pi->cls.in_traceback &&
-	       !(s->state == S_STARTING && (k == PROBE_LINE || k == PROBE_REGEX));
+	       !pi->cls.in_traceback && !awaits_ready_line(s);
 }
 
 /* The bytes from off a run may take: up to where a secret may begin (unless
