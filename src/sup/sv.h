@@ -35,7 +35,8 @@ struct pipe_in {
 	struct line_classifier cls;
 	size_t rmax; /* bytes per read at run time */
 	/* the read being fed: lines in it before next_mark need no redaction,
-	 * and on stderr, lines before next_class are plain (classify_next) */
+	 * and on stderr, lines before next_class are plain (classify_next;
+	 * looked for only when a run needs it) */
 	const char *chunk;
 	size_t chunk_n, next_mark, next_class;
 };

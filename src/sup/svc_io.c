@@ -253,7 +253,7 @@ static size_t run_limit(struct pipe_in *pi, const char *buf, size_t off, size_t 
 	if (pi->s->pol->redact)
 		lim = pi->next_mark;
 	if (pi->is_stderr) {
-		if (pi->next_class < off)
+		if (pi->next_class <= off) /* 0 at the start of a read: not looked for yet */
 			pi->next_class = classify_next(buf, off, n);
 		lim = pi->next_class < lim ? pi->next_class : lim;
 	}
@@ -278,7 +278,7 @@ static void feed(struct pipe_in *pi, const char *buf, size_t n)
 	pi->chunk = buf;
 	pi->chunk_n = n;
 	pi->next_mark = s->pol->redact || pi->is_stderr ? redact_next(buf, 0, n) : n;
-	pi->next_class = pi->is_stderr ? classify_next(buf, 0, n) : n;
+	pi->next_class = 0; /* by run_limit, for the reads that go in runs */
 	while (off < n) {
 		if (bulk_ok(pi))
 			off += sink_put_lines(k, head, hl, buf + off, n - off,
