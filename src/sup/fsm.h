@@ -95,6 +95,8 @@ unsigned next_stage(const struct svc *v, size_t n, unsigned after);
 /* A service's part in the overall state: OV_* bits. */
 enum { OV_REQUIRED, OV_REQUIRED_DOWN, OV_OPTIONAL_FAILED, OV_NBITS };
 unsigned overall_bits(const struct svc *s);
+/* count[k] += (or -=, with add false) bit k of bits, for each k. */
+void overall_count(unsigned count[OV_NBITS], unsigned bits, bool add);
 /* The overall state from count[k], the services with bit k. */
 const char *overall_word(const unsigned count[OV_NBITS], bool all_started, bool shutting_down,
 			 bool *all_required_ready);

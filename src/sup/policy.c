@@ -110,6 +110,13 @@ unsigned overall_bits(const struct svc *s)
 	return b;
 }
 
+void overall_count(unsigned count[OV_NBITS], unsigned bits, bool add)
+{
+	for (int k = 0; k < OV_NBITS; k++)
+		if (bits >> k & 1)
+			count[k] = add ? count[k] + 1 : count[k] - 1;
+}
+
 const char *overall_word(const unsigned count[OV_NBITS], bool all_started, bool shutting_down,
 			 bool *all_required_ready)
 {
@@ -132,10 +139,7 @@ const char *overall_state(const struct svc *v, size_t n, bool all_started, bool 
 {
 	unsigned count[OV_NBITS] = {0};
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned b = overall_bits(&v[i]);
-		for (int k = 0; k < OV_NBITS; k++)
-			count[k] += b >> k & 1;
-	}
+	for (size_t i = 0; i < n; i++)
+		overall_count(count, overall_bits(&v[i]), true);
 	return overall_word(count, all_started, shutting_down, all_required_ready);
 }

@@ -82,11 +82,9 @@ static void ss_changed(struct sv *sv)
 	for (size_t i = 0; i < sv->n; i++) {
 		if (!sv->changed[i])
 			continue;
-		unsigned b = overall_bits(&sv->svcs[i]), old = sv->ov_bits[i];
-		for (int k = 0; k < OV_NBITS; k++) {
-			sv->ov_count[k] -= old >> k & 1; /* its old part out, the new in */
-			sv->ov_count[k] += b >> k & 1;
-		}
+		unsigned b = overall_bits(&sv->svcs[i]);
+		overall_count(sv->ov_count, sv->ov_bits[i], false); /* its old part out */
+		overall_count(sv->ov_count, b, true);		    /* the new in */
 		sv->ov_bits[i] = (unsigned char)b;
 		ss_run(&sv->svcs[i], &sv->ss[i]);
 	}
